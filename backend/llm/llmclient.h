@@ -1,0 +1,40 @@
+#pragma once
+
+#include "llmtypes.h"
+
+#include <QObject>
+#include <QProcessEnvironment>
+
+#include <optional>
+
+class LlmStream;
+class QNetworkAccessManager;
+
+// Starts chat completions against OpenAI-compatible providers (or the demo provider). Owns a
+// pool of QNetworkAccessManagers so concurrent streams to one host never queue behind Qt's
+// six connections per host per manager.
+class LlmClient : public QObject
+{
+    Q_OBJECT
+public:
+    explicit LlmClient(QObject *parent = nullptr);
+    ~LlmClient() override;
+
+    // The returned stream is owned by `owner` (or by the client when null); delete it, or
+    // deleteLater() it, once it has finished or failed.
+    LlmStream *startChat(const ProviderConfig &provider, const ChatRequest &request,
+                         QObject *owner = nullptr);
+
+    // The OpenAI SDK's own variables: OPENAI_BASE_URL, OPENAI_API_KEY and OPENAI_MODEL
+    // (AGENTDESK_MODEL wins over OPENAI_MODEL). Nothing when neither a base URL nor a key is set.
+    static std::optional<ProviderConfig> providerFromEnvironment(
+        const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
+    static ProviderConfig demoProvider();
+
+    int managerCount() const;
+
+private:
+    QNetworkAccessManager *managerFor(const QUrl &url);
+    struct Pool;
+    Pool *m_pool;
+};

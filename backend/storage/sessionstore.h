@@ -1,0 +1,45 @@
+#pragma once
+
+#include "entities.h"
+
+#include <QList>
+#include <optional>
+
+class Database;
+
+// Sessions and their messages. Every write that changes what statistics count happens in
+// the same transaction as the statistics update.
+class SessionStore
+{
+public:
+    explicit SessionStore(Database &db) : m_db(db) {}
+
+    // --- sessions (scoped to tenant and user)
+    bool createSession(Session &session); // fills id/timestamps; counts a session for its agent
+    std::optional<Session> session(const QString &tenantId, const QString &userId, const QString &id);
+    // Newest first; agentId empty = all agents; titleFilter matches case-insensitively.
+    QList<Session> sessions(const QString &tenantId, const QString &userId, const QString &agentId = {},
+                            const QString &titleFilter = {});
+    bool rename(const QString &tenantId, const QString &userId, const QString &id, const QString &title);
+    bool remove(const QString &tenantId, const QString &userId, const QString &id);
+
+    // --- messages (callers have checked the session belongs to the principal)
+    // Oldest first, in the order they were written.
+    QList<Message> messages(const QString &sessionId);
+    std::optional<Message> message(const QString &sessionId, const QString &id);
+
+    // Stores a complete user message; counts it in the agent's statistics.
+    std::optional<Message> addUserMessage(const QString &sessionId, const QString &content,
+                                          int estimatedTokens = 0);
+    // Inserts the assistant reply with status "streaming" and empty content; counts it.
+    std::optional<Message> beginReply(const QString &sessionId, const QString &model);
+    // Checkpoints a streaming reply's text so a crash loses at most the last interval.
+    bool saveReplyProgress(const QString &replyId, const QString &content);
+    // Final content, status, finish reason and token counts; adds the tokens to statistics.
+    bool finishReply(const Message &reply);
+    // At start-up: every reply still "streaming" was cut by a crash. Returns how many.
+    int markInterruptedReplies();
+
+private:
+    Database &m_db;
+};
