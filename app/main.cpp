@@ -1,0 +1,226 @@
+// AgentDesk start-up: admin commands, the headless server, or the window with its in-process
+// (or a remote) backend.
+#include "core/logging.h"
+#include "llm/llmclient.h"
+#include "server/admincli.h"
+#include "server/server.h"
+
+#ifdef AGENTDESK_HAVE_GUI
+#include "desktopapp.h"
+#include <QGuiApplication>
+#endif
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QSocketNotifier>
+#include <QStandardPaths>
+#include <QTextStream>
+
+#include <csignal>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+int signalPipe[2] = {-1, -1};
+
+void onSignal(int)
+{
+    const char byte = 1;
+    [[maybe_unused]] const auto written = ::write(signalPipe[1], &byte, 1);
+}
+
+// SIGINT/SIGTERM end the event loop normally, so running replies are saved as interrupted.
+void quitOnSignals()
+{
+    if (::socketpair(AF_UNIX, SOCK_STREAM, 0, signalPipe) != 0)
+        return;
+    auto *notifier = new QSocketNotifier(signalPipe[0], QSocketNotifier::Read, qApp);
+    QObject::connect(notifier, &QSocketNotifier::activated, qApp, [] {
+        char byte;
+        [[maybe_unused]] const auto got = ::read(signalPipe[0], &byte, 1);
+        qCInfo(lcApp) << "Signal received, shutting down";
+        QCoreApplication::quit();
+    });
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+}
+
+bool hasDisplay()
+{
+    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY") ||
+           !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+}
+
+// --database: a SQLite file path, or postgres://user@host:port/dbname (password from PGPASSWORD).
+std::optional<Database::Options> databaseOptions(const QString &spec, QString *error)
+{
+    Database::Options options;
+    if (spec.isEmpty())
+        return options;
+    const QUrl url(spec);
+    if (url.scheme() == "postgres"_L1 || url.scheme() == "postgresql"_L1) {
+        options.driver = u"QPSQL"_s;
+        options.host = url.host().isEmpty() ? u"localhost"_s : url.host();
+        options.port = url.port(5432);
+        options.name = url.path().mid(1);
+        options.user = url.userName();
+        options.password = url.password().isEmpty() ? qEnvironmentVariable("PGPASSWORD") : url.password();
+        if (options.name.isEmpty()) {
+            *error = u"--database postgres:// URLs need a database name"_s;
+            return std::nullopt;
+        }
+        return options;
+    }
+    options.path = url.scheme() == "sqlite"_L1 ? url.path() : spec;
+    return options;
+}
+
+// Admin commands take --data-dir/--database anywhere on the line; pull those out first.
+QString takeOption(QStringList &arguments, const QString &name)
+{
+    for (qsizetype i = 1; i < arguments.size(); ++i) {
+        const QString &arg = arguments.at(i);
+        if (arg == name && i + 1 < arguments.size()) {
+            const QString value = arguments.at(i + 1);
+            arguments.remove(i, 2);
+            return value;
+        }
+        if (arg.startsWith(name + u'=')) {
+            const QString value = arg.mid(name.size() + 1);
+            arguments.remove(i);
+            return value;
+        }
+    }
+    return {};
+}
+
+QString dataDirOr(const QString &dataDir)
+{
+    return dataDir.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) : dataDir;
+}
+
+void setIdentity()
+{
+    QCoreApplication::setOrganizationName(u"AgentDesk"_s);
+    QCoreApplication::setApplicationName(u"agentdesk"_s);
+    QCoreApplication::setApplicationVersion(QStringLiteral(AGENTDESK_VERSION));
+}
+
+int runAdmin(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    setIdentity();
+    QStringList arguments = app.arguments();
+    const QString dataDir = dataDirOr(takeOption(arguments, u"--data-dir"_s));
+    QString error;
+    auto database = databaseOptions(takeOption(arguments, u"--database"_s), &error);
+    QTextStream out(stdout);
+    QTextStream err(stderr);
+    if (!database) {
+        err << error << Qt::endl;
+        return 2;
+    }
+    QDir().mkpath(dataDir);
+    if (database->driver == "QSQLITE"_L1 && database->path.isEmpty())
+        database->path = Database::defaultPath(dataDir);
+    AdminCli cli(out, err);
+    return cli.run(arguments, *database, QDir(dataDir).filePath(u"secrets.json"_s));
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && AdminCli::handles(QString::fromLocal8Bit(argv[1])))
+        return runAdmin(argc, argv);
+
+    bool headless = !hasDisplay();
+    for (int i = 1; i < argc; ++i) {
+        if (qstrcmp(argv[i], "--headless") == 0)
+            headless = true;
+    }
+#ifndef AGENTDESK_HAVE_GUI
+    headless = true;
+#endif
+
+    std::unique_ptr<QCoreApplication> app;
+#ifdef AGENTDESK_HAVE_GUI
+    if (!headless)
+        app = std::make_unique<QGuiApplication>(argc, argv);
+#endif
+    if (!app)
+        app = std::make_unique<QCoreApplication>(argc, argv);
+    setIdentity();
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        u"AgentDesk: chat with LLM agents. Opens a window when a display is available; otherwise serves the "
+        "HTTP/SSE API. Admin: agentdesk token create|list|revoke, agentdesk provider set|list|remove."_s);
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addOption({u"headless"_s, u"Run the server without a window."_s});
+    parser.addOption(
+        {u"listen"_s, u"Address to listen on (default 127.0.0.1)."_s, u"address"_s, u"127.0.0.1"_s});
+    parser.addOption(
+        {u"port"_s, u"Port to listen on (default 8080 headless, a free one for the window)."_s, u"port"_s});
+    parser.addOption({u"data-dir"_s, u"Where the database and secrets live."_s, u"dir"_s});
+    parser.addOption({u"database"_s,
+                      u"SQLite file, or postgres://user@host:port/db (password in PGPASSWORD)."_s, u"url"_s});
+    parser.addOption(
+        {u"keep-alive"_s, u"Seconds between SSE keep-alive comments (default 15)."_s, u"seconds"_s, u"15"_s});
+    parser.addOption({u"server"_s, u"Use the window as a client of a remote AgentDesk server."_s, u"url"_s});
+    parser.addOption(
+        {u"token"_s, u"Bearer token for --server (else the stored one, or AGENTDESK_TOKEN)."_s, u"token"_s});
+    parser.process(*app);
+
+    QString error;
+    const auto database = databaseOptions(parser.value(u"database"_s), &error);
+    if (!database) {
+        qCCritical(lcApp).noquote() << error;
+        return 2;
+    }
+    const QHostAddress address(parser.value(u"listen"_s));
+    if (address.isNull()) {
+        qCCritical(lcApp).noquote() << "--listen needs an IP address, got" << parser.value(u"listen"_s);
+        return 2;
+    }
+    bool portOk = true;
+    const int port = parser.isSet(u"port"_s) ? parser.value(u"port"_s).toInt(&portOk) : (headless ? 8080 : 0);
+    if (!portOk || port < 0 || port > 65535) {
+        qCCritical(lcApp).noquote() << "--port needs a number from 0 to 65535";
+        return 2;
+    }
+
+    Server::Options options;
+    options.listenAddress = address;
+    options.port = quint16(port);
+    options.dataDir = dataDirOr(parser.value(u"data-dir"_s));
+    options.database = *database;
+    options.keepAliveMs = qMax(1, parser.value(u"keep-alive"_s).toInt()) * 1000;
+    options.environmentProvider = LlmClient::providerFromEnvironment();
+
+    quitOnSignals();
+
+#ifdef AGENTDESK_HAVE_GUI
+    if (!headless)
+        return DesktopApp::run(parser, options);
+#endif
+
+    Server server;
+    if (!server.start(options)) {
+        qCCritical(lcApp).noquote() << server.errorString();
+        return 1;
+    }
+    if (!options.environmentProvider)
+        qCInfo(lcApp) << "No provider configured: agents answer with the built-in demo. Set OPENAI_BASE_URL, "
+                         "OPENAI_API_KEY and OPENAI_MODEL, or run `agentdesk provider set`.";
+    const int code = app->exec();
+    server.stop();
+    return code;
+}

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "core/apierror.h"
+
+#include <QString>
+
+// How a reply ended. `ok` replies close the stream with a `done` chunk (cancelled ones
+// included); the others with an `error` chunk. Either way `content` is what was saved.
+struct ChatOutcome
+{
+    bool ok = false;
+    QString finishReason; // "Stop", "Length", "ToolCalls", "ContentFilter", "Cancelled", "Error", ...
+    QString model;
+    QString content;
+    int promptTokens = 0;
+    int completionTokens = 0;
+    bool tokensEstimated = false;
+    bool saved = false;
+    ApiError error; // for failures: 502/504 and the upstream's code and message
+
+    qint64 tokensUsed() const { return qint64(promptTokens) + completionTokens; }
+};

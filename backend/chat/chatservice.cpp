@@ -1,0 +1,143 @@
+#include "chatservice.h"
+
+#include "chatturn.h"
+#include "config/providerresolver.h"
+#include "core/logging.h"
+#include "llm/llmclient.h"
+#include "llm/llmstream.h"
+#include "storage/database.h"
+
+using namespace Qt::StringLiterals;
+
+ChatService::ChatService(Database &db, LlmClient &llm, ProviderResolver &providers, QObject *parent)
+    : QObject(parent), m_db(db), m_llm(llm), m_providers(providers), m_agents(db), m_sessions(db)
+{}
+
+ChatService::~ChatService()
+{
+    interruptAll();
+}
+
+QString ChatService::titleFor(const QString &message)
+{
+    const QString simplified = message.simplified();
+    constexpr int maxLength = 48;
+    if (simplified.size() <= maxLength)
+        return simplified;
+    // Cut on a character boundary, never inside a surrogate pair.
+    int cut = maxLength;
+    if (simplified.at(cut - 1).isHighSurrogate())
+        --cut;
+    return simplified.left(cut) + u'…';
+}
+
+QList<ChatMessage> ChatService::history(const Agent &agent, const QList<Message> &messages)
+{
+    QList<ChatMessage> result;
+    result.reserve(messages.size() + 2);
+    if (!agent.systemPrompt.isEmpty())
+        result.append({u"system"_s, agent.systemPrompt});
+    if (!agent.greeting.isEmpty())
+        result.append({u"assistant"_s, agent.greeting});
+    for (const Message &message : messages) {
+        // A reply cut short still was seen by the user, so it stays part of the conversation.
+        if (message.content.isEmpty() || message.status == "streaming"_L1)
+            continue;
+        if (message.role == "user"_L1 || message.role == "assistant"_L1)
+            result.append({message.role, message.content});
+    }
+    return result;
+}
+
+ChatService::Started ChatService::start(const Principal &principal, const QString &agentId,
+                                        const QString &message, const QString &sessionId)
+{
+    Started started;
+    const auto agent = m_agents.get(principal.tenantId, agentId);
+    if (!agent) {
+        started.error =
+            ApiError::notFound(u"agent_not_found"_s, u"No agent %1 in this tenant"_s.arg(agentId));
+        return started;
+    }
+    ApiError providerError;
+    const auto provider = m_providers.resolve(principal.tenantId, agent->provider, &providerError);
+    if (!provider) {
+        started.error = providerError;
+        return started;
+    }
+
+    Session session;
+    if (!sessionId.isEmpty()) {
+        const auto existing = m_sessions.session(principal.tenantId, principal.userId, sessionId);
+        if (!existing || existing->agentId != agent->id) {
+            started.error = ApiError::notFound(
+                u"session_not_found"_s, u"No session %1 with this agent for this user"_s.arg(sessionId));
+            return started;
+        }
+        if (m_turns.contains(sessionId)) {
+            started.error = {409, u"session_busy"_s,
+                             u"A reply is still being generated in this session; cancel it or wait"_s};
+            return started;
+        }
+        session = *existing;
+    } else {
+        session.tenantId = principal.tenantId;
+        session.userId = principal.userId;
+        session.agentId = agent->id;
+        session.title = titleFor(message);
+        if (!m_sessions.createSession(session)) {
+            started.error = ApiError::storage();
+            return started;
+        }
+    }
+
+    // The user's words are committed before anything goes upstream.
+    const auto userMessage = m_sessions.addUserMessage(session.id, message);
+    if (!userMessage) {
+        started.error = ApiError::storage();
+        return started;
+    }
+    ChatRequest request;
+    request.messages = history(*agent, m_sessions.messages(session.id));
+    request.model = agent->model.isEmpty() ? provider->model : agent->model;
+    request.temperature = agent->temperature;
+    request.maxTokens = agent->maxTokens;
+
+    const QString model = provider->isDemo() ? u"demo"_s : request.model;
+    const auto reply = m_sessions.beginReply(session.id, model);
+    if (!reply) {
+        started.error = ApiError::storage();
+        return started;
+    }
+
+    auto *turn = new ChatTurn(m_sessions, session, *userMessage, *reply, m_progressIntervalMs, this);
+    m_turns.insert(session.id, turn);
+    connect(turn, &ChatTurn::ended, this, [this, turn] {
+        m_turns.remove(turn->session().id);
+        turn->deleteLater();
+    });
+    qCDebug(lcChat) << "reply" << reply->id << "session" << session.id << "provider" << provider->name
+                    << model;
+    turn->start(m_llm.startChat(*provider, request, turn));
+    started.turn = turn;
+    return started;
+}
+
+ApiError ChatService::cancel(const Principal &principal, const QString &sessionId, bool *running)
+{
+    *running = false;
+    if (!m_sessions.session(principal.tenantId, principal.userId, sessionId))
+        return ApiError::notFound(u"session_not_found"_s, u"No session %1 for this user"_s.arg(sessionId));
+    if (ChatTurn *turn = m_turns.value(sessionId)) {
+        *running = true;
+        turn->cancel();
+    }
+    return {};
+}
+
+void ChatService::interruptAll()
+{
+    const auto turns = m_turns.values();
+    for (ChatTurn *turn : turns)
+        turn->interrupt();
+}

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "core/apierror.h"
+#include "llm/llmtypes.h"
+#include "storage/agentstore.h"
+#include "storage/sessionstore.h"
+
+#include <QHash>
+#include <QObject>
+
+class ChatTurn;
+class Database;
+class LlmClient;
+class ProviderResolver;
+
+// Starts replies: checks the agent and session, commits the user message before anything goes
+// upstream, builds the history and hands back the running turn. One reply per session at a time.
+class ChatService : public QObject
+{
+    Q_OBJECT
+public:
+    ChatService(Database &db, LlmClient &llm, ProviderResolver &providers, QObject *parent = nullptr);
+    ~ChatService() override;
+
+    // How often a growing reply is checkpointed to the database (0 = only at the end).
+    void setProgressInterval(int ms) { m_progressIntervalMs = ms; }
+
+    struct Started
+    {
+        ChatTurn *turn = nullptr; // owned by the service; deleted after `ended`
+        ApiError error;
+    };
+    Started start(const Principal &principal, const QString &agentId, const QString &message,
+                  const QString &sessionId);
+
+    // Not found (404) when the session is not the principal's; `running` says whether a reply stopped.
+    ApiError cancel(const Principal &principal, const QString &sessionId, bool *running);
+
+    bool isStreaming(const QString &sessionId) const { return m_turns.contains(sessionId); }
+    int activeTurns() const { return int(m_turns.size()); }
+    // Saves every running reply as interrupted; for shutdown.
+    void interruptAll();
+
+    static QString titleFor(const QString &message);
+    static QList<ChatMessage> history(const Agent &agent, const QList<Message> &messages);
+
+private:
+    Database &m_db;
+    LlmClient &m_llm;
+    ProviderResolver &m_providers;
+    AgentStore m_agents;
+    SessionStore m_sessions;
+    QHash<QString, ChatTurn *> m_turns; // by session id
+    int m_progressIntervalMs = 1000;
+};

@@ -1,0 +1,152 @@
+#include "chatturn.h"
+
+#include "core/logging.h"
+#include "llm/llmstream.h"
+#include "storage/sessionstore.h"
+
+#include <QTimer>
+
+using namespace Qt::StringLiterals;
+
+ChatTurn::ChatTurn(SessionStore &store, const Session &session, const Message &userMessage,
+                   const Message &reply, int progressIntervalMs, QObject *parent)
+    : QObject(parent), m_store(store), m_session(session), m_userMessage(userMessage), m_reply(reply)
+{
+    if (progressIntervalMs > 0) {
+        m_progressTimer = new QTimer(this);
+        m_progressTimer->setInterval(progressIntervalMs);
+        connect(m_progressTimer, &QTimer::timeout, this, &ChatTurn::checkpoint);
+    }
+}
+
+ChatTurn::~ChatTurn()
+{
+    // Never leave a reply "streaming" behind, whoever deletes us.
+    if (!m_ended)
+        interrupt();
+}
+
+void ChatTurn::start(LlmStream *stream)
+{
+    m_stream = stream;
+    stream->setParent(this);
+    connect(stream, &LlmStream::delta, this, &ChatTurn::content);
+    connect(stream, &LlmStream::finished, this, &ChatTurn::onFinished);
+    connect(stream, &LlmStream::failed, this, &ChatTurn::onFailed);
+    if (m_progressTimer)
+        m_progressTimer->start();
+}
+
+void ChatTurn::cancel()
+{
+    stopUpstream(u"Cancelled"_s, u"cancelled"_s);
+}
+
+void ChatTurn::abandon()
+{
+    stopUpstream(u"Disconnected"_s, u"cancelled"_s);
+}
+
+void ChatTurn::interrupt()
+{
+    stopUpstream(u"Interrupted"_s, u"interrupted"_s);
+}
+
+void ChatTurn::stopUpstream(const QString &finishReason, const QString &status)
+{
+    if (m_ended)
+        return;
+    if (m_stream) {
+        // Our own abort must not come back as an upstream failure.
+        m_stream->disconnect(this);
+        m_stream->abort();
+    }
+    ChatOutcome outcome;
+    outcome.ok = true;
+    outcome.finishReason = finishReason;
+    outcome.model = m_reply.model;
+    end(outcome, status, {});
+}
+
+QString ChatTurn::finishReasonName(const QString &upstreamReason)
+{
+    if (upstreamReason.isEmpty() || upstreamReason == "stop"_L1)
+        return u"Stop"_s;
+    if (upstreamReason == "function_call"_L1)
+        return u"ToolCalls"_s;
+    // snake_case -> CamelCase, as the reference's enum spells them ("tool_calls" -> "ToolCalls").
+    QString name;
+    bool upper = true;
+    for (const QChar c : upstreamReason) {
+        if (c == u'_' || c == u'-') {
+            upper = true;
+            continue;
+        }
+        name.append(upper ? c.toUpper() : c);
+        upper = false;
+    }
+    return name;
+}
+
+void ChatTurn::onFinished(const LlmCompletion &completion)
+{
+    ChatOutcome outcome;
+    outcome.ok = true;
+    outcome.finishReason = finishReasonName(completion.finishReason);
+    outcome.model = completion.model.isEmpty() ? m_reply.model : completion.model;
+    outcome.promptTokens = completion.promptTokens;
+    outcome.completionTokens = completion.completionTokens;
+    outcome.tokensEstimated = completion.usageEstimated;
+    end(outcome, u"complete"_s, {});
+}
+
+void ChatTurn::onFailed(const LlmError &error)
+{
+    ChatOutcome outcome;
+    outcome.ok = false;
+    outcome.finishReason = u"Error"_s;
+    outcome.model = m_reply.model;
+    const int status = error.kind == LlmError::Timeout ? 504 : 502;
+    outcome.error = {status, error.code.isEmpty() ? u"upstream_error"_s : error.code, error.message};
+    end(outcome, u"error"_s, error.message);
+}
+
+void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &errorText)
+{
+    if (m_ended)
+        return;
+    m_ended = true;
+    if (m_progressTimer)
+        m_progressTimer->stop();
+
+    outcome.content = m_stream ? m_stream->text() : QString();
+    m_reply.content = outcome.content;
+    m_reply.status = status;
+    m_reply.finishReason = outcome.finishReason;
+    m_reply.model = outcome.model;
+    m_reply.error = errorText;
+    m_reply.promptTokens = outcome.promptTokens;
+    m_reply.completionTokens = outcome.completionTokens;
+    m_reply.tokensEstimated = outcome.tokensEstimated;
+    outcome.saved = m_store.finishReply(m_reply);
+    if (!outcome.saved) {
+        qCCritical(lcChat) << "Could not save reply" << m_reply.id << "of session" << m_session.id;
+        if (outcome.ok) {
+            // A `done` would promise a stored reply_id that does not exist.
+            outcome.ok = false;
+            outcome.error = ApiError::storage();
+        }
+    }
+    Q_EMIT ended(outcome);
+}
+
+void ChatTurn::checkpoint()
+{
+    if (!m_stream || m_ended)
+        return;
+    const QString &text = m_stream->text();
+    if (text.size() == m_savedLength)
+        return;
+    if (m_store.saveReplyProgress(m_reply.id, text))
+        m_savedLength = text.size();
+}

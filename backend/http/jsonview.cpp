@@ -1,0 +1,154 @@
+#include "jsonview.h"
+
+#include <QJsonValue>
+
+using namespace Qt::StringLiterals;
+
+namespace JsonView {
+
+QString timestamp(const QDateTime &time)
+{
+    return time.isValid() ? time.toUTC().toString(Qt::ISODateWithMs) : QString();
+}
+
+static QJsonValue nullable(const QString &value)
+{
+    return value.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(value);
+}
+
+QJsonObject agent(const Agent &agent)
+{
+    return {
+        {u"id"_s, agent.id},
+        {u"name"_s, agent.name},
+        {u"description"_s, agent.description},
+        {u"system_prompt"_s, agent.systemPrompt},
+        {u"greeting"_s, agent.greeting},
+        {u"provider"_s, nullable(agent.provider)},
+        {u"model"_s, nullable(agent.model)},
+        {u"temperature"_s, agent.temperature ? QJsonValue(*agent.temperature) : QJsonValue(QJsonValue::Null)},
+        {u"max_tokens"_s, agent.maxTokens ? QJsonValue(*agent.maxTokens) : QJsonValue(QJsonValue::Null)},
+        {u"created_at"_s, timestamp(agent.createdAt)},
+        {u"updated_at"_s, timestamp(agent.updatedAt)},
+    };
+}
+
+QJsonObject session(const Session &session, bool streaming)
+{
+    return {
+        {u"id"_s, session.id},
+        {u"agent_id"_s, session.agentId},
+        {u"title"_s, session.title},
+        {u"message_count"_s, session.messageCount},
+        {u"created_at"_s, timestamp(session.createdAt)},
+        {u"updated_at"_s, timestamp(session.updatedAt)},
+        {u"streaming"_s, streaming},
+    };
+}
+
+QJsonObject message(const Message &message)
+{
+    return {
+        {u"id"_s, message.id},
+        {u"session_id"_s, message.sessionId},
+        {u"role"_s, message.role},
+        {u"content"_s, message.content},
+        {u"status"_s, message.status},
+        {u"finish_reason"_s, nullable(message.finishReason)},
+        {u"model"_s, nullable(message.model)},
+        {u"error"_s, nullable(message.error)},
+        {u"prompt_tokens"_s, message.promptTokens},
+        {u"completion_tokens"_s, message.completionTokens},
+        {u"tokens_estimated"_s, message.tokensEstimated},
+        {u"created_at"_s, timestamp(message.createdAt)},
+    };
+}
+
+QJsonObject stats(const AgentStats &stats)
+{
+    QJsonObject object{
+        {u"sessions"_s, stats.sessions},          {u"messages"_s, stats.messages},
+        {u"prompt_tokens"_s, stats.promptTokens}, {u"completion_tokens"_s, stats.completionTokens},
+        {u"tokens_used"_s, stats.totalTokens()},
+    };
+    if (!stats.agentId.isEmpty())
+        object.insert(u"agent_id"_s, stats.agentId);
+    return object;
+}
+
+QJsonObject provider(const ProviderRow &row, bool hasApiKey)
+{
+    return {
+        {u"name"_s, row.name},
+        {u"kind"_s, row.kind},
+        {u"base_url"_s, row.baseUrl},
+        {u"model"_s, row.model},
+        {u"is_default"_s, row.isDefault},
+        {u"has_api_key"_s, hasApiKey},
+        {u"connect_timeout_ms"_s, row.connectTimeoutMs},
+        {u"stall_timeout_ms"_s, row.stallTimeoutMs},
+    };
+}
+
+static ApiError invalidField(const QString &field, const QString &expected)
+{
+    return ApiError::badRequest(u"invalid_field"_s, u"Field \"%1\" must be %2"_s.arg(field, expected));
+}
+
+ApiError applyAgent(const QJsonObject &body, Agent &agent, bool creating)
+{
+    struct TextField
+    {
+        const char *name;
+        QString Agent::*member;
+        int maxLength;
+    };
+    static const TextField textFields[] = {
+        {"name", &Agent::name, 200},
+        {"description", &Agent::description, 4000},
+        {"system_prompt", &Agent::systemPrompt, 100000},
+        {"greeting", &Agent::greeting, 20000},
+        {"provider", &Agent::provider, 200},
+        {"model", &Agent::model, 200},
+    };
+    for (const TextField &field : textFields) {
+        const QString name = QLatin1String(field.name);
+        const QJsonValue value = body.value(name);
+        if (value.isUndefined())
+            continue;
+        if (value.isNull() && name != "name"_L1) {
+            agent.*field.member = QString();
+            continue;
+        }
+        if (!value.isString())
+            return invalidField(name, u"a string"_s);
+        if (value.toString().size() > field.maxLength)
+            return invalidField(name, u"at most %1 characters"_s.arg(field.maxLength));
+        agent.*field.member = value.toString();
+    }
+    agent.name = agent.name.trimmed();
+    if (agent.name.isEmpty() && (creating || body.contains(u"name"_s)))
+        return ApiError::badRequest(u"invalid_field"_s,
+                                    u"Field \"name\" is required and must not be empty"_s);
+
+    const QJsonValue temperature = body.value(u"temperature"_s);
+    if (temperature.isNull()) {
+        agent.temperature.reset();
+    } else if (!temperature.isUndefined()) {
+        if (!temperature.isDouble() || temperature.toDouble() < 0 || temperature.toDouble() > 2)
+            return invalidField(u"temperature"_s, u"a number from 0 to 2"_s);
+        agent.temperature = temperature.toDouble();
+    }
+    const QJsonValue maxTokens = body.value(u"max_tokens"_s);
+    if (maxTokens.isNull()) {
+        agent.maxTokens.reset();
+    } else if (!maxTokens.isUndefined()) {
+        const double value = maxTokens.toDouble();
+        if (!maxTokens.isDouble() || value < 1 || value > 1000000 || value != double(qint64(value)))
+            return invalidField(u"max_tokens"_s, u"a whole number from 1 to 1000000"_s);
+        agent.maxTokens = int(value);
+    }
+    return {};
+}
+
+} // namespace JsonView

@@ -1,0 +1,19 @@
+#pragma once
+
+#include "core/apierror.h"
+#include "storage/entities.h"
+
+#include <QJsonObject>
+
+// The API's JSON shapes (docs/api.md) for storage rows, and the reverse for request bodies.
+namespace JsonView {
+QJsonObject agent(const Agent &agent);
+QJsonObject session(const Session &session, bool streaming);
+QJsonObject message(const Message &message);
+QJsonObject stats(const AgentStats &stats);
+QJsonObject provider(const ProviderRow &row, bool hasApiKey);
+QString timestamp(const QDateTime &time);
+
+// Applies the fields present in `body` to `agent`; `creating` requires a name.
+ApiError applyAgent(const QJsonObject &body, Agent &agent, bool creating);
+} // namespace JsonView

@@ -1,0 +1,368 @@
+#include "resourceroutes.h"
+
+#include "chat/chatservice.h"
+#include "config/providerresolver.h"
+#include "config/secretstore.h"
+#include "core/uuidutil.h"
+#include "jsonview.h"
+#include "llm/llmclient.h"
+#include "llm/llmstream.h"
+#include "requestcontext.h"
+#include "router.h"
+
+#include <QCoreApplication>
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QPointer>
+#include <QRegularExpression>
+#include <QTcpSocket>
+#include <QUrlQuery>
+
+using namespace Qt::StringLiterals;
+
+ResourceRoutes::ResourceRoutes(Database &db, ChatService &chat, ProviderResolver &providers, LlmClient &llm,
+                               QObject *parent)
+    : QObject(parent), m_chat(chat), m_providers(providers), m_llm(llm), m_agents(db), m_sessions(db),
+      m_stats(db), m_providerStore(db)
+{}
+
+void ResourceRoutes::registerRoutes(Router &router)
+{
+    using Method = Router::Method;
+    const auto bind = [this](void (ResourceRoutes::*handler)(RequestContext &)) {
+        return [this, handler](RequestContext &context) {
+            (this->*handler)(context);
+        };
+    };
+    router.add(
+        Method::Get, u"/api/health"_s,
+        [](RequestContext &c) {
+            c.sendJson({{u"status"_s, u"ok"_s}, {u"version"_s, QCoreApplication::applicationVersion()}});
+        },
+        Router::Public);
+    router.add(Method::Get, u"/api/agents"_s, bind(&ResourceRoutes::listAgents));
+    router.add(Method::Post, u"/api/agents"_s, bind(&ResourceRoutes::createAgent));
+    router.add(Method::Get, u"/api/agents/{}"_s, bind(&ResourceRoutes::getAgent));
+    router.add(Method::Put, u"/api/agents/{}"_s, bind(&ResourceRoutes::updateAgent));
+    router.add(Method::Patch, u"/api/agents/{}"_s, bind(&ResourceRoutes::updateAgent));
+    router.add(Method::Delete, u"/api/agents/{}"_s, bind(&ResourceRoutes::deleteAgent));
+    router.add(Method::Get, u"/api/agents/{}/stats"_s, bind(&ResourceRoutes::agentStats));
+    router.add(Method::Get, u"/api/sessions"_s, bind(&ResourceRoutes::listSessions));
+    router.add(Method::Get, u"/api/sessions/{}"_s, bind(&ResourceRoutes::getSession));
+    router.add(Method::Patch, u"/api/sessions/{}"_s, bind(&ResourceRoutes::renameSession));
+    router.add(Method::Delete, u"/api/sessions/{}"_s, bind(&ResourceRoutes::deleteSession));
+    router.add(Method::Get, u"/api/sessions/{}/messages"_s, bind(&ResourceRoutes::sessionMessages));
+    router.add(Method::Get, u"/api/providers"_s, bind(&ResourceRoutes::listProviders));
+    router.add(Method::Put, u"/api/providers/{}"_s, bind(&ResourceRoutes::putProvider));
+    router.add(Method::Delete, u"/api/providers/{}"_s, bind(&ResourceRoutes::deleteProvider));
+    router.add(Method::Post, u"/api/providers/{}/test"_s, bind(&ResourceRoutes::testProvider));
+    router.add(Method::Get, u"/api/stats"_s, bind(&ResourceRoutes::tenantStats));
+}
+
+bool ResourceRoutes::readId(RequestContext &context, int index, QString *id, const QString &what)
+{
+    *id = context.params.value(index).toLower();
+    if (Uuid::isValid(*id))
+        return true;
+    context.sendError(400, u"invalid_uuid"_s, u"The %1 id is not a UUID"_s.arg(what));
+    return false;
+}
+
+// --- agents
+
+void ResourceRoutes::listAgents(RequestContext &context)
+{
+    QJsonArray agents;
+    for (const Agent &agent : m_agents.list(context.principal.tenantId))
+        agents.append(JsonView::agent(agent));
+    context.sendJson({{u"agents"_s, agents}});
+}
+
+void ResourceRoutes::createAgent(RequestContext &context)
+{
+    const auto body = context.jsonBody();
+    if (!body)
+        return;
+    Agent agent;
+    agent.tenantId = context.principal.tenantId;
+    if (const ApiError error = JsonView::applyAgent(*body, agent, true); error.isError())
+        return context.sendError(error.status, error.code, error.message);
+    if (!m_agents.create(agent))
+        return context.sendError(500, u"storage_error"_s, u"The agent could not be saved"_s);
+    context.sendJson(JsonView::agent(agent), 201);
+}
+
+void ResourceRoutes::getAgent(RequestContext &context)
+{
+    QString id;
+    if (!readId(context, 0, &id, u"agent"_s))
+        return;
+    const auto agent = m_agents.get(context.principal.tenantId, id);
+    if (!agent)
+        return context.sendError(404, u"agent_not_found"_s, u"No agent %1 in this tenant"_s.arg(id));
+    context.sendJson(JsonView::agent(*agent));
+}
+
+void ResourceRoutes::updateAgent(RequestContext &context)
+{
+    QString id;
+    if (!readId(context, 0, &id, u"agent"_s))
+        return;
+    auto agent = m_agents.get(context.principal.tenantId, id);
+    if (!agent)
+        return context.sendError(404, u"agent_not_found"_s, u"No agent %1 in this tenant"_s.arg(id));
+    const auto body = context.jsonBody();
+    if (!body)
+        return;
+    if (const ApiError error = JsonView::applyAgent(*body, *agent, false); error.isError())
+        return context.sendError(error.status, error.code, error.message);
+    if (!m_agents.update(*agent))
+        return context.sendError(500, u"storage_error"_s, u"The agent could not be saved"_s);
+    context.sendJson(JsonView::agent(*agent));
+}
+
+void ResourceRoutes::deleteAgent(RequestContext &context)
+{
+    QString id;
+    if (!readId(context, 0, &id, u"agent"_s))
+        return;
+    if (!m_agents.remove(context.principal.tenantId, id))
+        return context.sendError(404, u"agent_not_found"_s, u"No agent %1 in this tenant"_s.arg(id));
+    context.sendNoContent();
+}
+
+void ResourceRoutes::agentStats(RequestContext &context)
+{
+    QString id;
+    if (!readId(context, 0, &id, u"agent"_s))
+        return;
+    if (!m_agents.get(context.principal.tenantId, id))
+        return context.sendError(404, u"agent_not_found"_s, u"No agent %1 in this tenant"_s.arg(id));
+    AgentStats stats = m_stats.agentStats(context.principal.tenantId, id);
+    stats.agentId = id;
+    context.sendJson(JsonView::stats(stats));
+}
+
+void ResourceRoutes::tenantStats(RequestContext &context)
+{
+    AgentStats stats = m_stats.tenantStats(context.principal.tenantId);
+    stats.agentId.clear();
+    context.sendJson(JsonView::stats(stats));
+}
+
+// --- sessions
+
+void ResourceRoutes::listSessions(RequestContext &context)
+{
+    const QUrlQuery query = context.request.query();
+    const QString agentId = query.queryItemValue(u"agent_id"_s, QUrl::FullyDecoded).toLower();
+    if (!agentId.isEmpty() && !Uuid::isValid(agentId))
+        return context.sendError(400, u"invalid_uuid"_s, u"Parameter agent_id is not a UUID"_s);
+    const QString filter = query.queryItemValue(u"q"_s, QUrl::FullyDecoded);
+    QJsonArray sessions;
+    for (const Session &session :
+         m_sessions.sessions(context.principal.tenantId, context.principal.userId, agentId, filter))
+        sessions.append(JsonView::session(session, m_chat.isStreaming(session.id)));
+    context.sendJson({{u"sessions"_s, sessions}});
+}
+
+void ResourceRoutes::getSession(RequestContext &context)
+{
+    QString id;
+    if (!readId(context, 0, &id, u"session"_s))
+        return;
+    const auto session = m_sessions.session(context.principal.tenantId, context.principal.userId, id);
+    if (!session)
+        return context.sendError(404, u"session_not_found"_s, u"No session %1 for this user"_s.arg(id));
+    context.sendJson(JsonView::session(*session, m_chat.isStreaming(id)));
+}
+
+void ResourceRoutes::sessionMessages(RequestContext &context)
+{
+    QString id;
+    if (!readId(context, 0, &id, u"session"_s))
+        return;
+    if (!m_sessions.session(context.principal.tenantId, context.principal.userId, id))
+        return context.sendError(404, u"session_not_found"_s, u"No session %1 for this user"_s.arg(id));
+    QJsonArray messages;
+    for (const Message &message : m_sessions.messages(id))
+        messages.append(JsonView::message(message));
+    context.sendJson({{u"messages"_s, messages}});
+}
+
+void ResourceRoutes::renameSession(RequestContext &context)
+{
+    QString id;
+    if (!readId(context, 0, &id, u"session"_s))
+        return;
+    const auto body = context.jsonBody();
+    if (!body)
+        return;
+    const QJsonValue title = body->value(u"title"_s);
+    if (!title.isString() || title.toString().trimmed().isEmpty() || title.toString().size() > 200)
+        return context.sendError(400, u"invalid_field"_s,
+                                 u"Field \"title\" must be a non-empty string of at most 200 characters"_s);
+    const Principal &p = context.principal;
+    if (!m_sessions.rename(p.tenantId, p.userId, id, title.toString().trimmed()))
+        return context.sendError(404, u"session_not_found"_s, u"No session %1 for this user"_s.arg(id));
+    context.sendJson(
+        JsonView::session(*m_sessions.session(p.tenantId, p.userId, id), m_chat.isStreaming(id)));
+}
+
+void ResourceRoutes::deleteSession(RequestContext &context)
+{
+    QString id;
+    if (!readId(context, 0, &id, u"session"_s))
+        return;
+    const Principal &p = context.principal;
+    if (!m_sessions.session(p.tenantId, p.userId, id))
+        return context.sendError(404, u"session_not_found"_s, u"No session %1 for this user"_s.arg(id));
+    bool running = false;
+    m_chat.cancel(p, id, &running); // a reply still streaming into it would write to a deleted session
+    m_sessions.remove(p.tenantId, p.userId, id);
+    context.sendNoContent();
+}
+
+// --- providers
+
+static bool validProviderName(const QString &name)
+{
+    static const QRegularExpression pattern(u"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"_s);
+    return pattern.match(name).hasMatch() && name != "demo"_L1 && name != "env"_L1 && name != "default"_L1;
+}
+
+void ResourceRoutes::listProviders(RequestContext &context)
+{
+    QJsonArray providers;
+    SecretStore *secrets = m_providers.secrets();
+    for (const ProviderRow &row : m_providerStore.list(context.principal.tenantId)) {
+        const bool hasKey = secrets && !secrets->read(ProviderResolver::secretKey(row.id)).isEmpty();
+        providers.append(JsonView::provider(row, hasKey));
+    }
+    if (const auto &env = m_providers.environmentProvider()) {
+        ProviderRow row;
+        row.name = env->name;
+        row.kind = env->kind;
+        row.baseUrl = env->baseUrl.toString();
+        row.model = env->model;
+        row.connectTimeoutMs = env->connectTimeoutMs;
+        row.stallTimeoutMs = env->stallTimeoutMs;
+        QJsonObject json = JsonView::provider(row, !env->apiKey.isEmpty());
+        json.insert(u"read_only"_s, true); // comes from OPENAI_* variables
+        providers.append(json);
+    }
+    context.sendJson({{u"providers"_s, providers}});
+}
+
+void ResourceRoutes::putProvider(RequestContext &context)
+{
+    const QString name = context.params.value(0);
+    if (!validProviderName(name))
+        return context.sendError(400, u"invalid_field"_s,
+                                 u"Provider names are 1-64 letters, digits, '.', '_' or '-' "
+                                 "(demo, env and default are reserved)"_s);
+    const auto body = context.jsonBody();
+    if (!body)
+        return;
+    const QString tenantId = context.principal.tenantId;
+    ProviderRow row = m_providerStore.byName(tenantId, name).value_or(ProviderRow{});
+    row.tenantId = tenantId;
+    row.name = name;
+    if (row.kind.isEmpty())
+        row.kind = u"openai"_s;
+    for (const char *field : {"base_url", "model", "api_key", "kind"}) {
+        const QJsonValue value = body->value(QLatin1String(field));
+        if (!value.isUndefined() && !value.isString())
+            return context.sendError(400, u"invalid_field"_s,
+                                     u"Field \"%1\" must be a string"_s.arg(QLatin1String(field)));
+    }
+    if (body->contains(u"base_url"_s)) {
+        const QUrl url(body->value(u"base_url"_s).toString(), QUrl::StrictMode);
+        if (!url.isValid() || (url.scheme() != "http"_L1 && url.scheme() != "https"_L1) ||
+            url.host().isEmpty())
+            return context.sendError(400, u"invalid_field"_s, u"Field \"base_url\" must be an http(s) URL"_s);
+        row.baseUrl = url.toString();
+    }
+    if (row.baseUrl.isEmpty())
+        return context.sendError(400, u"invalid_field"_s, u"Field \"base_url\" is required"_s);
+    if (body->contains(u"model"_s))
+        row.model = body->value(u"model"_s).toString();
+    if (body->contains(u"kind"_s)) {
+        row.kind = body->value(u"kind"_s).toString();
+        if (row.kind != "openai"_L1)
+            return context.sendError(400, u"invalid_field"_s, u"Field \"kind\" must be \"openai\""_s);
+    }
+    for (auto [field, member] : {std::pair{"connect_timeout_ms", &ProviderRow::connectTimeoutMs},
+                                 std::pair{"stall_timeout_ms", &ProviderRow::stallTimeoutMs}}) {
+        const QJsonValue value = body->value(QLatin1String(field));
+        if (value.isUndefined())
+            continue;
+        if (!value.isDouble() || value.toDouble() < 100 || value.toDouble() > 3600000)
+            return context.sendError(
+                400, u"invalid_field"_s,
+                u"Field \"%1\" must be milliseconds from 100 to 3600000"_s.arg(QLatin1String(field)));
+        row.*member = value.toInt();
+    }
+    if (body->contains(u"is_default"_s))
+        row.isDefault = body->value(u"is_default"_s).toBool();
+    if (!m_providerStore.upsert(row))
+        return context.sendError(500, u"storage_error"_s, u"The provider could not be saved"_s);
+    SecretStore *secrets = m_providers.secrets();
+    if (body->contains(u"api_key"_s) && secrets) {
+        const QString key = body->value(u"api_key"_s).toString();
+        if (key.isEmpty())
+            secrets->remove(ProviderResolver::secretKey(row.id));
+        else if (!secrets->write(ProviderResolver::secretKey(row.id), key))
+            return context.sendError(500, u"storage_error"_s, u"The API key could not be stored"_s);
+    }
+    const bool hasKey = secrets && !secrets->read(ProviderResolver::secretKey(row.id)).isEmpty();
+    context.sendJson(JsonView::provider(row, hasKey));
+}
+
+void ResourceRoutes::deleteProvider(RequestContext &context)
+{
+    const QString name = context.params.value(0);
+    const auto row = m_providerStore.byName(context.principal.tenantId, name);
+    if (!row)
+        return context.sendError(404, u"provider_not_found"_s, u"No provider named %1"_s.arg(name));
+    m_providerStore.remove(context.principal.tenantId, name);
+    if (SecretStore *secrets = m_providers.secrets())
+        secrets->remove(ProviderResolver::secretKey(row->id));
+    context.sendNoContent();
+}
+
+void ResourceRoutes::testProvider(RequestContext &context)
+{
+    const QString name = context.params.value(0);
+    ApiError error;
+    const auto provider = m_providers.resolve(context.principal.tenantId, name, &error);
+    if (!provider)
+        return context.sendError(error.status, error.code, error.message);
+    ChatRequest request;
+    request.messages = {{u"user"_s, u"Reply with the word OK."_s}};
+    request.model = provider->model;
+    request.maxTokens = 5;
+    auto responder = std::make_shared<QHttpServerResponder>(std::move(context.responder));
+    QPointer<QTcpSocket> socket = responder->socket();
+    auto timer = std::make_shared<QElapsedTimer>();
+    timer->start();
+    LlmStream *stream = m_llm.startChat(*provider, request, this);
+    connect(stream, &LlmStream::finished, this, [=](const LlmCompletion &completion) {
+        stream->deleteLater();
+        if (!socket)
+            return; // the client left; writing now would crash Qt 6.4
+        HttpReply::sendJson(
+            *responder,
+            {{u"ok"_s, true}, {u"model"_s, completion.model}, {u"latency_ms"_s, timer->elapsed()}});
+    });
+    connect(stream, &LlmStream::failed, this, [=](const LlmError &failure) {
+        stream->deleteLater();
+        if (!socket)
+            return;
+        HttpReply::sendJson(*responder, {{u"ok"_s, false},
+                                         {u"latency_ms"_s, timer->elapsed()},
+                                         {u"error"_s, QJsonObject{{u"code"_s, failure.code},
+                                                                  {u"message"_s, failure.message},
+                                                                  {u"status"_s, failure.httpStatus}}}});
+    });
+}

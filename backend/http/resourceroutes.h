@@ -1,0 +1,58 @@
+#pragma once
+
+#include "storage/agentstore.h"
+#include "storage/providerstore.h"
+#include "storage/sessionstore.h"
+#include "storage/statsstore.h"
+
+#include <QObject>
+
+class ChatService;
+class Database;
+class LlmClient;
+class ProviderResolver;
+class Router;
+struct RequestContext;
+
+// Agents, sessions, providers, statistics and health: plain JSON resources, all tenant-scoped.
+class ResourceRoutes : public QObject
+{
+    Q_OBJECT
+public:
+    ResourceRoutes(Database &db, ChatService &chat, ProviderResolver &providers, LlmClient &llm,
+                   QObject *parent = nullptr);
+
+    void registerRoutes(Router &router);
+
+private:
+    // Answers 400 and returns false for an id that is not a UUID.
+    static bool readId(RequestContext &context, int index, QString *id, const QString &what);
+
+    void listAgents(RequestContext &context);
+    void createAgent(RequestContext &context);
+    void getAgent(RequestContext &context);
+    void updateAgent(RequestContext &context);
+    void deleteAgent(RequestContext &context);
+    void agentStats(RequestContext &context);
+
+    void listSessions(RequestContext &context);
+    void getSession(RequestContext &context);
+    void sessionMessages(RequestContext &context);
+    void renameSession(RequestContext &context);
+    void deleteSession(RequestContext &context);
+
+    void listProviders(RequestContext &context);
+    void putProvider(RequestContext &context);
+    void deleteProvider(RequestContext &context);
+    void testProvider(RequestContext &context);
+
+    void tenantStats(RequestContext &context);
+
+    ChatService &m_chat;
+    ProviderResolver &m_providers;
+    LlmClient &m_llm;
+    AgentStore m_agents;
+    SessionStore m_sessions;
+    StatsStore m_stats;
+    ProviderStore m_providerStore;
+};

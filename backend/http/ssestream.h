@@ -1,0 +1,36 @@
+#pragma once
+
+#include <QHttpServerResponder>
+#include <QObject>
+#include <QPointer>
+
+class QTcpSocket;
+class QTimer;
+
+// A text/event-stream response written event by event on a responder moved out of its route
+// handler. Writing to a socket that has gone crashes Qt 6.4, so every write checks the socket and
+// `clientGone` fires once when it disconnects. The connection closes when the stream ends, so the
+// server never reads a second keep-alive request from a socket that is still streaming.
+class SseStream : public QObject
+{
+    Q_OBJECT
+public:
+    SseStream(QHttpServerResponder &&responder, int keepAliveMs, QObject *parent = nullptr);
+    ~SseStream() override;
+
+    bool isOpen() const;
+    void send(const QByteArray &event);
+    // Flushes and closes the connection; deletes itself afterwards.
+    void finish();
+
+Q_SIGNALS:
+    void clientGone();
+
+private:
+    void onDisconnected();
+
+    QHttpServerResponder m_responder;
+    QPointer<QTcpSocket> m_socket;
+    QTimer *m_keepAlive = nullptr;
+    bool m_finished = false;
+};

@@ -1,0 +1,200 @@
+#include "admincli.h"
+
+#include "config/filesecretstore.h"
+#include "config/providerresolver.h"
+#include "storage/authstore.h"
+#include "storage/providerstore.h"
+
+#include <QCommandLineParser>
+#include <QTextStream>
+#include <QUrl>
+
+using namespace Qt::StringLiterals;
+
+bool AdminCli::handles(const QString &command)
+{
+    return command == "token"_L1 || command == "provider"_L1;
+}
+
+int AdminCli::run(const QStringList &arguments, const Database::Options &database, const QString &secretsPath)
+{
+    Database db;
+    if (!db.open(database)) {
+        m_err << "Cannot open the database: " << db.lastError() << Qt::endl;
+        return 1;
+    }
+    // The sub-parsers see "<program> <command> <verb> ...", so positional 1 is the verb.
+    if (arguments.value(1) == "token"_L1)
+        return token(arguments, db);
+    return provider(arguments, db, secretsPath);
+}
+
+int AdminCli::token(const QStringList &arguments, Database &db)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(u"Manage API tokens"_s);
+    parser.addPositionalArgument(u"verb"_s, u"create | list | revoke <id-or-prefix>"_s);
+    parser.addOption({u"tenant"_s, u"Tenant name (created when missing)."_s, u"name"_s});
+    parser.addOption({u"user"_s, u"User name (created when missing)."_s, u"name"_s});
+    parser.addOption({u"label"_s, u"A note to recognise the token by."_s, u"text"_s});
+    parser.addHelpOption();
+    if (!parser.parse(arguments)) {
+        m_err << parser.errorText() << Qt::endl;
+        return 2;
+    }
+    if (parser.isSet(u"help"_s)) {
+        m_out << parser.helpText();
+        return 0;
+    }
+    const QStringList positional = parser.positionalArguments();
+    const QString verb = positional.value(1);
+    AuthStore auth(db);
+
+    if (verb == "create"_L1) {
+        const QString tenant = parser.value(u"tenant"_s).trimmed();
+        const QString user = parser.value(u"user"_s).trimmed();
+        if (tenant.isEmpty() || user.isEmpty()) {
+            m_err << "token create needs --tenant NAME and --user NAME" << Qt::endl;
+            return 2;
+        }
+        const auto created = auth.createToken(tenant, user, parser.value(u"label"_s));
+        if (!created) {
+            m_err << "Could not create the token" << Qt::endl;
+            return 1;
+        }
+        m_out << created->token << Qt::endl;
+        m_err << "Token " << created->info.id << " for " << user << "@" << tenant
+              << ". It is shown only now: store it safely." << Qt::endl;
+        return 0;
+    }
+    if (verb == "list"_L1) {
+        const auto tokens = auth.listTokens(parser.value(u"tenant"_s));
+        m_out << u"%1  %2  %3  %4  %5"_s.arg(u"ID"_s, -36)
+                     .arg(u"PREFIX"_s, -8)
+                     .arg(u"TENANT/USER"_s, -24)
+                     .arg(u"CREATED"_s, -20)
+                     .arg(u"STATE"_s)
+              << Qt::endl;
+        for (const ApiTokenInfo &info : tokens) {
+            m_out << u"%1  %2  %3  %4  %5"_s.arg(info.id, -36)
+                         .arg(info.prefix, -8)
+                         .arg(info.tenantName + u'/' + info.userName, -24)
+                         .arg(info.createdAt.toUTC().toString(Qt::ISODate), -20)
+                         .arg(info.revokedAt ? u"revoked"_s : u"active"_s)
+                  << Qt::endl;
+        }
+        return 0;
+    }
+    if (verb == "revoke"_L1) {
+        const QString which = positional.value(2);
+        if (which.isEmpty()) {
+            m_err << "token revoke needs the token's id or prefix" << Qt::endl;
+            return 2;
+        }
+        if (!auth.revokeToken(which)) {
+            m_err << "No single active token matches " << which << Qt::endl;
+            return 1;
+        }
+        m_out << "Revoked " << which << Qt::endl;
+        return 0;
+    }
+    m_err
+        << "Usage: agentdesk token create --tenant NAME --user NAME [--label TEXT] | list [--tenant NAME] | "
+           "revoke ID|PREFIX"
+        << Qt::endl;
+    return 2;
+}
+
+int AdminCli::provider(const QStringList &arguments, Database &db, const QString &secretsPath)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(u"Manage upstream providers (OpenAI-compatible)"_s);
+    parser.addPositionalArgument(u"verb"_s, u"set <name> | list | remove <name>"_s);
+    parser.addOption({u"tenant"_s, u"Tenant name."_s, u"name"_s});
+    parser.addOption({u"base-url"_s, u"e.g. https://api.deepseek.com/v1"_s, u"url"_s});
+    parser.addOption({u"model"_s, u"Default model."_s, u"model"_s});
+    parser.addOption({u"api-key-env"_s, u"Read the API key from this environment variable."_s, u"var"_s});
+    parser.addOption({u"default"_s, u"Make it the tenant's default provider."_s});
+    parser.addHelpOption();
+    if (!parser.parse(arguments)) {
+        m_err << parser.errorText() << Qt::endl;
+        return 2;
+    }
+    const QStringList positional = parser.positionalArguments();
+    const QString verb = positional.value(1);
+    const QString tenantName = parser.value(u"tenant"_s).trimmed();
+    if (tenantName.isEmpty() || verb.isEmpty()) {
+        m_err << "Usage: agentdesk provider set NAME --tenant T --base-url URL --model M [--api-key-env VAR] "
+                 "[--default] | list --tenant T | remove NAME --tenant T"
+              << Qt::endl;
+        return 2;
+    }
+    AuthStore auth(db);
+    const auto tenant = auth.ensureTenant(tenantName);
+    if (!tenant) {
+        m_err << "Cannot create tenant " << tenantName << Qt::endl;
+        return 1;
+    }
+    ProviderStore store(db);
+    FileSecretStore secrets(secretsPath);
+
+    if (verb == "list"_L1) {
+        for (const ProviderRow &row : store.list(tenant->id)) {
+            const bool hasKey = !secrets.read(ProviderResolver::secretKey(row.id)).isEmpty();
+            m_out << row.name << (row.isDefault ? " (default)" : "") << "  " << row.baseUrl << "  "
+                  << row.model << (hasKey ? "  key: stored" : "  key: none") << Qt::endl;
+        }
+        return 0;
+    }
+    const QString name = positional.value(2);
+    if (name.isEmpty()) {
+        m_err << "provider " << verb << " needs a provider name" << Qt::endl;
+        return 2;
+    }
+    if (verb == "remove"_L1) {
+        const auto row = store.byName(tenant->id, name);
+        if (!row || !store.remove(tenant->id, name)) {
+            m_err << "No provider " << name << Qt::endl;
+            return 1;
+        }
+        secrets.remove(ProviderResolver::secretKey(row->id));
+        return 0;
+    }
+    if (verb != "set"_L1) {
+        m_err << "Unknown verb " << verb << Qt::endl;
+        return 2;
+    }
+    ProviderRow row = store.byName(tenant->id, name).value_or(ProviderRow{});
+    row.tenantId = tenant->id;
+    row.name = name;
+    row.kind = u"openai"_s;
+    if (parser.isSet(u"base-url"_s))
+        row.baseUrl = parser.value(u"base-url"_s);
+    if (parser.isSet(u"model"_s))
+        row.model = parser.value(u"model"_s);
+    if (parser.isSet(u"default"_s))
+        row.isDefault = true;
+    const QUrl url(row.baseUrl);
+    if (!url.isValid() || url.host().isEmpty() || !url.scheme().startsWith("http"_L1)) {
+        m_err << "--base-url must be an http(s) URL" << Qt::endl;
+        return 2;
+    }
+    if (!store.upsert(row)) {
+        m_err << "Could not save the provider" << Qt::endl;
+        return 1;
+    }
+    if (parser.isSet(u"api-key-env"_s)) {
+        // Keys never go on the command line, where ps and shell history would see them.
+        const QString key = qEnvironmentVariable(parser.value(u"api-key-env"_s).toLocal8Bit().constData());
+        if (key.isEmpty()) {
+            m_err << "Environment variable " << parser.value(u"api-key-env"_s) << " is empty" << Qt::endl;
+            return 1;
+        }
+        if (!secrets.write(ProviderResolver::secretKey(row.id), key)) {
+            m_err << "Could not store the API key in " << secretsPath << Qt::endl;
+            return 1;
+        }
+    }
+    m_out << "Provider " << name << " saved" << Qt::endl;
+    return 0;
+}

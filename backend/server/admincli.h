@@ -1,0 +1,27 @@
+#pragma once
+
+#include "storage/database.h"
+
+#include <QStringList>
+
+class QTextStream;
+
+// `agentdesk token ...` and `agentdesk provider ...`: administration straight on the database,
+// for teams running the headless server. Prints a new token once; never prints a stored secret.
+class AdminCli
+{
+public:
+    AdminCli(QTextStream &out, QTextStream &err) : m_out(out), m_err(err) {}
+
+    static bool handles(const QString &command);
+    // `arguments` starts with the program name, then the command word ("token", "provider").
+    // Returns the process exit code.
+    int run(const QStringList &arguments, const Database::Options &database, const QString &secretsPath);
+
+private:
+    int token(const QStringList &arguments, Database &db);
+    int provider(const QStringList &arguments, Database &db, const QString &secretsPath);
+
+    QTextStream &m_out;
+    QTextStream &m_err;
+};

@@ -1,0 +1,112 @@
+#include "server.h"
+
+#include "chat/chatservice.h"
+#include "config/filesecretstore.h"
+#include "config/providerresolver.h"
+#include "core/logging.h"
+#include "http/apiserver.h"
+#include "http/chatroutes.h"
+#include "http/resourceroutes.h"
+#include "llm/llmclient.h"
+#include "storage/authstore.h"
+#include "storage/providerstore.h"
+#include "storage/sessionstore.h"
+
+#include <QDir>
+#include <QStandardPaths>
+
+using namespace Qt::StringLiterals;
+
+Server::Server(QObject *parent) : QObject(parent) {}
+
+Server::~Server()
+{
+    stop();
+}
+
+bool Server::start(const Options &options)
+{
+    m_options = options;
+    QString dataDir = options.dataDir;
+    if (dataDir.isEmpty())
+        dataDir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    if (!QDir().mkpath(dataDir)) {
+        m_error = u"Cannot create the data directory %1"_s.arg(dataDir);
+        return false;
+    }
+
+    Database::Options dbOptions = options.database;
+    if (dbOptions.driver == "QSQLITE"_L1 && dbOptions.path.isEmpty())
+        dbOptions.path = Database::defaultPath(dataDir);
+    m_db = std::make_unique<Database>();
+    if (!m_db->open(dbOptions)) {
+        m_error = m_db->lastError();
+        return false;
+    }
+    if (const int interrupted = SessionStore(*m_db).markInterruptedReplies(); interrupted > 0)
+        qCWarning(lcApp) << interrupted << "replies were cut by the last shutdown and are marked interrupted";
+
+    if (!m_externalSecrets) {
+        m_fileSecrets = std::make_unique<FileSecretStore>(
+            options.secretsPath.isEmpty() ? QDir(dataDir).filePath(u"secrets.json"_s) : options.secretsPath);
+    }
+    m_auth = std::make_unique<AuthStore>(*m_db);
+    m_providerStore = std::make_unique<ProviderStore>(*m_db);
+    m_providers = std::make_unique<ProviderResolver>(
+        *m_providerStore, m_externalSecrets ? m_externalSecrets : m_fileSecrets.get(),
+        options.environmentProvider);
+    m_llm = std::make_unique<LlmClient>();
+    m_chat = std::make_unique<ChatService>(*m_db, *m_llm, *m_providers);
+    m_chat->setProgressInterval(options.progressIntervalMs);
+
+    m_http = std::make_unique<ApiServer>(*m_auth);
+    m_http->setMaxBodyBytes(options.maxBodyBytes);
+    m_chatRoutes = std::make_unique<ChatRoutes>(*m_chat);
+    m_chatRoutes->setKeepAliveInterval(options.keepAliveMs);
+    m_chatRoutes->registerRoutes(m_http->router());
+    m_resourceRoutes = std::make_unique<ResourceRoutes>(*m_db, *m_chat, *m_providers, *m_llm);
+    m_resourceRoutes->registerRoutes(m_http->router());
+
+    m_port = m_http->listenOn(options.listenAddress, options.port);
+    if (m_port == 0) {
+        m_error =
+            u"Cannot listen on %1:%2 (in use?)"_s.arg(options.listenAddress.toString()).arg(options.port);
+        return false;
+    }
+    qCInfo(lcApp).noquote() << "AgentDesk API on" << url().toString() << "data in" << dataDir;
+    return true;
+}
+
+void Server::stop()
+{
+    if (m_chat)
+        m_chat->interruptAll();
+    m_http.reset();
+    m_resourceRoutes.reset();
+    m_chatRoutes.reset();
+    m_chat.reset();
+    m_llm.reset();
+    m_port = 0;
+}
+
+QUrl Server::url() const
+{
+    QUrl url;
+    url.setScheme(u"http"_s);
+    const QHostAddress &address = m_options.listenAddress;
+    const bool any =
+        address == QHostAddress::Any || address == QHostAddress::AnyIPv4 || address == QHostAddress::AnyIPv6;
+    url.setHost(any ? u"127.0.0.1"_s : address.toString());
+    url.setPort(m_port);
+    return url;
+}
+
+std::optional<QString> Server::createToken(const QString &tenant, const QString &user, const QString &label)
+{
+    if (!m_auth)
+        return std::nullopt;
+    const auto token = m_auth->createToken(tenant, user, label);
+    if (!token)
+        return std::nullopt;
+    return token->token;
+}

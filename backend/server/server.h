@@ -1,0 +1,77 @@
+#pragma once
+
+#include "llm/llmtypes.h"
+#include "storage/database.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QUrl>
+
+#include <memory>
+#include <optional>
+
+class ApiServer;
+class AuthStore;
+class ChatRoutes;
+class ChatService;
+class LlmClient;
+class ProviderResolver;
+class ProviderStore;
+class ResourceRoutes;
+class SecretStore;
+
+// The backend assembled: database, upstream client, chat service and HTTP API on one thread.
+// The headless server, the desktop app (in-process) and the integration tests all start this.
+class Server : public QObject
+{
+    Q_OBJECT
+public:
+    struct Options
+    {
+        QHostAddress listenAddress = QHostAddress::LocalHost;
+        quint16 port = 8080;        // 0 = any free port
+        QString dataDir;            // empty = the user's data directory
+        Database::Options database; // an empty SQLite path means <dataDir>/agentdesk.db
+        QString secretsPath;        // empty = <dataDir>/secrets.json (0600)
+        std::optional<ProviderConfig> environmentProvider = std::nullopt;
+        int keepAliveMs = 15000;
+        int progressIntervalMs = 1000;
+        qint64 maxBodyBytes = 1024 * 1024;
+    };
+
+    explicit Server(QObject *parent = nullptr);
+    ~Server() override;
+
+    // Opens the database (marking replies a crash left "streaming" as interrupted) and listens.
+    bool start(const Options &options);
+    // Saves running replies as interrupted and stops listening.
+    void stop();
+    QString errorString() const { return m_error; }
+
+    quint16 port() const { return m_port; }
+    QUrl url() const;
+
+    std::optional<QString> createToken(const QString &tenant, const QString &user, const QString &label = {});
+
+    // The desktop app hands in its keychain-backed store; otherwise the 0600 file is used.
+    void setSecretStore(SecretStore *store) { m_externalSecrets = store; }
+
+    Database &database() { return *m_db; }
+    ChatService &chat() { return *m_chat; }
+
+private:
+    Options m_options;
+    QString m_error;
+    quint16 m_port = 0;
+    SecretStore *m_externalSecrets = nullptr;
+    std::unique_ptr<Database> m_db;
+    std::unique_ptr<SecretStore> m_fileSecrets;
+    std::unique_ptr<AuthStore> m_auth;
+    std::unique_ptr<ProviderStore> m_providerStore;
+    std::unique_ptr<ProviderResolver> m_providers;
+    std::unique_ptr<LlmClient> m_llm;
+    std::unique_ptr<ChatService> m_chat;
+    std::unique_ptr<ApiServer> m_http;
+    std::unique_ptr<ChatRoutes> m_chatRoutes;
+    std::unique_ptr<ResourceRoutes> m_resourceRoutes;
+};
