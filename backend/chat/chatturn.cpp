@@ -107,8 +107,13 @@ void ChatTurn::onFailed(const LlmError &error)
     outcome.finishReason = u"Error"_s;
     outcome.model = m_reply.model;
     const int status = error.kind == LlmError::Timeout ? 504 : 502;
-    outcome.error = {status, error.code.isEmpty() ? u"upstream_error"_s : error.code, error.message};
-    end(outcome, u"error"_s, error.message);
+    // Say who failed and how: the upstream's own message alone ("Rate limit reached") hides the status.
+    const QString message =
+        error.httpStatus > 0
+            ? u"The model provider answered HTTP %1: %2"_s.arg(error.httpStatus).arg(error.message)
+            : error.message;
+    outcome.error = {status, error.code.isEmpty() ? u"upstream_error"_s : error.code, message};
+    end(outcome, u"error"_s, message);
 }
 
 void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &errorText)

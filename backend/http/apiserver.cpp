@@ -43,7 +43,7 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
                              u"The request body is over the limit of %1 bytes"_s.arg(m_maxBodyBytes));
         return true;
     }
-    const Router::Match match = m_router.match(request.method(), request.url().path());
+    const Router::Match match = m_router.match(request.method(), request.url().path(QUrl::FullyEncoded));
     if (!match.route) {
         if (match.allowed.isEmpty()) {
             HttpReply::sendError(responder, 404, u"not_found"_s,

@@ -1,5 +1,7 @@
 #include "router.h"
 
+#include <QUrl>
+
 void Router::add(Method method, const QString &pattern, Handler handler, int flags)
 {
     m_routes.append({method, pattern.split(u'/', Qt::SkipEmptyParts), flags, std::move(handler)});
@@ -11,9 +13,11 @@ bool Router::matchSegments(const Route &route, const QList<QStringView> &segment
         return false;
     QStringList captured;
     for (qsizetype i = 0; i < segments.size(); ++i) {
+        // Decoded per segment, so an encoded "/" ("..%2F..") stays inside its segment.
+        const QString segment = QUrl::fromPercentEncoding(segments.at(i).toUtf8());
         if (route.segments.at(i) == QLatin1String("{}"))
-            captured.append(segments.at(i).toString());
-        else if (route.segments.at(i) != segments.at(i))
+            captured.append(segment);
+        else if (route.segments.at(i) != segment)
             return false;
     }
     *params = captured;

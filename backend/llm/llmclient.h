@@ -27,8 +27,8 @@ public:
 
     // The OpenAI SDK's own variables: OPENAI_BASE_URL, OPENAI_API_KEY and OPENAI_MODEL
     // (AGENTDESK_MODEL wins over OPENAI_MODEL). Nothing when neither a base URL nor a key is set.
-    static std::optional<ProviderConfig> providerFromEnvironment(
-        const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
+    static std::optional<ProviderConfig>
+    providerFromEnvironment(const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
     static ProviderConfig demoProvider();
 
     int managerCount() const;

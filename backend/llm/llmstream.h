@@ -19,6 +19,11 @@ public:
     // Text received so far, for saving a partial reply.
     const QString &text() const { return m_text; }
 
+    // Rough token count for when an upstream reports no usage: one per CJK character, one per
+    // four other characters.
+    static int estimateTokens(QStringView text);
+    static int estimatePromptTokens(const QList<ChatMessage> &messages);
+
 Q_SIGNALS:
     void delta(const QString &text);
     void finished(const LlmCompletion &completion);

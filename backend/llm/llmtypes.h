@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QList>
+#include <QMetaType>
 #include <QString>
 #include <QUrl>
 
@@ -29,7 +30,7 @@ struct ProviderConfig
 {
     QString name;
     QString kind = QStringLiteral("openai"); // "openai" | "demo"
-    QUrl baseUrl;                            // e.g. https://api.openai.com/v1 (".../chat/completions" is appended)
+    QUrl baseUrl; // e.g. https://api.openai.com/v1 (".../chat/completions" is appended)
     QString model;
     QString apiKey; // never persisted in the database, never logged
     int connectTimeoutMs = 15000;

@@ -2,7 +2,11 @@
 
 #include <QObject>
 #include <QSqlDatabase>
+#include <QSqlQuery>
 #include <QString>
+
+#include <memory>
+#include <unordered_map>
 
 // Owns the connection and the schema. SQLite by default (WAL, foreign keys, busy timeout);
 // the SQL is kept portable so the PostgreSQL driver serves the same schema. All use is from
@@ -21,6 +25,11 @@ public:
         QString user;
         QString password;
         int busyTimeoutMs = 5000;
+        // PostgreSQL schema to work in (created when missing; empty = the server's search_path).
+        // Lets several test runs share one database without seeing each other.
+        QString schema;
+        // Migrate only up to this version (0 = latest). For tests that build an old schema.
+        int targetVersion = 0;
     };
 
     explicit Database(QObject *parent = nullptr);
@@ -37,21 +46,35 @@ public:
     int schemaVersion() const;
     static int latestSchemaVersion();
 
+    // Nest: only the outermost pair talks to the server; a nested rollback makes the
+    // outermost commit roll back (and return false).
     bool transaction();
     bool commit();
     void rollback();
+
+    // A statement prepared once per connection and reused: the chat hot path runs the same few
+    // statements for every message. nullptr when it does not prepare (logged). Callers finish()
+    // it after use; Statement (statement.h) does that for them.
+    QSqlQuery *cachedQuery(const QString &sql);
 
     // Default file: <AppDataLocation>/agentdesk.db, or <dataDir>/agentdesk.db.
     static QString defaultPath(const QString &dataDir = {});
 
 private:
-    bool migrate();
+    bool migrate(int targetVersion);
     int readVersion();
     bool writeVersion(int version);
+    bool execute(const QString &sql);
+    bool execCached(const QString &sql);
+    bool fail(const QString &message);
 
     QString m_connectionName;
     QString m_lastError;
     bool m_sqlite = true;
+    int m_version = 0;
+    int m_transactionDepth = 0;
+    bool m_rollbackOnly = false;
+    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_queries;
 };
 
 // Rolls back unless committed; keeps early returns from leaving a transaction open.

@@ -36,8 +36,11 @@ public:
     // Checkpoints a streaming reply's text so a crash loses at most the last interval.
     bool saveReplyProgress(const QString &replyId, const QString &content);
     // Final content, status, finish reason and token counts; adds the tokens to statistics.
+    // Only a reply still streaming finishes (once); an empty or "streaming" status means
+    // "complete", an empty model keeps the one given to beginReply().
     bool finishReply(const Message &reply);
-    // At start-up: every reply still "streaming" was cut by a crash. Returns how many.
+    // At start-up: every reply still "streaming" was cut by a crash. Returns how many (-1 on a
+    // database error).
     int markInterruptedReplies();
 
 private:

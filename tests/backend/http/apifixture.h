@@ -1,0 +1,36 @@
+#pragma once
+
+#include "apitestclient.h"
+#include "fakeupstream.h"
+#include "server/server.h"
+
+#include <QJsonObject>
+#include <QTemporaryDir>
+
+#include <memory>
+
+// A real server on a real port, a fake upstream behind it and a token, in a temporary data
+// directory. One per test function.
+class ApiFixture
+{
+public:
+    ApiFixture();
+    ~ApiFixture();
+
+    // `tweak` may change the options before the server starts.
+    bool start(const std::function<void(Server::Options &)> &tweak = {});
+    void stopServer();
+
+    ApiTestClient client(const QString &token = {}) const;
+    // Creates an agent through the API; `model` steers the fake (e.g. "fake:tokens=3").
+    QString createAgent(const QString &model, const QJsonObject &extra = {});
+    QString newToken(const QString &tenant, const QString &user);
+
+    static QByteArray chatBody(const QString &message, const QString &sessionId = {});
+
+    QTemporaryDir dir;
+    FakeUpstream fake;
+    std::unique_ptr<Server> server;
+    Server::Options options;
+    QString token; // acme/alice
+};

@@ -1,0 +1,168 @@
+#include "apitestclient.h"
+
+#include <QDeadlineTimer>
+#include <QEventLoop>
+#include <QJsonDocument>
+#include <QTest>
+
+namespace {
+
+// Splits "HTTP/1.1 200 OK\r\nA: b\r\n\r\n" into status and headers; -1 until complete.
+qsizetype parseHead(const QByteArray &buffer, HttpResult *result)
+{
+    const qsizetype end = buffer.indexOf("\r\n\r\n");
+    if (end < 0)
+        return -1;
+    const QList<QByteArray> lines = buffer.left(end).split('\n');
+    const QList<QByteArray> statusLine = lines.value(0).trimmed().split(' ');
+    result->status = statusLine.value(1).toInt();
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray line = lines.at(i).trimmed();
+        const qsizetype colon = line.indexOf(':');
+        if (colon > 0)
+            result->headers.insert(line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed());
+    }
+    return end + 4;
+}
+
+} // namespace
+
+QJsonObject HttpResult::json() const
+{
+    return QJsonDocument::fromJson(body).object();
+}
+
+QByteArray HttpResult::errorCode() const
+{
+    return json().value(QLatin1String("error")).toObject().value(QLatin1String("code")).toString().toUtf8();
+}
+
+QByteArray ApiTestClient::rawRequest(const QByteArray &method, const QString &path, const QByteArray &body,
+                                     const QByteArray &token,
+                                     const QList<QPair<QByteArray, QByteArray>> &extra)
+{
+    QByteArray raw = method + ' ' + path.toUtf8() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+    if (!token.isEmpty())
+        raw += "Authorization: Bearer " + token + "\r\n";
+    for (const auto &header : extra)
+        raw += header.first + ": " + header.second + "\r\n";
+    if (!body.isNull() || method == "POST" || method == "PUT" || method == "PATCH") {
+        raw +=
+            "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+    }
+    raw += "\r\n" + body;
+    return raw;
+}
+
+HttpResult ApiTestClient::request(const QByteArray &method, const QString &path, const QByteArray &body,
+                                  const QList<QPair<QByteArray, QByteArray>> &extraHeaders, int timeoutMs)
+{
+    HttpResult result;
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_port);
+    if (!socket.waitForConnected(timeoutMs))
+        return result;
+    socket.write(rawRequest(method, path, body, m_token, extraHeaders));
+    QByteArray buffer;
+    qsizetype bodyStart = -1;
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        buffer += socket.readAll();
+        if (bodyStart < 0)
+            bodyStart = parseHead(buffer, &result);
+        if (bodyStart >= 0) {
+            const qint64 length = result.headers.value("content-length", "-1").toLongLong();
+            if (length >= 0 && buffer.size() - bodyStart >= length) {
+                result.body = buffer.mid(bodyStart, length);
+                return result;
+            }
+            if (result.status == 204 || result.status == 304) // no body by definition
+                return result;
+        }
+        if (socket.state() != QAbstractSocket::ConnectedState) {
+            if (bodyStart >= 0)
+                result.body = buffer.mid(bodyStart);
+            return result;
+        }
+        // Spin the loop: the server under test lives in this thread.
+        QTest::qWait(1);
+    }
+    result.status = -1; // timed out
+    return result;
+}
+
+HttpResult ApiTestClient::post(const QString &path, const QJsonObject &body)
+{
+    return request("POST", path, QJsonDocument(body).toJson(QJsonDocument::Compact));
+}
+
+ApiTestClient::StreamResult ApiTestClient::stream(const QByteArray &method, const QString &path,
+                                                  const QByteArray &body,
+                                                  const std::function<bool(const SseEventRecord &)> &onEvent,
+                                                  int timeoutMs, bool sendToken)
+{
+    StreamResult result;
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, m_port);
+    if (!socket.waitForConnected(timeoutMs))
+        return result;
+    socket.write(rawRequest(method, path, body, sendToken ? m_token : QByteArray(), {}));
+    QByteArray buffer;
+    qsizetype pos = -1;
+    QDeadlineTimer deadline(timeoutMs);
+    bool keepGoing = true;
+    while (keepGoing && !deadline.hasExpired()) {
+        const QByteArray incoming = socket.readAll();
+        result.raw += incoming;
+        buffer += incoming;
+        if (pos < 0) {
+            pos = parseHead(buffer, &result.head);
+            if (pos >= 0) {
+                buffer.remove(0, pos);
+                if (!result.head.headers.value("content-type").startsWith("text/event-stream")) {
+                    // An error answer: read the JSON body to its end.
+                    while (socket.state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
+                        const qint64 length = result.head.headers.value("content-length", "-1").toLongLong();
+                        if (length >= 0 && buffer.size() >= length)
+                            break;
+                        QTest::qWait(1);
+                        buffer += socket.readAll();
+                    }
+                    result.head.body = buffer;
+                    return result;
+                }
+            }
+        }
+        if (pos >= 0) {
+            qsizetype end;
+            while (keepGoing && (end = buffer.indexOf("\n\n")) >= 0) {
+                SseEventRecord event;
+                event.raw = buffer.left(end);
+                buffer.remove(0, end + 2);
+                for (const QByteArray &line : event.raw.split('\n')) {
+                    if (line.startsWith(':'))
+                        event.comment = true;
+                    else if (line.startsWith("data: "))
+                        event.data += (event.data.isEmpty() ? "" : "\n") + line.mid(6);
+                }
+                if (event.comment && event.data.isEmpty()) {
+                    ++result.comments;
+                    continue;
+                }
+                event.json = QJsonDocument::fromJson(event.data).object();
+                result.events.append(event);
+                if (onEvent && !onEvent(event))
+                    keepGoing = false;
+            }
+        }
+        if (!keepGoing)
+            break;
+        if (socket.state() != QAbstractSocket::ConnectedState && socket.bytesAvailable() == 0) {
+            result.closedByServer = true;
+            break;
+        }
+        QTest::qWait(1);
+    }
+    socket.abort();
+    return result;
+}

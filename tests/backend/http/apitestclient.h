@@ -1,0 +1,65 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QMap>
+#include <QObject>
+#include <QPointer>
+#include <QTcpSocket>
+
+#include <functional>
+
+// A raw HTTP/1.1 client over QTcpSocket for the API tests: exact bytes on the wire, SSE parsed
+// as it arrives, and the freedom to drop the connection at any moment.
+struct HttpResult
+{
+    int status = 0;
+    QMap<QByteArray, QByteArray> headers; // lower-case names
+    QByteArray body;
+    QJsonObject json() const;
+    QByteArray errorCode() const;
+};
+
+struct SseEventRecord
+{
+    QByteArray raw;   // the whole event as received, without the terminating blank line
+    QByteArray data;  // joined data lines
+    QJsonObject json; // data parsed
+    bool comment = false;
+};
+
+class ApiTestClient
+{
+public:
+    explicit ApiTestClient(quint16 port) : m_port(port) {}
+
+    void setToken(const QString &token) { m_token = token.toUtf8(); }
+
+    // Blocking helpers for tests (they spin an event loop, so the in-process server keeps running).
+    HttpResult request(const QByteArray &method, const QString &path, const QByteArray &body = {},
+                       const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {}, int timeoutMs = 10000);
+    HttpResult get(const QString &path) { return request("GET", path); }
+    HttpResult post(const QString &path, const QJsonObject &body);
+
+    // Opens a stream; `onEvent` sees each event as it arrives and may return false to drop the
+    // connection right there. Returns when the server closes, the callback stops, or time runs out.
+    struct StreamResult
+    {
+        HttpResult head;
+        QList<SseEventRecord> events; // data events, in order
+        int comments = 0;             // ": ..." lines, keep-alives included
+        bool closedByServer = false;
+        QByteArray raw;
+    };
+    StreamResult stream(const QByteArray &method, const QString &path, const QByteArray &body,
+                        const std::function<bool(const SseEventRecord &)> &onEvent = {},
+                        int timeoutMs = 20000, bool sendToken = true);
+
+    static QByteArray rawRequest(const QByteArray &method, const QString &path, const QByteArray &body,
+                                 const QByteArray &token, const QList<QPair<QByteArray, QByteArray>> &extra);
+
+private:
+    quint16 m_port;
+    QByteArray m_token;
+};

@@ -1,0 +1,302 @@
+// Nothing the user typed or saw is lost: upstream failures, client disconnects, cancel, and many
+// concurrent streams, checked over real sockets and in the database.
+#include "apifixture.h"
+#include "chat/chatservice.h"
+#include "storage/sessionstore.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSet>
+#include <QSqlQuery>
+#include <QTest>
+
+using namespace Qt::StringLiterals;
+
+class ChatFailuresTest : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void upstreamFailureKeepsPartialReply_data();
+    void upstreamFailureKeepsPartialReply();
+    void malformedUpstreamLinesAreSkipped();
+    void clientDisconnectAbortsUpstream();
+    void cancelStopsReply();
+    void cancelScopes();
+    void hundredConcurrentStreams();
+    void restartMarksInterruptedReplies();
+
+private:
+    static QJsonArray messages(ApiFixture &f, const QString &sessionId)
+    {
+        return f.client().get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray();
+    }
+};
+
+void ChatFailuresTest::upstreamFailureKeepsPartialReply_data()
+{
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("partial"); // what the user saw before the failure
+    QTest::addColumn<QString>("errorPart");
+    QTest::newRow("http 500") << u"fake:status=500"_s << QString() << u"500"_s;
+    QTest::newRow("http 401") << u"fake:status=401"_s << QString() << u"401"_s;
+    QTest::newRow("http 429") << u"fake:status=429"_s << QString() << u"429"_s;
+    QTest::newRow("cut mid-stream") << u"fake:tokens=6,cut=3,text=aa%20bb%20cc%20dd%20ee%20ff"_s
+                                    << u"aa bb cc"_s << QString();
+    QTest::newRow("stall mid-stream")
+        << u"fake:tokens=6,stall=2,text=aa%20bb%20cc%20dd%20ee%20ff"_s << u"aa bb"_s << QString();
+    QTest::newRow("stall before headers") << u"fake:stall=0"_s << QString() << QString();
+}
+
+void ChatFailuresTest::upstreamFailureKeepsPartialReply()
+{
+    QFETCH(QString, model);
+    QFETCH(QString, partial);
+    QFETCH(QString, errorPart);
+    ApiFixture f;
+    QVERIFY(f.start());
+    const QString agentId = f.createAgent(model);
+    auto client = f.client();
+    const auto result = client.stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
+                                      ApiFixture::chatBody(u"请保存我的消息"_s));
+    QCOMPARE(result.head.status, 200);
+    QVERIFY(result.closedByServer);
+    QString seen;
+    for (qsizetype i = 0; i + 1 < result.events.size(); ++i) {
+        QCOMPARE(result.events.at(i).json.value(u"type"_s).toString(), u"content"_s);
+        seen += result.events.at(i).json.value(u"content"_s).toString();
+    }
+    QCOMPARE(seen, partial);
+    const QJsonObject last = result.events.last().json;
+    QCOMPARE(last.value(u"type"_s).toString(), u"error"_s);
+    QVERIFY(last.value(u"reply_id"_s).isNull());
+    QVERIFY(!last.value(u"error"_s).toString().isEmpty());
+    if (!errorPart.isEmpty())
+        QVERIFY2(last.value(u"error"_s).toString().contains(errorPart),
+                 qPrintable(last.value(u"error"_s).toString()));
+
+    const QJsonArray rows = messages(f, last.value(u"session_id"_s).toString());
+    QCOMPARE(rows.size(), 2);
+    QCOMPARE(rows.at(0)[u"role"_s].toString(), u"user"_s);
+    QCOMPARE(rows.at(0)[u"content"_s].toString(), u"请保存我的消息"_s);
+    QCOMPARE(rows.at(0)[u"id"_s].toString(), last.value(u"message_id"_s).toString());
+    QCOMPARE(rows.at(1)[u"role"_s].toString(), u"assistant"_s);
+    QCOMPARE(rows.at(1)[u"content"_s].toString(), partial);
+    QCOMPARE(rows.at(1)[u"status"_s].toString(), u"error"_s);
+    QCOMPARE(rows.at(1)[u"finish_reason"_s].toString(), u"Error"_s);
+    QVERIFY(!rows.at(1)[u"error"_s].toString().isEmpty());
+}
+
+void ChatFailuresTest::malformedUpstreamLinesAreSkipped()
+{
+    ApiFixture f;
+    QVERIFY(f.start());
+    const QString agentId = f.createAgent(u"fake:tokens=4,malformed=1,text=one%20two%20three%20four"_s);
+    const auto result = f.client().stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
+                                          ApiFixture::chatBody(u"go"_s));
+    QString text;
+    for (const auto &event : result.events)
+        text += event.json.value(u"content"_s).toString();
+    QCOMPARE(text, u"one two three four"_s);
+    QCOMPARE(result.events.last().json.value(u"type"_s).toString(), u"done"_s);
+}
+
+void ChatFailuresTest::clientDisconnectAbortsUpstream()
+{
+    ApiFixture f;
+    QVERIFY(f.start());
+    const QString agentId = f.createAgent(u"fake:tokens=200,delay=30"_s);
+    auto client = f.client();
+    QString seen;
+    QString sessionId;
+    int chunks = 0;
+    client.stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId), ApiFixture::chatBody(u"long one"_s),
+                  [&](const SseEventRecord &event) {
+                      sessionId = event.json.value(u"session_id"_s).toString();
+                      seen += event.json.value(u"content"_s).toString();
+                      return ++chunks < 3; // then drop the connection
+                  });
+    QCOMPARE(chunks, 3);
+    QElapsedTimer sinceDrop;
+    sinceDrop.start();
+    // The upstream request is aborted within a second of the client leaving.
+    QTRY_COMPARE_WITH_TIMEOUT(f.fake.clientAborts(), 1, 1000);
+    QVERIFY(sinceDrop.elapsed() < 1000);
+    QTRY_COMPARE(f.server->chat().activeTurns(), 0);
+
+    const QJsonArray rows = messages(f, sessionId);
+    QCOMPARE(rows.size(), 2);
+    QCOMPARE(rows.at(1)[u"status"_s].toString(), u"cancelled"_s);
+    QCOMPARE(rows.at(1)[u"finish_reason"_s].toString(), u"Disconnected"_s);
+    // Everything the user saw is kept (the server may have received a little more).
+    QVERIFY2(rows.at(1)[u"content"_s].toString().startsWith(seen),
+             qPrintable(rows.at(1)[u"content"_s].toString()));
+    QVERIFY(!seen.isEmpty());
+}
+
+void ChatFailuresTest::cancelStopsReply()
+{
+    ApiFixture f;
+    QVERIFY(f.start());
+    const QString agentId = f.createAgent(u"fake:tokens=200,delay=30"_s);
+    auto client = f.client();
+    QString sessionId;
+    QString seen;
+    HttpResult cancel;
+    const auto result = client.stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
+                                      ApiFixture::chatBody(u"stop me"_s), [&](const SseEventRecord &event) {
+                                          sessionId = event.json.value(u"session_id"_s).toString();
+                                          seen += event.json.value(u"content"_s).toString();
+                                          if (cancel.status == 0 && seen.size() > 5)
+                                              cancel = f.client().request(
+                                                  "POST", u"/api/sessions/%1/cancel"_s.arg(sessionId), "{}");
+                                          return true;
+                                      });
+    QCOMPARE(cancel.status, 200);
+    QCOMPARE(cancel.json().value(u"cancelled"_s).toBool(), true);
+    QVERIFY(result.closedByServer);
+    const QJsonObject last = result.events.last().json;
+    QCOMPARE(last.value(u"type"_s).toString(), u"done"_s);
+    QCOMPARE(last.value(u"finish_reason"_s).toString(), u"Cancelled"_s);
+    QCOMPARE(last[u"metadata"_s][u"finish_reason"_s].toString(), u"Cancelled"_s);
+    QCOMPARE(last.value(u"reply_id"_s).toString().size(), 36);
+    QTRY_COMPARE_WITH_TIMEOUT(f.fake.clientAborts(), 1, 1000);
+    QVERIFY(result.events.size() < 100); // it really stopped
+
+    const QJsonArray rows = messages(f, sessionId);
+    QCOMPARE(rows.size(), 2);
+    QCOMPARE(rows.at(1)[u"id"_s].toString(), last.value(u"reply_id"_s).toString());
+    QCOMPARE(rows.at(1)[u"status"_s].toString(), u"cancelled"_s);
+    QCOMPARE(rows.at(1)[u"finish_reason"_s].toString(), u"Cancelled"_s);
+    QCOMPARE(rows.at(1)[u"content"_s].toString(), seen);
+
+    // Nothing is running any more.
+    const HttpResult again = f.client().request("POST", u"/api/sessions/%1/cancel"_s.arg(sessionId), "{}");
+    QCOMPARE(again.status, 200);
+    QCOMPARE(again.json().value(u"cancelled"_s).toBool(), false);
+}
+
+void ChatFailuresTest::cancelScopes()
+{
+    ApiFixture f;
+    QVERIFY(f.start());
+    const QString agentId = f.createAgent(u"fake:tokens=2"_s);
+    const auto result = f.client().stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
+                                          ApiFixture::chatBody(u"mine"_s));
+    const QString sessionId = result.events.last().json.value(u"session_id"_s).toString();
+    const QString bob = f.newToken(u"acme"_s, u"bob"_s);
+    const QString eve = f.newToken(u"evil"_s, u"eve"_s);
+    for (const QString &other : {bob, eve}) {
+        const HttpResult r =
+            f.client(other).request("POST", u"/api/sessions/%1/cancel"_s.arg(sessionId), "{}");
+        QCOMPARE(r.status, 404);
+        QCOMPARE(r.errorCode(), "session_not_found");
+    }
+    QCOMPARE(f.client().request("POST", u"/api/sessions/not-a-uuid/cancel"_s, "{}").status, 400);
+    QCOMPARE(f.client().request("POST", u"/api/sessions/%1/cancel"_s.arg(sessionId), "{}").status, 200);
+}
+
+void ChatFailuresTest::hundredConcurrentStreams()
+{
+    ApiFixture f;
+    QVERIFY(f.start());
+    const QString agentId = f.createAgent(u"fake:tokens=10,delay=20"_s);
+    constexpr int streams = 100;
+
+    struct Stream
+    {
+        QTcpSocket *socket = nullptr;
+        QByteArray buffer;
+        QList<QJsonObject> chunks;
+        bool closed = false;
+    };
+    QList<Stream> all(streams);
+    const QByteArray path = "/api/agents/" + agentId.toUtf8() + "/chat/stream";
+    for (int i = 0; i < streams; ++i) {
+        Stream &s = all[i];
+        s.socket = new QTcpSocket(this);
+        connect(s.socket, &QTcpSocket::readyRead, this, [&s] {
+            s.buffer += s.socket->readAll();
+            qsizetype end;
+            while ((end = s.buffer.indexOf("\n\n")) >= 0) {
+                const QByteArray event = s.buffer.left(end);
+                s.buffer.remove(0, end + 2);
+                const qsizetype data = event.indexOf("data: ");
+                if (data >= 0)
+                    s.chunks.append(QJsonDocument::fromJson(event.mid(data + 6)).object());
+            }
+        });
+        connect(s.socket, &QTcpSocket::disconnected, this, [&s] { s.closed = true; });
+        s.socket->connectToHost(QHostAddress::LocalHost, f.server->port());
+        s.socket->write(ApiTestClient::rawRequest("POST", QString::fromUtf8(path),
+                                                  ApiFixture::chatBody(u"stream %1"_s.arg(i)),
+                                                  f.token.toUtf8(), {}));
+    }
+    const auto allClosed = [&] {
+        return std::all_of(all.begin(), all.end(), [](const Stream &s) { return s.closed; });
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(allClosed(), 30000);
+    QVERIFY2(f.fake.maxConcurrentStreams() >= streams / 2,
+             qPrintable(QString::number(f.fake.maxConcurrentStreams())));
+
+    QSet<QString> sessions;
+    QSet<QString> replies;
+    for (int i = 0; i < streams; ++i) {
+        const Stream &s = all.at(i);
+        QVERIFY2(!s.chunks.isEmpty(), qPrintable(QString::number(i)));
+        QCOMPARE(s.chunks.last().value(u"type"_s).toString(), u"done"_s);
+        QCOMPARE(s.chunks.size(), 11); // 10 content + done
+        sessions.insert(s.chunks.last().value(u"session_id"_s).toString());
+        replies.insert(s.chunks.last().value(u"reply_id"_s).toString());
+        s.socket->deleteLater();
+    }
+    QCOMPARE(sessions.size(), streams);
+    QCOMPARE(replies.size(), streams);
+
+    // Every message stored exactly once: one user message and one reply per session.
+    QSqlQuery query(f.server->database().connection());
+    QVERIFY(
+        query.exec(u"SELECT COUNT(*), COUNT(DISTINCT session_id), SUM(CASE WHEN role = 'user' THEN 1 ELSE 0 "
+                   "END), SUM(CASE WHEN status = 'complete' THEN 1 ELSE 0 END) FROM messages"_s));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toInt(), 2 * streams);
+    QCOMPARE(query.value(1).toInt(), streams);
+    QCOMPARE(query.value(2).toInt(), streams);
+    QCOMPARE(query.value(3).toInt(), 2 * streams);
+    QVERIFY(query.exec(u"SELECT COUNT(*) FROM (SELECT session_id, content, COUNT(*) AS n FROM messages WHERE "
+                       "role = 'user' GROUP BY session_id, content) t WHERE n <> 1"_s));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toInt(), 0);
+    const HttpResult stats = f.client().get(u"/api/stats"_s);
+    QCOMPARE(stats.json().value(u"sessions"_s).toInt(), streams);
+    QCOMPARE(stats.json().value(u"messages"_s).toInt(), 2 * streams);
+}
+
+void ChatFailuresTest::restartMarksInterruptedReplies()
+{
+    ApiFixture f;
+    QVERIFY(f.start());
+    const QString agentId = f.createAgent(u"fake:tokens=200,delay=30"_s);
+    QString sessionId;
+    QString seen;
+    int chunks = 0;
+    // Keep the stream open while the server goes down underneath it.
+    f.client().stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId), ApiFixture::chatBody(u"crash"_s),
+                      [&](const SseEventRecord &event) {
+                          sessionId = event.json.value(u"session_id"_s).toString();
+                          seen += event.json.value(u"content"_s).toString();
+                          if (++chunks == 5)
+                              f.stopServer();
+                          return chunks < 5;
+                      });
+    QVERIFY(!f.server);
+    QVERIFY(f.start());
+    const QJsonArray rows = messages(f, sessionId);
+    QCOMPARE(rows.size(), 2);
+    QCOMPARE(rows.at(1)[u"status"_s].toString(), u"interrupted"_s);
+    QCOMPARE(rows.at(1)[u"finish_reason"_s].toString(), u"Interrupted"_s);
+    QVERIFY(rows.at(1)[u"content"_s].toString().startsWith(seen));
+}
+
+QTEST_GUILESS_MAIN(ChatFailuresTest)
+#include "tst_chatfailures.moc"
