@@ -1,1 +1,12 @@
+# `cpack --config build/CPackConfig.cmake` makes a Debian package of the app.
 set(CPACK_PACKAGE_NAME agentdesk)
+set(CPACK_PACKAGE_VENDOR "AgentDesk")
+set(CPACK_PACKAGE_CONTACT "AgentDesk developers <dev@agentdesk.invalid>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Desktop-plus-server chat client for LLM agents")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_GENERATOR DEB TGZ)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6sql6-sqlite, qml6-module-qtquick-controls, qml6-module-qtquick-layouts, qml6-module-qtquick-window, qml6-module-qtquick-templates, qml6-module-qtqml-workerscript")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libqt6sql6-psql, fonts-noto-cjk")
+include(CPack)
