@@ -18,6 +18,7 @@
 #include <QTextStream>
 
 #include <csignal>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -49,6 +50,17 @@ void quitOnSignals()
     });
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
+}
+
+// Each stream holds two sockets (client and upstream); the default soft limit of 1024 descriptors
+// would cap a server at about 500 streams.
+void raiseFileLimit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &limit);
+    }
 }
 
 bool hasDisplay()
@@ -206,6 +218,10 @@ int main(int argc, char **argv)
     options.environmentProvider = LlmClient::providerFromEnvironment();
 
     quitOnSignals();
+    raiseFileLimit();
+    // Server logs need times; QT_MESSAGE_PATTERN still overrides this.
+    qSetMessagePattern(
+        u"%{time yyyy-MM-ddThh:mm:ss.zzz} %{if-category}%{category} %{endif}%{type}: %{message}"_s);
 
 #ifdef AGENTDESK_HAVE_GUI
     if (!headless)
