@@ -1,0 +1,522 @@
+#include "storage/agentstore.h"
+#include "storage/authstore.h"
+#include "storage/database.h"
+#include "storage/sessionstore.h"
+#include "storage/statsstore.h"
+#include "testbackend.h"
+
+#include <QStandardPaths>
+#include <QTest>
+
+#include <memory>
+
+using namespace Qt::StringLiterals;
+
+class SessionStoreTest : public QObject
+{
+    Q_OBJECT
+
+private:
+    TestBackend m_backend{u"tst_sessionstore"_s};
+    std::unique_ptr<Database> m_db;
+    // acme: alice and bob, agents helper and coder; globex: gina, agent rival.
+    QString m_acme, m_alice, m_bob, m_helper, m_coder;
+    QString m_globex, m_gina, m_rival;
+
+    QString createAgent(const QString &tenantId, const QString &name)
+    {
+        Agent agent;
+        agent.tenantId = tenantId;
+        agent.name = name;
+        return AgentStore(*m_db).create(agent) ? agent.id : QString();
+    }
+
+    Session newSession(const QString &title, const QString &agentId = {}, qint64 updatedAtMs = 0)
+    {
+        Session session;
+        session.tenantId = m_acme;
+        session.userId = m_alice;
+        session.agentId = agentId.isEmpty() ? m_helper : agentId;
+        session.title = title;
+        if (updatedAtMs > 0) {
+            session.createdAt = QDateTime::fromMSecsSinceEpoch(updatedAtMs, Qt::UTC);
+            session.updatedAt = session.createdAt;
+        }
+        if (!SessionStore(*m_db).createSession(session))
+            session.id.clear();
+        return session;
+    }
+
+    QStringList titles(const QList<Session> &sessions)
+    {
+        QStringList result;
+        for (const Session &s : sessions)
+            result.append(s.title);
+        return result;
+    }
+
+    int count(const QString &sql, const QVariantList &values = {})
+    {
+        return TestBackend::scalar(*m_db, sql, values).toInt();
+    }
+
+    qint64 total(const QString &sql, const QVariantList &values = {})
+    {
+        return TestBackend::scalar(*m_db, sql, values).toLongLong();
+    }
+
+    static Session makeSession(const QString &tenantId, const QString &userId, const QString &agentId,
+                               const QString &title)
+    {
+        Session session;
+        session.tenantId = tenantId;
+        session.userId = userId;
+        session.agentId = agentId;
+        session.title = title;
+        return session;
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+    void initTestCase_data() { TestBackend::addBackendRows(); }
+
+    void init()
+    {
+        QFETCH_GLOBAL(QString, backend);
+        if (backend == u"postgres"_s && !TestBackend::postgresConfigured())
+            QSKIP(TestBackend::skipMessage);
+        QVERIFY2(m_backend.reset(backend), qPrintable(m_backend.error()));
+        m_db = std::make_unique<Database>();
+        QVERIFY2(m_db->open(m_backend.options()), qPrintable(m_db->lastError()));
+        AuthStore auth(*m_db);
+        m_acme = auth.ensureTenant(u"acme"_s)->id;
+        m_alice = auth.ensureUser(m_acme, u"alice"_s)->id;
+        m_bob = auth.ensureUser(m_acme, u"bob"_s)->id;
+        m_globex = auth.ensureTenant(u"globex"_s)->id;
+        m_gina = auth.ensureUser(m_globex, u"gina"_s)->id;
+        m_helper = createAgent(m_acme, u"helper"_s);
+        m_coder = createAgent(m_acme, u"coder"_s);
+        m_rival = createAgent(m_globex, u"rival"_s);
+        QVERIFY(!m_helper.isEmpty() && !m_coder.isEmpty() && !m_rival.isEmpty());
+    }
+
+    void cleanup() { m_db.reset(); }
+
+    void createSessionCountsIt()
+    {
+        const Session session = newSession(u"First"_s);
+        QVERIFY(!session.id.isEmpty());
+        QCOMPARE(session.messageCount, 0);
+        QVERIFY(session.createdAt.isValid());
+        const auto stored = SessionStore(*m_db).session(m_acme, m_alice, session.id);
+        QVERIFY(stored);
+        QCOMPARE(stored->title, u"First"_s);
+        QCOMPARE(stored->agentId, m_helper);
+        QCOMPARE(stored->createdAt, session.createdAt);
+        QCOMPARE(StatsStore(*m_db).agentStats(m_acme, m_helper).sessions, 1);
+        QCOMPARE(StatsStore(*m_db).agentStats(m_acme, m_coder).sessions, 0);
+    }
+
+    void sessionsAreScopedToTenantAndUser()
+    {
+        SessionStore store(*m_db);
+        const Session mine = newSession(u"Mine"_s);
+        QVERIFY(!mine.id.isEmpty());
+
+        // Same tenant, other user.
+        QVERIFY(!store.session(m_acme, m_bob, mine.id));
+        QVERIFY(store.sessions(m_acme, m_bob).isEmpty());
+        QVERIFY(!store.rename(m_acme, m_bob, mine.id, u"bob was here"_s));
+        QVERIFY(!store.remove(m_acme, m_bob, mine.id));
+        // Other tenant (and a user id that exists only there).
+        QVERIFY(!store.session(m_globex, m_alice, mine.id));
+        QVERIFY(!store.session(m_globex, m_gina, mine.id));
+        QVERIFY(store.sessions(m_globex, m_alice).isEmpty());
+        QVERIFY(!store.rename(m_globex, m_alice, mine.id, u"x"_s));
+        QVERIFY(!store.remove(m_globex, m_alice, mine.id));
+
+        const auto stored = store.session(m_acme, m_alice, mine.id);
+        QVERIFY(stored);
+        QCOMPARE(stored->title, u"Mine"_s);
+
+        // A session cannot join another tenant's agent or user.
+        Session crossAgent = makeSession(m_acme, m_alice, m_rival, u"x"_s);
+        QVERIFY(!store.createSession(crossAgent));
+        Session crossUser = makeSession(m_acme, m_gina, m_helper, u"x"_s);
+        QVERIFY(!store.createSession(crossUser));
+        QCOMPARE(count(u"SELECT COUNT(*) FROM sessions"_s), 1);
+        QCOMPARE(StatsStore(*m_db).agentStats(m_globex, m_rival).sessions, 0);
+    }
+
+    void renameAndRemove()
+    {
+        SessionStore store(*m_db);
+        const Session a = newSession(u"A"_s);
+        const Session b = newSession(u"B"_s);
+        QVERIFY(store.addUserMessage(a.id, u"one"_s));
+        QVERIFY(store.addUserMessage(b.id, u"two"_s));
+        const QDateTime before = store.session(m_acme, m_alice, a.id)->updatedAt;
+
+        QVERIFY(store.rename(m_acme, m_alice, a.id, u"Renamed 改名"_s));
+        const auto renamed = store.session(m_acme, m_alice, a.id);
+        QCOMPARE(renamed->title, u"Renamed 改名"_s);
+        QCOMPARE(renamed->updatedAt, before); // activity order unchanged by a rename
+
+        QVERIFY(store.remove(m_acme, m_alice, a.id));
+        QVERIFY(!store.session(m_acme, m_alice, a.id));
+        QVERIFY(!store.remove(m_acme, m_alice, a.id));
+        QCOMPARE(count(u"SELECT COUNT(*) FROM messages WHERE session_id = ?"_s, {a.id}), 0);
+        QCOMPARE(store.messages(b.id).size(), 1);
+        QVERIFY(!store.rename(m_acme, m_alice, a.id, u"gone"_s));
+    }
+
+    void sessionsNewestFirstWithAgentFilter()
+    {
+        SessionStore store(*m_db);
+        const Session oldest = newSession(u"oldest"_s, m_helper, 1000);
+        const Session middle = newSession(u"middle"_s, m_coder, 2000);
+        const Session newest = newSession(u"newest"_s, m_helper, 3000);
+        QVERIFY(!oldest.id.isEmpty() && !middle.id.isEmpty() && !newest.id.isEmpty());
+        QCOMPARE(titles(store.sessions(m_acme, m_alice)),
+                 (QStringList{u"newest"_s, u"middle"_s, u"oldest"_s}));
+        QCOMPARE(titles(store.sessions(m_acme, m_alice, m_helper)), (QStringList{u"newest"_s, u"oldest"_s}));
+        QCOMPARE(titles(store.sessions(m_acme, m_alice, m_coder)), (QStringList{u"middle"_s}));
+        QVERIFY(store.sessions(m_acme, m_alice, m_rival).isEmpty());
+
+        // A new message makes a session the most recent.
+        QVERIFY(store.addUserMessage(oldest.id, u"bump"_s));
+        QCOMPARE(titles(store.sessions(m_acme, m_alice)),
+                 (QStringList{u"oldest"_s, u"newest"_s, u"middle"_s}));
+        QCOMPARE(store.sessions(m_acme, m_alice).constFirst().messageCount, 1);
+    }
+
+    void titleSearch()
+    {
+        qint64 time = 1000;
+        for (const QString &title :
+             {u"Plan 100% done"_s, u"snake_case tips"_s, u"Quote's \"test\""_s, u"Weekly PLAN"_s,
+              u"中文标题 计划"_s, u"Hi! there"_s, u"C:\\path"_s, u"nothing here"_s})
+            QVERIFY(!newSession(title, m_helper, time++).id.isEmpty());
+
+        // One setup, many filters: each case is a filter and the titles it finds, newest first.
+        const QList<std::pair<QString, QStringList>> cases = {
+            {u"plan"_s, {u"Weekly PLAN"_s, u"Plan 100% done"_s}}, // case-insensitive
+            {u"%"_s, {u"Plan 100% done"_s}},                      // % is literal
+            {u"0% d"_s, {u"Plan 100% done"_s}},
+            {u"n%e"_s, {}},                     // ... and expands to nothing
+            {u"_"_s, {u"snake_case tips"_s}},   // _ is literal
+            {u"e_c"_s, {u"snake_case tips"_s}}, // ... and matches no other character
+            {u"!"_s, {u"Hi! there"_s}},         // the escape character itself
+            {u"'s"_s, {u"Quote's \"test\""_s}},
+            {u"\"test\""_s, {u"Quote's \"test\""_s}},
+            {u"\\"_s, {u"C:\\path"_s}},
+            {u"计划"_s, {u"中文标题 计划"_s}},
+            {u"' OR '1'='1"_s, {}},
+            {u"zzz"_s, {}},
+        };
+        SessionStore store(*m_db);
+        for (const auto &[filter, expected] : cases) {
+            const QStringList found = titles(store.sessions(m_acme, m_alice, {}, filter));
+            QVERIFY2(found == expected,
+                     qPrintable(u"filter [%1] found [%2]"_s.arg(filter, found.join(u" | "_s))));
+            QVERIFY(store.sessions(m_acme, m_alice, m_coder, filter).isEmpty()); // combined with an agent
+            QVERIFY(store.sessions(m_acme, m_bob, {}, filter).isEmpty());        // and another user
+        }
+        QCOMPARE(titles(store.sessions(m_acme, m_alice, m_helper, u"PLAN"_s)),
+                 (QStringList{u"Weekly PLAN"_s, u"Plan 100% done"_s}));
+    }
+
+    void messagesKeepTheirOrder()
+    {
+        SessionStore store(*m_db);
+        const Session session = newSession(u"chat"_s);
+        const Session other = newSession(u"other"_s);
+        QStringList written;
+        for (int i = 0; i < 6; ++i) {
+            const QString text = u"message %1"_s.arg(i);
+            const auto m =
+                i % 2 == 0 ? store.addUserMessage(session.id, text) : store.beginReply(session.id, u"m"_s);
+            QVERIFY(m);
+            written.append(m->id);
+            QVERIFY(store.addUserMessage(other.id, text)); // interleaved writes to another session
+        }
+        const QList<Message> messages = store.messages(session.id);
+        QStringList read;
+        for (const Message &m : messages)
+            read.append(m.id);
+        QCOMPARE(read, written);
+        QCOMPARE(messages.at(0).role, u"user"_s);
+        QCOMPARE(messages.at(1).role, u"assistant"_s);
+        QCOMPARE(store.session(m_acme, m_alice, session.id)->messageCount, 6);
+        QVERIFY(store.message(session.id, written.at(2)));
+        QVERIFY(!store.message(other.id, written.at(2)));
+        QVERIFY(!store.addUserMessage(u"no-such-session"_s, u"x"_s));
+        QVERIFY(!store.beginReply(u"no-such-session"_s, u"x"_s));
+    }
+
+    void userMessageFields()
+    {
+        SessionStore store(*m_db);
+        const Session session = newSession(u"chat"_s);
+        const auto added = store.addUserMessage(session.id, u"hello"_s, 5);
+        QVERIFY(added);
+        const auto stored = store.message(session.id, added->id);
+        QVERIFY(stored);
+        QCOMPARE(stored->role, u"user"_s);
+        QCOMPARE(stored->status, u"complete"_s);
+        QCOMPARE(stored->content, u"hello"_s);
+        QCOMPARE(stored->promptTokens, 5);
+        QVERIFY(stored->tokensEstimated);
+        QCOMPARE(stored->createdAt, added->createdAt);
+        QCOMPARE(stored->sessionId, session.id);
+        // The estimate is for display: tokens are counted from replies only.
+        const AgentStats stats = StatsStore(*m_db).agentStats(m_acme, m_helper);
+        QCOMPARE(stats.messages, 1);
+        QCOMPARE(stats.totalTokens(), 0);
+    }
+
+    void replyLifecycle()
+    {
+        SessionStore store(*m_db);
+        StatsStore stats(*m_db);
+        const Session session = newSession(u"chat"_s);
+        QVERIFY(store.addUserMessage(session.id, u"question"_s));
+        const auto reply = store.beginReply(session.id, u"gpt-test"_s);
+        QVERIFY(reply);
+        QCOMPARE(reply->status, u"streaming"_s);
+        QCOMPARE(reply->role, u"assistant"_s);
+        auto stored = store.message(session.id, reply->id);
+        QCOMPARE(stored->status, u"streaming"_s);
+        QCOMPARE(stored->content, QString());
+        QCOMPARE(stored->model, u"gpt-test"_s);
+        QCOMPARE(stats.agentStats(m_acme, m_helper).messages, 2);
+
+        QVERIFY(store.saveReplyProgress(reply->id, u"Partial 答"_s));
+        QCOMPARE(store.message(session.id, reply->id)->content, u"Partial 答"_s);
+        QCOMPARE(store.message(session.id, reply->id)->status, u"streaming"_s);
+
+        Message done = *reply;
+        done.content = u"Partial 答案 complete."_s;
+        done.status = u"complete"_s;
+        done.finishReason = u"Stop"_s;
+        done.model.clear(); // keeps gpt-test
+        done.promptTokens = 12;
+        done.completionTokens = 34;
+        done.tokensEstimated = true;
+        QVERIFY(store.finishReply(done));
+        stored = store.message(session.id, reply->id);
+        QCOMPARE(stored->content, done.content);
+        QCOMPARE(stored->status, u"complete"_s);
+        QCOMPARE(stored->finishReason, u"Stop"_s);
+        QCOMPARE(stored->model, u"gpt-test"_s);
+        QCOMPARE(stored->promptTokens, 12);
+        QCOMPARE(stored->completionTokens, 34);
+        QVERIFY(stored->tokensEstimated);
+        AgentStats after = stats.agentStats(m_acme, m_helper);
+        QCOMPARE(after.promptTokens, 12);
+        QCOMPARE(after.completionTokens, 34);
+
+        // A finished reply is final: no more progress, no second finish, no double count.
+        QVERIFY(!store.saveReplyProgress(reply->id, u"late"_s));
+        QVERIFY(!store.finishReply(done));
+        QCOMPARE(store.message(session.id, reply->id)->content, done.content);
+        QCOMPARE(stats.agentStats(m_acme, m_helper).totalTokens(), 46);
+        // User messages are never "streaming".
+        const auto user = store.addUserMessage(session.id, u"next"_s);
+        QVERIFY(!store.saveReplyProgress(user->id, u"edited"_s));
+        Message fakeReply = *user;
+        QVERIFY(!store.finishReply(fakeReply));
+        QCOMPARE(store.message(session.id, user->id)->content, u"next"_s);
+    }
+
+    void finishReplyVariants()
+    {
+        SessionStore store(*m_db);
+        const Session session = newSession(u"chat"_s);
+        const Session other = newSession(u"other"_s);
+        const auto cancelled = store.beginReply(session.id, u"a"_s);
+        Message m = *cancelled;
+        m.content = u"half"_s;
+        m.status = u"cancelled"_s;
+        m.finishReason = u"Cancelled"_s;
+        m.model = u"b"_s;
+        m.error = u"client went away"_s;
+        QVERIFY(store.finishReply(m));
+        auto stored = store.message(session.id, cancelled->id);
+        QCOMPARE(stored->status, u"cancelled"_s);
+        QCOMPARE(stored->model, u"b"_s);
+        QCOMPARE(stored->error, u"client went away"_s);
+
+        const auto defaulted = store.beginReply(session.id, u"a"_s);
+        m = *defaulted; // status still "streaming": finishing means complete
+        m.content = u"ok"_s;
+        QVERIFY(store.finishReply(m));
+        QCOMPARE(store.message(session.id, defaulted->id)->status, u"complete"_s);
+
+        const auto wrongSession = store.beginReply(session.id, u"a"_s);
+        m = *wrongSession;
+        m.sessionId = other.id;
+        QVERIFY(!store.finishReply(m));
+        QCOMPARE(store.message(session.id, wrongSession->id)->status, u"streaming"_s);
+    }
+
+    void markInterruptedReplies()
+    {
+        SessionStore store(*m_db);
+        const Session a = newSession(u"a"_s);
+        const Session b = newSession(u"b"_s);
+        const auto cut1 = store.beginReply(a.id, u"m"_s);
+        const auto cut2 = store.beginReply(b.id, u"m"_s);
+        const auto finished = store.beginReply(b.id, u"m"_s);
+        QVERIFY(cut1 && cut2 && finished);
+        QVERIFY(store.saveReplyProgress(cut1->id, u"saved so far"_s));
+        Message done = *finished;
+        done.content = u"done"_s;
+        done.finishReason = u"Stop"_s;
+        QVERIFY(store.finishReply(done));
+
+        QCOMPARE(store.markInterruptedReplies(), 2);
+        const auto m1 = store.message(a.id, cut1->id);
+        QCOMPARE(m1->status, u"interrupted"_s);
+        QCOMPARE(m1->finishReason, u"Interrupted"_s);
+        QCOMPARE(m1->content, u"saved so far"_s);
+        QCOMPARE(store.message(b.id, cut2->id)->status, u"interrupted"_s);
+        QCOMPARE(store.message(b.id, finished->id)->status, u"complete"_s);
+        QCOMPARE(store.message(b.id, finished->id)->finishReason, u"Stop"_s);
+        QCOMPARE(store.markInterruptedReplies(), 0);
+        QVERIFY(!store.finishReply(*cut1)); // an interrupted reply stays as it was saved
+    }
+
+    void statsMatchMessages()
+    {
+        SessionStore store(*m_db);
+        StatsStore stats(*m_db);
+        const Session h1 = newSession(u"h1"_s, m_helper);
+        const Session h2 = newSession(u"h2"_s, m_helper);
+        const Session c1 = newSession(u"c1"_s, m_coder);
+        int n = 0;
+        for (const Session &s : {h1, h2, c1, h1}) {
+            QVERIFY(store.addUserMessage(s.id, u"q"_s, 3));
+            auto reply = store.beginReply(s.id, u"m"_s);
+            Message done = *reply;
+            done.content = u"a"_s;
+            done.promptTokens = 10 + n;
+            done.completionTokens = 20 + n;
+            QVERIFY(store.finishReply(done));
+            ++n;
+        }
+        QVERIFY(store.beginReply(c1.id, u"m"_s)); // counted as a message, no tokens yet
+        Session theirs = makeSession(m_globex, m_gina, m_rival, u"theirs"_s);
+        QVERIFY(store.createSession(theirs));
+        QVERIFY(store.addUserMessage(theirs.id, u"q"_s));
+
+        for (const QString &agent : {m_helper, m_coder}) {
+            const AgentStats s = stats.agentStats(m_acme, agent);
+            QCOMPARE(s.agentId, agent);
+            QCOMPARE(s.sessions, total(u"SELECT COUNT(*) FROM sessions WHERE agent_id = ?"_s, {agent}));
+            QCOMPARE(s.messages,
+                     total(u"SELECT COUNT(*) FROM messages m JOIN sessions s ON s.id = m.session_id"
+                           u" WHERE s.agent_id = ?"_s,
+                           {agent}));
+            QCOMPARE(s.promptTokens,
+                     total(u"SELECT SUM(m.prompt_tokens) FROM messages m JOIN sessions s"
+                           u" ON s.id = m.session_id WHERE s.agent_id = ? AND m.role = 'assistant'"_s,
+                           {agent}));
+            QCOMPARE(s.completionTokens,
+                     total(u"SELECT SUM(m.completion_tokens) FROM messages m JOIN sessions s"
+                           u" ON s.id = m.session_id WHERE s.agent_id = ?"_s,
+                           {agent}));
+        }
+        const AgentStats helper = stats.agentStats(m_acme, m_helper);
+        QCOMPARE(helper.sessions, 2);
+        QCOMPARE(helper.messages, 6);
+        QCOMPARE(helper.promptTokens, 10 + 11 + 13);
+        const AgentStats tenant = stats.tenantStats(m_acme);
+        QCOMPARE(tenant.agentId, QString());
+        QCOMPARE(tenant.sessions, 3);
+        QCOMPARE(tenant.messages, 9);
+        QCOMPARE(tenant.promptTokens, 10 + 11 + 12 + 13);
+        QCOMPARE(tenant.completionTokens, 20 + 21 + 22 + 23);
+        QCOMPARE(stats.tenantStats(m_globex).messages, 1);
+        QCOMPARE(stats.agentStats(m_globex, m_helper).messages, 0); // another tenant's view of our agent
+        QCOMPARE(stats.tenantStats(u"nobody"_s).messages, 0);
+
+        // Usage counters are not lowered by deletes.
+        QVERIFY(store.remove(m_acme, m_alice, h1.id));
+        QCOMPARE(stats.agentStats(m_acme, m_helper).messages, 6);
+        QCOMPARE(stats.tenantStats(m_acme).sessions, 3);
+    }
+
+    void failedStatsWriteRollsBackTheMessage()
+    {
+        const Session session = newSession(u"chat"_s);
+        QVERIFY(SessionStore(*m_db).addUserMessage(session.id, u"kept"_s));
+        const auto before = SessionStore(*m_db).session(m_acme, m_alice, session.id);
+        m_db.reset();
+
+        // A fresh connection (nothing prepared yet) with the statistics table out of the way:
+        // the message insert succeeds, the statistics write fails, the transaction must undo both.
+        Database db;
+        QVERIFY2(db.open(m_backend.options()), qPrintable(db.lastError()));
+        QVERIFY(TestBackend::exec(db, u"ALTER TABLE agent_stats RENAME TO agent_stats_away"_s));
+        SessionStore store(db);
+        QVERIFY(!store.addUserMessage(session.id, u"lost"_s));
+        QVERIFY(!store.beginReply(session.id, u"m"_s));
+        QVERIFY(TestBackend::exec(db, u"ALTER TABLE agent_stats_away RENAME TO agent_stats"_s));
+
+        const QList<Message> messages = store.messages(session.id);
+        QCOMPARE(messages.size(), 1);
+        QCOMPARE(messages.constFirst().content, u"kept"_s);
+        const auto after = store.session(m_acme, m_alice, session.id);
+        QCOMPARE(after->messageCount, 1);
+        QCOMPARE(after->updatedAt, before->updatedAt);
+        QCOMPARE(StatsStore(db).agentStats(m_acme, m_helper).messages, 1);
+        // And the store works again once the table is back.
+        QVERIFY(store.addUserMessage(session.id, u"again"_s));
+        QCOMPARE(StatsStore(db).agentStats(m_acme, m_helper).messages, 2);
+    }
+
+    void textRoundTrip()
+    {
+        const QStringList texts = {
+            u"你好，世界！这是一个测试。"_s,
+            u"🌏🚀 mixed 中文 and English"_s,
+            u"'); DROP TABLE messages; --"_s,
+            u"it's \"quoted\" `back`"_s,
+            u"C:\\temp\\new \\' \\\\"_s,
+            u"? ?1 $1 :name @p %s"_s,
+            u"100% _done_ !x"_s,
+            u"line1\nline2\r\n\ttabbed  "_s,
+            QString(),
+            QString(u"长文本 long text "_s).repeated(5000),
+        };
+        SessionStore store(*m_db);
+        for (const QString &text : texts) {
+            const QString what = text.left(30);
+            Session session = newSession(text);
+            QVERIFY2(!session.id.isEmpty(), qPrintable(what));
+            QCOMPARE(store.session(m_acme, m_alice, session.id)->title, text);
+            const auto user = store.addUserMessage(session.id, text);
+            QVERIFY2(user, qPrintable(what));
+            QCOMPARE(store.message(session.id, user->id)->content, text);
+            const auto reply = store.beginReply(session.id, text);
+            QVERIFY2(store.saveReplyProgress(reply->id, text + text), qPrintable(what));
+            QCOMPARE(store.message(session.id, reply->id)->content, text + text);
+            Message done = *reply;
+            done.content = text;
+            done.error = text;
+            done.finishReason = u"Stop"_s;
+            QVERIFY2(store.finishReply(done), qPrintable(what));
+            const auto stored = store.message(session.id, reply->id);
+            QCOMPARE(stored->content, text);
+            QCOMPARE(stored->error, text);
+            QCOMPARE(stored->model, text);
+            QVERIFY(store.rename(m_acme, m_alice, session.id, text + u"!"_s));
+            QCOMPARE(store.session(m_acme, m_alice, session.id)->title, text + u"!"_s);
+            QCOMPARE(store.messages(session.id).size(), 2); // nothing dropped or duplicated
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(SessionStoreTest)
+#include "tst_sessionstore.moc"
