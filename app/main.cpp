@@ -16,6 +16,7 @@
 #include <QSocketNotifier>
 #include <QStandardPaths>
 #include <QTextStream>
+#include <QUrlQuery>
 
 #include <csignal>
 #include <sys/resource.h>
@@ -69,7 +70,9 @@ bool hasDisplay()
            !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
 }
 
-// --database: a SQLite file path, or postgres://user@host:port/dbname (password from PGPASSWORD).
+// --database: a SQLite file path, or postgres://user@host:port/dbname. As with libpq URIs, the query
+// may name a unix-socket directory and more: postgresql:///db?host=/run/postgresql&user=u&schema=s.
+// The password comes from PGPASSWORD, never from the command line.
 std::optional<Database::Options> databaseOptions(const QString &spec, QString *error)
 {
     Database::Options options;
@@ -77,12 +80,22 @@ std::optional<Database::Options> databaseOptions(const QString &spec, QString *e
         return options;
     const QUrl url(spec);
     if (url.scheme() == "postgres"_L1 || url.scheme() == "postgresql"_L1) {
+        const QUrlQuery query(url);
+        const auto param = [&](const QString &name, const QString &fallback) {
+            const QString value = query.queryItemValue(name, QUrl::FullyDecoded);
+            return value.isEmpty() ? fallback : value;
+        };
         options.driver = u"QPSQL"_s;
-        options.host = url.host().isEmpty() ? u"localhost"_s : url.host();
-        options.port = url.port(5432);
+        options.host = param(u"host"_s, url.host().isEmpty() ? u"localhost"_s : url.host());
+        options.port = param(u"port"_s, QString::number(url.port(5432))).toInt();
         options.name = url.path().mid(1);
-        options.user = url.userName();
-        options.password = url.password().isEmpty() ? qEnvironmentVariable("PGPASSWORD") : url.password();
+        options.user = param(u"user"_s, url.userName());
+        options.schema = query.queryItemValue(u"schema"_s);
+        options.password = qEnvironmentVariable("PGPASSWORD");
+        if (!url.password().isEmpty()) {
+            *error = u"Put the PostgreSQL password in PGPASSWORD, not in --database"_s;
+            return std::nullopt;
+        }
         if (options.name.isEmpty()) {
             *error = u"--database postgres:// URLs need a database name"_s;
             return std::nullopt;
