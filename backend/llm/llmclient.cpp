@@ -30,7 +30,7 @@ struct LlmClient::Pool
 {
     QList<QNetworkAccessManager *> managers;
     QHash<QNetworkAccessManager *, QHash<QString, int>> active; // requests in flight per host
-    QSet<LlmStream *> streams;
+    QSet<QObject *> streams; // QObject: the key is removed from `destroyed`, past ~LlmStream
 };
 
 LlmClient::LlmClient(QObject *parent) : QObject(parent), m_pool(new Pool) {}
@@ -39,8 +39,8 @@ LlmClient::~LlmClient()
 {
     // Managers die with us; streams owned elsewhere must not keep requests on them.
     QList<QPointer<LlmStream>> running;
-    for (LlmStream *stream : std::as_const(m_pool->streams))
-        running.append(stream);
+    for (QObject *stream : std::as_const(m_pool->streams))
+        running.append(static_cast<LlmStream *>(stream));
     for (const QPointer<LlmStream> &stream : running) {
         if (stream && !stream->isFinished())
             stream->abort();
@@ -78,7 +78,7 @@ LlmStream *LlmClient::startChat(const ProviderConfig &provider, const ChatReques
     m_pool->streams.insert(stream);
     connect(stream, &QObject::destroyed, this, [this](QObject *object) {
         if (m_pool)
-            m_pool->streams.remove(static_cast<LlmStream *>(object));
+            m_pool->streams.remove(object);
     });
     return stream;
 }

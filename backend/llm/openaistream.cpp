@@ -59,8 +59,10 @@ OpenAiStream::OpenAiStream(const ProviderConfig &provider, const ChatRequest &re
       m_connectTimeoutMs(provider.connectTimeoutMs), m_stallTimeoutMs(provider.stallTimeoutMs),
       m_promptEstimate(estimatePromptTokens(request.messages))
 {
-    if (!provider.apiKey.isEmpty())
+    if (!provider.apiKey.isEmpty()) {
         m_authorization = "Bearer " + provider.apiKey.toUtf8();
+        m_apiKey = provider.apiKey;
+    }
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &OpenAiStream::onTimer);
 }
@@ -70,7 +72,8 @@ OpenAiStream::~OpenAiStream()
     // Deleting a running stream must stop the upstream (and its billing) too.
     if (m_reply) {
         m_reply->disconnect(this);
-        m_reply->abort();
+        if (m_reply->isRunning())
+            m_reply->abort();
     }
 }
 
@@ -138,8 +141,6 @@ void OpenAiStream::abort()
         releaseReply();
         return;
     }
-    m_timer.stop();
-    releaseReply();
     fail(LlmError::Aborted, u"aborted"_s, u"The request was cancelled."_s);
 }
 
@@ -199,8 +200,7 @@ void OpenAiStream::handleEvent(const SseEvent &event)
         finish();
         return;
     }
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(event.data.toUtf8(), &parseError);
+    const QJsonDocument doc = QJsonDocument::fromJson(event.data.toUtf8());
     if (!doc.isObject()) {
         skip("data that is not a JSON object", event.data);
         return;
@@ -209,7 +209,7 @@ void OpenAiStream::handleEvent(const SseEvent &event)
     const QJsonValue error = chunk.value("error"_L1);
     if ((error.isObject() || error.isString()) && !chunk.contains("choices"_L1)) {
         // Some providers report failures in-band after a 200 (overload, moderation).
-        fail(LlmError::Protocol, u"upstream_error"_s, upstreamErrorMessage(event.data.toUtf8()));
+        fail(LlmError::Protocol, u"upstream_error"_s, redacted(upstreamErrorMessage(event.data.toUtf8())));
         return;
     }
     handleChunk(chunk);
@@ -266,7 +266,8 @@ void OpenAiStream::handleJsonBody()
     const QJsonObject o = QJsonDocument::fromJson(m_body).object();
     m_body.clear();
     if ((o.value("error"_L1).isObject() || o.value("error"_L1).isString()) && !o.contains("choices"_L1)) {
-        fail(LlmError::Protocol, u"upstream_error"_s, upstreamErrorMessage(QJsonDocument(o).toJson()));
+        fail(LlmError::Protocol, u"upstream_error"_s,
+             redacted(upstreamErrorMessage(QJsonDocument(o).toJson())));
         return;
     }
     const QJsonArray choices = o.value("choices"_L1).toArray();
@@ -300,7 +301,7 @@ void OpenAiStream::onReplyFinished()
     const QString errorText = m_reply->errorString();
 
     if (m_httpStatus != 0 && !isSuccess(m_httpStatus)) {
-        QString message = upstreamErrorMessage(m_body);
+        QString message = redacted(upstreamErrorMessage(m_body)); // some echo the key they got
         if (message.isEmpty())
             message = m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
         if (message.isEmpty())
@@ -386,18 +387,19 @@ void OpenAiStream::finish()
     }
     // Keep a reply that is still open (answer complete at [DONE]) until it ends by itself, so
     // a keep-alive connection stays reusable; the stall timer reaps one that never ends.
-    if (m_reply && m_reply->isRunning() && m_stallTimeoutMs > 0)
+    if (m_reply && m_reply->isRunning() && m_stallTimeoutMs > 0) {
         m_timer.start(m_stallTimeoutMs);
-    else
+    } else {
         m_timer.stop();
+        releaseReply();
+    }
     emitFinished(completion);
 }
 
 void OpenAiStream::fail(LlmError::Kind kind, const QString &code, const QString &message, int httpStatus)
 {
     m_timer.stop();
-    if (kind != LlmError::Aborted)
-        releaseReply(); // timeouts and in-band errors close the connection at once
+    releaseReply(); // aborts a running reply: the upstream sees the connection close and stops
     emitFailed(LlmError{kind, httpStatus, code, message});
 }
 
@@ -423,5 +425,12 @@ void OpenAiStream::releaseReply()
 void OpenAiStream::skip(const char *what, const QString &data)
 {
     if (++m_skipped <= MaxSkipWarnings)
-        qCWarning(lcLlm) << "skipping" << what << truncated(data, 200);
+        qCWarning(lcLlm) << "skipping" << what << redacted(truncated(data, 200));
+}
+
+QString OpenAiStream::redacted(QString text) const
+{
+    if (!m_apiKey.isEmpty())
+        text.replace(m_apiKey, u"***"_s);
+    return text;
 }

@@ -45,6 +45,7 @@ private:
     void failLater(LlmError::Kind kind, const QString &code, const QString &message);
     void releaseReply();
     void skip(const char *what, const QString &data);
+    QString redacted(QString text) const;
 
     QPointer<QNetworkReply> m_reply;
     SseParser m_parser;
@@ -53,6 +54,7 @@ private:
     QByteArray m_body; // error bodies and non-streamed JSON answers
     QUrl m_url;
     QByteArray m_authorization;
+    QString m_apiKey; // only to scrub it from upstream text we log or pass on
     QByteArray m_requestBody;
     QString m_requestModel;
     QString m_model;

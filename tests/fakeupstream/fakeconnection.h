@@ -1,0 +1,82 @@
+#pragma once
+
+#include "fakerequest.h"
+#include "fakescenario.h"
+
+#include <QObject>
+
+class FakeUpstream;
+class QTcpSocket;
+
+// One accepted TCP connection of the fake upstream: reads one HTTP/1.1 request, answers it as
+// its scenario says, then closes. Timed by FakeUpstream's shared scheduler; no thread or timer
+// of its own.
+class FakeConnection : public QObject
+{
+    Q_OBJECT
+public:
+    FakeConnection(QTcpSocket *socket, FakeUpstream *server);
+    ~FakeConnection() override;
+
+    void wake(); // the delay asked of FakeUpstream::schedule() is over
+
+Q_SIGNALS:
+    void requestReceived(const FakeRequest &request);
+    void streamStarted();
+    // `byClient`: the peer closed before the response was complete.
+    void streamEnded(bool byClient);
+
+private:
+    // Steps are small values; their bytes are made when written (stamps carry the write time),
+    // so a long reply costs no memory up front.
+    struct Step
+    {
+        enum Kind { Raw, Head, Role, Junk, Comment, Content, Finish, Usage, Done, Terminator, Stall, Close };
+        Kind kind;
+        int delayMs = 0;
+        int index = 0; // Content: which piece
+    };
+
+    void onReadyRead();
+    void onDisconnected();
+    bool parseHead(qsizetype headEnd);
+    bool bodyComplete();
+    void handleRequest();
+    void planChatCompletion();
+    void planJson(int status, const QByteArray &body, int delayMs = 0, const QByteArray &extraHeaders = {});
+    void planError(int status, const QString &message, const QString &type, const QString &code);
+    void add(Step::Kind kind, int delayMs = 0, int index = 0) { m_steps.append(Step{kind, delayMs, index}); }
+    QByteArray bytes(const Step &step) const;
+    QByteArray event(const QByteArray &data) const { return "data: " + data + m_eol + m_eol; }
+    void run();
+    void pump();
+    void endStream(bool byClient);
+
+    QTcpSocket *m_socket;
+    FakeUpstream *m_server;
+    QByteArray m_in;
+    FakeRequest m_request;
+    qsizetype m_bodyStart = -1;
+    qint64 m_contentLength = 0;
+    bool m_requestChunked = false;
+    bool m_handled = false;
+
+    FakeScenario m_scenario;
+    QStringList m_pieces;   // only for a custom text; synthetic pieces are made on demand
+    QByteArray m_raw;       // a whole non-streamed response
+    QByteArray m_chunkHead; // `{"id":...,"choices":[` shared by every chunk
+    QByteArray m_eol = "\n";
+    QByteArray m_usageNull;
+    QByteArray m_usageJson;
+    QByteArray m_id;
+
+    QList<Step> m_steps;
+    qsizetype m_next = 0;
+    bool m_waited = false;
+    bool m_chunked = false;
+    QByteArray m_out; // pending bytes in split mode
+    qsizetype m_outPos = 0;
+    bool m_streamOpen = false;
+    bool m_closing = false;
+    bool m_gone = false;
+};

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+// How the fake upstream answers one chat completion. Set defaults with
+// FakeUpstream::setDefaultScenario(); a request overrides them through its model string:
+//   fake:tokens=50,delay=20,split=3
+// Keys: tokens, delay, first, text, split, usage=0|1|inline, status, cut, stall, malformed,
+// finish, crlf, nodone, stamp, chunked, json. Values are percent-decoded, so a comma in `text` is %2C.
+struct FakeScenario
+{
+    enum class Usage { None, Separate, Inline };
+
+    int tokens = 5;                // content chunks
+    int delayMs = 0;               // before each content chunk and before the finish chunk
+    int firstMs = 0;               // before the first chunk (after the response headers)
+    QString text;                  // empty: synthetic words; else split into ~`tokens` pieces
+    int split = 0;                 // > 0: write the raw bytes in pieces of at most this many bytes
+    Usage usage = Usage::Separate; // Separate: own chunk, only when stream_options.include_usage
+    int status = 200;              // != 200: an OpenAI-style JSON error with this status
+    int cut = -1;                  // >= 0: close the connection after this many content chunks
+    int stall = -1;                // >= 0: go silent after this many content chunks (0: before the headers)
+    bool malformed = false;        // interleave comments, unknown events, bad JSON, chunks without choices
+    QString finish = QStringLiteral("stop");
+    bool crlf = false;
+    bool noDone = false;
+    bool stamp = false;  // content of each token: "[<seq>@<CLOCK_MONOTONIC ns>] " at write time
+    bool chunked = true; // Transfer-Encoding: chunked, like api.openai.com; else close-delimited
+    bool json = false;   // one chat.completion JSON object even when a stream was asked for
+
+    // Applies one `key=value`; false (with `error`) for an unknown key or a bad value.
+    bool set(const QString &key, const QString &value, QString *error = nullptr);
+    // Applies the overrides of a `fake:k=v,...` model string; any other model changes nothing.
+    bool applyModel(const QString &model, QString *error = nullptr);
+
+    // The content pieces in order (without stamps).
+    QStringList pieces() const;
+    // Piece `i` of the synthetic reply used while `text` is empty; O(1), no list kept.
+    static QString syntheticPiece(int i);
+    QString replyText() const { return pieces().join(QString()); }
+};

@@ -1,0 +1,537 @@
+#include "fakeupstream.h"
+
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTcpSocket>
+#include <QTest>
+#include <QTimer>
+
+#include <functional>
+#include <memory>
+
+using namespace Qt::StringLiterals;
+
+// Waits in a real event loop (QTest::qWaitFor would sleep between passes).
+static bool waitUntil(const std::function<bool()> &done, int ms)
+{
+    if (done())
+        return true;
+    QEventLoop loop;
+    QTimer poll;
+    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
+        if (done())
+            loop.quit();
+    });
+    QTimer deadline;
+    deadline.setSingleShot(true);
+    QObject::connect(&deadline, &QTimer::timeout, &loop, &QEventLoop::quit);
+    poll.start(2);
+    deadline.start(ms);
+    loop.exec();
+    return done();
+}
+
+// A raw HTTP/1.1 exchange, with the response taken apart by hand.
+struct Exchange
+{
+    QTcpSocket socket;
+    QByteArray raw;
+    int reads = 0;
+    bool closed = false;
+    QElapsedTimer clock;
+    qint64 firstContentMs = -1;
+
+    void send(const QByteArray &request, quint16 port)
+    {
+        QObject::connect(&socket, &QTcpSocket::readyRead, &socket, [this] {
+            raw += socket.readAll();
+            ++reads;
+            if (firstContentMs < 0 && raw.contains("\"content\":\"H"))
+                firstContentMs = clock.elapsed();
+        });
+        QObject::connect(&socket, &QTcpSocket::disconnected, &socket, [this] { closed = true; });
+        clock.start();
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        socket.write(request);
+    }
+    bool waitClosed(int ms = 5000)
+    {
+        return waitUntil([this] { return closed; }, ms);
+    }
+
+    QByteArray head() const { return raw.left(raw.indexOf("\r\n\r\n")); }
+    int status() const { return raw.mid(9, 3).toInt(); }
+    QByteArray header(const QByteArray &name) const
+    {
+        const QList<QByteArray> lines = head().split('\n');
+        for (const QByteArray &line : lines) {
+            if (line.toLower().startsWith(name + ':'))
+                return line.mid(name.size() + 1).trimmed();
+        }
+        return {};
+    }
+    // The body with chunked framing removed; `complete` tells whether the last chunk came.
+    QByteArray body(bool *complete = nullptr) const
+    {
+        const QByteArray rest = raw.mid(raw.indexOf("\r\n\r\n") + 4);
+        if (header("transfer-encoding") != "chunked") {
+            if (complete)
+                *complete = true;
+            return rest;
+        }
+        QByteArray out;
+        qsizetype pos = 0;
+        for (;;) {
+            const qsizetype eol = rest.indexOf("\r\n", pos);
+            if (eol < 0)
+                break;
+            const int size = rest.mid(pos, eol - pos).toInt(nullptr, 16);
+            if (size == 0) {
+                if (complete)
+                    *complete = true;
+                return out;
+            }
+            out += rest.mid(eol + 2, size);
+            pos = eol + 2 + size + 2;
+        }
+        if (complete)
+            *complete = false;
+        return out;
+    }
+    QList<QByteArray> events() const // data of each SSE event
+    {
+        QByteArray b = body();
+        b.replace("\r\n", "\n");
+        QList<QByteArray> out;
+        for (const QByteArray &block : b.split('\n')) {
+            if (block.startsWith("data: "))
+                out.append(block.mid(6));
+        }
+        return out;
+    }
+};
+
+class FakeUpstreamTest : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void scenarioFromModel();
+    void pieces();
+    void streamFormat();
+    void noUsageChunkUnlessAsked();
+    void usageInline();
+    void nonStreaming();
+    void models();
+    void unknownPath();
+    void statusError();
+    void badScenario();
+    void requiredKey();
+    void cut();
+    void stall();
+    void stallBeforeHeaders();
+    void malformed();
+    void crlf();
+    void noDone();
+    void split();
+    void stamp();
+    void delays();
+    void counters();
+    void requestRecording();
+
+private:
+    std::unique_ptr<Exchange> post(const QByteArray &json, const QByteArray &path = "/v1/chat/completions",
+                                   const QByteArray &extraHeaders = {});
+    static QByteArray body(const QString &model, bool stream = true, bool includeUsage = true);
+
+    FakeUpstream m_fake;
+};
+
+void FakeUpstreamTest::initTestCase()
+{
+    QVERIFY(m_fake.listen());
+    QCOMPARE(m_fake.baseUrl(), QUrl(u"http://127.0.0.1:%1/v1"_s.arg(m_fake.port())));
+}
+
+void FakeUpstreamTest::init()
+{
+    m_fake.setDefaultScenario(FakeScenario());
+    m_fake.setRequiredApiKey(QString());
+    m_fake.clearRequests();
+    QVERIFY(waitUntil([this] { return m_fake.activeStreams() == 0; }, 2000));
+    m_fake.resetCounters();
+}
+
+QByteArray FakeUpstreamTest::body(const QString &model, bool stream, bool includeUsage)
+{
+    QJsonObject o{
+        {u"model"_s, model},
+        {u"stream"_s, stream},
+        {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"hi there"_s}}}}};
+    if (includeUsage)
+        o.insert(u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}});
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+std::unique_ptr<Exchange> FakeUpstreamTest::post(const QByteArray &json, const QByteArray &path,
+                                                 const QByteArray &extraHeaders)
+{
+    auto exchange = std::make_unique<Exchange>();
+    const QByteArray method = json.isNull() ? "GET" : "POST";
+    exchange->send(method + ' ' + path +
+                       " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + extraHeaders +
+                       "Content-Length: " + QByteArray::number(json.size()) + "\r\n\r\n" + json,
+                   m_fake.port());
+    return exchange;
+}
+
+void FakeUpstreamTest::scenarioFromModel()
+{
+    FakeScenario s;
+    QVERIFY(s.applyModel(u"fake:tokens=50,delay=20,split=3,usage=inline,nodone,text=a%2Cb"_s));
+    QCOMPARE(s.tokens, 50);
+    QCOMPARE(s.delayMs, 20);
+    QCOMPARE(s.split, 3);
+    QCOMPARE(s.usage, FakeScenario::Usage::Inline);
+    QVERIFY(s.noDone);
+    QCOMPARE(s.text, u"a,b"_s);
+
+    FakeScenario plain;
+    QVERIFY(plain.applyModel(u"gpt-4o-mini"_s));
+    QVERIFY(plain.applyModel(u"fake"_s));
+    QCOMPARE(plain.tokens, 5);
+
+    QString error;
+    QVERIFY(!plain.applyModel(u"fake:tokenz=5"_s, &error));
+    QVERIFY(error.contains("tokenz"_L1));
+    QVERIFY(!plain.applyModel(u"fake:tokens=many"_s, &error));
+    QVERIFY(!plain.applyModel(u"fake:usage=2"_s, &error));
+    QVERIFY(!plain.applyModel(u"fake:status=99"_s, &error));
+}
+
+void FakeUpstreamTest::pieces()
+{
+    FakeScenario s;
+    QCOMPARE(s.pieces(), (QStringList{u"Hello"_s, u" from"_s, u" the"_s, u" fake"_s, u" upstream"_s}));
+    s.text = u"你好😀世界"_s; // five characters, six UTF-16 units
+    s.tokens = 3;
+    QCOMPARE(s.pieces().size(), 3);
+    QCOMPARE(s.replyText(), s.text);
+    s.tokens = 100;
+    QCOMPARE(s.pieces(), (QStringList{u"你"_s, u"好"_s, u"😀"_s, u"世"_s, u"界"_s}));
+    s.tokens = 0;
+    QVERIFY(s.pieces().isEmpty());
+}
+
+void FakeUpstreamTest::streamFormat()
+{
+    auto ex = post(body(u"fake:tokens=3"_s));
+    QVERIFY(ex->waitClosed());
+    QCOMPARE(ex->status(), 200);
+    QVERIFY(ex->header("content-type").startsWith("text/event-stream"));
+    QCOMPARE(ex->header("connection"), QByteArray("close"));
+    QCOMPARE(ex->header("transfer-encoding"), QByteArray("chunked"));
+    bool complete = false;
+    ex->body(&complete);
+    QVERIFY(complete);
+
+    const QList<QByteArray> events = ex->events();
+    QCOMPARE(events.size(), 1 + 3 + 1 + 1 + 1); // role, content, finish, usage, [DONE]
+    QCOMPARE(events.last(), QByteArray("[DONE]"));
+    QString id;
+    QString text;
+    for (qsizetype i = 0; i < events.size() - 1; ++i) {
+        const QJsonObject chunk = QJsonDocument::fromJson(events.at(i)).object();
+        QCOMPARE(chunk.value("object"_L1).toString(), u"chat.completion.chunk"_s);
+        QCOMPARE(chunk.value("model"_L1).toString(), u"fake:tokens=3"_s);
+        QVERIFY(chunk.value("created"_L1).toInteger() > 0);
+        if (id.isEmpty())
+            id = chunk.value("id"_L1).toString();
+        QCOMPARE(chunk.value("id"_L1).toString(), id);
+        const QJsonArray choices = chunk.value("choices"_L1).toArray();
+        if (i == events.size() - 2) { // usage chunk
+            QVERIFY(choices.isEmpty());
+            const QJsonObject usage = chunk.value("usage"_L1).toObject();
+            QCOMPARE(usage.value("completion_tokens"_L1).toInt(), 3);
+            QVERIFY(usage.value("prompt_tokens"_L1).toInt() > 0);
+            QCOMPARE(usage.value("total_tokens"_L1).toInt(),
+                     usage.value("prompt_tokens"_L1).toInt() + usage.value("completion_tokens"_L1).toInt());
+            continue;
+        }
+        QVERIFY(chunk.value("usage"_L1).isNull()); // "usage": null, as OpenAI sends it
+        const QJsonObject choice = choices.first().toObject();
+        const QJsonObject delta = choice.value("delta"_L1).toObject();
+        if (i == 0) {
+            QCOMPARE(delta, (QJsonObject{{u"role"_s, u"assistant"_s}, {u"content"_s, u""_s}}));
+            QVERIFY(choice.value("finish_reason"_L1).isNull());
+        } else if (i <= 3) {
+            QVERIFY(choice.value("finish_reason"_L1).isNull());
+            text += delta.value("content"_L1).toString();
+        } else {
+            QCOMPARE(choice.value("finish_reason"_L1).toString(), u"stop"_s);
+            QVERIFY(delta.isEmpty());
+        }
+    }
+    QCOMPARE(text, u"Hello from the"_s);
+    QTRY_COMPARE(m_fake.completedStreams(), 1);
+    QCOMPARE(m_fake.clientAborts(), 0);
+}
+
+void FakeUpstreamTest::noUsageChunkUnlessAsked()
+{
+    auto ex = post(body(u"fake"_s, true, false));
+    QVERIFY(ex->waitClosed());
+    QVERIFY(!ex->body().contains("usage"));
+    QCOMPARE(ex->events().size(), 1 + 5 + 1 + 1);
+}
+
+void FakeUpstreamTest::usageInline()
+{
+    auto ex = post(body(u"fake:usage=inline"_s, true, false));
+    QVERIFY(ex->waitClosed());
+    const QList<QByteArray> events = ex->events();
+    QCOMPARE(events.size(), 1 + 5 + 1 + 1);
+    const QJsonObject last = QJsonDocument::fromJson(events.at(events.size() - 2)).object();
+    QCOMPARE(last.value("choices"_L1).toArray().first().toObject().value("finish_reason"_L1).toString(),
+             u"stop"_s);
+    QCOMPARE(last.value("usage"_L1).toObject().value("completion_tokens"_L1).toInt(), 5);
+}
+
+void FakeUpstreamTest::nonStreaming()
+{
+    auto ex = post(body(u"fake:tokens=2"_s, false, false));
+    QVERIFY(ex->waitClosed());
+    QCOMPARE(ex->status(), 200);
+    QCOMPARE(ex->header("content-type"), QByteArray("application/json"));
+    const QJsonObject o = QJsonDocument::fromJson(ex->body()).object();
+    QCOMPARE(o.value("object"_L1).toString(), u"chat.completion"_s);
+    const QJsonObject choice = o.value("choices"_L1).toArray().first().toObject();
+    QCOMPARE(choice.value("message"_L1).toObject().value("content"_L1).toString(), u"Hello from"_s);
+    QCOMPARE(choice.value("finish_reason"_L1).toString(), u"stop"_s);
+    QCOMPARE(o.value("usage"_L1).toObject().value("completion_tokens"_L1).toInt(), 2);
+}
+
+void FakeUpstreamTest::models()
+{
+    for (const QByteArray path : {QByteArray("/v1/models"), QByteArray("/models")}) {
+        auto ex = post(QByteArray(), path);
+        QVERIFY(ex->waitClosed());
+        QCOMPARE(ex->status(), 200);
+        const QJsonObject o = QJsonDocument::fromJson(ex->body()).object();
+        QCOMPARE(o.value("data"_L1).toArray().first().toObject().value("id"_L1).toString(), u"fake"_s);
+    }
+}
+
+void FakeUpstreamTest::unknownPath()
+{
+    auto ex = post(body(u"fake"_s), "/v1/completions");
+    QVERIFY(ex->waitClosed());
+    QCOMPARE(ex->status(), 404);
+    QVERIFY(QJsonDocument::fromJson(ex->body()).object().value("error"_L1).isObject());
+}
+
+void FakeUpstreamTest::statusError()
+{
+    auto ex = post(body(u"fake:status=429"_s));
+    QVERIFY(ex->waitClosed());
+    QCOMPARE(ex->status(), 429);
+    QCOMPARE(ex->header("content-type"), QByteArray("application/json"));
+    const QJsonObject error = QJsonDocument::fromJson(ex->body()).object().value("error"_L1).toObject();
+    QVERIFY(error.value("message"_L1).toString().startsWith("Rate limit reached"_L1));
+    QCOMPARE(error.value("type"_L1).toString(), u"requests"_s);
+    QCOMPARE(error.value("code"_L1).toString(), u"rate_limit_exceeded"_s);
+}
+
+void FakeUpstreamTest::badScenario()
+{
+    auto ex = post(body(u"fake:bogus=1"_s));
+    QVERIFY(ex->waitClosed());
+    QCOMPARE(ex->status(), 400);
+    QVERIFY(ex->body().contains("bogus"));
+}
+
+void FakeUpstreamTest::requiredKey()
+{
+    m_fake.setRequiredApiKey(u"sk-fake"_s);
+    auto denied = post(body(u"fake"_s));
+    QVERIFY(denied->waitClosed());
+    QCOMPARE(denied->status(), 401);
+    auto allowed = post(body(u"fake"_s), "/v1/chat/completions", "Authorization: Bearer sk-fake\r\n");
+    QVERIFY(allowed->waitClosed());
+    QCOMPARE(allowed->status(), 200);
+}
+
+void FakeUpstreamTest::cut()
+{
+    auto ex = post(body(u"fake:tokens=5,cut=2"_s));
+    QVERIFY(ex->waitClosed());
+    bool complete = true;
+    ex->body(&complete);
+    QVERIFY(!complete); // no terminating chunk: the client can tell
+    const QList<QByteArray> events = ex->events();
+    QCOMPARE(events.size(), 1 + 2);
+    QVERIFY(!ex->raw.contains("[DONE]"));
+    QVERIFY(!ex->raw.contains("finish_reason\":\"stop"));
+    QTRY_COMPARE(m_fake.completedStreams(), 1);
+    QCOMPARE(m_fake.clientAborts(), 0);
+}
+
+void FakeUpstreamTest::stall()
+{
+    QSignalSpy aborted(&m_fake, &FakeUpstream::clientAborted);
+    auto ex = post(body(u"fake:tokens=5,stall=1"_s));
+    QVERIFY(waitUntil([&] { return ex->events().size() == 2; }, 2000));
+    waitUntil([] { return false; }, 300);
+    QVERIFY(!ex->closed);
+    QCOMPARE(ex->events().size(), 2); // role chunk and one content chunk, then silence
+    QCOMPARE(m_fake.activeStreams(), 1);
+    ex->socket.abort();
+    QVERIFY(waitUntil([&] { return aborted.size() == 1; }, 1000));
+    QCOMPARE(m_fake.clientAborts(), 1);
+    QCOMPARE(m_fake.activeStreams(), 0);
+}
+
+void FakeUpstreamTest::stallBeforeHeaders()
+{
+    auto ex = post(body(u"fake:stall=0"_s));
+    QVERIFY(waitUntil([this] { return m_fake.activeStreams() == 1; }, 2000));
+    waitUntil([] { return false; }, 300);
+    QVERIFY(ex->raw.isEmpty());
+    QVERIFY(!ex->closed);
+    ex->socket.abort();
+    QVERIFY(waitUntil([this] { return m_fake.clientAborts() == 1; }, 1000));
+}
+
+void FakeUpstreamTest::malformed()
+{
+    auto ex = post(body(u"fake:tokens=4,malformed=1"_s));
+    QVERIFY(ex->waitClosed());
+    const QByteArray b = ex->body();
+    QVERIFY(b.contains(": keep-alive\r\n"));
+    QVERIFY(b.contains("event: ping\r\n"));
+    QVERIFY(b.contains("this is not json"));
+    QVERIFY(b.contains("\"object\":\"chat.completion.chunk\"}\r\n")); // a chunk without choices
+    QCOMPARE(b.count("\n"), b.count("\r\n"));
+    QVERIFY(b.endsWith("data: [DONE]\r\n\r\n"));
+}
+
+void FakeUpstreamTest::crlf()
+{
+    auto ex = post(body(u"fake:crlf=1"_s));
+    QVERIFY(ex->waitClosed());
+    const QByteArray b = ex->body();
+    QCOMPARE(b.count("\n"), b.count("\r\n"));
+    QCOMPARE(ex->events().size(), 1 + 5 + 1 + 1 + 1);
+}
+
+void FakeUpstreamTest::noDone()
+{
+    auto ex = post(body(u"fake:nodone=1"_s));
+    QVERIFY(ex->waitClosed());
+    QVERIFY(!ex->body().contains("[DONE]"));
+    QVERIFY(ex->body().contains("\"finish_reason\":\"stop\""));
+    bool complete = false;
+    ex->body(&complete);
+    QVERIFY(complete);
+}
+
+void FakeUpstreamTest::split()
+{
+    auto whole = post(body(u"fake:text=你好世界😀,tokens=3"_s));
+    QVERIFY(whole->waitClosed());
+    auto pieces = post(body(u"fake:text=你好世界😀,tokens=3,split=3"_s));
+    QVERIFY(pieces->waitClosed());
+    // same bytes apart from the model echo, the id and the time
+    static const QRegularExpression varying(u"\"(model|id|created)\":(\"[^\"]*\"|\\d+)"_s);
+    QString a = QString::fromUtf8(whole->body());
+    QString b = QString::fromUtf8(pieces->body());
+    QCOMPARE(b.replace(varying, QString()), a.replace(varying, QString()));
+    QVERIFY2(pieces->reads > 20, qPrintable(QString::number(pieces->reads)));
+}
+
+void FakeUpstreamTest::stamp()
+{
+    auto ex = post(body(u"fake:tokens=4,stamp=1,delay=5"_s, true, false));
+    QVERIFY(ex->waitClosed());
+    static const QRegularExpression pattern(u"^\\[(\\d+)@(\\d+)\\] $"_s);
+    qint64 previous = 0;
+    int seq = 0;
+    for (const QByteArray &event : ex->events()) {
+        const QJsonObject chunk = QJsonDocument::fromJson(event).object();
+        const QString content = chunk.value("choices"_L1)
+                                    .toArray()
+                                    .first()
+                                    .toObject()
+                                    .value("delta"_L1)
+                                    .toObject()
+                                    .value("content"_L1)
+                                    .toString();
+        if (content.isEmpty())
+            continue;
+        const QRegularExpressionMatch m = pattern.match(content);
+        QVERIFY2(m.hasMatch(), qPrintable(content));
+        QCOMPARE(m.captured(1).toInt(), seq++);
+        const qint64 ns = m.captured(2).toLongLong();
+        QVERIFY(ns > previous + 4000000); // written at emit time, 5 ms apart
+        previous = ns;
+    }
+    QCOMPARE(seq, 4);
+}
+
+void FakeUpstreamTest::delays()
+{
+    auto ex = post(body(u"fake:tokens=3,first=200,delay=50"_s));
+    QVERIFY(ex->waitClosed());
+    QVERIFY2(ex->firstContentMs >= 190, qPrintable(QString::number(ex->firstContentMs)));
+    QVERIFY2(ex->clock.elapsed() >= 200 + 3 * 50, qPrintable(QString::number(ex->clock.elapsed())));
+}
+
+void FakeUpstreamTest::counters()
+{
+    QSignalSpy accepted(&m_fake, &FakeUpstream::connectionAccepted);
+    QSignalSpy completed(&m_fake, &FakeUpstream::streamCompleted);
+    std::vector<std::unique_ptr<Exchange>> exchanges;
+    for (int i = 0; i < 3; ++i)
+        exchanges.push_back(post(body(u"fake:tokens=3,delay=100"_s)));
+    for (auto &ex : exchanges)
+        QVERIFY(ex->waitClosed());
+    QCOMPARE(accepted.size(), 3);
+    QCOMPARE(m_fake.connectionsAccepted(), 3);
+    QVERIFY(waitUntil([&] { return completed.size() == 3; }, 1000));
+    QCOMPARE(m_fake.maxConcurrentStreams(), 3);
+    QCOMPARE(m_fake.activeStreams(), 0);
+    QCOMPARE(m_fake.completedStreams(), 3);
+}
+
+void FakeUpstreamTest::requestRecording()
+{
+    QSignalSpy received(&m_fake, &FakeUpstream::requestReceived);
+    // a chunked request body with Expect: 100-continue, as curl sends big bodies
+    const QByteArray json = body(u"fake:tokens=1"_s);
+    auto ex = std::make_unique<Exchange>();
+    ex->send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-1\r\n"
+             "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n" +
+                 QByteArray::number(10, 16) + "\r\n" + json.left(10) + "\r\n" +
+                 QByteArray::number(json.size() - 10, 16) + "\r\n" + json.mid(10) + "\r\n0\r\n\r\n",
+             m_fake.port());
+    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->raw.startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"));
+    QCOMPARE(received.size(), 1);
+    QCOMPARE(m_fake.requests().size(), 1);
+    const FakeRequest r = m_fake.requests().constFirst();
+    QCOMPARE(r.method, QByteArray("POST"));
+    QCOMPARE(r.path, QByteArray("/v1/chat/completions"));
+    QCOMPARE(r.header("authorization"), QByteArray("Bearer sk-1"));
+    QCOMPARE(r.body, json);
+    QCOMPARE(r.json.value("model"_L1).toString(), u"fake:tokens=1"_s);
+}
+
+QTEST_GUILESS_MAIN(FakeUpstreamTest)
+#include "tst_fakeupstream.moc"
