@@ -26,6 +26,7 @@ Server::~Server()
 
 bool Server::start(const Options &options)
 {
+    Logging::keepSecretsOutOfLogs();
     m_options = options;
     QString dataDir = options.dataDir;
     if (dataDir.isEmpty())
@@ -60,7 +61,12 @@ bool Server::start(const Options &options)
     m_chat->setProgressInterval(options.progressIntervalMs);
 
     m_http = std::make_unique<ApiServer>(*m_auth);
-    m_http->setMaxBodyBytes(options.maxBodyBytes);
+    ConnectionLimits limits;
+    limits.maxBodyBytes = options.maxBodyBytes;
+    limits.maxHeaderBytes = options.maxHeaderBytes;
+    limits.requestTimeoutMs = options.requestTimeoutMs;
+    limits.idleTimeoutMs = options.idleTimeoutMs;
+    m_http->setConnectionLimits(limits);
     m_chatRoutes = std::make_unique<ChatRoutes>(*m_chat);
     m_chatRoutes->setKeepAliveInterval(options.keepAliveMs);
     m_chatRoutes->registerRoutes(m_http->router());
@@ -109,4 +115,9 @@ std::optional<QString> Server::createToken(const QString &tenant, const QString 
     if (!token)
         return std::nullopt;
     return token->token;
+}
+
+bool Server::revokeToken(const QString &token)
+{
+    return m_auth && m_auth->revokeToken(token);
 }

@@ -37,6 +37,9 @@ public:
         int keepAliveMs = 15000;
         int progressIntervalMs = 1000;
         qint64 maxBodyBytes = 1024 * 1024;
+        qint64 maxHeaderBytes = 64 * 1024; // request line + headers; more answers 431
+        int requestTimeoutMs = 30000;      // a request must arrive whole this soon (else 408)
+        int idleTimeoutMs = 60000;         // keep-alive connections idle this long are closed
     };
 
     explicit Server(QObject *parent = nullptr);
@@ -52,11 +55,14 @@ public:
     QUrl url() const;
 
     std::optional<QString> createToken(const QString &tenant, const QString &user, const QString &label = {});
+    // By id, prefix or the token itself.
+    bool revokeToken(const QString &token);
 
     // The desktop app hands in its keychain-backed store; otherwise the 0600 file is used.
     void setSecretStore(SecretStore *store) { m_externalSecrets = store; }
 
     Database &database() { return *m_db; }
+    ApiServer *http() { return m_http.get(); }
     ChatService &chat() { return *m_chat; }
 
 private:

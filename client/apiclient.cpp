@@ -1,0 +1,320 @@
+#include "apiclient.h"
+
+#include "chatstream.h"
+#include "logging.h"
+
+#include <QJsonDocument>
+#include <QNetworkReply>
+
+using namespace Qt::StringLiterals;
+
+ApiClient::ApiClient(QObject *parent) : QObject(parent)
+{
+    m_healthTimer.setSingleShot(true);
+    connect(&m_healthTimer, &QTimer::timeout, this, &ApiClient::checkHealthNow);
+}
+
+ApiClient::~ApiClient() = default;
+
+void ApiClient::setServer(const QUrl &baseUrl, const QString &token)
+{
+    m_baseUrl = baseUrl;
+    // The base may carry a path prefix (a reverse proxy); the API paths go after it.
+    QString path = m_baseUrl.path();
+    while (path.endsWith(u'/'))
+        path.chop(1);
+    m_baseUrl.setPath(path);
+    m_token = token;
+}
+
+void ApiClient::setHealthIntervals(int onlineMs, int offlineMs)
+{
+    m_healthOnlineMs = onlineMs;
+    m_healthOfflineMs = offlineMs;
+    if (m_healthRunning)
+        scheduleHealth();
+}
+
+void ApiClient::startHealthChecks()
+{
+    m_healthRunning = true;
+    scheduleHealth();
+}
+
+void ApiClient::scheduleHealth()
+{
+    if (!m_healthRunning)
+        return;
+    m_healthTimer.start(m_online ? m_healthOnlineMs : m_healthOfflineMs);
+}
+
+void ApiClient::checkHealthNow()
+{
+    if (m_healthInFlight)
+        return;
+    m_healthInFlight = true;
+    QNetworkRequest req = request(u"/api/health"_s);
+    req.setTransferTimeout(qMin(m_requestTimeoutMs, 5000));
+    QNetworkReply *reply = m_healthNam.get(req);
+    connect(reply, &QNetworkReply::finished, this, [this, reply] {
+        reply->deleteLater();
+        m_healthInFlight = false;
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const QJsonObject body = QJsonDocument::fromJson(reply->readAll()).object();
+        if (status == 200 && body.value("status"_L1).toString() == "ok"_L1) {
+            const bool wasOffline = !m_online;
+            setOnline(true);
+            if (wasOffline) {
+                qCInfo(lcClient) << "server reachable again";
+                Q_EMIT reconnected();
+            }
+        } else if (status == 0) {
+            setOnline(false, reply->errorString());
+        } else {
+            setOnline(false, tr("The server answered HTTP %1 to a health check.").arg(status));
+        }
+        scheduleHealth();
+    });
+}
+
+void ApiClient::markOffline(const QString &reason)
+{
+    setOnline(false, reason);
+    scheduleHealth();
+}
+
+void ApiClient::setOnline(bool online, const QString &reason)
+{
+    if (online == m_online && (online || reason == m_offlineReason))
+        return;
+    const bool changed = online != m_online;
+    m_online = online;
+    m_offlineReason = online ? QString() : reason;
+    if (changed)
+        qCInfo(lcClient).noquote() << (online ? u"server online"_s
+                                              : u"server unreachable: "_s + m_offlineReason);
+    Q_EMIT onlineChanged();
+    if (changed && m_healthRunning)
+        scheduleHealth();
+}
+
+bool ApiClient::isUnreachableError(int networkError)
+{
+    switch (networkError) {
+    case QNetworkReply::ConnectionRefusedError:
+    case QNetworkReply::RemoteHostClosedError:
+    case QNetworkReply::HostNotFoundError:
+    case QNetworkReply::TimeoutError:
+    case QNetworkReply::TemporaryNetworkFailureError:
+    case QNetworkReply::NetworkSessionFailedError:
+    case QNetworkReply::ProxyConnectionRefusedError:
+    case QNetworkReply::ProxyNotFoundError:
+    case QNetworkReply::UnknownNetworkError:
+        return true;
+    default:
+        return false;
+    }
+}
+
+QNetworkRequest ApiClient::request(const QString &path, const QUrlQuery &query) const
+{
+    QUrl url = m_baseUrl;
+    url.setPath(m_baseUrl.path() + path);
+    if (!query.isEmpty())
+        url.setQuery(query);
+    QNetworkRequest req(url);
+    req.setHeader(QNetworkRequest::UserAgentHeader, u"AgentDesk-Desktop/0.1"_s);
+    req.setRawHeader("Accept", "application/json");
+    if (!m_token.isEmpty())
+        req.setRawHeader("Authorization", "Bearer " + m_token.toUtf8());
+    return req;
+}
+
+void ApiClient::send(const QByteArray &verb, const QString &path, const QUrlQuery &query,
+                     const QByteArray &body, QObject *context, Handler handler, int timeoutMs)
+{
+    QNetworkRequest req = request(path, query);
+    req.setTransferTimeout(timeoutMs > 0 ? timeoutMs : m_requestTimeoutMs);
+    if (!body.isNull())
+        req.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+    QNetworkReply *reply = m_nam.sendCustomRequest(req, verb, body);
+    QPointer<QObject> ctx(context);
+    const bool hadContext = context != nullptr;
+    connect(reply, &QNetworkReply::finished, this, [this, reply, ctx, hadContext, handler, verb, path] {
+        reply->deleteLater();
+        ApiResult r;
+        r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const QByteArray data = reply->readAll();
+        if (r.status == 0) {
+            r.code =
+                reply->error() == QNetworkReply::OperationCanceledError ? u"timeout"_s : u"network_error"_s;
+            r.message = reply->errorString();
+            r.offline =
+                isUnreachableError(reply->error()) || reply->error() == QNetworkReply::OperationCanceledError;
+            if (r.offline)
+                markOffline(r.message);
+        } else {
+            if (!m_online)
+                setOnline(true); // it answered: reachable again (health polling confirms)
+            QJsonParseError pe;
+            const QJsonDocument doc = QJsonDocument::fromJson(data, &pe);
+            if (doc.isObject())
+                r.json = doc.object();
+            if (r.status < 200 || r.status >= 300) {
+                const QJsonObject err = r.json.value("error"_L1).toObject();
+                r.code = err.value("code"_L1).toString();
+                r.message = err.value("message"_L1).toString();
+                if (r.code.isEmpty())
+                    r.code = u"http_%1"_s.arg(r.status);
+                if (r.message.isEmpty())
+                    r.message = tr("The server answered HTTP %1.").arg(r.status);
+                if (r.status == 401)
+                    Q_EMIT unauthorized();
+            } else if (!data.isEmpty() && pe.error != QJsonParseError::NoError) {
+                r.code = u"invalid_response"_s;
+                r.message = tr("The server's answer is not valid JSON.");
+            }
+        }
+        if (!r.ok())
+            qCInfo(lcClient).noquote() << verb << path << "->" << r.status << r.code;
+        if (handler && (!hadContext || ctx))
+            handler(r);
+    });
+}
+
+static QByteArray jsonBytes(const QJsonObject &o)
+{
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+void ApiClient::get(const QString &path, const QUrlQuery &query, QObject *context, Handler handler)
+{
+    send("GET", path, query, QByteArray(), context, std::move(handler));
+}
+
+void ApiClient::post(const QString &path, const QJsonObject &body, QObject *context, Handler handler)
+{
+    send("POST", path, {}, jsonBytes(body), context, std::move(handler));
+}
+
+void ApiClient::put(const QString &path, const QJsonObject &body, QObject *context, Handler handler)
+{
+    send("PUT", path, {}, jsonBytes(body), context, std::move(handler));
+}
+
+void ApiClient::patch(const QString &path, const QJsonObject &body, QObject *context, Handler handler)
+{
+    send("PATCH", path, {}, jsonBytes(body), context, std::move(handler));
+}
+
+void ApiClient::del(const QString &path, QObject *context, Handler handler)
+{
+    send("DELETE", path, {}, QByteArray(), context, std::move(handler));
+}
+
+static QString enc(const QString &segment)
+{
+    return QString::fromLatin1(QUrl::toPercentEncoding(segment));
+}
+
+void ApiClient::listAgents(QObject *context, Handler handler)
+{
+    get(u"/api/agents"_s, {}, context, std::move(handler));
+}
+
+void ApiClient::createAgent(const QJsonObject &agent, QObject *context, Handler handler)
+{
+    post(u"/api/agents"_s, agent, context, std::move(handler));
+}
+
+void ApiClient::updateAgent(const QString &id, const QJsonObject &agent, QObject *context, Handler handler)
+{
+    put(u"/api/agents/"_s + enc(id), agent, context, std::move(handler));
+}
+
+void ApiClient::deleteAgent(const QString &id, QObject *context, Handler handler)
+{
+    del(u"/api/agents/"_s + enc(id), context, std::move(handler));
+}
+
+void ApiClient::listSessions(const QString &agentId, const QString &query, QObject *context, Handler handler)
+{
+    QUrlQuery q;
+    if (!agentId.isEmpty())
+        q.addQueryItem(u"agent_id"_s, agentId);
+    if (!query.isEmpty())
+        q.addQueryItem(u"q"_s, enc(query));
+    get(u"/api/sessions"_s, q, context, std::move(handler));
+}
+
+void ApiClient::renameSession(const QString &id, const QString &title, QObject *context, Handler handler)
+{
+    patch(u"/api/sessions/"_s + enc(id), QJsonObject{{u"title"_s, title}}, context, std::move(handler));
+}
+
+void ApiClient::deleteSession(const QString &id, QObject *context, Handler handler)
+{
+    del(u"/api/sessions/"_s + enc(id), context, std::move(handler));
+}
+
+void ApiClient::listMessages(const QString &sessionId, QObject *context, Handler handler)
+{
+    get(u"/api/sessions/"_s + enc(sessionId) + u"/messages"_s, {}, context, std::move(handler));
+}
+
+void ApiClient::cancel(const QString &sessionId, QObject *context, Handler handler)
+{
+    post(u"/api/sessions/"_s + enc(sessionId) + u"/cancel"_s, {}, context, std::move(handler));
+}
+
+void ApiClient::listProviders(QObject *context, Handler handler)
+{
+    get(u"/api/providers"_s, {}, context, std::move(handler));
+}
+
+void ApiClient::putProvider(const QString &name, const QJsonObject &provider, QObject *context,
+                            Handler handler)
+{
+    put(u"/api/providers/"_s + enc(name), provider, context, std::move(handler));
+}
+
+void ApiClient::deleteProvider(const QString &name, QObject *context, Handler handler)
+{
+    del(u"/api/providers/"_s + enc(name), context, std::move(handler));
+}
+
+void ApiClient::testProvider(const QString &name, QObject *context, Handler handler)
+{
+    // A real model round trip can take a while: wait longer than for bookkeeping calls.
+    send("POST", u"/api/providers/"_s + enc(name) + u"/test"_s, {}, jsonBytes({}), context,
+         std::move(handler), qMax(m_requestTimeoutMs, 60000));
+}
+
+void ApiClient::health(QObject *context, Handler handler)
+{
+    send("GET", u"/api/health"_s, {}, QByteArray(), context, std::move(handler), 5000);
+}
+
+ChatStream *ApiClient::chatStream(const QString &agentId, const QString &message, const QString &sessionId,
+                                  QObject *parent)
+{
+    QNetworkRequest req = request(u"/api/agents/"_s + enc(agentId) + u"/chat/stream"_s);
+    req.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+    req.setRawHeader("Accept", "text/event-stream");
+    req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    // No transfer timeout: a long reply is fine; ChatStream times out on silence instead.
+    QJsonObject body{{u"message"_s, message}, {u"stream"_s, true}};
+    if (!sessionId.isEmpty())
+        body.insert(u"session_id"_s, sessionId);
+    QNetworkReply *reply = m_nam.post(req, jsonBytes(body));
+    auto *stream = new ChatStream(reply, m_stallTimeoutMs, parent);
+    connect(stream, &ChatStream::failed, this, [this](const QString &, const QString &msg, bool offline) {
+        if (offline)
+            markOffline(msg);
+    });
+    connect(stream, &ChatStream::chunkReceived, this, [this] {
+        if (!m_online)
+            setOnline(true);
+    });
+    return stream;
+}

@@ -1,0 +1,117 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+#include <QUrl>
+#include <QUrlQuery>
+
+#include <functional>
+
+class ChatStream;
+
+// What a request ended with. ok() for a 2xx answer; otherwise `code` is the server's stable
+// error code (docs/api.md) or a client one: "network_error" (offline is then true when the
+// server could not be reached at all), "timeout", "invalid_response".
+struct ApiResult
+{
+    int status = 0;
+    QJsonObject json;
+    QString code;
+    QString message;
+    bool offline = false;
+
+    bool ok() const { return status >= 200 && status < 300 && code.isEmpty(); }
+};
+
+// Talks to one AgentDesk server (base URL + bearer token) per docs/api.md. Every call is
+// asynchronous: the handler runs later on the GUI thread, and not at all when `context` is gone.
+// It also watches reachability: a request that cannot reach the server turns `online` false,
+// and a periodic GET /api/health brings it back.
+class ApiClient : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(bool online READ isOnline NOTIFY onlineChanged)
+    Q_PROPERTY(QString offlineReason READ offlineReason NOTIFY onlineChanged)
+
+public:
+    using Handler = std::function<void(const ApiResult &)>;
+
+    explicit ApiClient(QObject *parent = nullptr);
+    ~ApiClient() override;
+
+    void setServer(const QUrl &baseUrl, const QString &token);
+    QUrl baseUrl() const { return m_baseUrl; }
+    bool hasToken() const { return !m_token.isEmpty(); }
+
+    bool isOnline() const { return m_online; }
+    QString offlineReason() const { return m_offlineReason; }
+
+    // Health polling: every `onlineMs` while online, every `offlineMs` while not.
+    void setHealthIntervals(int onlineMs, int offlineMs);
+    void startHealthChecks();
+    void checkHealthNow();
+    void setRequestTimeout(int ms) { m_requestTimeoutMs = ms; }
+    void setStallTimeout(int ms) { m_stallTimeoutMs = ms; }
+
+    // Generic verbs; `path` starts with "/api/".
+    void get(const QString &path, const QUrlQuery &query, QObject *context, Handler handler);
+    void post(const QString &path, const QJsonObject &body, QObject *context, Handler handler);
+    void put(const QString &path, const QJsonObject &body, QObject *context, Handler handler);
+    void patch(const QString &path, const QJsonObject &body, QObject *context, Handler handler);
+    void del(const QString &path, QObject *context, Handler handler);
+
+    // docs/api.md, one by one.
+    void listAgents(QObject *context, Handler handler);
+    void createAgent(const QJsonObject &agent, QObject *context, Handler handler);
+    void updateAgent(const QString &id, const QJsonObject &agent, QObject *context, Handler handler);
+    void deleteAgent(const QString &id, QObject *context, Handler handler);
+    void listSessions(const QString &agentId, const QString &query, QObject *context, Handler handler);
+    void renameSession(const QString &id, const QString &title, QObject *context, Handler handler);
+    void deleteSession(const QString &id, QObject *context, Handler handler);
+    void listMessages(const QString &sessionId, QObject *context, Handler handler);
+    void cancel(const QString &sessionId, QObject *context, Handler handler);
+    void listProviders(QObject *context, Handler handler);
+    void putProvider(const QString &name, const QJsonObject &provider, QObject *context, Handler handler);
+    void deleteProvider(const QString &name, QObject *context, Handler handler);
+    void testProvider(const QString &name, QObject *context, Handler handler);
+    void health(QObject *context, Handler handler);
+
+    // Starts a streamed reply. The stream belongs to the caller (parented to `parent`).
+    ChatStream *chatStream(const QString &agentId, const QString &message, const QString &sessionId,
+                           QObject *parent);
+
+    static bool isUnreachableError(int networkError);
+
+Q_SIGNALS:
+    void onlineChanged();
+    void reconnected();
+    void unauthorized(); // a 401: the token is missing, unknown or revoked
+
+public Q_SLOTS:
+    // Marks the server unreachable (e.g. a stream failed to connect) and polls health faster.
+    void markOffline(const QString &reason);
+
+private:
+    QNetworkRequest request(const QString &path, const QUrlQuery &query = {}) const;
+    void send(const QByteArray &verb, const QString &path, const QUrlQuery &query, const QByteArray &body,
+              QObject *context, Handler handler, int timeoutMs = -1);
+    void setOnline(bool online, const QString &reason = {});
+    void scheduleHealth();
+
+    QNetworkAccessManager m_nam;
+    QNetworkAccessManager m_healthNam; // its own connection, so health is not queued behind a stream
+    QUrl m_baseUrl;
+    QString m_token;
+    bool m_online = true;
+    QString m_offlineReason;
+    QTimer m_healthTimer;
+    bool m_healthRunning = false;
+    bool m_healthInFlight = false;
+    int m_healthOnlineMs = 10000;
+    int m_healthOfflineMs = 2000;
+    int m_requestTimeoutMs = 15000;
+    int m_stallTimeoutMs = 90000;
+};

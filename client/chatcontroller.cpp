@@ -1,0 +1,775 @@
+#include "chatcontroller.h"
+
+#include "apiclient.h"
+#include "chatchunk.h"
+#include "chatstream.h"
+#include "localcache.h"
+#include "logging.h"
+
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QJSEngine>
+#include <QJsonArray>
+#include <QQmlEngine>
+
+using namespace Qt::StringLiterals;
+
+ChatController *ChatController::s_instance = nullptr;
+
+namespace {
+// How long Stop waits for the server's closing `done` chunk before dropping the connection
+// (which makes the server abort the upstream request too).
+constexpr int StopFallbackMs = 5000;
+} // namespace
+
+ChatController::ChatController(ApiClient *api, LocalCache *cache, const QString &cacheKey, bool remote,
+                               QObject *parent)
+    : QObject(parent), m_api(api), m_cache(cache), m_cacheKey(cacheKey), m_remote(remote)
+{
+    s_instance = this;
+    m_sessions.setAgentModel(&m_agents);
+    m_stopFallback.setSingleShot(true);
+    connect(&m_stopFallback, &QTimer::timeout, this, [this] {
+        if (m_pending && m_pending->stream) {
+            qCInfo(lcClient) << "no closing chunk after cancel; dropping the stream";
+            m_pending->stream->abort();
+        }
+    });
+    m_noticeTimer.setSingleShot(true);
+    m_noticeTimer.setInterval(6000);
+    connect(&m_noticeTimer, &QTimer::timeout, this, &ChatController::clearNotice);
+    connect(m_api, &ApiClient::onlineChanged, this, [this] {
+        Q_EMIT onlineChanged();
+        updateCanSend();
+    });
+    connect(m_api, &ApiClient::reconnected, this, &ChatController::refresh);
+    connect(m_api, &ApiClient::unauthorized, this, [this] { setUnauthorized(true); });
+    connect(&m_agents, &AgentListModel::countChanged, this, &ChatController::updateCanSend);
+    m_lastCanSend = canSend();
+}
+
+ChatController::~ChatController()
+{
+    if (m_pending && m_pending->stream)
+        m_pending->stream->disconnect(this);
+    if (s_instance == this)
+        s_instance = nullptr;
+}
+
+ChatController *ChatController::create(QQmlEngine *, QJSEngine *)
+{
+    Q_ASSERT_X(s_instance, "ChatController::create", "DesktopApp creates the controller before loading QML");
+    QJSEngine::setObjectOwnership(s_instance, QJSEngine::CppOwnership);
+    return s_instance;
+}
+
+ChatController *ChatController::instance()
+{
+    return s_instance;
+}
+
+// --- state -------------------------------------------------------------------------------
+
+bool ChatController::isOnline() const
+{
+    return m_api->isOnline();
+}
+
+QString ChatController::serverLabel() const
+{
+    if (!m_remote)
+        return tr("This computer");
+    const QUrl url = m_api->baseUrl();
+    return url.port() > 0 ? u"%1:%2"_s.arg(url.host()).arg(url.port()) : url.host();
+}
+
+QString ChatController::offlineText() const
+{
+    if (isOnline())
+        return {};
+    return m_remote
+               ? tr("Offline: %1 cannot be reached. Showing saved history; reconnecting…").arg(serverLabel())
+               : tr("The local AgentDesk service is not answering; reconnecting…");
+}
+
+QString ChatController::sendBlockedReason() const
+{
+    if (!isOnline())
+        return m_remote ? tr("Sending is disabled while the server is unreachable.")
+                        : tr("Sending is disabled while the local service is not answering.");
+    if (m_unauthorized)
+        return tr("The server refused the access token. Set a valid token in Settings.");
+    if (m_pending)
+        return tr("A reply is being written. Press Stop (Esc) to end it.");
+    if (m_agentId.isEmpty() || !m_agents.find(m_agentId))
+        return m_agents.rowCount() == 0 ? tr("Create an agent to start chatting.") : tr("Choose an agent.");
+    return {};
+}
+
+void ChatController::updateCanSend()
+{
+    Q_EMIT canSendChanged();
+    m_lastCanSend = canSend();
+}
+
+void ChatController::setUnauthorized(bool unauthorized)
+{
+    if (m_unauthorized == unauthorized)
+        return;
+    m_unauthorized = unauthorized;
+    if (unauthorized)
+        setNotice(tr("The server refused the access token."));
+    updateCanSend();
+}
+
+void ChatController::setNotice(const QString &text)
+{
+    m_notice = text;
+    Q_EMIT noticeChanged();
+    if (!text.isEmpty())
+        m_noticeTimer.start();
+}
+
+void ChatController::clearNotice()
+{
+    setNotice({});
+}
+
+QString ChatController::currentAgentName() const
+{
+    const AgentItem *a = m_agents.find(m_agentId);
+    return a ? a->name : QString();
+}
+
+QString ChatController::currentAgentModel() const
+{
+    const AgentItem *a = m_agents.find(m_agentId);
+    return a ? a->model : QString();
+}
+
+QString ChatController::currentTitle() const
+{
+    if (m_sessionId.isEmpty())
+        return tr("New chat");
+    const SessionItem *s = m_sessions.find(m_sessionId);
+    return s && !s->title.isEmpty() ? s->title : tr("New chat");
+}
+
+void ChatController::setCurrentAgentId(const QString &id)
+{
+    if (id == m_agentId)
+        return;
+    m_agentId = id;
+    Q_EMIT currentAgentChanged();
+    // Another agent means another conversation: a new one with that agent's greeting.
+    const SessionItem *s = m_sessions.find(m_sessionId);
+    if (!s || s->agentId != id)
+        newChat();
+    updateCanSend();
+}
+
+void ChatController::chooseDefaultAgent()
+{
+    if (!m_agentId.isEmpty() && m_agents.find(m_agentId))
+        return;
+    QString pick;
+    // The agent of the most recent session, else the first one.
+    if (!m_sessions.sessions().isEmpty())
+        pick = m_sessions.sessions().constFirst().agentId;
+    if (!m_agents.find(pick))
+        pick = m_agents.rowCount() > 0 ? m_agents.agents().constFirst().id : QString();
+    if (pick == m_agentId)
+        return;
+    m_agentId = pick;
+    Q_EMIT currentAgentChanged();
+    if (m_sessionId.isEmpty())
+        showMessages({}, false);
+    updateCanSend();
+}
+
+// --- loading -----------------------------------------------------------------------------
+
+void ChatController::loadFromCache()
+{
+    if (!m_cache || !m_cache->isOpen())
+        return;
+    m_agents.setAgents(m_cache->agents(m_cacheKey));
+    m_sessions.setSessions(m_cache->sessions(m_cacheKey));
+    chooseDefaultAgent();
+    showMessages({}, false);
+}
+
+void ChatController::refresh()
+{
+    setUnauthorized(false);
+    refreshAgents();
+    if (!m_sessionId.isEmpty())
+        loadMessages(m_sessionId);
+}
+
+void ChatController::refreshAgents()
+{
+    m_api->listAgents(this, [this](const ApiResult &r) {
+        if (!r.ok()) {
+            if (!r.offline && r.status != 401)
+                setNotice(tr("Could not load the agents: %1").arg(r.message));
+            return;
+        }
+        QList<AgentItem> agents;
+        const QJsonArray arr = r.json.value("agents"_L1).toArray();
+        for (const QJsonValue &v : arr)
+            agents.append(AgentItem::fromJson(v.toObject()));
+        m_agents.setAgents(agents);
+        if (m_cache)
+            m_cache->replaceAgents(m_cacheKey, agents);
+        refreshSessions();
+        Q_EMIT currentAgentChanged();
+        if (m_sessionId.isEmpty() && !m_pending)
+            showMessages({}, true); // the greeting may have changed
+        updateCanSend();
+    });
+}
+
+void ChatController::refreshSessions()
+{
+    m_api->listSessions({}, {}, this, [this](const ApiResult &r) {
+        if (!r.ok())
+            return;
+        QList<SessionItem> sessions;
+        const QJsonArray arr = r.json.value("sessions"_L1).toArray();
+        for (const QJsonValue &v : arr)
+            sessions.append(SessionItem::fromJson(v.toObject()));
+        m_sessions.setSessions(sessions);
+        if (m_cache)
+            m_cache->replaceSessions(m_cacheKey, sessions);
+        chooseDefaultAgent();
+        Q_EMIT currentSessionChanged(); // the title may have changed
+        if (!m_loaded) {
+            m_loaded = true;
+            Q_EMIT loadedChanged();
+        }
+    });
+}
+
+MessageItem ChatController::greetingItem() const
+{
+    MessageItem g;
+    const AgentItem *a = m_agents.find(m_agentId);
+    if (!a || a->greeting.trimmed().isEmpty())
+        return g;
+    g.id = u"greeting"_s;
+    g.role = u"greeting"_s;
+    g.content = a->greeting;
+    g.status = u"complete"_s;
+    return g;
+}
+
+void ChatController::showMessages(const QList<MessageItem> &stored, bool merge)
+{
+    QList<MessageItem> rows;
+    const MessageItem g = greetingItem();
+    if (!g.role.isEmpty())
+        rows.append(g);
+    for (MessageItem m : stored) {
+        if (m.role == "assistant"_L1 && m.tokensPerSecond <= 0)
+            m.tokensPerSecond = m_rates.value(m.id);
+        rows.append(m);
+    }
+    // A reply still streaming into this conversation: its two rows come from the stream, not
+    // from the stored copy (which lags behind).
+    if (m_pending && !m_pending->sessionId.isEmpty() && m_pending->sessionId == m_sessionId) {
+        rows.removeIf([this](const MessageItem &m) {
+            return (m.role == "user"_L1 && m.id == m_pending->userMessageId) ||
+                   (m.role == "assistant"_L1 && m.status == "streaming"_L1);
+        });
+        m_pending->view = m_view;
+        MessageItem user;
+        user.id = m_pending->userRowId;
+        user.role = u"user"_s;
+        user.content = m_pending->text;
+        user.status = u"complete"_s;
+        MessageItem reply;
+        reply.id = m_pending->replyRowId;
+        reply.role = u"assistant"_s;
+        reply.content = m_pending->content;
+        reply.status = m_pending->content.isEmpty() ? u"typing"_s : u"streaming"_s;
+        rows << user << reply;
+    }
+    if (!m_unsent.isEmpty() && m_unsentView == m_view)
+        rows += m_unsent;
+    m_messages.setRetryRow(-1);
+    if (!merge) {
+        m_messages.setMessages(rows);
+    } else {
+        mergeRows(rows);
+    }
+    if (!m_retryText.isEmpty()) {
+        for (int i = int(rows.size()) - 1; i >= 0; --i) {
+            if (rows.at(i).role == "assistant"_L1) {
+                if (rows.at(i).status == "error"_L1)
+                    m_messages.setRetryRow(i);
+                break;
+            }
+        }
+    }
+}
+
+void ChatController::mergeRows(const QList<MessageItem> &rows)
+{
+    // Update in place where the rows line up (no reset, no flicker), then add or drop the rest.
+    const int common = int(qMin(rows.size(), qsizetype(m_messages.rowCount())));
+    int firstDiff = common;
+    for (int i = 0; i < common; ++i) {
+        const MessageItem &old = m_messages.at(i);
+        if (old.role != rows.at(i).role) {
+            firstDiff = i;
+            break;
+        }
+    }
+    for (int i = 0; i < firstDiff; ++i) {
+        const MessageItem &a = m_messages.at(i), &b = rows.at(i);
+        const bool same = a.id == b.id && a.content == b.content && a.status == b.status &&
+                          a.error == b.error && a.tokensUsed == b.tokensUsed &&
+                          a.completionTokens == b.completionTokens &&
+                          a.tokensPerSecond == b.tokensPerSecond && a.model == b.model;
+        if (!same)
+            m_messages.update(i, b);
+    }
+    while (m_messages.rowCount() > firstDiff)
+        m_messages.removeRow(m_messages.rowCount() - 1);
+    for (int i = firstDiff; i < rows.size(); ++i)
+        m_messages.append(rows.at(i));
+}
+
+void ChatController::loadMessages(const QString &sessionId)
+{
+    const int view = m_view;
+    m_api->listMessages(sessionId, this, [this, sessionId, view](const ApiResult &r) {
+        if (!r.ok()) {
+            if (r.status == 404) {
+                m_sessions.remove(sessionId);
+                if (m_cache)
+                    m_cache->removeSession(m_cacheKey, sessionId);
+                if (m_sessionId == sessionId)
+                    newChat();
+            }
+            return;
+        }
+        QList<MessageItem> list;
+        const QJsonArray arr = r.json.value("messages"_L1).toArray();
+        for (const QJsonValue &v : arr) {
+            MessageItem m = MessageItem::fromJson(v.toObject());
+            if (m.role == "assistant"_L1 && m.tokensPerSecond <= 0)
+                m.tokensPerSecond = m_rates.value(m.id);
+            list.append(m);
+        }
+        if (m_cache)
+            m_cache->replaceMessages(m_cacheKey, sessionId, list);
+        if (view == m_view && m_sessionId == sessionId)
+            showMessages(list, true);
+    });
+}
+
+// --- conversations -----------------------------------------------------------------------
+
+void ChatController::newChat()
+{
+    ++m_view;
+    m_unsent.clear();
+    const bool changed = !m_sessionId.isEmpty();
+    m_sessionId.clear();
+    m_retryText.clear();
+    Q_EMIT canRetryChanged();
+    showMessages({}, false);
+    if (changed)
+        Q_EMIT currentSessionChanged();
+    else
+        Q_EMIT currentSessionChanged(); // the QML resets the view (title, input focus) either way
+}
+
+void ChatController::openSession(const QString &id)
+{
+    if (id.isEmpty()) {
+        newChat();
+        return;
+    }
+    if (id == m_sessionId)
+        return;
+    ++m_view;
+    m_unsent.clear();
+    m_sessionId = id;
+    m_retryText.clear();
+    Q_EMIT canRetryChanged();
+    const SessionItem *s = m_sessions.find(id);
+    if (s && s->agentId != m_agentId) {
+        m_agentId = s->agentId;
+        Q_EMIT currentAgentChanged();
+    }
+    // What the cache has shows at once; the server's copy replaces it when it comes.
+    showMessages(m_cache ? m_cache->messages(m_cacheKey, id) : QList<MessageItem>(), false);
+    Q_EMIT currentSessionChanged();
+    updateCanSend();
+    if (isOnline())
+        loadMessages(id);
+}
+
+void ChatController::renameSession(const QString &id, const QString &title)
+{
+    const QString t = title.trimmed();
+    if (id.isEmpty() || t.isEmpty())
+        return;
+    m_api->renameSession(id, t, this, [this, id](const ApiResult &r) {
+        if (!r.ok()) {
+            setNotice(tr("Could not rename the chat: %1").arg(r.message));
+            return;
+        }
+        const SessionItem s = SessionItem::fromJson(r.json);
+        m_sessions.setTitle(id, s.title);
+        if (const SessionItem *cur = m_sessions.find(id); cur && m_cache)
+            m_cache->upsertSession(m_cacheKey, *cur);
+        if (id == m_sessionId)
+            Q_EMIT currentSessionChanged();
+    });
+}
+
+void ChatController::deleteSession(const QString &id)
+{
+    if (id.isEmpty())
+        return;
+    if (m_pending && m_pending->sessionId == id)
+        stop();
+    m_api->deleteSession(id, this, [this, id](const ApiResult &r) {
+        if (!r.ok() && r.status != 404) {
+            setNotice(tr("Could not delete the chat: %1").arg(r.message));
+            return;
+        }
+        m_sessions.remove(id);
+        if (m_cache)
+            m_cache->removeSession(m_cacheKey, id);
+        if (id == m_sessionId)
+            newChat();
+    });
+}
+
+void ChatController::copyText(const QString &text)
+{
+    if (QClipboard *cb = QGuiApplication::clipboard()) {
+        cb->setText(text);
+        Q_EMIT messageCopied();
+    }
+}
+
+void ChatController::copyMessage(int row)
+{
+    copyText(m_messages.contentAt(row));
+}
+
+void ChatController::agentSaved(const AgentItem &agent)
+{
+    m_agents.upsert(agent);
+    if (m_cache)
+        m_cache->replaceAgents(m_cacheKey, m_agents.agents());
+    if (m_agentId.isEmpty() || m_agentId == agent.id) {
+        m_agentId = agent.id;
+        Q_EMIT currentAgentChanged();
+        if (m_sessionId.isEmpty() && !m_pending)
+            showMessages({}, true);
+    }
+    updateCanSend();
+}
+
+void ChatController::agentRemoved(const QString &id)
+{
+    m_agents.remove(id);
+    if (m_cache)
+        m_cache->replaceAgents(m_cacheKey, m_agents.agents());
+    refreshSessions();
+    if (m_agentId == id) {
+        m_agentId.clear();
+        newChat();
+        chooseDefaultAgent();
+        Q_EMIT currentAgentChanged();
+    }
+    updateCanSend();
+}
+
+// --- sending -----------------------------------------------------------------------------
+
+bool ChatController::send(const QString &text)
+{
+    const QString message = text.trimmed();
+    if (message.isEmpty() || !canSend())
+        return false;
+    if (m_sessions.filterText().size())
+        m_sessions.setFilterText({});
+    m_retryText.clear();
+    m_messages.setRetryRow(-1);
+    Q_EMIT canRetryChanged();
+
+    Pending p;
+    p.agentId = m_agentId;
+    p.sessionId = m_sessionId;
+    p.text = message;
+    p.view = m_view;
+    p.userRowId = u"local-%1"_s.arg(++m_localIds);
+    p.replyRowId = u"local-%1"_s.arg(++m_localIds);
+    p.clock.start();
+
+    MessageItem user;
+    user.id = p.userRowId;
+    user.sessionId = m_sessionId;
+    user.role = u"user"_s;
+    user.content = message;
+    user.status = u"sending"_s;
+    user.createdAt = QDateTime::currentDateTimeUtc();
+    m_messages.append(user);
+    MessageItem reply;
+    reply.id = p.replyRowId;
+    reply.sessionId = m_sessionId;
+    reply.role = u"assistant"_s;
+    reply.status = u"typing"_s;
+    reply.createdAt = user.createdAt;
+    m_messages.append(reply);
+
+    ChatStream *stream = m_api->chatStream(p.agentId, message, p.sessionId, this);
+    p.stream = stream;
+    m_pending = p;
+    connect(stream, &ChatStream::chunkReceived, this, &ChatController::onChunk);
+    connect(stream, &ChatStream::contentReceived, this, &ChatController::onContent);
+    connect(stream, &ChatStream::closed, this, &ChatController::onClosed);
+    connect(stream, &ChatStream::failed, this, &ChatController::onFailed);
+    connect(stream, &ChatStream::aborted, this, &ChatController::onAborted);
+    qCDebug(lcClient) << "sending a message of" << message.size() << "characters";
+    Q_EMIT streamingChanged();
+    Q_EMIT canRetryChanged();
+    updateCanSend();
+    Q_EMIT replyStarted();
+    return true;
+}
+
+bool ChatController::viewShowsPending() const
+{
+    return m_pending && m_pending->view == m_view;
+}
+
+int ChatController::pendingRow(const QString &localId) const
+{
+    return viewShowsPending() ? m_messages.rowOf(localId) : -1;
+}
+
+void ChatController::onChunk(const ChatChunk &chunk)
+{
+    if (!m_pending)
+        return;
+    if (m_pending->userMessageId.isEmpty() && !chunk.messageId.isEmpty()) {
+        m_pending->userMessageId = chunk.messageId;
+        const int row = pendingRow(m_pending->userRowId);
+        if (row >= 0)
+            m_messages.setStatus(row, u"complete"_s);
+    }
+    if (m_pending->sessionId.isEmpty() && !chunk.sessionId.isEmpty()) {
+        m_pending->sessionId = chunk.sessionId;
+        // A new session: it joins the list at once; the server's title comes with the refresh.
+        SessionItem s;
+        s.id = chunk.sessionId;
+        s.agentId = m_pending->agentId;
+        s.title = m_pending->text.left(60).simplified();
+        s.createdAt = s.updatedAt = QDateTime::currentDateTimeUtc();
+        s.streaming = true;
+        m_sessions.upsert(s);
+        if (viewShowsPending() && m_sessionId.isEmpty()) {
+            m_sessionId = chunk.sessionId;
+            Q_EMIT currentSessionChanged();
+        }
+        if (m_pending->stopRequested)
+            m_api->cancel(m_pending->sessionId, this, {});
+    }
+}
+
+void ChatController::onContent(const QString &text)
+{
+    if (!m_pending)
+        return;
+    const qint64 now = m_pending->clock.elapsed();
+    if (m_pending->firstTokenMs < 0)
+        m_pending->firstTokenMs = now;
+    m_pending->lastTokenMs = now;
+    ++m_pending->chunks;
+    m_pending->content += text;
+    const int row = pendingRow(m_pending->replyRowId);
+    if (row >= 0)
+        m_messages.appendContent(row, text);
+    Q_EMIT contentStreamed(int(m_pending->content.size()));
+}
+
+double ChatController::measuredRate(int tokens) const
+{
+    if (!m_pending || m_pending->firstTokenMs < 0 || tokens <= 1)
+        return 0;
+    const qint64 ms = m_pending->lastTokenMs - m_pending->firstTokenMs;
+    if (ms <= 0)
+        return 0;
+    // The first token opens the clock; the others arrive within it.
+    return (tokens - 1) * 1000.0 / double(ms);
+}
+
+void ChatController::onClosed(const ChatChunk &closing)
+{
+    if (!m_pending)
+        return;
+    const int row = pendingRow(m_pending->replyRowId);
+    if (closing.type == ChatChunk::Type::Done) {
+        const bool cancelled = closing.finishReason.compare("Cancelled"_L1, Qt::CaseInsensitive) == 0;
+        const double rate = measuredRate(m_pending->chunks);
+        if (!closing.replyId.isEmpty() && rate > 0)
+            m_rates.insert(closing.replyId, rate);
+        if (row >= 0) {
+            MessageItem m = m_messages.at(row);
+            m.status = cancelled ? u"cancelled"_s : u"complete"_s;
+            m.finishReason = closing.finishReason;
+            m.model = closing.model();
+            m.tokensUsed = closing.tokensUsed();
+            m.tokensPerSecond = rate;
+            if (!closing.replyId.isEmpty())
+                m.id = closing.replyId;
+            m_messages.update(row, m);
+        }
+        finishPending(cancelled ? u"cancelled"_s : u"complete"_s);
+    } else {
+        const QString error = closing.error.isEmpty() ? tr("The reply failed.") : closing.error;
+        if (row >= 0)
+            m_messages.setStatus(row, u"error"_s, error);
+        m_retryText = m_pending->text;
+        m_retryDropRows = false; // the server kept the message and the partial reply
+        m_retryReplyRowId = row >= 0 ? m_messages.at(row).id : QString();
+        if (row >= 0)
+            m_messages.setRetryRow(row);
+        Q_EMIT inputRestoreRequested(m_pending->text);
+        finishPending(u"error"_s);
+    }
+}
+
+void ChatController::onFailed(const QString &code, const QString &message, bool offline)
+{
+    if (!m_pending)
+        return;
+    QString text;
+    if (offline)
+        text = m_remote ? tr("Cannot reach the server: the message was not sent.")
+                        : tr("Cannot reach the local service: the message was not sent.");
+    else if (code == "session_busy"_L1)
+        text = tr("Another reply is still being written in this chat. Try again in a moment.");
+    else if (code == "stream_stalled"_L1)
+        text = tr("The server stopped sending the reply.");
+    else
+        text = message;
+    const bool stored = !m_pending->userMessageId.isEmpty();
+    const int userRow = pendingRow(m_pending->userRowId);
+    const int row = pendingRow(m_pending->replyRowId);
+    if (userRow >= 0 && !stored)
+        m_messages.setStatus(userRow, u"failed"_s);
+    if (row >= 0) {
+        m_messages.setStatus(row, u"error"_s, text);
+        m_messages.setRetryRow(row);
+    }
+    m_retryText = m_pending->text;
+    m_retryDropRows = !stored;
+    m_retryUserRowId = m_pending->userRowId;
+    m_retryReplyRowId = m_pending->replyRowId;
+    if (!stored && userRow >= 0 && row >= 0) {
+        m_unsent = {m_messages.at(userRow), m_messages.at(row)};
+        m_unsentView = m_view;
+    }
+    Q_EMIT inputRestoreRequested(m_pending->text);
+    finishPending(u"error"_s);
+}
+
+void ChatController::onAborted()
+{
+    if (!m_pending)
+        return;
+    const int row = pendingRow(m_pending->replyRowId);
+    if (row >= 0)
+        m_messages.setStatus(row, u"cancelled"_s);
+    finishPending(u"cancelled"_s);
+}
+
+void ChatController::finishPending(const QString &status)
+{
+    m_stopFallback.stop();
+    const QString sessionId = m_pending->sessionId;
+    if (viewShowsPending() && !sessionId.isEmpty())
+        cacheShownMessages(); // in case the app quits before the server's copy comes
+    if (m_pending->stream)
+        m_pending->stream->disconnect(this);
+    m_pending.reset();
+    Q_EMIT streamingChanged();
+    Q_EMIT canRetryChanged();
+    updateCanSend();
+    Q_EMIT replyFinished(status);
+    // The server has the final copy (ids, usage, title): bring it in.
+    if (isOnline()) {
+        refreshSessions();
+        if (!sessionId.isEmpty())
+            loadMessages(sessionId);
+    }
+}
+
+void ChatController::stop()
+{
+    if (!m_pending || m_pending->stopRequested)
+        return;
+    m_pending->stopRequested = true;
+    if (m_pending->sessionId.isEmpty()) {
+        // No session yet: nothing to cancel by id. onChunk cancels as soon as the id comes;
+        // the fallback drops the connection if it never does.
+        m_stopFallback.start(1500);
+        return;
+    }
+    m_api->cancel(m_pending->sessionId, this, [this](const ApiResult &r) {
+        if (!r.ok() && m_pending && m_pending->stream)
+            m_pending->stream->abort();
+    });
+    m_stopFallback.start(StopFallbackMs);
+}
+
+void ChatController::retry()
+{
+    if (m_retryText.isEmpty() || m_pending)
+        return;
+    const QString text = m_retryText;
+    if (m_retryDropRows) {
+        // Never reached the server: the failed attempt goes, the new one replaces it.
+        m_unsent.clear();
+        m_messages.removeRow(m_messages.rowOf(m_retryReplyRowId));
+        m_messages.removeRow(m_messages.rowOf(m_retryUserRowId));
+    }
+    m_messages.setRetryRow(-1);
+    m_retryText.clear();
+    Q_EMIT canRetryChanged();
+    if (send(text)) {
+        Q_EMIT inputConsumed(text);
+    } else {
+        m_retryText = text;
+        Q_EMIT canRetryChanged();
+        setNotice(sendBlockedReason());
+    }
+}
+
+void ChatController::cacheShownMessages()
+{
+    if (!m_cache || m_sessionId.isEmpty())
+        return;
+    QList<MessageItem> list;
+    for (const MessageItem &m : m_messages.messages()) {
+        if (m.role != "greeting"_L1 && m.status != "failed"_L1)
+            list.append(m);
+    }
+    m_cache->replaceMessages(m_cacheKey, m_sessionId, list);
+    if (const SessionItem *s = m_sessions.find(m_sessionId)) {
+        SessionItem copy = *s;
+        copy.streaming = false;
+        copy.updatedAt = QDateTime::currentDateTimeUtc();
+        m_cache->upsertSession(m_cacheKey, copy);
+    }
+}

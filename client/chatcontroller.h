@@ -1,0 +1,186 @@
+#pragma once
+
+#include "agentlistmodel.h"
+#include "messagelistmodel.h"
+#include "sessionlistmodel.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+#include <QtQml/qqmlregistration.h>
+
+#include <optional>
+
+class ApiClient;
+class ChatChunk;
+class ChatStream;
+class LocalCache;
+class QQmlEngine;
+class QJSEngine;
+
+// The conversation side of the window: which agent and session are shown, sending a message
+// and streaming the reply into one row, stopping it, retrying after an error, the session list
+// (rename, delete, search) and the offline state. Everything the QML calls is here; the QML
+// only lays things out.
+class ChatController : public QObject
+{
+    Q_OBJECT
+    QML_ELEMENT
+    QML_SINGLETON
+    Q_PROPERTY(AgentListModel *agents READ agents CONSTANT)
+    Q_PROPERTY(SessionListModel *sessions READ sessions CONSTANT)
+    Q_PROPERTY(MessageListModel *messages READ messages CONSTANT)
+    Q_PROPERTY(QString currentAgentId READ currentAgentId WRITE setCurrentAgentId NOTIFY currentAgentChanged)
+    Q_PROPERTY(QString currentAgentName READ currentAgentName NOTIFY currentAgentChanged)
+    Q_PROPERTY(QString currentAgentModel READ currentAgentModel NOTIFY currentAgentChanged)
+    Q_PROPERTY(QString currentSessionId READ currentSessionId NOTIFY currentSessionChanged)
+    Q_PROPERTY(QString currentTitle READ currentTitle NOTIFY currentSessionChanged)
+    Q_PROPERTY(bool streaming READ isStreaming NOTIFY streamingChanged)
+    Q_PROPERTY(bool online READ isOnline NOTIFY onlineChanged)
+    Q_PROPERTY(bool remote READ isRemote CONSTANT)
+    Q_PROPERTY(QString serverLabel READ serverLabel CONSTANT)
+    Q_PROPERTY(QString offlineText READ offlineText NOTIFY onlineChanged)
+    Q_PROPERTY(bool canSend READ canSend NOTIFY canSendChanged)
+    Q_PROPERTY(QString sendBlockedReason READ sendBlockedReason NOTIFY canSendChanged)
+    Q_PROPERTY(bool canRetry READ canRetry NOTIFY canRetryChanged)
+    Q_PROPERTY(QString notice READ notice NOTIFY noticeChanged)
+    Q_PROPERTY(bool loaded READ isLoaded NOTIFY loadedChanged)
+
+public:
+    static ChatController *create(QQmlEngine *qmlEngine, QJSEngine *jsEngine);
+    static ChatController *instance();
+    ~ChatController() override;
+
+    AgentListModel *agents() { return &m_agents; }
+    SessionListModel *sessions() { return &m_sessions; }
+    MessageListModel *messages() { return &m_messages; }
+
+    QString currentAgentId() const { return m_agentId; }
+    void setCurrentAgentId(const QString &id);
+    QString currentAgentName() const;
+    QString currentAgentModel() const;
+    QString currentSessionId() const { return m_sessionId; }
+    QString currentTitle() const;
+    bool isStreaming() const { return m_pending.has_value(); }
+    bool isOnline() const;
+    bool isRemote() const { return m_remote; }
+    QString serverLabel() const;
+    QString offlineText() const;
+    bool canSend() const { return sendBlockedReason().isEmpty(); }
+    QString sendBlockedReason() const;
+    bool canRetry() const { return !m_retryText.isEmpty() && !m_pending; }
+    QString notice() const { return m_notice; }
+    bool isLoaded() const { return m_loaded; }
+    QString cacheKey() const { return m_cacheKey; }
+
+    Q_INVOKABLE bool send(const QString &text);
+    Q_INVOKABLE void stop();
+    Q_INVOKABLE void retry();
+    Q_INVOKABLE void newChat();
+    Q_INVOKABLE void openSession(const QString &id);
+    Q_INVOKABLE void renameSession(const QString &id, const QString &title);
+    Q_INVOKABLE void deleteSession(const QString &id);
+    Q_INVOKABLE void copyMessage(int row);
+    Q_INVOKABLE void copyText(const QString &text);
+    Q_INVOKABLE void refresh();
+    Q_INVOKABLE void clearNotice();
+
+    // Called by the settings side when agents change.
+    void agentSaved(const AgentItem &agent);
+    void agentRemoved(const QString &id);
+    void setUnauthorized(bool unauthorized);
+
+Q_SIGNALS:
+    void currentAgentChanged();
+    void currentSessionChanged();
+    void streamingChanged();
+    void onlineChanged();
+    void canSendChanged();
+    void canRetryChanged();
+    void noticeChanged();
+    void loadedChanged();
+    // The text of a message that did not go through: the input gets it back.
+    void inputRestoreRequested(const QString &text);
+    // A retry re-sent this text: the input drops it if it still holds it.
+    void inputConsumed(const QString &text);
+    void messageCopied();
+    void replyStarted();
+    void replyFinished(const QString &status); // complete, cancelled, error
+    void contentStreamed(int totalChars);      // for a screenshot driver and tests
+
+private:
+    friend class DesktopApp;
+    ChatController(ApiClient *api, LocalCache *cache, const QString &cacheKey, bool remote,
+                   QObject *parent = nullptr);
+
+    struct Pending
+    {
+        QPointer<ChatStream> stream;
+        QString agentId;
+        QString sessionId;
+        QString userMessageId; // the server's, from the first chunk
+        QString userRowId;     // local ids of the two rows
+        QString replyRowId;
+        QString text;
+        QString content;
+        int view = 0; // the view (m_view) the reply belongs to
+        int chunks = 0;
+        QElapsedTimer clock;
+        qint64 firstTokenMs = -1;
+        qint64 lastTokenMs = -1;
+        bool stopRequested = false;
+    };
+
+    void loadFromCache();
+    void refreshAgents();
+    void refreshSessions();
+    void loadMessages(const QString &sessionId);
+    void showMessages(const QList<MessageItem> &stored, bool merge);
+    void mergeRows(const QList<MessageItem> &rows);
+    MessageItem greetingItem() const;
+    bool viewShowsPending() const;
+    int pendingRow(const QString &localId) const;
+    void onChunk(const ChatChunk &chunk);
+    void onContent(const QString &text);
+    void onClosed(const ChatChunk &closing);
+    void onFailed(const QString &code, const QString &message, bool offline);
+    void onAborted();
+    void finishPending(const QString &status);
+    void cacheShownMessages();
+    void setNotice(const QString &text);
+    void updateCanSend();
+    void chooseDefaultAgent();
+    double measuredRate(int tokens) const;
+
+    static ChatController *s_instance;
+
+    ApiClient *m_api;
+    LocalCache *m_cache;
+    QString m_cacheKey;
+    bool m_remote;
+    AgentListModel m_agents;
+    SessionListModel m_sessions;
+    MessageListModel m_messages;
+    QString m_agentId;
+    QString m_sessionId;
+    int m_view = 0; // bumped whenever another conversation is shown
+    std::optional<Pending> m_pending;
+    QTimer m_stopFallback;
+    QString m_retryText;
+    QString m_retryUserRowId;
+    QString m_retryReplyRowId;
+    bool m_retryDropRows = false;
+    // A message that never reached the server and its error row: kept on screen (reloads of
+    // the conversation would otherwise drop them) until another conversation is shown.
+    QList<MessageItem> m_unsent;
+    int m_unsentView = -1;
+    QString m_notice;
+    QTimer m_noticeTimer;
+    bool m_loaded = false;
+    bool m_unauthorized = false;
+    int m_localIds = 0;
+    // Tokens per second of the last replies, kept by reply id so a reload keeps them.
+    QHash<QString, double> m_rates;
+    bool m_lastCanSend = false;
+};

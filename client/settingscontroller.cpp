@@ -1,0 +1,264 @@
+#include "settingscontroller.h"
+
+#include "apiclient.h"
+#include "chatcontroller.h"
+#include "keychainstore.h"
+#include "logging.h"
+
+#include <QJSEngine>
+#include <QJsonArray>
+#include <QQmlEngine>
+
+using namespace Qt::StringLiterals;
+
+SettingsController *SettingsController::s_instance = nullptr;
+
+SettingsController::SettingsController(ApiClient *api, KeychainStore *secrets, ChatController *chat,
+                                       bool remote, QObject *parent)
+    : QObject(parent), m_api(api), m_secrets(secrets), m_chat(chat), m_remote(remote)
+{
+    s_instance = this;
+    connect(m_secrets, &KeychainStore::backendChanged, this, &SettingsController::secretsChanged);
+    connect(m_api, &ApiClient::reconnected, this, &SettingsController::refreshProviders);
+}
+
+SettingsController::~SettingsController()
+{
+    if (s_instance == this)
+        s_instance = nullptr;
+}
+
+SettingsController *SettingsController::create(QQmlEngine *, QJSEngine *)
+{
+    Q_ASSERT_X(s_instance, "SettingsController::create",
+               "DesktopApp creates the controller before loading QML");
+    QJSEngine::setObjectOwnership(s_instance, QJSEngine::CppOwnership);
+    return s_instance;
+}
+
+SettingsController *SettingsController::instance()
+{
+    return s_instance;
+}
+
+QVariantList SettingsController::presets() const
+{
+    auto preset = [](const QString &name, const QString &url, const QString &model, bool needsKey) {
+        return QVariantMap{
+            {u"name"_s, name}, {u"baseUrl"_s, url}, {u"model"_s, model}, {u"needsKey"_s, needsKey}};
+    };
+    return {
+        preset(u"OpenAI"_s, u"https://api.openai.com/v1"_s, u"gpt-4o-mini"_s, true),
+        preset(u"DeepSeek"_s, u"https://api.deepseek.com/v1"_s, u"deepseek-chat"_s, true),
+        preset(u"Qwen"_s, u"https://dashscope.aliyuncs.com/compatible-mode/v1"_s, u"qwen-plus"_s, true),
+        preset(u"Ollama"_s, u"http://localhost:11434/v1"_s, u"llama3.1"_s, false),
+        preset(u"llama.cpp"_s, u"http://localhost:8080/v1"_s, u"local"_s, false),
+    };
+}
+
+QString SettingsController::secretsStatus() const
+{
+    return m_secrets->statusText();
+}
+
+bool SettingsController::keychainAvailable() const
+{
+    return m_secrets->backend() != KeychainStore::Backend::File;
+}
+
+QString SettingsController::serverUrl() const
+{
+    return m_api->baseUrl().toString();
+}
+
+QString SettingsController::tokenKey(const QUrl &server)
+{
+    return u"server-token/"_s + server.adjusted(QUrl::StripTrailingSlash).toString();
+}
+
+QString SettingsController::providerKeyName(const QString &provider) const
+{
+    return u"provider-key/"_s + (m_chat ? m_chat->cacheKey() : QString()) + u'/' + provider;
+}
+
+void SettingsController::busy(int delta)
+{
+    m_busy += delta;
+    Q_EMIT busyChanged();
+}
+
+void SettingsController::refreshProviders()
+{
+    m_api->listProviders(this, [this](const ApiResult &r) {
+        if (!r.ok())
+            return;
+        QList<ProviderItem> list;
+        const QJsonArray arr = r.json.value("providers"_L1).toArray();
+        for (const QJsonValue &v : arr)
+            list.append(ProviderItem::fromJson(v.toObject()));
+        m_providers.setProviders(list);
+    });
+}
+
+void SettingsController::saveProvider(const QString &name, const QString &baseUrl, const QString &model,
+                                      const QString &apiKey, bool makeDefault)
+{
+    const QString n = name.trimmed();
+    const QUrl url = QUrl::fromUserInput(baseUrl.trimmed());
+    if (n.isEmpty()) {
+        Q_EMIT providerFailed(n, tr("A provider needs a name."));
+        return;
+    }
+    if (!url.isValid() || (url.scheme() != "http"_L1 && url.scheme() != "https"_L1)) {
+        Q_EMIT providerFailed(n, tr("The base URL must start with http:// or https://."));
+        return;
+    }
+    QJsonObject body{{u"name"_s, n},
+                     {u"kind"_s, u"openai"_s},
+                     {u"base_url"_s, url.toString()},
+                     {u"model"_s, model.trimmed()}};
+    if (makeDefault)
+        body.insert(u"is_default"_s, true);
+    const QString key = apiKey.trimmed();
+    if (!key.isEmpty())
+        body.insert(u"api_key"_s, key);
+    busy(+1);
+    m_api->putProvider(n, body, this, [this, n, key](const ApiResult &r) {
+        busy(-1);
+        if (!r.ok()) {
+            Q_EMIT providerFailed(n, r.message);
+            return;
+        }
+        if (!key.isEmpty())
+            m_secrets->write(providerKeyName(n), key, this, {});
+        refreshProviders();
+        Q_EMIT providerSaved(n);
+    });
+}
+
+void SettingsController::deleteProvider(const QString &name)
+{
+    busy(+1);
+    m_api->deleteProvider(name, this, [this, name](const ApiResult &r) {
+        busy(-1);
+        if (!r.ok() && r.status != 404) {
+            Q_EMIT providerFailed(name, r.message);
+            return;
+        }
+        m_secrets->remove(providerKeyName(name), this, {});
+        refreshProviders();
+    });
+}
+
+void SettingsController::setDefaultProvider(const QString &name)
+{
+    const int row = m_providers.indexOf(name);
+    if (row < 0)
+        return;
+    const ProviderItem p = m_providers.providers().at(row);
+    busy(+1);
+    m_api->putProvider(name,
+                       QJsonObject{{u"name"_s, p.name},
+                                   {u"kind"_s, p.kind.isEmpty() ? u"openai"_s : p.kind},
+                                   {u"base_url"_s, p.baseUrl},
+                                   {u"model"_s, p.model},
+                                   {u"is_default"_s, true}},
+                       this, [this, name](const ApiResult &r) {
+                           busy(-1);
+                           if (!r.ok())
+                               Q_EMIT providerFailed(name, r.message);
+                           refreshProviders();
+                       });
+}
+
+void SettingsController::testProvider(const QString &name)
+{
+    busy(+1);
+    m_api->testProvider(name, this, [this, name](const ApiResult &r) {
+        busy(-1);
+        if (!r.ok()) {
+            Q_EMIT providerTested(name, false, r.message);
+            return;
+        }
+        if (r.json.value("ok"_L1).toBool()) {
+            const QString model = r.json.value("model"_L1).toString();
+            const int ms = r.json.value("latency_ms"_L1).toInt();
+            Q_EMIT providerTested(name, true, tr("Connected: %1 answered in %2 ms.").arg(model).arg(ms));
+        } else {
+            const QJsonObject err = r.json.value("error"_L1).toObject();
+            QString msg = err.value("message"_L1).toString();
+            if (msg.isEmpty())
+                msg = err.value("code"_L1).toString();
+            Q_EMIT providerTested(name, false, msg.isEmpty() ? tr("The provider did not answer.") : msg);
+        }
+    });
+}
+
+void SettingsController::saveAgent(const QVariantMap &agent)
+{
+    AgentItem a;
+    a.id = agent.value(u"id"_s).toString();
+    a.name = agent.value(u"name"_s).toString().trimmed();
+    a.description = agent.value(u"description"_s).toString();
+    a.systemPrompt = agent.value(u"systemPrompt"_s).toString();
+    a.greeting = agent.value(u"greeting"_s).toString();
+    a.provider = agent.value(u"provider"_s).toString();
+    a.model = agent.value(u"model"_s).toString().trimmed();
+    bool ok = false;
+    const double t = agent.value(u"temperature"_s).toDouble(&ok);
+    if (ok && agent.value(u"temperature"_s).isValid() && !agent.value(u"temperature"_s).isNull() && t >= 0)
+        a.temperature = t;
+    const int mt = agent.value(u"maxTokens"_s).toInt(&ok);
+    if (ok && mt > 0)
+        a.maxTokens = mt;
+    if (a.name.isEmpty()) {
+        Q_EMIT agentFailed(tr("An agent needs a name."));
+        return;
+    }
+    QJsonObject body = a.toJson();
+    body.remove(u"id"_s);
+    busy(+1);
+    auto handler = [this](const ApiResult &r) {
+        busy(-1);
+        if (!r.ok()) {
+            Q_EMIT agentFailed(r.message);
+            return;
+        }
+        const AgentItem saved = AgentItem::fromJson(r.json);
+        if (m_chat)
+            m_chat->agentSaved(saved);
+        Q_EMIT agentSaved(saved.id);
+    };
+    if (a.id.isEmpty())
+        m_api->createAgent(body, this, handler);
+    else
+        m_api->updateAgent(a.id, body, this, handler);
+}
+
+void SettingsController::deleteAgent(const QString &id)
+{
+    busy(+1);
+    m_api->deleteAgent(id, this, [this, id](const ApiResult &r) {
+        busy(-1);
+        if (!r.ok() && r.status != 404) {
+            Q_EMIT agentFailed(r.message);
+            return;
+        }
+        if (m_chat)
+            m_chat->agentRemoved(id);
+    });
+}
+
+void SettingsController::saveServerToken(const QString &token)
+{
+    const QString t = token.trimmed();
+    if (t.isEmpty())
+        return;
+    m_secrets->write(tokenKey(m_api->baseUrl()), t, this, [this, t](bool, const QString &) {
+        m_api->setServer(m_api->baseUrl(), t);
+        if (m_chat)
+            m_chat->refresh();
+        refreshProviders();
+        Q_EMIT tokenSaved();
+    });
+}

@@ -1,0 +1,83 @@
+#pragma once
+
+#include "providerlistmodel.h"
+
+#include <QObject>
+#include <QVariantList>
+#include <QtQml/qqmlregistration.h>
+
+class ApiClient;
+class ChatController;
+class KeychainStore;
+class QQmlEngine;
+class QJSEngine;
+
+// The settings side: OpenAI-compatible providers (add from a preset, test the connection, pick
+// the default), agents (create, edit, delete) and where secrets are kept.
+class SettingsController : public QObject
+{
+    Q_OBJECT
+    QML_ELEMENT
+    QML_SINGLETON
+    Q_PROPERTY(ProviderListModel *providers READ providers CONSTANT)
+    Q_PROPERTY(QVariantList presets READ presets CONSTANT)
+    Q_PROPERTY(QString secretsStatus READ secretsStatus NOTIFY secretsChanged)
+    Q_PROPERTY(bool keychainAvailable READ keychainAvailable NOTIFY secretsChanged)
+    Q_PROPERTY(bool remote READ isRemote CONSTANT)
+    Q_PROPERTY(QString serverUrl READ serverUrl CONSTANT)
+    Q_PROPERTY(bool busy READ isBusy NOTIFY busyChanged)
+
+public:
+    static SettingsController *create(QQmlEngine *qmlEngine, QJSEngine *jsEngine);
+    static SettingsController *instance();
+    ~SettingsController() override;
+
+    ProviderListModel *providers() { return &m_providers; }
+    QVariantList presets() const;
+    QString secretsStatus() const;
+    bool keychainAvailable() const;
+    bool isRemote() const { return m_remote; }
+    QString serverUrl() const;
+    bool isBusy() const { return m_busy > 0; }
+
+    Q_INVOKABLE void refreshProviders();
+    // An empty apiKey keeps the key the server already has.
+    Q_INVOKABLE void saveProvider(const QString &name, const QString &baseUrl, const QString &model,
+                                  const QString &apiKey, bool makeDefault);
+    Q_INVOKABLE void deleteProvider(const QString &name);
+    Q_INVOKABLE void setDefaultProvider(const QString &name);
+    Q_INVOKABLE void testProvider(const QString &name);
+    // `agent`: id (empty = create), name, description, systemPrompt, greeting, provider, model,
+    // temperature (a number, or anything else for unset), maxTokens.
+    Q_INVOKABLE void saveAgent(const QVariantMap &agent);
+    Q_INVOKABLE void deleteAgent(const QString &id);
+    Q_INVOKABLE void saveServerToken(const QString &token);
+
+    static QString tokenKey(const QUrl &server);
+    QString providerKeyName(const QString &provider) const;
+
+Q_SIGNALS:
+    void secretsChanged();
+    void busyChanged();
+    void providerSaved(const QString &name);
+    void providerFailed(const QString &name, const QString &message);
+    void providerTested(const QString &name, bool ok, const QString &message);
+    void agentSaved(const QString &id);
+    void agentFailed(const QString &message);
+    void tokenSaved();
+
+private:
+    friend class DesktopApp;
+    SettingsController(ApiClient *api, KeychainStore *secrets, ChatController *chat, bool remote,
+                       QObject *parent = nullptr);
+    void busy(int delta);
+
+    static SettingsController *s_instance;
+
+    ApiClient *m_api;
+    KeychainStore *m_secrets;
+    ChatController *m_chat;
+    bool m_remote;
+    ProviderListModel m_providers;
+    int m_busy = 0;
+};

@@ -1,0 +1,247 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import org.agentdesk
+
+// Create or edit an agent: name, system prompt, greeting, provider, model, temperature.
+Dialog {
+    id: dialog
+
+    property string agentId: ""
+    property string errorText: ""
+
+    function openNew() {
+        agentId = ""
+        nameField.text = ""
+        descriptionField.text = ""
+        promptArea.text = ""
+        greetingArea.text = ""
+        providerBox.currentIndex = 0
+        modelField.text = ""
+        useTemperature.checked = false
+        temperatureSlider.value = 0.7
+        errorText = ""
+        open()
+        nameField.forceActiveFocus()
+    }
+
+    function openFor(id) {
+        const row = ChatController.agents.indexOf(id)
+        if (row < 0)
+            return openNew()
+        const a = ChatController.agents.get(row)
+        agentId = id
+        nameField.text = a.name
+        descriptionField.text = a.description
+        promptArea.text = a.systemPrompt
+        greetingArea.text = a.greeting
+        const p = providerBox.model.indexOf(a.provider)
+        providerBox.currentIndex = a.provider && p > 0 ? p : 0
+        modelField.text = a.model
+        useTemperature.checked = a.temperature !== undefined && a.temperature !== null
+        temperatureSlider.value = useTemperature.checked ? a.temperature : 0.7
+        errorText = ""
+        open()
+        nameField.forceActiveFocus()
+    }
+
+    parent: Overlay.overlay
+    anchors.centerIn: parent
+    width: Math.min(parent ? parent.width - 80 : 560, 560)
+    height: Math.min(parent ? parent.height - 60 : 700, 700)
+    modal: true
+    focus: true
+    title: agentId.length > 0 ? qsTr("Edit agent") : qsTr("New agent")
+    padding: 20
+
+    Connections {
+        target: SettingsController
+        function onAgentSaved(id) {
+            if (!dialog.visible)
+                return
+            dialog.close()
+            ChatController.currentAgentId = id
+        }
+        function onAgentFailed(message) { dialog.errorText = message }
+    }
+
+    contentItem: ScrollView {
+        clip: true
+        contentWidth: availableWidth
+
+        ColumnLayout {
+            width: parent.width
+            spacing: 6
+
+            Label { text: qsTr("Name"); font.bold: true }
+            TextField {
+                id: nameField
+                objectName: "agentName"
+                Layout.fillWidth: true
+                placeholderText: qsTr("e.g. Writing assistant")
+                selectByMouse: true
+                Accessible.name: qsTr("Name")
+            }
+
+            Label { text: qsTr("Description"); font.bold: true; Layout.topMargin: 6 }
+            TextField {
+                id: descriptionField
+                Layout.fillWidth: true
+                placeholderText: qsTr("Optional")
+                selectByMouse: true
+                Accessible.name: qsTr("Description")
+            }
+
+            Label { text: qsTr("System prompt"); font.bold: true; Layout.topMargin: 6 }
+            TextArea {
+                id: promptArea
+                Layout.fillWidth: true
+                background: Rectangle {
+                    radius: 3
+                    color: Theme.inputBackground
+                    border.width: promptArea.activeFocus ? 2 : 1
+                    border.color: promptArea.activeFocus ? Theme.accent : Theme.border
+                }
+                Layout.preferredHeight: 110
+                wrapMode: TextArea.Wrap
+                placeholderText: qsTr("How the agent should behave")
+                selectByMouse: true
+                Accessible.name: qsTr("System prompt")
+                KeyNavigation.priority: KeyNavigation.BeforeItem
+                KeyNavigation.tab: greetingArea
+            }
+
+            Label { text: qsTr("Greeting"); font.bold: true; Layout.topMargin: 6 }
+            TextArea {
+                id: greetingArea
+                Layout.fillWidth: true
+                background: Rectangle {
+                    radius: 3
+                    color: Theme.inputBackground
+                    border.width: greetingArea.activeFocus ? 2 : 1
+                    border.color: greetingArea.activeFocus ? Theme.accent : Theme.border
+                }
+                Layout.preferredHeight: 64
+                wrapMode: TextArea.Wrap
+                placeholderText: qsTr("The first message of every chat (optional)")
+                selectByMouse: true
+                Accessible.name: qsTr("Greeting")
+                KeyNavigation.priority: KeyNavigation.BeforeItem
+                KeyNavigation.tab: providerBox
+            }
+
+            GridLayout {
+                columns: 2
+                columnSpacing: 12
+                rowSpacing: 6
+                Layout.fillWidth: true
+                Layout.topMargin: 6
+
+                Label { text: qsTr("Provider"); font.bold: true }
+                Label { text: qsTr("Model"); font.bold: true }
+                ComboBox {
+                    id: providerBox
+                    Layout.fillWidth: true
+                    model: [qsTr("Default provider")].concat(SettingsController.providers.count >= 0
+                                                                 ? SettingsController.providers.names() : [])
+                    Accessible.name: qsTr("Provider")
+                }
+                TextField {
+                    id: modelField
+                    Layout.fillWidth: true
+                    placeholderText: qsTr("The provider's model")
+                    selectByMouse: true
+                    Accessible.name: qsTr("Model")
+                }
+            }
+
+            RowLayout {
+                Layout.fillWidth: true
+                Layout.topMargin: 6
+                CheckBox {
+                    id: useTemperature
+                    text: qsTr("Temperature")
+                }
+                Slider {
+                    id: temperatureSlider
+                    Layout.fillWidth: true
+                    enabled: useTemperature.checked
+                    from: 0
+                    to: 2
+                    stepSize: 0.1
+                    value: 0.7
+                    Accessible.name: qsTr("Temperature")
+                }
+                Label {
+                    text: useTemperature.checked ? temperatureSlider.value.toFixed(1) : qsTr("model default")
+                    color: Theme.textMuted
+                    Layout.minimumWidth: implicitWidth
+                }
+            }
+
+            Label {
+                Layout.fillWidth: true
+                visible: dialog.errorText.length > 0
+                text: dialog.errorText
+                color: Theme.error
+                wrapMode: Text.Wrap
+            }
+        }
+    }
+
+    footer: DialogButtonBox {
+        Button {
+            text: qsTr("Delete agent")
+            visible: dialog.agentId.length > 0
+            DialogButtonBox.buttonRole: DialogButtonBox.DestructiveRole
+            onClicked: confirmDelete.open()
+        }
+        Button {
+            text: qsTr("Cancel")
+            DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
+        }
+        Button {
+            objectName: "agentSave"
+            text: qsTr("Save")
+            highlighted: true
+            enabled: nameField.text.trim().length > 0 && !SettingsController.busy
+            DialogButtonBox.buttonRole: DialogButtonBox.ApplyRole
+            onClicked: dialog.save()
+        }
+    }
+
+    function save() {
+        SettingsController.saveAgent({
+            id: agentId,
+            name: nameField.text,
+            description: descriptionField.text,
+            systemPrompt: promptArea.text,
+            greeting: greetingArea.text,
+            provider: providerBox.currentIndex > 0 ? providerBox.currentText : "",
+            model: modelField.text,
+            temperature: useTemperature.checked ? temperatureSlider.value : null
+        })
+    }
+
+    Dialog {
+        id: confirmDelete
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        modal: true
+        width: 400
+        title: qsTr("Delete agent?")
+        Label {
+            width: parent.width
+            wrapMode: Text.Wrap
+            text: qsTr("“%1” and all its chats will be deleted. This cannot be undone.").arg(nameField.text)
+        }
+        footer: DialogButtonBox {
+            Button { text: qsTr("Delete"); DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole }
+            Button { text: qsTr("Cancel"); DialogButtonBox.buttonRole: DialogButtonBox.RejectRole }
+        }
+        onAccepted: {
+            SettingsController.deleteAgent(dialog.agentId)
+            dialog.close()
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import org.agentdesk
+
+// The message input: Enter sends, Shift+Enter starts a new line; Send turns into Stop while a
+// reply streams. When sending is not possible the reason is shown under it.
+ColumnLayout {
+    id: composer
+    spacing: 6
+
+    property alias text: area.text
+
+    function focusInput() { area.forceActiveFocus() }
+
+    function submit() {
+        if (!ChatController.canSend || area.text.trim().length === 0)
+            return
+        const text = area.text
+        if (ChatController.send(text))
+            area.clear()
+    }
+
+    Connections {
+        target: ChatController
+        function onInputRestoreRequested(text) {
+            // Never lose what was typed: put it back unless the user already typed something new.
+            if (area.text.trim().length === 0)
+                area.text = text
+            area.cursorPosition = area.length
+        }
+        function onInputConsumed(text) {
+            if (area.text === text)
+                area.clear()
+        }
+    }
+
+    Rectangle {
+        Layout.fillWidth: true
+        Layout.preferredHeight: Math.max(52, Math.min(scroll.contentHeight, 200) + 18)
+        radius: 16
+        color: Theme.inputBackground
+        border.width: area.activeFocus ? 2 : 1
+        border.color: area.activeFocus ? Theme.accent : Theme.border
+
+        RowLayout {
+            anchors.fill: parent
+            anchors.leftMargin: 8
+            anchors.rightMargin: 8
+            spacing: 6
+
+            ScrollView {
+                id: scroll
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                Layout.topMargin: 4
+                Layout.bottomMargin: 4
+                clip: true
+
+                TextArea {
+                    id: area
+                    objectName: "messageInput"
+                    wrapMode: TextArea.Wrap
+                    font.pixelSize: Theme.fontSize
+                    color: Theme.text
+                    placeholderText: ChatController.currentAgentName.length > 0
+                                     ? qsTr("Message %1…").arg(ChatController.currentAgentName)
+                                     : qsTr("Type a message…")
+                    placeholderTextColor: Theme.textFaint
+                    background: null
+                    selectByMouse: true
+                    Accessible.name: qsTr("Message")
+                    Accessible.description: qsTr("Enter sends, Shift+Enter starts a new line")
+                    KeyNavigation.priority: KeyNavigation.BeforeItem
+                    KeyNavigation.tab: actionButton
+
+                    Keys.onReturnPressed: (event) => composer.handleEnter(event)
+                    Keys.onEnterPressed: (event) => composer.handleEnter(event)
+                }
+            }
+
+            RoundButton {
+                id: actionButton
+                objectName: ChatController.streaming ? "stopButton" : "sendButton"
+                Layout.alignment: Qt.AlignBottom
+                Layout.bottomMargin: 8
+                implicitWidth: 36
+                implicitHeight: 36
+                focusPolicy: Qt.StrongFocus
+                enabled: ChatController.streaming || (ChatController.canSend && area.text.trim().length > 0)
+                Accessible.name: ChatController.streaming ? qsTr("Stop") : qsTr("Send")
+                ToolTip.visible: hovered
+                ToolTip.delay: 600
+                ToolTip.text: ChatController.streaming ? qsTr("Stop the reply (Esc)") : qsTr("Send (Enter)")
+                onClicked: ChatController.streaming ? ChatController.stop() : composer.submit()
+
+                contentItem: Text {
+                    text: ChatController.streaming ? "■" : "↑"
+                    font.pixelSize: ChatController.streaming ? 14 : 19
+                    font.bold: true
+                    color: actionButton.enabled ? Theme.accentText : Theme.textFaint
+                    horizontalAlignment: Text.AlignHCenter
+                    verticalAlignment: Text.AlignVCenter
+                }
+                background: Rectangle {
+                    radius: width / 2
+                    color: !actionButton.enabled ? Theme.border
+                           : ChatController.streaming ? Theme.text
+                           : (actionButton.down ? Qt.darker(Theme.accent, 1.2) : Theme.accent)
+                    border.width: actionButton.visualFocus ? 2 : 0
+                    border.color: Theme.text
+                }
+            }
+        }
+    }
+
+    function handleEnter(event) {
+        if (event.modifiers & Qt.ShiftModifier) {
+            event.accepted = false // the TextArea inserts the line break
+            return
+        }
+        event.accepted = true
+        composer.submit()
+    }
+
+    Label {
+        Layout.fillWidth: true
+        horizontalAlignment: Text.AlignHCenter
+        font.pixelSize: Theme.smallFontSize
+        wrapMode: Text.Wrap
+        color: !ChatController.online ? Theme.error : Theme.textFaint
+        text: !ChatController.canSend && !ChatController.streaming
+              ? ChatController.sendBlockedReason
+              : qsTr("Enter to send · Shift+Enter for a new line · Esc to stop · Ctrl+N new chat")
+    }
+}

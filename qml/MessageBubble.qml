@@ -1,0 +1,193 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import org.agentdesk
+
+// One message of the conversation: the user's on the right in an accent bubble, the agent's
+// (and its greeting) on the left rendered as Markdown, with a typing indicator before the first
+// token, an inline error with Retry, and usage once the reply is done.
+Item {
+    id: bubble
+
+    required property int index
+    required property string messageId
+    required property string role
+    required property string content
+    required property string status
+    required property string error
+    required property string statsText
+    required property bool canRetry
+
+    property real availableWidth: ListView.view ? ListView.view.width : 600
+    readonly property bool isUser: role === "user"
+    readonly property real columnWidth: Math.min(availableWidth - 48, Theme.maxContentWidth)
+    readonly property real maxBubbleWidth: isUser ? columnWidth * 0.8 : columnWidth - 44
+
+    width: availableWidth
+    implicitHeight: layout.implicitHeight + 12
+
+    HoverHandler { id: hover }
+
+    Item {
+        id: column
+        width: bubble.columnWidth
+        height: parent.height
+        anchors.horizontalCenter: parent.horizontalCenter
+
+        ColumnLayout {
+            id: layout
+            spacing: 2
+            y: 6
+            width: parent.width
+
+            RowLayout {
+                spacing: 10
+                Layout.fillWidth: true
+                layoutDirection: bubble.isUser ? Qt.RightToLeft : Qt.LeftToRight
+
+                // The agent's avatar: its initial in a circle.
+                Rectangle {
+                    visible: !bubble.isUser
+                    Layout.alignment: Qt.AlignTop
+                    Layout.preferredWidth: 32
+                    Layout.preferredHeight: 32
+                    radius: 16
+                    color: Theme.selected
+                    Text {
+                        anchors.centerIn: parent
+                        text: (ChatController.currentAgentName || "A").charAt(0).toUpperCase()
+                        font.pixelSize: 14
+                        font.bold: true
+                        color: Theme.accent
+                    }
+                }
+
+                Rectangle {
+                    id: body
+                    Layout.alignment: Qt.AlignTop
+                    Layout.preferredWidth: bubble.isUser
+                        ? Math.min(measure.implicitWidth + 2, bubble.maxBubbleWidth) + 28
+                        : bubble.maxBubbleWidth
+                    Layout.preferredHeight: (bubble.status === "typing" ? typing.implicitHeight
+                                             : textItem.implicitHeight) + 20
+                    radius: Theme.radius
+                    color: bubble.isUser ? Theme.userBubble : Theme.assistantBubble
+                    border.width: bubble.status === "error" && !bubble.isUser ? 1 : 0
+                    border.color: Theme.error
+                    opacity: bubble.status === "sending" ? 0.85 : 1
+
+                    // Natural width of a user message, to fit its bubble to it.
+                    Text {
+                        id: measure
+                        visible: false
+                        text: bubble.isUser ? bubble.content : ""
+                        font.pixelSize: Theme.fontSize
+                    }
+
+                    TypingIndicator {
+                        id: typing
+                        visible: bubble.status === "typing"
+                        x: 16
+                        anchors.verticalCenter: parent.verticalCenter
+                        height: 14
+                    }
+
+                    TextEdit {
+                        id: textItem
+                        visible: bubble.status !== "typing"
+                        x: 14
+                        y: 10
+                        width: parent.width - 28
+                        text: bubble.content
+                        textFormat: bubble.isUser ? TextEdit.PlainText : TextEdit.MarkdownText
+                        wrapMode: TextEdit.Wrap
+                        readOnly: true
+                        selectByMouse: true
+                        persistentSelection: false
+                        activeFocusOnPress: false
+                        font.pixelSize: Theme.fontSize
+                        color: bubble.isUser ? Theme.userText : Theme.text
+                        selectionColor: bubble.isUser ? Qt.darker(Theme.accent, 1.4) : Theme.accent
+                        selectedTextColor: Theme.accentText
+                        onLinkActivated: (link) => Qt.openUrlExternally(link)
+                        Accessible.role: Accessible.StaticText
+                        Accessible.name: bubble.content
+                        HoverHandler {
+                            enabled: textItem.hoveredLink.length > 0
+                            cursorShape: Qt.PointingHandCursor
+                        }
+                    }
+                }
+
+                // The user's own message: copy sits beside the bubble.
+                IconButton {
+                    visible: bubble.isUser
+                    Layout.alignment: Qt.AlignVCenter
+                    size: 26
+                    glyph: "⧉"
+                    tip: qsTr("Copy message")
+                    opacity: hover.hovered || activeFocus ? 1 : 0
+                    Behavior on opacity { NumberAnimation { duration: 120 } }
+                    onClicked: ChatController.copyMessage(bubble.index)
+                }
+
+                Item { Layout.fillWidth: true }
+            }
+
+            // Under the bubble: state, usage, actions.
+            RowLayout {
+                Layout.fillWidth: true
+                Layout.leftMargin: bubble.isUser ? 0 : 42
+                spacing: 8
+                layoutDirection: bubble.isUser ? Qt.RightToLeft : Qt.LeftToRight
+                visible: bubble.role === "assistant" || footerText.text.length > 0
+                Layout.preferredHeight: 22
+
+                Label {
+                    id: footerText
+                    Layout.maximumWidth: bubble.maxBubbleWidth - 120
+                    elide: Text.ElideRight
+                    wrapMode: Text.Wrap
+                    maximumLineCount: 3
+                    font.pixelSize: Theme.smallFontSize
+                    color: bubble.status === "error" || bubble.status === "failed" ? Theme.error : Theme.textFaint
+                    text: {
+                        switch (bubble.status) {
+                        case "error": return bubble.error.length > 0 ? bubble.error : qsTr("The reply failed.")
+                        case "failed": return qsTr("Not sent")
+                        case "cancelled": return qsTr("Stopped") + (bubble.statsText ? "  ·  " + bubble.statsText : "")
+                        case "interrupted": return qsTr("Interrupted")
+                        case "sending": return ""
+                        default: return bubble.statsText
+                        }
+                    }
+                }
+
+                Button {
+                    id: retryButton
+                    visible: bubble.canRetry && ChatController.canRetry
+                    text: qsTr("Retry")
+                    flat: true
+                    font.pixelSize: Theme.smallFontSize
+                    implicitHeight: 24
+                    onClicked: ChatController.retry()
+                }
+
+                IconButton {
+                    id: copyButton
+                    visible: !bubble.isUser
+                    size: 24
+                    glyph: "⧉"
+                    tip: qsTr("Copy message")
+                    opacity: (hover.hovered || activeFocus) && bubble.content.length > 0
+                             && bubble.status !== "typing" ? 1 : 0
+                    enabled: opacity > 0
+                    Behavior on opacity { NumberAnimation { duration: 120 } }
+                    onClicked: ChatController.copyMessage(bubble.index)
+                }
+
+                Item { Layout.fillWidth: true }
+            }
+        }
+    }
+}

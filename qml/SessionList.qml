@@ -1,0 +1,289 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import org.agentdesk
+
+// The sidebar: new chat, search by title, the sessions grouped by agent (newest first) with
+// rename and delete, and at the bottom the connection state and Settings.
+Rectangle {
+    id: sidebar
+    color: Theme.sidebar
+
+    signal settingsRequested()
+
+    function focusSearch() { search.forceActiveFocus(); search.selectAll() }
+
+    ColumnLayout {
+        anchors.fill: parent
+        anchors.topMargin: 12
+        anchors.bottomMargin: 10
+        spacing: 8
+
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.leftMargin: 16
+            Layout.rightMargin: 10
+            Label {
+                text: "AgentDesk"
+                font.pixelSize: 18
+                font.bold: true
+                color: Theme.text
+                Layout.fillWidth: true
+            }
+            IconButton {
+                objectName: "newChatButton"
+                glyph: "✚"
+                tip: qsTr("New chat (Ctrl+N)")
+                glyphColor: Theme.accent
+                onClicked: ChatController.newChat()
+            }
+        }
+
+        TextField {
+            id: search
+            objectName: "sessionSearch"
+            Layout.fillWidth: true
+            Layout.leftMargin: 12
+            Layout.rightMargin: 12
+            placeholderText: qsTr("Search chats")
+            font.pixelSize: Theme.fontSize
+            selectByMouse: true
+            leftPadding: 30
+            Accessible.name: qsTr("Search chats by title")
+            onTextChanged: ChatController.sessions.filterText = text
+            Keys.onEscapePressed: text = ""
+            Keys.onDownPressed: { sessions.forceActiveFocus(); sessions.currentIndex = 0 }
+            Text {
+                text: "⌕"
+                font.pixelSize: 16
+                color: Theme.textFaint
+                anchors.left: parent.left
+                anchors.leftMargin: 10
+                anchors.verticalCenter: parent.verticalCenter
+            }
+            background: Rectangle {
+                radius: 10
+                color: Theme.inputBackground
+                border.width: search.activeFocus ? 2 : 1
+                border.color: search.activeFocus ? Theme.accent : Theme.border
+            }
+        }
+
+        ListView {
+            id: sessions
+            objectName: "sessionList"
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            model: ChatController.sessions
+            spacing: 1
+            activeFocusOnTab: true
+            keyNavigationEnabled: true
+            currentIndex: -1
+            boundsBehavior: Flickable.StopAtBounds
+            ScrollBar.vertical: ScrollBar {}
+            Accessible.name: qsTr("Chats")
+
+            section.property: "section"
+            section.criteria: ViewSection.FullString
+            section.delegate: Label {
+                required property string section
+                width: ListView.view.width
+                leftPadding: 18
+                topPadding: 12
+                bottomPadding: 4
+                text: section
+                font.pixelSize: Theme.smallFontSize
+                font.bold: true
+                font.capitalization: Font.AllUppercase
+                font.letterSpacing: 0.6
+                color: Theme.textFaint
+                elide: Text.ElideRight
+            }
+
+            Keys.onReturnPressed: if (currentItem) ChatController.openSession(currentItem.sessionId)
+            Keys.onDeletePressed: if (currentItem) currentItem.askDelete()
+            Keys.onPressed: (event) => {
+                if (event.key === Qt.Key_F2 && currentItem) {
+                    currentItem.askRename()
+                    event.accepted = true
+                }
+            }
+
+            delegate: ItemDelegate {
+                id: row
+                required property int index
+                required property string sessionId
+                required property string title
+                required property string updatedLabel
+                required property bool streaming
+
+                function askRename() { renameDialog.openFor(sessionId, title) }
+                function askDelete() { deleteDialog.openFor(sessionId, title) }
+
+                width: ListView.view.width
+                height: 40
+                leftPadding: 18
+                rightPadding: 16
+                focusPolicy: Qt.NoFocus
+                readonly property bool isCurrent: sessionId === ChatController.currentSessionId
+                highlighted: isCurrent
+                Accessible.name: title
+                onClicked: {
+                    sessions.currentIndex = index
+                    ChatController.openSession(sessionId)
+                }
+
+                background: Rectangle {
+                    anchors.fill: parent
+                    anchors.leftMargin: 8
+                    anchors.rightMargin: 8
+                    radius: 8
+                    color: row.isCurrent ? Theme.selected
+                                         : (row.hovered || (sessions.activeFocus && sessions.currentIndex === row.index)
+                                            ? Theme.hover : "transparent")
+                    border.width: sessions.activeFocus && sessions.currentIndex === row.index ? 1 : 0
+                    border.color: Theme.accent
+                }
+
+                contentItem: RowLayout {
+                    spacing: 6
+                    Label {
+                        Layout.fillWidth: true
+                        text: row.title
+                        elide: Text.ElideRight
+                        font.pixelSize: Theme.fontSize
+                        color: Theme.text
+                    }
+                    Label {
+                        visible: !moreButton.visible
+                        text: row.streaming ? "●" : row.updatedLabel
+                        font.pixelSize: 11
+                        color: row.streaming ? Theme.accent : Theme.textFaint
+                    }
+                    IconButton {
+                        id: moreButton
+                        size: 26
+                        glyph: "⋯"
+                        tip: qsTr("More")
+                        visible: row.hovered || menu.visible
+                        onClicked: menu.popup()
+                        Menu {
+                            id: menu
+                            MenuItem { text: qsTr("Rename…"); onTriggered: row.askRename() }
+                            MenuItem { text: qsTr("Delete…"); onTriggered: row.askDelete() }
+                        }
+                    }
+                }
+            }
+
+            Label {
+                anchors.centerIn: parent
+                width: parent.width - 40
+                horizontalAlignment: Text.AlignHCenter
+                wrapMode: Text.Wrap
+                visible: sessions.count === 0
+                color: Theme.textFaint
+                font.pixelSize: Theme.smallFontSize + 1
+                text: ChatController.sessions.filterText.length > 0 ? qsTr("No chat title matches “%1”.")
+                                                                      .arg(ChatController.sessions.filterText)
+                                                                    : qsTr("Your chats will appear here.")
+            }
+        }
+
+        Rectangle {
+            Layout.fillWidth: true
+            Layout.preferredHeight: 1
+            color: Theme.border
+        }
+
+        RowLayout {
+            Layout.fillWidth: true
+            Layout.leftMargin: 16
+            Layout.rightMargin: 10
+            spacing: 8
+            Rectangle {
+                objectName: "connectionDot"
+                width: 9
+                height: 9
+                radius: 4.5
+                color: ChatController.online ? Theme.success : Theme.error
+            }
+            Label {
+                objectName: "connectionLabel"
+                Layout.fillWidth: true
+                elide: Text.ElideRight
+                font.pixelSize: Theme.smallFontSize
+                color: ChatController.online ? Theme.textMuted : Theme.error
+                text: ChatController.online
+                      ? (ChatController.remote ? qsTr("Connected to %1").arg(ChatController.serverLabel)
+                                               : qsTr("Running on this computer"))
+                      : qsTr("Offline")
+            }
+            IconButton {
+                objectName: "settingsButton"
+                glyph: "⚙"
+                tip: qsTr("Settings (Ctrl+,)")
+                onClicked: sidebar.settingsRequested()
+            }
+        }
+    }
+
+    Dialog {
+        id: renameDialog
+        property string sessionId
+        function openFor(id, title) {
+            sessionId = id
+            renameField.text = title
+            open()
+            renameField.forceActiveFocus()
+            renameField.selectAll()
+        }
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        modal: true
+        width: 380
+        title: qsTr("Rename chat")
+        standardButtons: Dialog.Ok | Dialog.Cancel
+        onAccepted: ChatController.renameSession(sessionId, renameField.text)
+        TextField {
+            id: renameField
+            width: parent.width
+            selectByMouse: true
+            Accessible.name: qsTr("Title")
+            onAccepted: renameDialog.accept()
+        }
+    }
+
+    Dialog {
+        id: deleteDialog
+        property string sessionId
+        property string sessionTitle
+        function openFor(id, title) {
+            sessionId = id
+            sessionTitle = title
+            open()
+        }
+        parent: Overlay.overlay
+        anchors.centerIn: parent
+        modal: true
+        width: 400
+        title: qsTr("Delete chat?")
+        Label {
+            width: parent.width
+            wrapMode: Text.Wrap
+            text: qsTr("“%1” and all its messages will be deleted. This cannot be undone.").arg(deleteDialog.sessionTitle)
+        }
+        footer: DialogButtonBox {
+            Button {
+                text: qsTr("Delete")
+                DialogButtonBox.buttonRole: DialogButtonBox.AcceptRole
+            }
+            Button {
+                text: qsTr("Cancel")
+                DialogButtonBox.buttonRole: DialogButtonBox.RejectRole
+            }
+        }
+        onAccepted: ChatController.deleteSession(sessionId)
+    }
+}

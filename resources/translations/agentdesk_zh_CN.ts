@@ -1,0 +1,616 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AgentDialog</name>
+    <message>
+        <source>Edit agent</source>
+        <translation>编辑智能体</translation>
+    </message>
+    <message>
+        <source>New agent</source>
+        <translation>新建智能体</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>e.g. Writing assistant</source>
+        <translation>例如：写作助手</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>描述</translation>
+    </message>
+    <message>
+        <source>Optional</source>
+        <translation>可选</translation>
+    </message>
+    <message>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>How the agent should behave</source>
+        <translation>智能体应如何表现</translation>
+    </message>
+    <message>
+        <source>Greeting</source>
+        <translation>问候语</translation>
+    </message>
+    <message>
+        <source>The first message of every chat (optional)</source>
+        <translation>每次对话的第一条消息（可选）</translation>
+    </message>
+    <message>
+        <source>Provider</source>
+        <translation>服务商</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Default provider</source>
+        <translation>默认服务商</translation>
+    </message>
+    <message>
+        <source>The provider's model</source>
+        <translation>服务商的默认模型</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>model default</source>
+        <translation>模型默认</translation>
+    </message>
+    <message>
+        <source>Delete agent</source>
+        <translation>删除智能体</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Delete agent?</source>
+        <translation>删除智能体？</translation>
+    </message>
+    <message>
+        <source>“%1” and all its chats will be deleted. This cannot be undone.</source>
+        <translation>“%1”及其所有对话都将被删除，且无法恢复。</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+</context>
+<context>
+    <name>ApiClient</name>
+    <message>
+        <source>The server answered HTTP %1 to a health check.</source>
+        <translation>服务器对健康检查返回了 HTTP %1。</translation>
+    </message>
+    <message>
+        <source>The server answered HTTP %1.</source>
+        <translation>服务器返回了 HTTP %1。</translation>
+    </message>
+    <message>
+        <source>The server's answer is not valid JSON.</source>
+        <translation>服务器的响应不是有效的 JSON。</translation>
+    </message>
+</context>
+<context>
+    <name>ChatController</name>
+    <message>
+        <source>This computer</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <source>Offline: %1 cannot be reached. Showing saved history; reconnecting…</source>
+        <translation>离线：无法连接 %1。正在显示已保存的历史记录；正在重新连接…</translation>
+    </message>
+    <message>
+        <source>The local AgentDesk service is not answering; reconnecting…</source>
+        <translation>本地 AgentDesk 服务没有响应；正在重新连接…</translation>
+    </message>
+    <message>
+        <source>Sending is disabled while the server is unreachable.</source>
+        <translation>服务器无法连接，暂时不能发送。</translation>
+    </message>
+    <message>
+        <source>Sending is disabled while the local service is not answering.</source>
+        <translation>本地服务没有响应，暂时不能发送。</translation>
+    </message>
+    <message>
+        <source>The server refused the access token. Set a valid token in Settings.</source>
+        <translation>服务器拒绝了访问令牌。请在设置中填写有效的令牌。</translation>
+    </message>
+    <message>
+        <source>A reply is being written. Press Stop (Esc) to end it.</source>
+        <translation>正在生成回复。按“停止”（Esc）可结束。</translation>
+    </message>
+    <message>
+        <source>Create an agent to start chatting.</source>
+        <translation>创建一个智能体即可开始对话。</translation>
+    </message>
+    <message>
+        <source>Choose an agent.</source>
+        <translation>请选择一个智能体。</translation>
+    </message>
+    <message>
+        <source>The server refused the access token.</source>
+        <translation>服务器拒绝了访问令牌。</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Could not load the agents: %1</source>
+        <translation>无法加载智能体：%1</translation>
+    </message>
+    <message>
+        <source>Could not rename the chat: %1</source>
+        <translation>无法重命名对话：%1</translation>
+    </message>
+    <message>
+        <source>Could not delete the chat: %1</source>
+        <translation>无法删除对话：%1</translation>
+    </message>
+    <message>
+        <source>The reply failed.</source>
+        <translation>回复失败。</translation>
+    </message>
+    <message>
+        <source>Cannot reach the server: the message was not sent.</source>
+        <translation>无法连接服务器：消息未发送。</translation>
+    </message>
+    <message>
+        <source>Cannot reach the local service: the message was not sent.</source>
+        <translation>无法连接本地服务：消息未发送。</translation>
+    </message>
+    <message>
+        <source>Another reply is still being written in this chat. Try again in a moment.</source>
+        <translation>此对话中仍有回复正在生成，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>The server stopped sending the reply.</source>
+        <translation>服务器停止发送回复。</translation>
+    </message>
+</context>
+<context>
+    <name>ChatStream</name>
+    <message>
+        <source>The server stopped sending the reply.</source>
+        <translation>服务器停止发送回复。</translation>
+    </message>
+    <message>
+        <source>The server answered HTTP %1.</source>
+        <translation>服务器返回了 HTTP %1。</translation>
+    </message>
+    <message>
+        <source>The reply ended before it was complete.</source>
+        <translation>回复在完成前中断了。</translation>
+    </message>
+</context>
+<context>
+    <name>ChatView</name>
+    <message>
+        <source>No agent</source>
+        <translation>没有智能体</translation>
+    </message>
+    <message>
+        <source>Agent</source>
+        <translation>智能体</translation>
+    </message>
+    <message>
+        <source>Edit agent</source>
+        <translation>编辑智能体</translation>
+    </message>
+    <message>
+        <source>New agent</source>
+        <translation>新建智能体</translation>
+    </message>
+    <message>
+        <source>Welcome to AgentDesk</source>
+        <translation>欢迎使用 AgentDesk</translation>
+    </message>
+    <message>
+        <source>What can I help with?</source>
+        <translation>有什么可以帮你？</translation>
+    </message>
+    <message>
+        <source>Create an agent — a name, a system prompt and a model — to start chatting.</source>
+        <translation>创建一个智能体（名称、系统提示词和模型）即可开始对话。</translation>
+    </message>
+    <message>
+        <source>Send a message to start a new chat with %1.</source>
+        <translation>发送消息，开始与 %1 的新对话。</translation>
+    </message>
+    <message>
+        <source>Create an agent</source>
+        <translation>创建智能体</translation>
+    </message>
+    <message>
+        <source>Jump to the latest message</source>
+        <translation>跳到最新消息</translation>
+    </message>
+</context>
+<context>
+    <name>Composer</name>
+    <message>
+        <source>Message %1…</source>
+        <translation>给 %1 发消息…</translation>
+    </message>
+    <message>
+        <source>Type a message…</source>
+        <translation>输入消息…</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <source>Enter sends, Shift+Enter starts a new line</source>
+        <translation>Enter 发送，Shift+Enter 换行</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>停止回复（Esc）</translation>
+    </message>
+    <message>
+        <source>Send (Enter)</source>
+        <translation>发送（Enter）</translation>
+    </message>
+    <message>
+        <source>Enter to send · Shift+Enter for a new line · Esc to stop · Ctrl+N new chat</source>
+        <translation>Enter 发送 · Shift+Enter 换行 · Esc 停止 · Ctrl+N 新对话</translation>
+    </message>
+</context>
+<context>
+    <name>KeychainStore</name>
+    <message>
+        <source>the system keychain is turned off</source>
+        <translation>系统钥匙串已关闭</translation>
+    </message>
+    <message>
+        <source>API keys and tokens are kept in the system keychain.</source>
+        <translation>API 密钥和令牌保存在系统钥匙串中。</translation>
+    </message>
+    <message>
+        <source>No system keychain is available (%1): API keys and tokens are kept in a file only you can read: %2</source>
+        <translation>没有可用的系统钥匙串（%1）：API 密钥和令牌保存在只有你能读取的文件中：%2</translation>
+    </message>
+    <message>
+        <source>API keys and tokens go to the system keychain when it is available.</source>
+        <translation>系统钥匙串可用时，API 密钥和令牌将保存在其中。</translation>
+    </message>
+    <message>
+        <source>the keychain service does not answer</source>
+        <translation>钥匙串服务没有响应</translation>
+    </message>
+</context>
+<context>
+    <name>Main</name>
+    <message>
+        <source>Copied</source>
+        <translation>已复制</translation>
+    </message>
+</context>
+<context>
+    <name>MessageBubble</name>
+    <message>
+        <source>The reply failed.</source>
+        <translation>回复失败。</translation>
+    </message>
+    <message>
+        <source>Not sent</source>
+        <translation>未发送</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Interrupted</source>
+        <translation>已中断</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Copy message</source>
+        <translation>复制消息</translation>
+    </message>
+</context>
+<context>
+    <name>MessageListModel</name>
+    <message>
+        <source>%1 tok/s</source>
+        <translation>%1 词元/秒</translation>
+    </message>
+    <message>
+        <source>%1 tokens (%2 prompt + %3 reply)</source>
+        <translation>%1 词元（提示 %2 + 回复 %3）</translation>
+    </message>
+    <message>
+        <source>%1 tokens</source>
+        <translation>%1 词元</translation>
+    </message>
+    <message>
+        <source>(estimated)</source>
+        <translation>（估算）</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <source>cannot create %1</source>
+        <translation>无法创建 %1</translation>
+    </message>
+</context>
+<context>
+    <name>SessionList</name>
+    <message>
+        <source>New chat (Ctrl+N)</source>
+        <translation>新对话（Ctrl+N）</translation>
+    </message>
+    <message>
+        <source>Search chats</source>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <source>Search chats by title</source>
+        <translation>按标题搜索对话</translation>
+    </message>
+    <message>
+        <source>Chats</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>More</source>
+        <translation>更多</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <source>No chat title matches “%1”.</source>
+        <translation>没有标题包含“%1”的对话。</translation>
+    </message>
+    <message>
+        <source>Your chats will appear here.</source>
+        <translation>你的对话将显示在这里。</translation>
+    </message>
+    <message>
+        <source>Connected to %1</source>
+        <translation>已连接到 %1</translation>
+    </message>
+    <message>
+        <source>Running on this computer</source>
+        <translation>在本机运行</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <source>Settings (Ctrl+,)</source>
+        <translation>设置（Ctrl+,）</translation>
+    </message>
+    <message>
+        <source>Rename chat</source>
+        <translation>重命名对话</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Delete chat?</source>
+        <translation>删除对话？</translation>
+    </message>
+    <message>
+        <source>“%1” and all its messages will be deleted. This cannot be undone.</source>
+        <translation>“%1”及其所有消息都将被删除，且无法恢复。</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
+    <name>SessionListModel</name>
+    <message>
+        <source>Other agent</source>
+        <translation>其他智能体</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsController</name>
+    <message>
+        <source>A provider needs a name.</source>
+        <translation>服务商需要一个名称。</translation>
+    </message>
+    <message>
+        <source>The base URL must start with http:// or https://.</source>
+        <translation>基础 URL 必须以 http:// 或 https:// 开头。</translation>
+    </message>
+    <message>
+        <source>Connected: %1 answered in %2 ms.</source>
+        <translation>连接成功：%1 在 %2 毫秒内响应。</translation>
+    </message>
+    <message>
+        <source>The provider did not answer.</source>
+        <translation>服务商没有响应。</translation>
+    </message>
+    <message>
+        <source>An agent needs a name.</source>
+        <translation>智能体需要一个名称。</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsPage</name>
+    <message>
+        <source>Required by %1</source>
+        <translation>%1 需要</translation>
+    </message>
+    <message>
+        <source>Not needed for a local server</source>
+        <translation>本地服务器不需要</translation>
+    </message>
+    <message>
+        <source>Saved — leave empty to keep it</source>
+        <translation>已保存 — 留空则保持不变</translation>
+    </message>
+    <message>
+        <source>Optional</source>
+        <translation>可选</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Close (Esc)</source>
+        <translation>关闭（Esc）</translation>
+    </message>
+    <message>
+        <source>Providers</source>
+        <translation>服务商</translation>
+    </message>
+    <message>
+        <source>Any OpenAI-compatible endpoint. Agents use the default provider unless they name another.</source>
+        <translation>任何兼容 OpenAI 的接口。除非智能体指定了其他服务商，否则使用默认服务商。</translation>
+    </message>
+    <message>
+        <source>Default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <source>Test</source>
+        <translation>测试</translation>
+    </message>
+    <message>
+        <source>Make default</source>
+        <translation>设为默认</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>No provider yet: add one below.</source>
+        <translation>还没有服务商：请在下方添加。</translation>
+    </message>
+    <message>
+        <source>Edit provider “%1”</source>
+        <translation>编辑服务商“%1”</translation>
+    </message>
+    <message>
+        <source>Add a provider</source>
+        <translation>添加服务商</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Base URL</source>
+        <translation>基础 URL</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>Use as the default provider</source>
+        <translation>设为默认服务商</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Save provider</source>
+        <translation>保存服务商</translation>
+    </message>
+    <message>
+        <source>Secrets</source>
+        <translation>密钥</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Connected to the AgentDesk server at %1.</source>
+        <translation>已连接到位于 %1 的 AgentDesk 服务器。</translation>
+    </message>
+    <message>
+        <source>AgentDesk runs its own service on this computer; start it with --server URL to use a shared server instead.</source>
+        <translation>AgentDesk 在本机运行自己的服务；使用 --server URL 启动即可改用共享服务器。</translation>
+    </message>
+    <message>
+        <source>Access token (agentdesk token create)</source>
+        <translation>访问令牌（agentdesk token create）</translation>
+    </message>
+    <message>
+        <source>Access token</source>
+        <translation>访问令牌</translation>
+    </message>
+    <message>
+        <source>Save token</source>
+        <translation>保存令牌</translation>
+    </message>
+    <message>
+        <source>The theme follows the system's light or dark palette. Shortcuts: Ctrl+N new chat, Esc stop, Ctrl+F search chats, Ctrl+, settings.</source>
+        <translation>主题跟随系统的浅色或深色配色。快捷键：Ctrl+N 新对话，Esc 停止，Ctrl+F 搜索对话，Ctrl+, 设置。</translation>
+    </message>
+</context>
+<context>
+    <name>TypingIndicator</name>
+    <message>
+        <source>Writing a reply</source>
+        <translation>正在撰写回复</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,521 @@
+#include "apiclient.h"
+#include "chatcontroller.h"
+#include "desktopapp.h"
+#include "keychainstore.h"
+#include "localcache.h"
+#include "mockserver.h"
+#include "settingscontroller.h"
+
+#include <QDir>
+#include <QGuiApplication>
+#include <QPalette>
+#include <QQmlApplicationEngine>
+#include <QQuickItem>
+#include <QQuickWindow>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTranslator>
+
+using namespace Qt::StringLiterals;
+
+// The real window (Main.qml and the C++ behind it) against a mock AgentDesk server: QML loads
+// without warnings, typing and Enter stream a reply into one bubble, Stop keeps the partial
+// reply, errors are inline with the text kept, sessions switch, history survives a restart
+// and the offline state disables sending until the server is back. Screenshots of each state
+// go to $AGENTDESK_SCREENSHOT_DIR (default: <tmp>/agentdesk-screens).
+class ChatWindowTest : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<MockServer> m_mock;
+    std::unique_ptr<DesktopApp> m_app;
+    QString m_agentId;
+    QString m_shots;
+
+    DesktopApp::Options options() const
+    {
+        DesktopApp::Options o;
+        o.cachePath = m_dir.filePath(u"client-cache.db"_s);
+        o.secretsFile = m_dir.filePath(u"secrets.json"_s);
+        o.fileSecrets = true;
+        o.healthOnlineMs = 250;
+        o.healthOfflineMs = 150;
+        return o;
+    }
+
+    bool startApp(bool remote = false)
+    {
+        m_app = std::make_unique<DesktopApp>(options());
+        if (!m_app->start(QUrl(m_mock->baseUrl()), u"test-token"_s, !remote))
+            return false;
+        QQuickWindow *w = m_app->window();
+        if (!w)
+            return false;
+        w->resize(1100, 720);
+        w->show();
+        return QTest::qWaitForWindowExposed(w);
+    }
+
+    QQuickWindow *window() const { return m_app->window(); }
+    ChatController *chat() const { return m_app->chat(); }
+
+    QQuickItem *item(const char *name) const
+    {
+        return window()->findChild<QQuickItem *>(QLatin1String(name));
+    }
+
+    void type(const QString &text)
+    {
+        for (const QChar c : text)
+            QTest::sendKeyEvent(QTest::Click, window(), Qt::Key_unknown, QString(c), Qt::NoModifier);
+    }
+
+    void shot(const QString &name)
+    {
+        QTest::qWait(120);
+        const QImage img = window()->grabWindow();
+        QVERIFY(!img.isNull());
+        QVERIFY(img.save(m_shots + u'/' + name + u".png"_s));
+    }
+
+    void focusInput()
+    {
+        QQuickItem *input = item("messageInput");
+        QVERIFY(input);
+        input->forceActiveFocus();
+        QTRY_VERIFY(input->hasActiveFocus());
+    }
+
+    QString inputText() const { return item("messageInput")->property("text").toString(); }
+
+    int rowOfLast(const QString &role) const
+    {
+        MessageListModel *m = chat()->messages();
+        for (int i = m->rowCount() - 1; i >= 0; --i) {
+            if (m->at(i).role == role)
+                return i;
+        }
+        return -1;
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QStandardPaths::setTestModeEnabled(true);
+        qputenv("AGENTDESK_SECRETS", "file");
+        DesktopApp::prepareApplication();
+        m_shots =
+            qEnvironmentVariable("AGENTDESK_SCREENSHOT_DIR", QDir::tempPath() + u"/agentdesk-screens"_s);
+        QDir().mkpath(m_shots);
+    }
+
+    void init()
+    {
+        QVERIFY(m_dir.isValid());
+        QFile::remove(m_dir.filePath(u"client-cache.db"_s));
+        m_mock = std::make_unique<MockServer>();
+        QVERIFY(m_mock->listen());
+        m_agentId = m_mock->addAgent(u"Aria"_s, u"Hi, I'm **Aria**. Ask me anything — 中文也可以。"_s,
+                                     u"mock-model"_s);
+        m_mock->addAgent(u"Coder"_s, u"Show me the code."_s);
+        QVERIFY(startApp());
+        QTRY_VERIFY(chat()->isLoaded());
+        QTRY_COMPARE(chat()->currentAgentId(), m_agentId);
+    }
+
+    void cleanup()
+    {
+        m_app.reset();
+        m_mock.reset();
+    }
+
+    void loadsWithoutWarningsAndShowsTheGreeting()
+    {
+        QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
+        QTRY_COMPARE(chat()->messages()->rowCount(), 1);
+        QCOMPARE(chat()->messages()->at(0).role, u"greeting"_s);
+        QVERIFY(chat()->canSend());
+        QVERIFY(item("messageList"));
+        QVERIFY(item("sessionList"));
+        QVERIFY(!item("offlineBanner")->isVisible());
+        shot(u"01-new-chat"_s);
+    }
+
+    void enterSendsAndStreamsIntoOneBubble()
+    {
+        m_mock->tokenDelayMs = 40;
+        m_mock->replyTokens = {u"# Streams\n\n"_s,
+                               u"SSE sends "_s,
+                               u"**events**"_s,
+                               u" one by one"_s,
+                               u"；中文"_s,
+                               u"也能"_s,
+                               u"正常显示。\n\n"_s,
+                               u"```cpp\nint main() {\n"_s,
+                               u"    return 0;\n}\n```\n"_s,
+                               u"Done."_s};
+        focusInput();
+        type(u"Explain SSE 流式"_s);
+        QCOMPARE(inputText(), u"Explain SSE 流式"_s);
+        QSignalSpy reset(chat()->messages(), &QAbstractItemModel::modelReset);
+        QSignalSpy changed(chat()->messages(), &QAbstractItemModel::dataChanged);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QCOMPARE(inputText(), QString());
+        QVERIFY(chat()->isStreaming());
+        QVERIFY(!chat()->canSend());
+        QCOMPARE(chat()->messages()->rowCount(), 3); // greeting, user, assistant
+        QCOMPARE(chat()->messages()->at(1).content, u"Explain SSE 流式"_s);
+        QVERIFY(item("stopButton"));
+        QTRY_VERIFY(chat()->messages()->at(2).content.contains(u"中文"_s));
+        shot(u"02-streaming"_s);
+        QTRY_COMPARE(finished.count(), 1);
+        QCOMPARE(finished.at(0).at(0).toString(), u"complete"_s);
+        QCOMPARE(reset.count(), 0); // tokens never reset the model
+        int contentChanges = 0;
+        for (const QList<QVariant> &args : std::as_const(changed)) {
+            if (args.at(2).value<QList<int>>() == QList<int>{MessageListModel::ContentRole}) {
+                QCOMPARE(args.at(0).toModelIndex().row(), 2);
+                ++contentChanges;
+            }
+        }
+        QCOMPARE(contentChanges, m_mock->replyTokens.size() - 1);
+        QCOMPARE(m_mock->lastMessage, u"Explain SSE 流式"_s);
+        QTRY_COMPARE(chat()->messages()->at(2).status, u"complete"_s);
+        QCOMPARE(chat()->messages()->at(2).content, m_mock->replyTokens.join(QString()));
+        QTRY_VERIFY(!chat()
+                         ->messages()
+                         ->data(chat()->messages()->index(2), MessageListModel::StatsTextRole)
+                         .toString()
+                         .isEmpty());
+        QVERIFY(!chat()->currentSessionId().isEmpty());
+        QTRY_COMPARE(chat()->sessions()->rowCount(), 1);
+        QVERIFY(chat()->canSend());
+        QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
+        shot(u"03-reply-done"_s);
+
+        // A second message continues the same session.
+        focusInput();
+        type(u"More"_s);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE(finished.count(), 2);
+        QCOMPARE(chat()->sessions()->rowCount(), 1);
+        QTRY_COMPARE(chat()->messages()->rowCount(), 5);
+    }
+
+    void shiftEnterAddsALine()
+    {
+        focusInput();
+        type(u"line one"_s);
+        QTest::keyClick(window(), Qt::Key_Return, Qt::ShiftModifier);
+        type(u"line two"_s);
+        QCOMPARE(inputText(), u"line one\nline two"_s);
+        QVERIFY(!chat()->isStreaming());
+        QCOMPARE(m_mock->streamCount, 0);
+    }
+
+    void stopKeepsThePartialReply()
+    {
+        m_mock->tokenDelayMs = 80;
+        m_mock->replyTokens = QStringList(100, u"word "_s);
+        focusInput();
+        type(u"Write a lot"_s);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_VERIFY(chat()->messages()->at(2).content.size() >= 15);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Escape); // Esc = Stop
+        QTRY_COMPARE(finished.count(), 1);
+        QCOMPARE(finished.at(0).at(0).toString(), u"cancelled"_s);
+        QCOMPARE(m_mock->cancelCount, 1);
+        const int row = rowOfLast(u"assistant"_s);
+        QTRY_COMPARE(chat()->messages()->at(row).status, u"cancelled"_s);
+        const QString partial = chat()->messages()->at(row).content;
+        QVERIFY(partial.size() >= 15);
+        QVERIFY(partial.size() < 500);
+        // After the reload from the server the partial reply is still there.
+        QTest::qWait(300);
+        QCOMPARE(chat()->messages()->at(rowOfLast(u"assistant"_s)).content, partial);
+        QVERIFY(chat()->canSend());
+        shot(u"04-stopped"_s);
+    }
+
+    void errorIsInlineAndTheTextComesBack()
+    {
+        m_mock->failStream = true;
+        focusInput();
+        type(u"Fail please"_s);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QCOMPARE(inputText(), QString());
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTRY_COMPARE(finished.count(), 1);
+        QCOMPARE(finished.at(0).at(0).toString(), u"error"_s);
+        const int row = rowOfLast(u"assistant"_s);
+        QCOMPARE(chat()->messages()->at(row).status, u"error"_s);
+        QVERIFY(chat()->messages()->at(row).error.contains(u"went away"_s));
+        QVERIFY(!chat()->messages()->at(row).content.isEmpty()); // the partial reply stays
+        QCOMPARE(inputText(), u"Fail please"_s);                 // the text is back in the input
+        QVERIFY(chat()->canRetry());
+        QVERIFY(chat()
+                    ->messages()
+                    ->data(chat()->messages()->index(row), MessageListModel::CanRetryRole)
+                    .toBool());
+        shot(u"05-error"_s);
+
+        m_mock->failStream = false;
+        chat()->retry();
+        QCOMPARE(inputText(), QString()); // retry took it
+        QTRY_COMPARE(finished.count(), 2);
+        QCOMPARE(finished.at(1).at(0).toString(), u"complete"_s);
+        QCOMPARE(m_mock->streamCount, 2);
+    }
+
+    void sessionBusyIsExplained()
+    {
+        m_mock->streamHttpStatus = 409;
+        focusInput();
+        type(u"hello"_s);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTRY_COMPARE(finished.count(), 1);
+        const int row = rowOfLast(u"assistant"_s);
+        QVERIFY(!chat()->messages()->at(row).error.isEmpty());
+        QCOMPARE(chat()->messages()->at(rowOfLast(u"user"_s)).status, u"failed"_s);
+        QCOMPARE(inputText(), u"hello"_s);
+    }
+
+    void switchSessionsAndManageThem()
+    {
+        const QString coder = chat()->agents()->agents().at(1).id;
+        const QString s1 = m_mock->addSession(m_agentId, u"Poems"_s, u"2024-05-01T10:00:00Z"_s);
+        m_mock->addMessage(s1, u"user"_s, u"A poem about the sea"_s);
+        m_mock->addMessage(s1, u"assistant"_s, u"The sea, *the sea*…"_s);
+        const QString s2 = m_mock->addSession(coder, u"Rust question"_s, u"2024-05-02T10:00:00Z"_s);
+        m_mock->addMessage(s2, u"user"_s, u"What is a borrow?"_s);
+        m_mock->addMessage(s2, u"assistant"_s, u"```rust\nlet r = &x;\n```"_s);
+        chat()->refresh();
+        QTRY_COMPARE(chat()->sessions()->rowCount(), 2);
+        // Newest first, grouped by agent.
+        QCOMPARE(chat()->sessions()->get(0).value(u"sessionId"_s).toString(), s2);
+        QCOMPARE(chat()->sessions()->get(0).value(u"section"_s).toString(), u"Coder"_s);
+
+        chat()->openSession(s1);
+        QCOMPARE(chat()->currentAgentId(), m_agentId);
+        QTRY_COMPARE(chat()->messages()->rowCount(), 3); // greeting + 2
+        QCOMPARE(chat()->messages()->at(2).content, u"The sea, *the sea*…"_s);
+        shot(u"06-session-poems"_s);
+
+        // Clicking the other session in the list opens it.
+        QQuickItem *list = item("sessionList");
+        QVERIFY(list);
+        QMetaObject::invokeMethod(list, "forceActiveFocus");
+        list->setProperty("currentIndex", 0);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE(chat()->currentSessionId(), s2);
+        QCOMPARE(chat()->currentAgentName(), u"Coder"_s);
+        QTRY_COMPARE(chat()->messages()->at(chat()->messages()->rowCount() - 1).content,
+                     u"```rust\nlet r = &x;\n```"_s);
+        shot(u"07-session-code"_s);
+
+        chat()->renameSession(s2, u"Borrowing 借用"_s);
+        QTRY_COMPARE(chat()->currentTitle(), u"Borrowing 借用"_s);
+        chat()->sessions()->setFilterText(u"借用"_s);
+        QCOMPARE(chat()->sessions()->rowCount(), 1);
+        chat()->sessions()->setFilterText({});
+
+        chat()->deleteSession(s2);
+        QTRY_COMPARE(chat()->sessions()->rowCount(), 1);
+        QVERIFY(chat()->currentSessionId().isEmpty()); // back to a new chat
+
+        // Ctrl+N: a new chat with the greeting.
+        chat()->openSession(s1);
+        QTRY_COMPARE(chat()->currentSessionId(), s1);
+        QTest::keyClick(window(), Qt::Key_N, Qt::ControlModifier);
+        QTRY_VERIFY(chat()->currentSessionId().isEmpty());
+        QCOMPARE(chat()->messages()->rowCount(), 1);
+    }
+
+    void historySurvivesARestartWhileOffline()
+    {
+        focusInput();
+        type(u"Remember me 记住我"_s);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE(finished.count(), 1);
+        const QString session = chat()->currentSessionId();
+        QTRY_COMPARE(chat()->messages()->at(2).id.startsWith(u"local-"_s), false); // server copy in
+        const QString reply = chat()->messages()->at(2).content;
+        const quint16 port = m_mock->port();
+
+        // Quit; the server goes away; start again.
+        m_app.reset();
+        m_mock->stop();
+        m_app = std::make_unique<DesktopApp>(options());
+        QVERIFY(m_app->start(QUrl(u"http://127.0.0.1:%1"_s.arg(port)), u"test-token"_s, true));
+        window()->show();
+        QVERIFY(QTest::qWaitForWindowExposed(window()));
+        // History is there at once, from the cache.
+        QCOMPARE(chat()->sessions()->rowCount(), 1);
+        chat()->openSession(session);
+        QCOMPARE(chat()->messages()->at(chat()->messages()->rowCount() - 1).content, reply);
+        QTRY_VERIFY(!chat()->isOnline());
+        QVERIFY(!chat()->canSend());
+        QVERIFY(!chat()->sendBlockedReason().isEmpty());
+        QVERIFY(item("offlineBanner")->isVisible());
+        shot(u"08-restart-offline"_s);
+
+        // The server comes back: online again, sending enabled.
+        QVERIFY(m_mock->listen(port));
+        QTRY_VERIFY_WITH_TIMEOUT(chat()->isOnline(), 5000);
+        QTRY_VERIFY(chat()->canSend());
+        QVERIFY(!item("offlineBanner")->isVisible());
+    }
+
+    void remoteModeGoesOfflineAndBack()
+    {
+        m_app.reset();
+        QVERIFY(startApp(true));
+        QTRY_VERIFY(chat()->isLoaded());
+        QVERIFY(chat()->isRemote());
+        QTRY_VERIFY(chat()->canSend());
+        const quint16 port = m_mock->port();
+        m_mock->stop();
+        QTRY_VERIFY_WITH_TIMEOUT(!chat()->isOnline(), 5000);
+        QVERIFY(!chat()->canSend());
+        QVERIFY(chat()->offlineText().contains(u"127.0.0.1"_s));
+        QQuickItem *label = item("connectionLabel");
+        QVERIFY(label);
+        QVERIFY(!label->property("text").toString().isEmpty());
+        focusInput();
+        type(u"nope"_s);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QCOMPARE(inputText(), u"nope"_s); // not sent, not lost
+        QCOMPARE(m_mock->streamCount, 0);
+        shot(u"09-remote-offline"_s);
+        QVERIFY(m_mock->listen(port));
+        QTRY_VERIFY_WITH_TIMEOUT(chat()->canSend(), 5000);
+        // The token given on the command line is kept for the next start.
+        QString saved;
+        bool done = false;
+        m_app->secrets()->read(SettingsController::tokenKey(QUrl(m_mock->baseUrl())), this,
+                               [&](bool, const QString &v, const QString &) {
+                                   saved = v;
+                                   done = true;
+                               });
+        QTRY_VERIFY(done);
+        QCOMPARE(saved, u"test-token"_s);
+    }
+
+    void settingsProvidersAndAgents()
+    {
+        SettingsController *settings = m_app->settings();
+        QSignalSpy saved(settings, &SettingsController::providerSaved);
+        settings->saveProvider(u"DeepSeek"_s, u"https://api.deepseek.com/v1"_s, u"deepseek-chat"_s,
+                               u"sk-test"_s, true);
+        QTRY_COMPARE(saved.count(), 1);
+        QTRY_COMPARE(settings->providers()->rowCount(), 1);
+        QCOMPARE(settings->providers()->defaultProvider(), u"DeepSeek"_s);
+        QVERIFY(settings->providers()->get(0).value(u"hasApiKey"_s).toBool());
+        QSignalSpy tested(settings, &SettingsController::providerTested);
+        settings->testProvider(u"DeepSeek"_s);
+        QTRY_COMPARE(tested.count(), 1);
+        QVERIFY(tested.at(0).at(1).toBool());
+        QCOMPARE(settings->presets().size(), 5);
+        QVERIFY(!settings->keychainAvailable()); // forced to the file in tests
+        QVERIFY(settings->secretsStatus().contains(u"secrets.json"_s));
+
+        QSignalSpy agentSaved(settings, &SettingsController::agentSaved);
+        settings->saveAgent({{u"name"_s, u"翻译"_s},
+                             {u"systemPrompt"_s, u"Translate."_s},
+                             {u"greeting"_s, u"我来翻译。"_s},
+                             {u"provider"_s, u"DeepSeek"_s},
+                             {u"model"_s, u"deepseek-chat"_s},
+                             {u"temperature"_s, 0.3}});
+        QTRY_COMPARE(agentSaved.count(), 1);
+        const QString id = agentSaved.at(0).at(0).toString();
+        QCOMPARE(chat()->agents()->rowCount(), 3);
+        chat()->setCurrentAgentId(id);
+        QCOMPARE(chat()->messages()->at(0).content, u"我来翻译。"_s);
+        QCOMPARE(chat()->agents()->get(chat()->agents()->indexOf(id)).value(u"temperature"_s).toDouble(),
+                 0.3);
+        settings->deleteAgent(id);
+        QTRY_COMPARE(chat()->agents()->rowCount(), 2);
+        QVERIFY(chat()->currentAgentId() != id);
+    }
+
+    void screenshotsOfDialogsAndThemes()
+    {
+        // Keyboard: Tab from the message input reaches the send button.
+        focusInput();
+        type(u"x"_s);
+        QTest::keyClick(window(), Qt::Key_Tab);
+        QTRY_COMPARE(window()->activeFocusItem()->objectName(), u"sendButton"_s);
+        item("messageInput")->setProperty("text", QString());
+
+        // The agent dialog, filled in for the current agent.
+        QObject *dialog = window()->findChild<QObject *>(u"agentDialog"_s);
+        QVERIFY(dialog);
+        QVERIFY(QMetaObject::invokeMethod(dialog, "openFor", Q_ARG(QVariant, QVariant(m_agentId))));
+        QTRY_VERIFY(dialog->property("opened").toBool());
+        QCOMPARE(window()->findChild<QQuickItem *>(u"agentName"_s)->property("text").toString(), u"Aria"_s);
+        shot(u"10-agent-dialog"_s);
+        QMetaObject::invokeMethod(dialog, "close");
+        QTRY_VERIFY(!dialog->property("visible").toBool());
+
+        // Settings page
+        QTest::keyClick(window(), Qt::Key_Comma, Qt::ControlModifier);
+        shot(u"11-settings"_s);
+        QTest::keyClick(window(), Qt::Key_Escape);
+        QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
+
+        // Dark palette: the theme follows the system palette.
+        const QPalette light = QGuiApplication::palette();
+        QPalette dark;
+        dark.setColor(QPalette::Window, QColor(0x1f, 0x21, 0x26));
+        dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe8, 0xeb));
+        dark.setColor(QPalette::Base, QColor(0x17, 0x19, 0x1d));
+        dark.setColor(QPalette::Text, QColor(0xe6, 0xe8, 0xeb));
+        dark.setColor(QPalette::Button, QColor(0x2b, 0x2e, 0x35));
+        dark.setColor(QPalette::ButtonText, QColor(0xe6, 0xe8, 0xeb));
+        dark.setColor(QPalette::Highlight, QColor(0x4c, 0x8d, 0xf6));
+        dark.setColor(QPalette::HighlightedText, Qt::white);
+        QGuiApplication::setPalette(dark);
+        m_mock->tokenDelayMs = 30;
+        focusInput();
+        type(u"Dark mode 深色模式?"_s);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE(finished.count(), 1);
+        QTRY_VERIFY(!chat()->messages()->at(2).id.startsWith(u"local-"_s));
+        shot(u"12-dark"_s);
+        QGuiApplication::setPalette(light);
+        QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
+    }
+
+    void chineseTranslationIsBuiltIn()
+    {
+        QTranslator tr;
+        QVERIFY(tr.load(QLocale(QLocale::Chinese, QLocale::China), u"agentdesk"_s, u"_"_s, u":/i18n"_s));
+        QVERIFY(!tr.isEmpty());
+        QCOMPARE(tr.translate("ChatController", "New chat"), u"新对话"_s);
+        // The window in Chinese.
+        QCoreApplication::installTranslator(&tr);
+        m_app->engine()->retranslate();
+        QTRY_COMPARE(item("connectionLabel")->property("text").toString(), u"在本机运行"_s);
+        focusInput();
+        type(u"你好，介绍一下你自己"_s);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE(finished.count(), 1);
+        QTRY_VERIFY(!chat()->messages()->at(2).id.startsWith(u"local-"_s));
+        shot(u"13-zh_CN"_s);
+        QCoreApplication::removeTranslator(&tr);
+        m_app->engine()->retranslate();
+    }
+};
+
+QTEST_MAIN(ChatWindowTest)
+#include "tst_chatwindow.moc"
