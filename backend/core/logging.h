@@ -9,3 +9,9 @@ Q_DECLARE_LOGGING_CATEGORY(lcChat)
 Q_DECLARE_LOGGING_CATEGORY(lcLlm)
 Q_DECLARE_LOGGING_CATEGORY(lcStorage)
 Q_DECLARE_LOGGING_CATEGORY(lcAuth)
+
+namespace Logging {
+// Keeps Qt categories that print request headers and URLs (bearer tokens, ?access_token=) off,
+// whatever QT_LOGGING_RULES says. Called by Server::start; idempotent.
+void keepSecretsOutOfLogs();
+} // namespace Logging

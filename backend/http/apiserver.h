@@ -1,5 +1,6 @@
 #pragma once
 
+#include "connectionguard.h"
 #include "router.h"
 
 #include <QAbstractHttpServer>
@@ -7,8 +8,9 @@
 
 class AuthStore;
 
-// The HTTP front: size limits, routing with JSON 404/405, bearer-token authentication, then the
-// route's handler. Everything else lives in the route classes.
+// The HTTP front: size limits and time-outs per connection (ConnectionGuard), routing with JSON
+// 404/405, bearer-token authentication, then the route's handler. Everything else lives in the
+// route classes.
 class ApiServer : public QAbstractHttpServer
 {
     Q_OBJECT
@@ -16,7 +18,12 @@ public:
     explicit ApiServer(AuthStore &auth, QObject *parent = nullptr);
 
     Router &router() { return m_router; }
-    void setMaxBodyBytes(qint64 bytes) { m_maxBodyBytes = bytes; }
+    void setMaxBodyBytes(qint64 bytes) { m_guards->limits.maxBodyBytes = bytes; }
+    // For connections accepted from now on.
+    void setConnectionLimits(const ConnectionLimits &limits) { m_guards->limits = limits; }
+    const ConnectionLimits &connectionLimits() const { return m_guards->limits; }
+    // Connections open now, and what the guards refused so far (for tests and diagnostics).
+    const ConnectionGuard::Shared &connectionStats() const { return *m_guards; }
 
     // Listens with a deep accept backlog (thousands of clients may connect at once); 0 on failure.
     quint16 listenOn(const QHostAddress &address, quint16 port);
@@ -28,7 +35,11 @@ protected:
 private:
     static QString bearerToken(const QHttpServerRequest &request, bool allowQuery);
 
+    bool dispatch(const QHttpServerRequest &request, QTcpSocket *socket);
+
     AuthStore &m_auth;
     Router m_router;
-    qint64 m_maxBodyBytes = 1024 * 1024;
+    // Shared with every connection's guard, which may outlive this object's members: sockets are
+    // children of the QTcpServer, deleted by ~QObject after these.
+    std::shared_ptr<ConnectionGuard::Shared> m_guards = std::make_shared<ConnectionGuard::Shared>();
 };

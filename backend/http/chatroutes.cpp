@@ -4,7 +4,6 @@
 #include "chat/chatturn.h"
 #include "chat/streamchunk.h"
 #include "core/uuidutil.h"
-#include "jsonview.h"
 #include "requestcontext.h"
 #include "router.h"
 #include "ssestream.h"
@@ -16,8 +15,6 @@
 using namespace Qt::StringLiterals;
 
 namespace {
-constexpr int maxMessageLength = 200000;
-
 QJsonObject metadataJson(const ChatOutcome &outcome)
 {
     return {{u"model"_s, outcome.model},
@@ -42,56 +39,15 @@ void ChatRoutes::registerRoutes(Router &router)
 
 bool ChatRoutes::readInput(RequestContext &context, bool fromQuery, ChatInput *input)
 {
-    input->agentId = context.params.value(0).toLower();
-    if (!Uuid::isValid(input->agentId)) {
-        context.sendError(400, u"invalid_uuid"_s, u"The agent id is not a UUID"_s);
+    const QString agentId = context.params.value(0);
+    const ChatRequestDecoder::Result decoded =
+        fromQuery ? ChatRequestDecoder::fromQuery(agentId, context.request.query())
+                  : ChatRequestDecoder::fromBody(agentId, context.request.body());
+    if (!decoded.ok()) {
+        context.sendError(decoded.error.status, decoded.error.code, decoded.error.message);
         return false;
     }
-    QJsonValue message;
-    QJsonValue sessionId;
-    if (fromQuery) {
-        const QUrlQuery query = context.request.query();
-        if (query.hasQueryItem(u"message"_s))
-            message = query.queryItemValue(u"message"_s, QUrl::FullyDecoded);
-        if (query.hasQueryItem(u"session_id"_s))
-            sessionId = query.queryItemValue(u"session_id"_s, QUrl::FullyDecoded);
-    } else {
-        const auto body = context.jsonBody();
-        if (!body)
-            return false;
-        message = body->value(u"message"_s);
-        sessionId = body->value(u"session_id"_s);
-        const QJsonValue stream = body->value(u"stream"_s);
-        if (!stream.isUndefined() && !stream.isNull() && !stream.isBool()) {
-            context.sendError(400, u"invalid_field"_s, u"Field \"stream\" must be a boolean"_s);
-            return false;
-        }
-    }
-    if (message.isUndefined() || message.isNull()) {
-        context.sendError(400, u"missing_message"_s, u"Field \"message\" is required"_s);
-        return false;
-    }
-    if (!message.isString()) {
-        context.sendError(400, u"invalid_field"_s, u"Field \"message\" must be a string"_s);
-        return false;
-    }
-    input->message = message.toString();
-    if (input->message.trimmed().isEmpty()) {
-        context.sendError(400, u"empty_message"_s, u"Field \"message\" must not be empty"_s);
-        return false;
-    }
-    if (input->message.size() > maxMessageLength) {
-        context.sendError(413, u"payload_too_large"_s,
-                          u"The message is over %1 characters"_s.arg(maxMessageLength));
-        return false;
-    }
-    if (!sessionId.isUndefined() && !sessionId.isNull()) {
-        input->sessionId = sessionId.toString().toLower();
-        if (!sessionId.isString() || !Uuid::isValid(input->sessionId)) {
-            context.sendError(400, u"invalid_uuid"_s, u"Field \"session_id\" is not a UUID"_s);
-            return false;
-        }
-    }
+    *input = decoded.input;
     return true;
 }
 
@@ -107,7 +63,7 @@ void ChatRoutes::stream(RequestContext &context, bool fromQuery)
         return;
     }
     ChatTurn *turn = started.turn;
-    auto *sse = new SseStream(std::move(context.responder), m_keepAliveMs, turn);
+    auto *sse = new SseStream(context.takeResponder(), m_keepAliveMs, turn);
     // SseStream outlives neither the turn nor the connection; the chunk template carries the ids.
     StreamChunk chunk;
     chunk.sessionId = turn->session().id;
@@ -148,7 +104,7 @@ void ChatRoutes::complete(RequestContext &context)
         return;
     }
     ChatTurn *turn = started.turn;
-    auto responder = std::make_shared<QHttpServerResponder>(std::move(context.responder));
+    auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
     QPointer<QTcpSocket> socket = responder->socket();
     if (socket)
         connect(socket, &QTcpSocket::disconnected, turn, &ChatTurn::abandon);
@@ -163,15 +119,15 @@ void ChatRoutes::complete(RequestContext &context)
                     QJsonObject body = HttpReply::errorBody(outcome.error.code, outcome.error.message);
                     body.insert(u"session_id"_s, sessionId);
                     body.insert(u"message_id"_s, messageId);
-                    HttpReply::sendJson(*responder, body, outcome.error.status);
+                    HttpReply::sendJsonAndClose(*responder, body, outcome.error.status);
                     return;
                 }
-                HttpReply::sendJson(*responder, {{u"session_id"_s, sessionId},
-                                                 {u"message_id"_s, messageId},
-                                                 {u"reply_id"_s, replyId},
-                                                 {u"content"_s, outcome.content},
-                                                 {u"finish_reason"_s, outcome.finishReason},
-                                                 {u"metadata"_s, metadataJson(outcome)}});
+                HttpReply::sendJsonAndClose(*responder, {{u"session_id"_s, sessionId},
+                                                         {u"message_id"_s, messageId},
+                                                         {u"reply_id"_s, replyId},
+                                                         {u"content"_s, outcome.content},
+                                                         {u"finish_reason"_s, outcome.finishReason},
+                                                         {u"metadata"_s, metadataJson(outcome)}});
             });
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "chatrequest.h"
+
 #include <QObject>
 
 class ChatService;
@@ -18,12 +20,6 @@ public:
     void setKeepAliveInterval(int ms) { m_keepAliveMs = ms; }
 
 private:
-    struct ChatInput
-    {
-        QString agentId;
-        QString message;
-        QString sessionId;
-    };
     bool readInput(RequestContext &context, bool fromQuery, ChatInput *input);
     void stream(RequestContext &context, bool fromQuery);
     void complete(RequestContext &context);

@@ -1,7 +1,9 @@
 #include "requestcontext.h"
 
+#include "chatrequest.h"
+
 #include <QJsonDocument>
-#include <QJsonParseError>
+#include <QTcpSocket>
 
 using namespace Qt::StringLiterals;
 
@@ -32,6 +34,13 @@ void sendError(QHttpServerResponder &responder, int status, const QString &code,
     sendJson(responder, errorBody(code, message), status, extraHeaders);
 }
 
+void sendJsonAndClose(QHttpServerResponder &responder, const QJsonObject &body, int status)
+{
+    sendJson(responder, body, status, {{"Connection", "close"}});
+    if (QTcpSocket *socket = responder.socket())
+        socket->disconnectFromHost(); // after the pending bytes are written
+}
+
 } // namespace HttpReply
 
 void RequestContext::sendJson(const QJsonObject &body, int status)
@@ -51,22 +60,16 @@ void RequestContext::sendNoContent()
 
 std::optional<QJsonObject> RequestContext::jsonBody()
 {
-    const QByteArray body = request.body();
-    if (body.trimmed().isEmpty()) {
-        sendError(400, u"invalid_json"_s, u"The request needs a JSON object body"_s);
+    QJsonObject object;
+    if (const ApiError error = ChatRequestDecoder::parseObject(request.body(), &object); error.isError()) {
+        sendError(error.status, error.code, error.message);
         return std::nullopt;
     }
-    QJsonParseError error;
-    const QJsonDocument document = QJsonDocument::fromJson(body, &error);
-    if (error.error != QJsonParseError::NoError) {
-        sendError(
-            400, u"invalid_json"_s,
-            u"The body is not valid JSON: %1 at offset %2"_s.arg(error.errorString()).arg(error.offset));
-        return std::nullopt;
-    }
-    if (!document.isObject()) {
-        sendError(400, u"invalid_json"_s, u"The body must be a JSON object"_s);
-        return std::nullopt;
-    }
-    return document.object();
+    return object;
+}
+
+QHttpServerResponder RequestContext::takeResponder()
+{
+    deferred = true;
+    return std::move(responder);
 }

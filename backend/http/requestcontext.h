@@ -19,6 +19,7 @@ struct RequestContext
     QHttpServerResponder responder;
     QStringList params;
     Principal principal;
+    bool deferred = false; // the responder was taken to answer later (see takeResponder)
 
     void sendJson(const QJsonObject &body, int status = 200);
     void sendError(int status, const QString &code, const QString &message);
@@ -26,6 +27,11 @@ struct RequestContext
 
     // Parses the body as a JSON object; on failure answers 400 and returns nothing.
     std::optional<QJsonObject> jsonBody();
+
+    // For an answer given after the handler returns (a stream, a reply that waits for the
+    // upstream). The connection is then left to that answer: no idle time-out, no further
+    // requests read from it, and the answer must close it when done (ApiServer relies on that).
+    QHttpServerResponder takeResponder();
 };
 
 namespace HttpReply {
@@ -33,5 +39,8 @@ void sendJson(QHttpServerResponder &responder, const QJsonObject &body, int stat
               const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
 void sendError(QHttpServerResponder &responder, int status, const QString &code, const QString &message,
                const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
+// The last answer on a connection whose responder was taken (RequestContext::takeResponder):
+// says `Connection: close` and closes once the bytes are out.
+void sendJsonAndClose(QHttpServerResponder &responder, const QJsonObject &body, int status = 200);
 QJsonObject errorBody(const QString &code, const QString &message);
 } // namespace HttpReply

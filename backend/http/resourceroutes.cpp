@@ -342,7 +342,7 @@ void ResourceRoutes::testProvider(RequestContext &context)
     request.messages = {{u"user"_s, u"Reply with the word OK."_s}};
     request.model = provider->model;
     request.maxTokens = 5;
-    auto responder = std::make_shared<QHttpServerResponder>(std::move(context.responder));
+    auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
     QPointer<QTcpSocket> socket = responder->socket();
     auto timer = std::make_shared<QElapsedTimer>();
     timer->start();
@@ -351,7 +351,7 @@ void ResourceRoutes::testProvider(RequestContext &context)
         stream->deleteLater();
         if (!socket)
             return; // the client left; writing now would crash Qt 6.4
-        HttpReply::sendJson(
+        HttpReply::sendJsonAndClose(
             *responder,
             {{u"ok"_s, true}, {u"model"_s, completion.model}, {u"latency_ms"_s, timer->elapsed()}});
     });
@@ -359,10 +359,11 @@ void ResourceRoutes::testProvider(RequestContext &context)
         stream->deleteLater();
         if (!socket)
             return;
-        HttpReply::sendJson(*responder, {{u"ok"_s, false},
-                                         {u"latency_ms"_s, timer->elapsed()},
-                                         {u"error"_s, QJsonObject{{u"code"_s, failure.code},
-                                                                  {u"message"_s, failure.message},
-                                                                  {u"status"_s, failure.httpStatus}}}});
+        HttpReply::sendJsonAndClose(*responder,
+                                    {{u"ok"_s, false},
+                                     {u"latency_ms"_s, timer->elapsed()},
+                                     {u"error"_s, QJsonObject{{u"code"_s, failure.code},
+                                                              {u"message"_s, failure.message},
+                                                              {u"status"_s, failure.httpStatus}}}});
     });
 }

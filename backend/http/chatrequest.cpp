@@ -1,0 +1,104 @@
+#include "chatrequest.h"
+
+#include "core/uuidutil.h"
+
+#include <QJsonDocument>
+#include <QJsonParseError>
+#include <QJsonValue>
+#include <QUrlQuery>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+ApiError checkAgentId(const QString &segment, ChatInput *input)
+{
+    input->agentId = segment.toLower();
+    if (!Uuid::isValid(input->agentId))
+        return ApiError::badRequest(u"invalid_uuid"_s, u"The agent id is not a UUID"_s);
+    return {};
+}
+
+// The checks common to both forms, in the order clients see them.
+ApiError checkFields(const QJsonValue &message, const QJsonValue &sessionId, ChatInput *input)
+{
+    if (message.isUndefined() || message.isNull())
+        return ApiError::badRequest(u"missing_message"_s, u"Field \"message\" is required"_s);
+    if (!message.isString())
+        return ApiError::badRequest(u"invalid_field"_s, u"Field \"message\" must be a string"_s);
+    input->message = message.toString();
+    if (input->message.trimmed().isEmpty())
+        return ApiError::badRequest(u"empty_message"_s, u"Field \"message\" must not be empty"_s);
+    if (input->message.size() > ChatRequestDecoder::maxMessageLength)
+        return {413, u"payload_too_large"_s,
+                u"The message is over %1 characters"_s.arg(ChatRequestDecoder::maxMessageLength)};
+    if (!sessionId.isUndefined() && !sessionId.isNull()) {
+        input->sessionId = sessionId.toString().toLower();
+        if (!sessionId.isString() || !Uuid::isValid(input->sessionId))
+            return ApiError::badRequest(u"invalid_uuid"_s, u"Field \"session_id\" is not a UUID"_s);
+    }
+    return {};
+}
+
+} // namespace
+
+ApiError ChatRequestDecoder::parseObject(const QByteArray &body, QJsonObject *object)
+{
+    if (body.trimmed().isEmpty())
+        return ApiError::badRequest(u"invalid_json"_s, u"The request needs a JSON object body"_s);
+    // RFC 8259 allows no raw control characters, in strings or between tokens; Qt's parser takes
+    // them (a raw NUL inside a string, say). Escaped ("\u0000") they stay allowed.
+    for (qsizetype i = 0; i < body.size(); ++i) {
+        const auto c = static_cast<unsigned char>(body.at(i));
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            return ApiError::badRequest(u"invalid_json"_s,
+                                        u"The body is not valid JSON: control character 0x%1 at offset %2"_s
+                                            .arg(uint(c), 2, 16, QChar(u'0'))
+                                            .arg(i));
+        }
+    }
+    QJsonParseError error;
+    const QJsonDocument document = QJsonDocument::fromJson(body, &error);
+    if (error.error != QJsonParseError::NoError) {
+        return ApiError::badRequest(
+            u"invalid_json"_s,
+            u"The body is not valid JSON: %1 at offset %2"_s.arg(error.errorString()).arg(error.offset));
+    }
+    if (!document.isObject())
+        return ApiError::badRequest(u"invalid_json"_s, u"The body must be a JSON object"_s);
+    *object = document.object();
+    return {};
+}
+
+ChatRequestDecoder::Result ChatRequestDecoder::fromBody(const QString &agentIdSegment, const QByteArray &body)
+{
+    Result result;
+    if ((result.error = checkAgentId(agentIdSegment, &result.input)).isError())
+        return result;
+    QJsonObject object;
+    if ((result.error = parseObject(body, &object)).isError())
+        return result;
+    const QJsonValue stream = object.value(u"stream"_s);
+    if (!stream.isUndefined() && !stream.isNull() && !stream.isBool()) {
+        result.error = ApiError::badRequest(u"invalid_field"_s, u"Field \"stream\" must be a boolean"_s);
+        return result;
+    }
+    result.error = checkFields(object.value(u"message"_s), object.value(u"session_id"_s), &result.input);
+    return result;
+}
+
+ChatRequestDecoder::Result ChatRequestDecoder::fromQuery(const QString &agentIdSegment,
+                                                         const QUrlQuery &query)
+{
+    Result result;
+    if ((result.error = checkAgentId(agentIdSegment, &result.input)).isError())
+        return result;
+    QJsonValue message;
+    QJsonValue sessionId;
+    if (query.hasQueryItem(u"message"_s))
+        message = query.queryItemValue(u"message"_s, QUrl::FullyDecoded);
+    if (query.hasQueryItem(u"session_id"_s))
+        sessionId = query.queryItemValue(u"session_id"_s, QUrl::FullyDecoded);
+    result.error = checkFields(message, sessionId, &result.input);
+    return result;
+}

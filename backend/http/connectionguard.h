@@ -1,0 +1,79 @@
+#pragma once
+
+#include "requestframer.h"
+
+#include <QBasicTimer>
+#include <QDeadlineTimer>
+#include <QObject>
+#include <QPointer>
+
+#include <memory>
+
+class QTcpSocket;
+
+// Limits for one client connection to the API. Qt 6.4's QAbstractHttpServer has none: it reads a
+// request line, header or body of any size into memory and waits for the rest forever.
+struct ConnectionLimits
+{
+    qint64 maxHeaderBytes = 64 * 1024; // request line + header fields; more answers 431
+    qint64 maxBodyBytes = 1024 * 1024; // declared or chunked body; more answers 413 at once
+    int requestTimeoutMs = 30000;      // a request must arrive whole within this (else 408)
+    int idleTimeoutMs = 60000;         // a keep-alive connection with nothing to do is closed
+    int lingerMs = 1000;               // after refusing, how long to read and drop what still comes
+};
+
+// Watches one connection for ApiServer: sees every byte before QAbstractHttpServer reads it, and
+// refuses a request the moment it breaks a limit (431, 413, 400, 408), closes idle keep-alive
+// connections, and stops reading requests while an answer that closes the connection is running
+// (an SSE stream, a reply waiting for the upstream). A child of its socket.
+class ConnectionGuard : public QObject
+{
+    Q_OBJECT
+public:
+    struct Shared
+    {
+        ConnectionLimits limits;
+        int open = 0;           // guards alive (= connections open)
+        qint64 refused = 0;     // requests refused for a limit or a time-out
+        qint64 timedOut = 0;    // of those, request time-outs
+        qint64 idleClosed = 0;  // keep-alive connections closed for idleness
+        qint64 bytesFramed = 0; // request bytes the guards have followed, each counted once
+    };
+
+    ConnectionGuard(QTcpSocket *socket, std::shared_ptr<Shared> shared);
+    ~ConnectionGuard() override;
+
+    static ConnectionGuard *of(QTcpSocket *socket);
+
+    // Connects the slot that runs after the HTTP server's own readyRead handler. Call once the
+    // server has connected its handler (ApiServer's QTcpServer does).
+    void hookAfterServer();
+
+    // A complete request reached ApiServer::handleRequest and was answered, or its responder was
+    // taken to answer later (`deferred`).
+    void requestAnswered(bool deferred);
+
+protected:
+    void timerEvent(QTimerEvent *event) override;
+
+private:
+    enum class Phase { Open, Deferred, Closing };
+
+    void beforeServerRead();
+    void afterServerRead();
+    void discardInput();
+    void stopServerReading();
+    void refuse(int status, const QByteArray &reason, const QString &code, const QString &message);
+    void rearm();
+
+    QTcpSocket *m_socket;
+    std::shared_ptr<Shared> m_shared;
+    RequestFramer m_framer;
+    Phase m_phase = Phase::Open;
+    QBasicTimer m_timer;
+    QDeadlineTimer m_requestDeadline;
+    qint64 m_leftover = 0; // bytes the server left unread after its last readyRead
+    bool m_hooked = false;
+    bool m_answeredAny = false;
+    bool m_lingerDone = false;
+};

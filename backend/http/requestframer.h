@@ -1,0 +1,67 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+
+// Follows the request boundaries on one HTTP/1.1 connection, byte by byte as they arrive, and
+// says as early as possible when a request breaks a limit. Qt 6.4's QAbstractHttpServer buffers a
+// whole request (an endless request line or header, any Content-Length, any chunked body)
+// before anyone sees it; ApiServer feeds each connection's bytes through one of these first and
+// refuses the request the moment it is over a limit.
+//
+// The framing mirrors what QHttpServerRequest 6.4 does: leading blank lines are skipped, the
+// head ends at an empty line (CRLF or LF), the first Content-Length header gives the body size
+// unless the first Transfer-Encoding header says "chunked". Pure: no I/O, fuzzed on its own.
+class RequestFramer
+{
+public:
+    struct Limits
+    {
+        qint64 maxHeaderBytes = 64 * 1024; // request line and header fields together
+        qint64 maxBodyBytes = 1024 * 1024; // Content-Length, or the chunked sizes summed
+    };
+    enum class Verdict {
+        Ok,
+        HeaderTooLarge, // 431
+        BodyTooLarge,   // 413
+        Malformed,      // 400: a chunk size line that is no size, or a Content-Length that is no number
+    };
+
+    RequestFramer() = default;
+    explicit RequestFramer(const Limits &limits) : m_limits(limits) {}
+
+    // Takes the next bytes of the connection. Once the verdict is not Ok it stays so and nothing
+    // more is read.
+    Verdict feed(QByteArrayView bytes);
+
+    Verdict verdict() const { return m_verdict; }
+    // Some bytes of a request that is not complete yet have arrived.
+    bool inRequest() const { return m_state != State::Idle; }
+    // Requests whose last byte has arrived.
+    qint64 completedRequests() const { return m_completed; }
+    // The declared body size of the request being read (-1 unknown or chunked).
+    qint64 contentLength() const { return m_contentLength; }
+
+private:
+    enum class State { Idle, Head, Body, ChunkSize, ChunkData, ChunkDataEnd, LastChunkEnd };
+
+    bool headLine(QByteArrayView line);
+    bool chunkSizeLine(QByteArrayView line);
+    void fail(Verdict verdict);
+    void completeRequest();
+
+    Limits m_limits;
+    Verdict m_verdict = Verdict::Ok;
+    State m_state = State::Idle;
+    QByteArray m_line; // the unfinished line (head and chunk size lines only)
+    qint64 m_headBytes = 0;
+    bool m_sawRequestLine = false;
+    bool m_sawLength = false;
+    bool m_sawEncoding = false;
+    bool m_chunked = false;
+    qint64 m_contentLength = -1;
+    qint64 m_remaining = 0; // of the body or of the current chunk
+    qint64 m_bodyBytes = 0; // chunked: sizes summed
+    int m_lastChunkEndBytes = 0;
+    qint64 m_completed = 0;
+};

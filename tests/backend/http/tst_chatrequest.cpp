@@ -1,0 +1,158 @@
+// ChatRequestDecoder: every way a chat request is refused, and what a valid one becomes.
+#include "http/chatrequest.h"
+
+#include <QTest>
+#include <QUrlQuery>
+
+using namespace Qt::StringLiterals;
+
+class ChatRequestTest : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void body_data();
+    void body();
+    void query_data();
+    void query();
+    void messageAtTheLimit();
+    void parseObject();
+};
+
+namespace {
+const QString agent = u"0f8e6b1c-2a3d-4e5f-8a9b-0c1d2e3f4a5b"_s;
+const QString session = u"1F8E6B1C-2A3D-4E5F-8A9B-0C1D2E3F4A5B"_s;
+} // namespace
+
+void ChatRequestTest::body_data()
+{
+    QTest::addColumn<QString>("agentId");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("code");
+
+    QTest::newRow("ok") << agent << QByteArray(R"({"message":"hi"})") << 0 << QString();
+    QTest::newRow("ok, whitespace between tokens")
+        << agent << QByteArray("\r\n{\t\"message\" :\n\"hi\"\r\n}\n") << 0 << QString();
+    QTest::newRow("ok, stream and session")
+        << agent.toUpper()
+        << QByteArray(R"({"message":"hi","stream":false,"session_id":")" + session.toUtf8() + "\"}") << 0
+        << QString();
+    QTest::newRow("null session and stream")
+        << agent << QByteArray(R"({"message":"hi","stream":null,"session_id":null})") << 0 << QString();
+    QTest::newRow("agent not uuid") << u"../../etc"_s << QByteArray(R"({"message":"hi"})") << 400
+                                    << u"invalid_uuid"_s;
+    QTest::newRow("agent braces") << u"{"_s + agent + u"}"_s << QByteArray("{}") << 400 << u"invalid_uuid"_s;
+    QTest::newRow("agent checked before body")
+        << u"x"_s << QByteArray("not json") << 400 << u"invalid_uuid"_s;
+    QTest::newRow("empty body") << agent << QByteArray() << 400 << u"invalid_json"_s;
+    QTest::newRow("blank body") << agent << QByteArray(" \r\n\t") << 400 << u"invalid_json"_s;
+    QTest::newRow("not json") << agent << QByteArray("message=hi") << 400 << u"invalid_json"_s;
+    QTest::newRow("array") << agent << QByteArray(R"(["hi"])") << 400 << u"invalid_json"_s;
+    QTest::newRow("invalid utf-8") << agent << QByteArray("{\"message\":\"\xff\xfe\"}") << 400
+                                   << u"invalid_json"_s;
+    QTest::newRow("raw nul in string")
+        << agent << QByteArray("{\"message\":\"a\0b\"}", 17) << 400 << u"invalid_json"_s;
+    QTest::newRow("raw control char")
+        << agent << QByteArray("{\"message\":\"a\x01b\"}") << 400 << u"invalid_json"_s;
+    QTest::newRow("deep nesting") << agent << QByteArray("{\"message\":" + QByteArray(100000, '[')) << 400
+                                  << u"invalid_json"_s;
+    QTest::newRow("stream not bool") << agent << QByteArray(R"({"message":"hi","stream":"yes"})") << 400
+                                     << u"invalid_field"_s;
+    QTest::newRow("stream checked first")
+        << agent << QByteArray(R"({"stream":1})") << 400 << u"invalid_field"_s;
+    QTest::newRow("no message") << agent << QByteArray(R"({"text":"hi"})") << 400 << u"missing_message"_s;
+    QTest::newRow("null message") << agent << QByteArray(R"({"message":null})") << 400
+                                  << u"missing_message"_s;
+    QTest::newRow("number message") << agent << QByteArray(R"({"message":42})") << 400 << u"invalid_field"_s;
+    QTest::newRow("object message") << agent << QByteArray(R"({"message":{"a":1}})") << 400
+                                    << u"invalid_field"_s;
+    QTest::newRow("empty message") << agent << QByteArray(R"({"message":""})") << 400 << u"empty_message"_s;
+    QTest::newRow("blank message") << agent << QByteArray(R"({"message":" \n\t "})") << 400
+                                   << u"empty_message"_s;
+    QTest::newRow("long message") << agent
+                                  << QByteArray(R"({"message":")" +
+                                                QByteArray(ChatRequestDecoder::maxMessageLength + 1, 'a') +
+                                                "\"}")
+                                  << 413 << u"payload_too_large"_s;
+    QTest::newRow("session number") << agent << QByteArray(R"({"message":"hi","session_id":7})") << 400
+                                    << u"invalid_uuid"_s;
+    QTest::newRow("session not uuid")
+        << agent << QByteArray(R"({"message":"hi","session_id":"1' OR '1'='1"})") << 400 << u"invalid_uuid"_s;
+    QTest::newRow("session empty") << agent << QByteArray(R"({"message":"hi","session_id":""})") << 400
+                                   << u"invalid_uuid"_s;
+}
+
+void ChatRequestTest::body()
+{
+    QFETCH(QString, agentId);
+    QFETCH(QByteArray, body);
+    QFETCH(int, status);
+    QFETCH(QString, code);
+    const ChatRequestDecoder::Result result = ChatRequestDecoder::fromBody(agentId, body);
+    QCOMPARE(result.error.status, status);
+    QCOMPARE(result.error.code, code);
+    QCOMPARE(result.ok(), status == 0);
+    if (result.ok()) {
+        QCOMPARE(result.input.agentId, agent);
+        QCOMPARE(result.input.message, u"hi"_s);
+        if (body.contains("session_id\":\""))
+            QCOMPARE(result.input.sessionId, session.toLower());
+        else
+            QVERIFY(result.input.sessionId.isEmpty());
+    } else {
+        QVERIFY(!result.error.message.isEmpty());
+    }
+}
+
+void ChatRequestTest::query_data()
+{
+    QTest::addColumn<QString>("query");
+    QTest::addColumn<int>("status");
+    QTest::addColumn<QString>("code");
+    QTest::addColumn<QString>("message");
+
+    QTest::newRow("ok") << u"message=hi"_s << 0 << QString() << u"hi"_s;
+    QTest::newRow("encoded") << u"message=%E4%BD%A0%E5%A5%BD%20%26&session_id="_s + session << 0 << QString()
+                             << u"你好 &"_s;
+    QTest::newRow("no message") << u"session_id="_s + session << 400 << u"missing_message"_s << QString();
+    QTest::newRow("empty message") << u"message="_s << 400 << u"empty_message"_s << QString();
+    QTest::newRow("bad session") << u"message=hi&session_id=..%2F.."_s << 400 << u"invalid_uuid"_s
+                                 << QString();
+    QTest::newRow("empty session") << u"message=hi&session_id="_s << 400 << u"invalid_uuid"_s << QString();
+}
+
+void ChatRequestTest::query()
+{
+    QFETCH(QString, query);
+    QFETCH(int, status);
+    QFETCH(QString, code);
+    QFETCH(QString, message);
+    const ChatRequestDecoder::Result result = ChatRequestDecoder::fromQuery(agent, QUrlQuery(query));
+    QCOMPARE(result.error.status, status);
+    QCOMPARE(result.error.code, code);
+    if (result.ok())
+        QCOMPARE(result.input.message, message);
+}
+
+void ChatRequestTest::messageAtTheLimit()
+{
+    const QByteArray body = R"({"message":")" + QByteArray(ChatRequestDecoder::maxMessageLength, 'a') + "\"}";
+    const auto result = ChatRequestDecoder::fromBody(agent, body);
+    QVERIFY(result.ok());
+    QCOMPARE(result.input.message.size(), ChatRequestDecoder::maxMessageLength);
+}
+
+void ChatRequestTest::parseObject()
+{
+    QJsonObject object;
+    QVERIFY(!ChatRequestDecoder::parseObject(R"({"a":1})", &object).isError());
+    QCOMPARE(object.value(u"a"_s).toInt(), 1);
+    const ApiError error = ChatRequestDecoder::parseObject("{\"a\":", &object);
+    QCOMPARE(error.status, 400);
+    QCOMPARE(error.code, u"invalid_json"_s);
+    QVERIFY2(error.message.contains(u"offset"_s), qPrintable(error.message));
+}
+
+QTEST_GUILESS_MAIN(ChatRequestTest)
+#include "tst_chatrequest.moc"
