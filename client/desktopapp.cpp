@@ -36,7 +36,7 @@ DesktopApp::~DesktopApp()
     m_engine.reset();
     delete m_settings;
     delete m_chat;
-    delete m_secrets;
+    m_ownSecrets.reset();
     delete m_api;
 }
 
@@ -128,8 +128,14 @@ bool DesktopApp::start(const QUrl &serverUrl, const QString &token, bool inProce
     if (!m_cache->open(&cacheError))
         qCWarning(lcClient).noquote() << "running without the local cache:" << cacheError;
 
-    m_secrets = m_options.secretsFile.isEmpty() ? new KeychainStore()
-                                                : new KeychainStore(u"AgentDesk"_s, m_options.secretsFile);
+    if (m_options.secrets) {
+        m_secrets = m_options.secrets;
+    } else {
+        m_ownSecrets = m_options.secretsFile.isEmpty()
+                           ? std::make_unique<KeychainStore>()
+                           : std::make_unique<KeychainStore>(u"AgentDesk"_s, m_options.secretsFile);
+        m_secrets = m_ownSecrets.get();
+    }
     if (m_options.fileSecrets)
         m_secrets->setForceFile(true);
 

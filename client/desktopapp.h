@@ -43,6 +43,9 @@ public:
         QString cachePath;        // default: AppDataLocation/client-cache.db
         QString secretsFile;      // default: AppConfigLocation/secrets.json (keychain fallback)
         bool fileSecrets = false; // skip the keychain (tests)
+        // A store shared with the in-process backend (not owned): the Settings page then tells
+        // where the backend's API keys went. Null: the window makes its own.
+        KeychainStore *secrets = nullptr;
         int healthOnlineMs = 10000;
         int healthOfflineMs = 2000;
         bool showWindow = true;
@@ -87,6 +90,7 @@ private:
     std::unique_ptr<LocalCache> m_cache;
     ApiClient *m_api = nullptr;
     KeychainStore *m_secrets = nullptr;
+    std::unique_ptr<KeychainStore> m_ownSecrets;
     ChatController *m_chat = nullptr;
     SettingsController *m_settings = nullptr;
     std::unique_ptr<QQmlApplicationEngine> m_engine;

@@ -5,12 +5,21 @@
 // itself never depends on backend/.
 
 #include "desktopapp.h"
+#include "keychainsecretstore.h"
+#include "keychainstore.h"
 #include "logging.h"
 #include "server/server.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDir>
+#include <QEventLoop>
+#include <QStandardPaths>
+#include <QTimer>
 #include <QUrl>
+
+#include <memory>
+#include <optional>
 
 template<typename ServerOptions>
 int DesktopApp::run(const QCommandLineParser &parser, const ServerOptions &options)
@@ -37,28 +46,60 @@ int DesktopApp::run(const QCommandLineParser &parser, const ServerOptions &optio
     }
 
     // In-process mode: the backend on 127.0.0.1 (a free port unless --port), and a token for
-    // the local desktop user.
+    // the local desktop user. Its provider API keys live in the keychain, through the window's
+    // KeychainStore (whose Settings notice says when there is none and a 0600 file is used);
+    // keys an older version left in <data dir>/secrets.json move there. The backend starts once
+    // the keys are loaded, from the event loop: nothing waits, and no request goes out without
+    // its key.
+    KeychainStore keychain;
+    const QString dataDir = options.dataDir.isEmpty()
+                                ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
+                                : options.dataDir;
+    KeychainSecretStore secrets(&keychain, options.secretsPath.isEmpty()
+                                               ? QDir(dataDir).filePath(u"secrets.json"_s)
+                                               : options.secretsPath);
     Server server;
-    if (!server.start(options)) {
-        qCCritical(lcClient).noquote() << server.errorString();
-        return 1;
-    }
-    QString user = qEnvironmentVariable("USER");
-    if (user.isEmpty())
-        user = u"desktop"_s;
-    const std::optional<QString> token = server.createToken(u"local"_s, user, u"desktop window"_s);
-    if (!token) {
-        qCCritical(lcClient) << "could not create a token for the desktop user";
-        return 1;
-    }
-    int code = 1;
-    {
-        DesktopApp desktop;
-        if (desktop.start(server.url(), *token, true))
-            code = QCoreApplication::exec();
-    }
+    server.setSecretStore(&secrets);
+    std::optional<QString> token;
+    std::unique_ptr<DesktopApp> desktop;
+    QObject::connect(
+        &secrets, &KeychainSecretStore::ready, &server,
+        [&] {
+            if (!server.start(options)) {
+                qCCritical(lcClient).noquote() << server.errorString();
+                QCoreApplication::exit(1);
+                return;
+            }
+            QString user = qEnvironmentVariable("USER");
+            if (user.isEmpty())
+                user = u"desktop"_s;
+            token = server.createToken(u"local"_s, user, u"desktop window"_s);
+            if (!token) {
+                qCCritical(lcClient) << "could not create a token for the desktop user";
+                QCoreApplication::exit(1);
+                return;
+            }
+            DesktopApp::Options desktopOptions;
+            desktopOptions.secrets = &keychain;
+            desktop = std::make_unique<DesktopApp>(desktopOptions);
+            if (!desktop->start(server.url(), *token, true))
+                QCoreApplication::exit(1);
+        },
+        Qt::SingleShotConnection);
+    secrets.start(); // ready() comes from the event loop, so exit() above ends the exec() below
+    const int code = QCoreApplication::exec();
+    desktop.reset();
     server.stop();
     // The window's token lives as long as the window; a fresh one is made at the next start.
-    server.revokeToken(*token);
+    if (token)
+        server.revokeToken(*token);
+    // A key saved just before quitting may still be on its way to the keychain: the event loop
+    // has ended, so give those jobs a few seconds of their own to land.
+    if (secrets.hasPendingWrites()) {
+        QEventLoop flush;
+        QObject::connect(&secrets, &KeychainSecretStore::writesFinished, &flush, &QEventLoop::quit);
+        QTimer::singleShot(5000, &flush, &QEventLoop::quit);
+        flush.exec();
+    }
     return code;
 }

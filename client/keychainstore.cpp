@@ -224,7 +224,7 @@ void KeychainStore::remove(const QString &key, QObject *context, WriteHandler ha
     job->start();
 }
 
-static QJsonObject loadSecrets(const QString &path)
+QJsonObject KeychainStore::loadFile(const QString &path)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly))
@@ -232,7 +232,7 @@ static QJsonObject loadSecrets(const QString &path)
     return QJsonDocument::fromJson(f.readAll()).object();
 }
 
-static bool saveSecrets(const QString &path, const QJsonObject &secrets, QString *error)
+bool KeychainStore::saveFile(const QString &path, const QJsonObject &secrets, QString *error)
 {
     const QString dir = QFileInfo(path).absolutePath();
     if (!QDir().mkpath(dir)) {
@@ -257,7 +257,7 @@ static bool saveSecrets(const QString &path, const QJsonObject &secrets, QString
 
 bool KeychainStore::fileRead(const QString &key, QString *value) const
 {
-    const QJsonObject secrets = loadSecrets(m_fallbackPath);
+    const QJsonObject secrets = loadFile(m_fallbackPath);
     const QJsonValue v = secrets.value(key);
     if (!v.isString())
         return false;
@@ -267,18 +267,18 @@ bool KeychainStore::fileRead(const QString &key, QString *value) const
 
 bool KeychainStore::fileWrite(const QString &key, const QString &value, QString *error)
 {
-    QJsonObject secrets = loadSecrets(m_fallbackPath);
+    QJsonObject secrets = loadFile(m_fallbackPath);
     secrets.insert(key, value);
-    return saveSecrets(m_fallbackPath, secrets, error);
+    return saveFile(m_fallbackPath, secrets, error);
 }
 
 bool KeychainStore::fileRemove(const QString &key, QString *error)
 {
     if (!QFile::exists(m_fallbackPath))
         return true;
-    QJsonObject secrets = loadSecrets(m_fallbackPath);
+    QJsonObject secrets = loadFile(m_fallbackPath);
     if (!secrets.contains(key))
         return true;
     secrets.remove(key);
-    return saveSecrets(m_fallbackPath, secrets, error);
+    return saveFile(m_fallbackPath, secrets, error);
 }

@@ -5,6 +5,8 @@
 
 #include <functional>
 
+class QJsonObject;
+
 // Secrets of the desktop client (provider API keys, a remote server's token). They go to the
 // system keychain through QtKeychain; where there is none (a headless Linux session: the job
 // fails with NoBackendAvailable or OtherError), the store says so (`backend`, `statusText`) and
@@ -43,6 +45,10 @@ public:
     bool fileRead(const QString &key, QString *value) const;
     bool fileWrite(const QString &key, const QString &value, QString *error);
     bool fileRemove(const QString &key, QString *error);
+    // That file's format (a JSON object, 0600), also read and cleaned by KeychainSecretStore
+    // when it moves the keys of the backend's older secrets.json into the keychain.
+    static QJsonObject loadFile(const QString &path);
+    static bool saveFile(const QString &path, const QJsonObject &secrets, QString *error);
 
 Q_SIGNALS:
     void backendChanged();

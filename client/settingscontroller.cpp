@@ -76,11 +76,6 @@ QString SettingsController::tokenKey(const QUrl &server)
     return u"server-token/"_s + server.adjusted(QUrl::StripTrailingSlash).toString();
 }
 
-QString SettingsController::providerKeyName(const QString &provider) const
-{
-    return u"provider-key/"_s + (m_chat ? m_chat->cacheKey() : QString()) + u'/' + provider;
-}
-
 void SettingsController::busy(int delta)
 {
     m_busy += delta;
@@ -123,14 +118,14 @@ void SettingsController::saveProvider(const QString &name, const QString &baseUr
     if (!key.isEmpty())
         body.insert(u"api_key"_s, key);
     busy(+1);
-    m_api->putProvider(n, body, this, [this, n, key](const ApiResult &r) {
+    // The key goes to the backend only: it keeps it (in this keychain when it runs in-process) and
+    // never hands it back, so a second copy here would only be one more place to leak from.
+    m_api->putProvider(n, body, this, [this, n](const ApiResult &r) {
         busy(-1);
         if (!r.ok()) {
             Q_EMIT providerFailed(n, r.message);
             return;
         }
-        if (!key.isEmpty())
-            m_secrets->write(providerKeyName(n), key, this, {});
         refreshProviders();
         Q_EMIT providerSaved(n);
     });
@@ -145,7 +140,6 @@ void SettingsController::deleteProvider(const QString &name)
             Q_EMIT providerFailed(name, r.message);
             return;
         }
-        m_secrets->remove(providerKeyName(name), this, {});
         refreshProviders();
     });
 }

@@ -54,7 +54,6 @@ public:
     Q_INVOKABLE void saveServerToken(const QString &token);
 
     static QString tokenKey(const QUrl &server);
-    QString providerKeyName(const QString &provider) const;
 
 Q_SIGNALS:
     void secretsChanged();

@@ -11,7 +11,33 @@ using namespace Qt::StringLiterals;
 
 ChatService::ChatService(Database &db, LlmClient &llm, ProviderResolver &providers, QObject *parent)
     : QObject(parent), m_db(db), m_llm(llm), m_providers(providers), m_agents(db), m_sessions(db)
-{}
+{
+    m_progressTimer.setInterval(m_progressIntervalMs);
+    connect(&m_progressTimer, &QTimer::timeout, this, &ChatService::checkpointAll);
+}
+
+void ChatService::setProgressInterval(int ms)
+{
+    m_progressIntervalMs = ms;
+    m_progressTimer.setInterval(qMax(1, ms));
+    if (ms <= 0)
+        m_progressTimer.stop();
+    else if (!m_turns.isEmpty())
+        m_progressTimer.start();
+}
+
+void ChatService::checkpointAll()
+{
+    if (m_turns.isEmpty()) {
+        m_progressTimer.stop();
+        return;
+    }
+    Transaction tx(m_db);
+    for (ChatTurn *turn : std::as_const(m_turns))
+        turn->checkpoint();
+    if (tx.isActive() && !tx.commit())
+        qCWarning(lcChat) << "Could not checkpoint" << m_turns.size() << "growing replies";
+}
 
 ChatService::~ChatService()
 {
@@ -80,37 +106,51 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
             return started;
         }
         session = *existing;
-    } else {
+    }
+
+    ChatRequest request;
+    request.messages =
+        history(*agent, sessionId.isEmpty() ? QList<Message>{} : m_sessions.messages(session.id));
+    request.messages.append({u"user"_s, message});
+    request.model = agent->model.isEmpty() ? provider->model : agent->model;
+    request.temperature = agent->temperature;
+    request.maxTokens = agent->maxTokens;
+    const QString model = provider->isDemo() ? u"demo"_s : request.model;
+
+    // The request goes upstream first (at once on a kept-alive connection), so the model works on
+    // its first token while the user's words are committed; the client sees the stream open only
+    // after the commit, and a failed commit withdraws the request.
+    LlmStream *stream = m_llm.startChat(*provider, request, this);
+    const auto withdraw = [&started, stream] {
+        stream->abort();
+        stream->deleteLater();
+        started.error = ApiError::storage();
+        return started;
+    };
+
+    // The session, the user's message and the empty reply in one commit (one WAL append, not three).
+    Transaction tx(m_db);
+    if (!tx.isActive())
+        return withdraw();
+    if (sessionId.isEmpty()) {
         session.tenantId = principal.tenantId;
         session.userId = principal.userId;
         session.agentId = agent->id;
         session.title = titleFor(message);
-        if (!m_sessions.createSession(session)) {
-            started.error = ApiError::storage();
-            return started;
-        }
+        if (!m_sessions.createSession(session))
+            return withdraw();
     }
-
-    // The user's words are committed before anything goes upstream.
     const auto userMessage = m_sessions.addUserMessage(session.id, message);
-    if (!userMessage) {
-        started.error = ApiError::storage();
-        return started;
-    }
-    ChatRequest request;
-    request.messages = history(*agent, m_sessions.messages(session.id));
-    request.model = agent->model.isEmpty() ? provider->model : agent->model;
-    request.temperature = agent->temperature;
-    request.maxTokens = agent->maxTokens;
-
-    const QString model = provider->isDemo() ? u"demo"_s : request.model;
+    if (!userMessage)
+        return withdraw();
     const auto reply = m_sessions.beginReply(session.id, model);
-    if (!reply) {
-        started.error = ApiError::storage();
-        return started;
-    }
+    if (!reply || !tx.commit())
+        return withdraw();
 
-    auto *turn = new ChatTurn(m_sessions, session, *userMessage, *reply, m_progressIntervalMs, this);
+    // Checkpoints come from checkpointAll(), for every turn at once.
+    auto *turn = new ChatTurn(m_sessions, session, *userMessage, *reply, this);
+    if (m_progressIntervalMs > 0 && !m_progressTimer.isActive())
+        m_progressTimer.start();
     m_turns.insert(session.id, turn);
     connect(turn, &ChatTurn::ended, this, [this, turn] {
         m_turns.remove(turn->session().id);
@@ -118,7 +158,7 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
     });
     qCDebug(lcChat) << "reply" << reply->id << "session" << session.id << "provider" << provider->name
                     << model;
-    turn->start(m_llm.startChat(*provider, request, turn));
+    turn->start(stream);
     started.turn = turn;
     return started;
 }

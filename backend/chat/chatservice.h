@@ -7,6 +7,7 @@
 
 #include <QHash>
 #include <QObject>
+#include <QTimer>
 
 class ChatTurn;
 class Database;
@@ -22,8 +23,10 @@ public:
     ChatService(Database &db, LlmClient &llm, ProviderResolver &providers, QObject *parent = nullptr);
     ~ChatService() override;
 
-    // How often a growing reply is checkpointed to the database (0 = only at the end).
-    void setProgressInterval(int ms) { m_progressIntervalMs = ms; }
+    // How often a growing reply is checkpointed to the database (0 = only at the end). All running
+    // replies are checkpointed together, in one transaction: a timer and a commit per reply per
+    // interval cost thousands of commits a second at a few thousand streams.
+    void setProgressInterval(int ms);
 
     struct Started
     {
@@ -52,4 +55,7 @@ private:
     SessionStore m_sessions;
     QHash<QString, ChatTurn *> m_turns; // by session id
     int m_progressIntervalMs = 1000;
+    QTimer m_progressTimer;
+
+    void checkpointAll();
 };

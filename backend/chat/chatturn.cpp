@@ -4,20 +4,12 @@
 #include "llm/llmstream.h"
 #include "storage/sessionstore.h"
 
-#include <QTimer>
-
 using namespace Qt::StringLiterals;
 
 ChatTurn::ChatTurn(SessionStore &store, const Session &session, const Message &userMessage,
-                   const Message &reply, int progressIntervalMs, QObject *parent)
+                   const Message &reply, QObject *parent)
     : QObject(parent), m_store(store), m_session(session), m_userMessage(userMessage), m_reply(reply)
-{
-    if (progressIntervalMs > 0) {
-        m_progressTimer = new QTimer(this);
-        m_progressTimer->setInterval(progressIntervalMs);
-        connect(m_progressTimer, &QTimer::timeout, this, &ChatTurn::checkpoint);
-    }
-}
+{}
 
 ChatTurn::~ChatTurn()
 {
@@ -33,8 +25,6 @@ void ChatTurn::start(LlmStream *stream)
     connect(stream, &LlmStream::delta, this, &ChatTurn::content);
     connect(stream, &LlmStream::finished, this, &ChatTurn::onFinished);
     connect(stream, &LlmStream::failed, this, &ChatTurn::onFailed);
-    if (m_progressTimer)
-        m_progressTimer->start();
 }
 
 void ChatTurn::cancel()
@@ -121,8 +111,6 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
     if (m_ended)
         return;
     m_ended = true;
-    if (m_progressTimer)
-        m_progressTimer->stop();
 
     outcome.content = m_stream ? m_stream->text() : QString();
     m_reply.content = outcome.content;

@@ -9,16 +9,16 @@
 
 class LlmStream;
 class SessionStore;
-class QTimer;
 
 // One reply being generated: relays the upstream's text, checkpoints it to the database while it
-// grows, and saves the final (or partial) reply with its finish reason exactly once.
+// grows (when ChatService asks), and saves the final (or partial) reply with its finish reason
+// exactly once.
 class ChatTurn : public QObject
 {
     Q_OBJECT
 public:
     ChatTurn(SessionStore &store, const Session &session, const Message &userMessage, const Message &reply,
-             int progressIntervalMs, QObject *parent = nullptr);
+             QObject *parent = nullptr);
     ~ChatTurn() override;
 
     // Takes ownership of the stream.
@@ -36,6 +36,10 @@ public:
     const Message &reply() const { return m_reply; }
     bool hasEnded() const { return m_ended; }
 
+    // Saves the text received so far, when it grew since the last save (ChatService calls this for
+    // every running turn at once, in one transaction).
+    void checkpoint();
+
     // Upstream's finish_reason in the reference's spelling: "stop" -> "Stop", "tool_calls" -> "ToolCalls".
     static QString finishReasonName(const QString &upstreamReason);
 
@@ -48,14 +52,12 @@ private:
     void onFailed(const LlmError &error);
     void stopUpstream(const QString &finishReason, const QString &status);
     void end(ChatOutcome outcome, const QString &status, const QString &errorText);
-    void checkpoint();
 
     SessionStore &m_store;
     Session m_session;
     Message m_userMessage;
     Message m_reply;
     QPointer<LlmStream> m_stream;
-    QTimer *m_progressTimer = nullptr;
     qsizetype m_savedLength = 0;
     bool m_ended = false;
 };

@@ -28,6 +28,7 @@ Q_SIGNALS:
 
 private:
     void onDisconnected();
+    void write(const QByteArray &bytes); // raw bytes on the socket, straight to the kernel when it can
 
     QHttpServerResponder m_responder;
     QPointer<QTcpSocket> m_socket;

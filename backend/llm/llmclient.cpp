@@ -1,6 +1,7 @@
 #include "llmclient.h"
 
 #include "demostream.h"
+#include "directhttp.h"
 #include "openaistream.h"
 
 #include <QHash>
@@ -29,6 +30,7 @@ QString hostKey(const QUrl &url)
 struct LlmClient::Pool
 {
     QList<QNetworkAccessManager *> managers;
+    QNetworkAccessManager *direct = nullptr;                    // plain http: one manager, no threads, no cap
     QHash<QNetworkAccessManager *, QHash<QString, int>> active; // requests in flight per host
     QSet<QObject *> streams; // QObject: the key is removed from `destroyed`, past ~LlmStream
 };
@@ -85,6 +87,15 @@ LlmStream *LlmClient::startChat(const ProviderConfig &provider, const ChatReques
 
 QNetworkAccessManager *LlmClient::managerFor(const QUrl &url)
 {
+    // Plain http runs on this thread, one socket per request at a time (kept alive and reused) and
+    // no per-manager cap (directhttp.h): one manager serves every stream.
+    if (m_directHttp && DirectNetworkAccessManager::handles(url)) {
+        if (!m_pool->direct) {
+            m_pool->direct = new DirectNetworkAccessManager(this);
+            m_pool->managers.append(m_pool->direct);
+        }
+        return m_pool->direct;
+    }
     const QString key = hostKey(url);
     // First fit keeps using the managers whose keep-alive connections are already warm.
     for (QNetworkAccessManager *manager : std::as_const(m_pool->managers)) {

@@ -10,9 +10,11 @@
 class LlmStream;
 class QNetworkAccessManager;
 
-// Starts chat completions against OpenAI-compatible providers (or the demo provider). Owns a
-// pool of QNetworkAccessManagers so concurrent streams to one host never queue behind Qt's
-// six connections per host per manager.
+// Starts chat completions against OpenAI-compatible providers (or the demo provider). Plain-http
+// providers go through one DirectNetworkAccessManager (directhttp.h: a socket per stream on this
+// thread, kept alive for the next one, no cap); https ones through a pool of
+// QNetworkAccessManagers, so concurrent streams to one host never queue behind Qt's six
+// connections per host per manager.
 class LlmClient : public QObject
 {
     Q_OBJECT
@@ -32,9 +34,13 @@ public:
     static ProviderConfig demoProvider();
 
     int managerCount() const;
+    // Plain-http providers through DirectNetworkAccessManager (the default) or, when false, the
+    // pool of stock managers that https uses (so tests can cover that path against the plain fake).
+    void setDirectHttp(bool direct) { m_directHttp = direct; }
 
 private:
     QNetworkAccessManager *managerFor(const QUrl &url);
     struct Pool;
     Pool *m_pool;
+    bool m_directHttp = true;
 };

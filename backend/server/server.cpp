@@ -11,9 +11,14 @@
 #include "storage/authstore.h"
 #include "storage/providerstore.h"
 #include "storage/sessionstore.h"
+#include "storage/walcheckpointer.h"
 
 #include <QDir>
 #include <QStandardPaths>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 using namespace Qt::StringLiterals;
 
@@ -44,6 +49,10 @@ bool Server::start(const Options &options)
         m_error = m_db->lastError();
         return false;
     }
+    if (dbOptions.driver == "QSQLITE"_L1) {
+        m_checkpointer = std::make_unique<WalCheckpointer>(*m_db);
+        m_checkpointer->start(dbOptions.path);
+    }
     if (const int interrupted = SessionStore(*m_db).markInterruptedReplies(); interrupted > 0)
         qCWarning(lcApp) << interrupted << "replies were cut by the last shutdown and are marked interrupted";
 
@@ -73,6 +82,23 @@ bool Server::start(const Options &options)
     m_resourceRoutes = std::make_unique<ResourceRoutes>(*m_db, *m_chat, *m_providers, *m_llm);
     m_resourceRoutes->registerRoutes(m_http->router());
 
+#ifdef __GLIBC__
+    // A few thousand streams leave tens of MiB of freed heap behind that glibc would keep for good.
+    // Once no reply has been running for a couple of seconds, hand it back.
+    if (!m_trimTimer) {
+        m_trimTimer = new QTimer(this);
+        m_trimTimer->setInterval(2000);
+        connect(m_trimTimer, &QTimer::timeout, this, [this] {
+            if (m_chat && m_chat->activeTurns() > 0) {
+                m_heapDirty = true;
+            } else if (m_heapDirty) {
+                m_heapDirty = false;
+                malloc_trim(0);
+            }
+        });
+        m_trimTimer->start();
+    }
+#endif
     m_port = m_http->listenOn(options.listenAddress, options.port);
     if (m_port == 0) {
         m_error =
@@ -92,6 +118,7 @@ void Server::stop()
     m_chatRoutes.reset();
     m_chat.reset();
     m_llm.reset();
+    m_checkpointer.reset();
     m_port = 0;
 }
 

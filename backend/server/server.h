@@ -5,6 +5,7 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QTimer>
 #include <QUrl>
 
 #include <memory>
@@ -19,6 +20,7 @@ class ProviderResolver;
 class ProviderStore;
 class ResourceRoutes;
 class SecretStore;
+class WalCheckpointer;
 
 // The backend assembled: database, upstream client, chat service and HTTP API on one thread.
 // The headless server, the desktop app (in-process) and the integration tests all start this.
@@ -71,6 +73,7 @@ private:
     quint16 m_port = 0;
     SecretStore *m_externalSecrets = nullptr;
     std::unique_ptr<Database> m_db;
+    std::unique_ptr<WalCheckpointer> m_checkpointer; // SQLite: WAL checkpoints off the serving thread
     std::unique_ptr<SecretStore> m_fileSecrets;
     std::unique_ptr<AuthStore> m_auth;
     std::unique_ptr<ProviderStore> m_providerStore;
@@ -80,4 +83,7 @@ private:
     std::unique_ptr<ApiServer> m_http;
     std::unique_ptr<ChatRoutes> m_chatRoutes;
     std::unique_ptr<ResourceRoutes> m_resourceRoutes;
+    // Gives freed heap back to the system once the streams are gone (glibc keeps it otherwise).
+    QTimer *m_trimTimer = nullptr;
+    bool m_heapDirty = false;
 };

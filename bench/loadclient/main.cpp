@@ -59,7 +59,7 @@ struct Watch
 {
     std::string label;
     int pid = 0;
-    ProcSample start, peak, end, settled;
+    ProcSample start, peak, end, settled, plateauStart, plateauEnd;
     int peakOpen = -1;
 };
 
@@ -360,6 +360,11 @@ int runStreams(Args &args)
 
     const bool loop = args.duration > 0;
     std::vector<int64_t> latency, gaps, emitGaps, ttft;
+    // The plateau: from the moment all `concurrency` streams are open to the first one ending. Its
+    // frames say what holding that many streams costs, apart from opening them.
+    std::vector<int64_t> plateauLatency, plateauGaps;
+    bool plateau = false;
+    int64_t plateauStartNs = 0, plateauEndNs = 0;
     latency.reserve(1 << 20);
     gaps.reserve(1 << 20);
     int64_t frames = 0, windowFrames = 0, missing = 0, stalls = 0, outOfOrder = 0;
@@ -376,8 +381,20 @@ int runStreams(Args &args)
     for (const int m : args.marks)
         marks.push_back({m, {}});
 
+    auto endPlateau = [&] {
+        if (!plateau)
+            return;
+        plateau = false;
+        plateauEndNs = monotonicNs();
+        sampleAll(args.watches, &Watch::plateauEnd);
+    };
     engine.onFrame([&](int, int64_t recvNs, int64_t emitNs, int64_t gapNs, int64_t emitGapNs) {
         ++frames;
+        if (plateau) {
+            plateauLatency.push_back(recvNs - emitNs);
+            if (gapNs >= 0)
+                plateauGaps.push_back(gapNs);
+        }
         if (!inWindow)
             return;
         ++windowFrames;
@@ -388,6 +405,7 @@ int runStreams(Args &args)
             emitGaps.push_back(emitGapNs);
     });
     engine.onEnd([&](int, const StreamResult &r) {
+        endPlateau();
         if (r.failure.empty()) {
             ++ok;
             ttft.push_back(r.firstFrameNs - r.startNs);
@@ -435,6 +453,12 @@ int runStreams(Args &args)
             ++started;
         }
         const int streaming = engine.streamingStreams();
+        if (!loop && !plateau && plateauStartNs == 0 && started >= args.concurrency &&
+            streaming == args.concurrency) {
+            plateau = true;
+            plateauStartNs = now;
+            sampleAll(args.watches, &Watch::plateauStart);
+        }
         for (Mark &m : marks) {
             if (m.samples.empty() && streaming >= m.open) {
                 for (const Watch &w : args.watches)
@@ -458,6 +482,7 @@ int runStreams(Args &args)
         }
         engine.poll(args.rate > 0 && started < args.concurrency ? 1 : 20);
     }
+    endPlateau();
     const int64_t tEnd = monotonicNs();
     if (!loop) {
         windowEndNs = tEnd;
@@ -474,24 +499,30 @@ int runStreams(Args &args)
         "result target=%s mode=streams concurrency=%d started=%d ok=%d failed=%d fail_reasons=%s frames=%lld "
         "expected_frames=%lld missing=%lld out_of_order=%lld stalls=%lld peak_open=%d wall_s=%.3f "
         "window_s=%.3f "
-        "window_frames=%lld frames_per_s=%.0f self_cpu_pct=%.1f%s%s%s%s\n",
+        "window_frames=%lld frames_per_s=%.0f self_cpu_pct=%.1f plateau_s=%.3f%s%s%s%s%s%s\n",
         args.targets[0].label.c_str(), args.concurrency, started, ok, failed, reasons(failures).c_str(),
         (long long)frames, (long long)(loop ? 0 : int64_t(args.frames) * started), (long long)missing,
         (long long)outOfOrder, (long long)stalls, peakStreaming, double(tEnd - t0) / 1e9, windowS,
         (long long)windowFrames, windowS > 0 ? double(windowFrames) / windowS : 0.0,
-        windowS > 0 ? 100.0 * double(cpu1 - cpu0) / 1e9 / windowS : 0.0, field("lat", lat).c_str(),
+        windowS > 0 ? 100.0 * double(cpu1 - cpu0) / 1e9 / windowS : 0.0,
+        double(plateauEndNs - plateauStartNs) / 1e9, field("lat", lat).c_str(),
         field("gap", summarize(gaps)).c_str(), field("emitgap", summarize(emitGaps)).c_str(),
-        field("ttft", summarize(ttft)).c_str());
+        field("ttft", summarize(ttft)).c_str(), field("plat", summarize(plateauLatency)).c_str(),
+        field("platgap", summarize(plateauGaps)).c_str());
     for (Watch &w : args.watches) {
         const double cpuS = double(w.end.cpuTicks - w.start.cpuTicks) / double(ticksPerSecond());
         std::printf(
             "watch label=%s pid=%d cpu_pct=%.1f cpu_us_per_frame=%.2f rss_start_kib=%lld rss_peak_kib=%lld "
             "peak_open=%d rss_end_kib=%lld rss_settled_kib=%lld threads_start=%d threads_peak=%d "
-            "threads_settled=%d\n",
+            "threads_settled=%d plateau_cpu_pct=%.1f\n",
             w.label.c_str(), w.pid, windowS > 0 ? 100.0 * cpuS / windowS : 0.0,
             windowFrames > 0 ? cpuS * 1e6 / double(windowFrames) : 0.0, (long long)w.start.rssKiB,
             (long long)w.peak.rssKiB, w.peakOpen, (long long)w.end.rssKiB, (long long)w.settled.rssKiB,
-            w.start.threads, w.peak.threads, w.settled.threads);
+            w.start.threads, w.peak.threads, w.settled.threads,
+            plateauEndNs > plateauStartNs
+                ? 100.0 * double(w.plateauEnd.cpuTicks - w.plateauStart.cpuTicks) / double(ticksPerSecond()) /
+                      (double(plateauEndNs - plateauStartNs) / 1e9)
+                : 0.0);
     }
     for (const Mark &m : marks) {
         for (size_t i = 0; i < m.samples.size(); ++i) {

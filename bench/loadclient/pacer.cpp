@@ -103,6 +103,7 @@ struct Conn
     std::string out; // not yet written
     size_t outPos = 0;
     bool responding = false;
+    bool keepAlive = false; // this response leaves the connection open for the next request
     bool closeAfterWrite = false;
     Scenario scenario;
     std::string head; // the chunk JSON up to "choices":[
@@ -137,7 +138,8 @@ private:
     void accept();
     void onEvent(int slot, uint32_t events);
     void onReadable(int slot);
-    void respond(int slot);
+    bool nextRequest(int slot);
+    void respond(int slot, size_t headEnd, size_t length);
     void step(int slot);
     void send(int slot, std::string bytes);
     void flush(int slot);
@@ -251,32 +253,47 @@ void Pacer::onReadable(int slot)
             drop(slot);
             return;
         }
-        if (c.responding)
-            continue; // one request per connection
-        c.in.append(buffer, size_t(n));
-        const size_t headEnd = c.in.find("\r\n\r\n");
-        if (headEnd == std::string::npos)
-            continue;
-        std::string lower = c.in.substr(0, headEnd);
-        for (char &ch : lower)
-            ch = char(std::tolower(static_cast<unsigned char>(ch)));
-        const size_t cl = lower.find("\r\ncontent-length:");
-        const size_t length = cl == std::string::npos ? 0 : size_t(std::atoll(lower.c_str() + cl + 17));
-        if (c.in.size() < headEnd + 4 + length)
-            continue;
-        respond(slot);
+        // A request sent while the previous one is answered (pipelining) waits its turn.
+        if (c.in.size() < (size_t(1) << 20))
+            c.in.append(buffer, size_t(n));
+        if (!c.responding)
+            nextRequest(slot);
     }
 }
 
-void Pacer::respond(int slot)
+// Answers the request at the start of the connection's input once it is complete.
+bool Pacer::nextRequest(int slot)
+{
+    Conn &c = m_conns[size_t(slot)];
+    const size_t headEnd = c.in.find("\r\n\r\n");
+    if (headEnd == std::string::npos)
+        return false;
+    std::string lower = c.in.substr(0, headEnd);
+    for (char &ch : lower)
+        ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    const size_t cl = lower.find("\r\ncontent-length:");
+    const size_t length = cl == std::string::npos ? 0 : size_t(std::atoll(lower.c_str() + cl + 17));
+    if (c.in.size() < headEnd + 4 + length)
+        return false;
+    // HTTP/1.1 keeps the connection, as real servers do, unless the client asks to close.
+    const std::string requestLine = lower.substr(0, lower.find("\r\n"));
+    c.keepAlive = requestLine.size() >= 8 &&
+                  requestLine.compare(requestLine.size() - 8, 8, "http/1.1") == 0 &&
+                  lower.find("\r\nconnection: close") == std::string::npos;
+    respond(slot, headEnd, length);
+    return true;
+}
+
+void Pacer::respond(int slot, size_t headEnd, size_t length)
 {
     Conn &c = m_conns[size_t(slot)];
     c.responding = true;
-    const size_t headEnd = c.in.find("\r\n\r\n");
-    const std::string body = c.in.substr(headEnd + 4);
+    c.scenario = Scenario();
+    c.usageChunk.clear();
+    const std::string body = c.in.substr(headEnd + 4, length);
     const std::string path =
         c.in.substr(c.in.find(' ') + 1, c.in.find(' ', c.in.find(' ') + 1) - c.in.find(' ') - 1);
-    c.in.clear();
+    c.in.erase(0, headEnd + 4 + length);
     const std::string model = rawStringField(body, "model");
     std::string bad;
     if (path.compare(0, 20, "/v1/chat/completions") != 0 && path.compare(0, 17, "/chat/completions") != 0)
@@ -303,9 +320,9 @@ void Pacer::respond(int slot)
                        ",\"completion_tokens\":" + std::to_string(completion) +
                        ",\"total_tokens\":" + std::to_string(prompt + completion) + "}}\n\n";
     }
-    send(slot,
-         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-cache\r\n"
-         "X-Accel-Buffering: no\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n");
+    send(slot, std::string("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                           "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n") +
+                   (c.keepAlive ? "" : "Connection: close\r\n") + "Transfer-Encoding: chunked\r\n\r\n");
     if (m_conns[size_t(slot)].fd < 0)
         return;
     c.next = -1; // the role chunk comes first
@@ -321,6 +338,7 @@ void Pacer::step(int slot)
 {
     Conn &c = m_conns[size_t(slot)];
     std::string out;
+    bool ended = false;
     for (;;) {
         if (c.next < 0) {
             frame(out,
@@ -344,16 +362,22 @@ void Pacer::step(int slot)
                 frame(out, c.usageChunk);
             frame(out, "data: [DONE]\n\n");
             out += "0\r\n\r\n";
-            c.closeAfterWrite = true;
+            ended = true;
+            c.closeAfterWrite = !c.keepAlive;
         }
         ++c.next;
-        if (c.closeAfterWrite || c.scenario.delayMs > 0)
+        if (ended || c.scenario.delayMs > 0)
             break;
     }
-    const bool more = !c.closeAfterWrite;
     send(slot, std::move(out));
-    if (more && m_conns[size_t(slot)].fd >= 0)
+    if (c.fd < 0)
+        return;
+    if (!ended) {
         schedule(slot, c.scenario.delayMs);
+    } else if (c.keepAlive) {
+        c.responding = false;
+        nextRequest(slot); // one that came while we answered
+    }
 }
 
 void Pacer::schedule(int slot, int delayMs)

@@ -93,14 +93,34 @@ FakeConnection::~FakeConnection()
 void FakeConnection::onReadyRead()
 {
     const QByteArray bytes = m_socket->readAll();
-    if (m_handled)
-        return; // one request per connection; anything after it is ignored
-    m_in.append(bytes);
+    if (m_gone || m_closing || bytes.isEmpty())
+        return;
+    if (!m_handled && m_in.isEmpty() && m_served > 0) {
+        // The next request on a kept-alive connection: no longer idle.
+        m_server->cancel(this);
+        if (m_server->takeCloseOnReuse()) {
+            m_closing = true;
+            m_socket->disconnectFromHost();
+            return;
+        }
+    }
+    // A request sent while we still answer the previous one (pipelining) waits its turn.
+    if (m_in.size() <= MaxHead + MaxBody)
+        m_in.append(bytes);
+    if (!m_handled)
+        readRequest();
+}
+
+void FakeConnection::readRequest()
+{
     if (m_bodyStart < 0) {
+        while (m_in.startsWith("\r\n")) // a stray CRLF after the previous request's body
+            m_in.remove(0, 2);
         const qsizetype headEnd = m_in.indexOf("\r\n\r\n");
         if (headEnd < 0) {
             if (m_in.size() > MaxHead) {
                 m_handled = true;
+                m_keepAlive = false;
                 planError(431, u"Request headers too large."_s, u"invalid_request_error"_s, QString());
                 run();
             }
@@ -108,6 +128,7 @@ void FakeConnection::onReadyRead()
         }
         if (!parseHead(headEnd)) {
             m_handled = true;
+            m_keepAlive = false; // where the next request would start is unknown
             planError(400, u"Malformed HTTP request."_s, u"invalid_request_error"_s, QString());
             run();
             return;
@@ -116,7 +137,8 @@ void FakeConnection::onReadyRead()
     if (!bodyComplete())
         return;
     m_handled = true;
-    m_in.clear();
+    ++m_served;
+    m_in.remove(0, m_requestEnd);
     handleRequest();
 }
 
@@ -126,6 +148,7 @@ bool FakeConnection::parseHead(qsizetype headEnd)
     const QList<QByteArray> requestLine = lines.value(0).trimmed().split(' ');
     if (requestLine.size() != 3 || !requestLine.at(2).startsWith("HTTP/1."))
         return false;
+    m_http11 = requestLine.at(2) == "HTTP/1.1";
     m_request.method = requestLine.at(0);
     m_request.path = requestLine.at(1);
     for (qsizetype i = 1; i < lines.size(); ++i) {
@@ -151,6 +174,7 @@ bool FakeConnection::bodyComplete()
         if (m_in.size() - m_bodyStart < m_contentLength)
             return false;
         m_request.body = m_in.mid(m_bodyStart, m_contentLength);
+        m_requestEnd = m_bodyStart + m_contentLength;
         return true;
     }
     QByteArray body;
@@ -163,9 +187,13 @@ bool FakeConnection::bodyComplete()
         const qint64 size = m_in.mid(pos, lineEnd - pos).split(';').first().trimmed().toLongLong(&ok, 16);
         if (!ok || size < 0 || size > MaxBody)
             return false; // waits until the peer gives up; good enough for a test server
-        if (size == 0) {
+        if (size == 0) {  // then trailers, if any, up to an empty line
+            const qsizetype end = m_in.indexOf("\r\n\r\n", lineEnd);
+            if (end < 0)
+                return false;
             m_request.body = body;
-            return m_in.indexOf("\r\n\r\n", lineEnd) >= 0 || m_in.size() >= lineEnd + 4;
+            m_requestEnd = end + 4;
+            return true;
         }
         if (m_in.size() < lineEnd + 2 + size + 2)
             return false;
@@ -188,6 +216,9 @@ void FakeConnection::handleRequest()
     const bool models = path == "/v1/models" || path == "/models";
 
     m_scenario = m_server->defaultScenario();
+    // HTTP/1.1 keeps the connection unless the client (or the scenario) says close.
+    m_keepAlive =
+        m_http11 && !m_request.header("connection").toLower().contains("close") && !m_scenario.close;
     const QString key = m_server->requiredApiKey();
     if ((completions || models) && !key.isEmpty() &&
         m_request.header("authorization") != "Bearer " + key.toUtf8()) {
@@ -215,6 +246,8 @@ void FakeConnection::handleRequest()
         if (!m_scenario.applyModel(m_request.json.value("model"_L1).toString(), &error)) {
             planError(400, error, u"invalid_request_error"_s, u"fake_scenario"_s);
         } else {
+            if (m_scenario.close)
+                m_keepAlive = false;
             m_streamOpen = true;
             Q_EMIT streamStarted();
             planChatCompletion();
@@ -227,9 +260,9 @@ void FakeConnection::planJson(int status, const QByteArray &body, int delayMs, c
 {
     m_raw = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reasonPhrase(status) +
             "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
-            "\r\nConnection: close\r\n" + extraHeaders + "\r\n" + body;
+            "\r\n" + (m_keepAlive ? "" : "Connection: close\r\n") + extraHeaders + "\r\n" + body;
     add(Step::Raw, delayMs);
-    add(Step::Close);
+    add(m_keepAlive ? Step::End : Step::Close);
 }
 
 void FakeConnection::planError(int status, const QString &message, const QString &type, const QString &code)
@@ -310,6 +343,8 @@ void FakeConnection::planChatCompletion()
     }
 
     m_chunked = s.chunked;
+    if (!m_chunked)
+        m_keepAlive = false; // the close ends the body
     m_eol = s.crlf || s.malformed ? "\r\n" : "\n";
     // OpenAI puts "usage":null on every chunk once include_usage is asked for.
     const bool separateUsage = includeUsage && s.usage == FakeScenario::Usage::Separate;
@@ -343,7 +378,7 @@ void FakeConnection::planChatCompletion()
         add(Step::Done);
     if (m_chunked)
         add(Step::Terminator);
-    add(Step::Close);
+    add(m_keepAlive ? Step::End : Step::Close);
 }
 
 QByteArray FakeConnection::bytes(const Step &step) const
@@ -353,7 +388,8 @@ QByteArray FakeConnection::bytes(const Step &step) const
         return m_raw;
     case Step::Head:
         return QByteArray("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
-                          "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: close\r\n") +
+                          "Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\n") +
+               (m_keepAlive ? "" : "Connection: close\r\n") +
                (m_chunked ? "Transfer-Encoding: chunked\r\n" : "") + "\r\n";
     case Step::Role:
         return event(m_chunkHead +
@@ -390,6 +426,7 @@ QByteArray FakeConnection::bytes(const Step &step) const
         return "0\r\n\r\n";
     case Step::Stall:
     case Step::Close:
+    case Step::End:
         break;
     }
     return {};
@@ -415,6 +452,9 @@ void FakeConnection::run()
             m_closing = true;
             endStream(false);
             m_socket->disconnectFromHost(); // after the pending bytes are written
+            return;
+        case Step::End:
+            endExchange();
             return;
         default: {
             QByteArray out = bytes(step);
@@ -455,6 +495,15 @@ void FakeConnection::wake()
 {
     if (m_closing || m_gone)
         return;
+    if (!m_handled) { // between requests
+        if (!m_in.isEmpty()) {
+            readRequest(); // a pipelined one
+        } else {
+            m_closing = true; // the keep-alive timeout
+            m_socket->disconnectFromHost();
+        }
+        return;
+    }
     if (m_outPos < m_out.size()) {
         pump();
         if (m_outPos < m_out.size())
@@ -463,11 +512,22 @@ void FakeConnection::wake()
     run();
 }
 
+void FakeConnection::closeIfIdle()
+{
+    if (m_handled || m_closing || m_gone)
+        return;
+    m_closing = true;
+    m_socket->disconnectFromHost();
+}
+
 void FakeConnection::onDisconnected()
 {
+    if (m_gone)
+        return;
     m_gone = true; // writes may fail half way through run(); stop there
     m_server->cancel(this);
     endStream(!m_closing);
+    Q_EMIT closed();
     deleteLater();
 }
 
@@ -477,4 +537,27 @@ void FakeConnection::endStream(bool byClient)
         return;
     m_streamOpen = false;
     Q_EMIT streamEnded(byClient);
+}
+
+void FakeConnection::endExchange()
+{
+    endStream(false);
+    // Ready for the next request on this connection.
+    m_request = FakeRequest();
+    m_bodyStart = -1;
+    m_requestEnd = 0;
+    m_contentLength = 0;
+    m_requestChunked = false;
+    m_handled = false;
+    m_steps.clear();
+    m_next = 0;
+    m_waited = false;
+    m_chunked = false;
+    m_raw.clear();
+    m_pieces.clear();
+    m_eol = "\n";
+    if (!m_in.isEmpty())
+        m_server->schedule(this, 0); // a pipelined request, from the event loop rather than recursively
+    else if (m_scenario.idleMs > 0)
+        m_server->schedule(this, m_scenario.idleMs);
 }

@@ -8,9 +8,10 @@
 class FakeUpstream;
 class QTcpSocket;
 
-// One accepted TCP connection of the fake upstream: reads one HTTP/1.1 request, answers it as
-// its scenario says, then closes. Timed by FakeUpstream's shared scheduler; no thread or timer
-// of its own.
+// One accepted TCP connection of the fake upstream: reads HTTP/1.1 requests one after another
+// and answers each as its scenario says, keeping the connection alive between them like real
+// servers do (unless the scenario, the client or the framing says close). Timed by FakeUpstream's
+// shared scheduler; no thread or timer of its own.
 class FakeConnection : public QObject
 {
     Q_OBJECT
@@ -18,20 +19,37 @@ public:
     FakeConnection(QTcpSocket *socket, FakeUpstream *server);
     ~FakeConnection() override;
 
-    void wake(); // the delay asked of FakeUpstream::schedule() is over
+    void wake();        // the delay asked of FakeUpstream::schedule() is over
+    void closeIfIdle(); // closes the connection unless a response is under way
 
 Q_SIGNALS:
     void requestReceived(const FakeRequest &request);
     void streamStarted();
     // `byClient`: the peer closed before the response was complete.
     void streamEnded(bool byClient);
+    void closed();
 
 private:
     // Steps are small values; their bytes are made when written (stamps carry the write time),
     // so a long reply costs no memory up front.
     struct Step
     {
-        enum Kind { Raw, Head, Role, Junk, Comment, Content, Finish, Usage, Done, Terminator, Stall, Close };
+        // End: the response is complete and the connection stays for the next request.
+        enum Kind {
+            Raw,
+            Head,
+            Role,
+            Junk,
+            Comment,
+            Content,
+            Finish,
+            Usage,
+            Done,
+            Terminator,
+            Stall,
+            Close,
+            End
+        };
         Kind kind;
         int delayMs = 0;
         int index = 0; // Content: which piece
@@ -39,6 +57,7 @@ private:
 
     void onReadyRead();
     void onDisconnected();
+    void readRequest();
     bool parseHead(qsizetype headEnd);
     bool bodyComplete();
     void handleRequest();
@@ -51,15 +70,20 @@ private:
     void run();
     void pump();
     void endStream(bool byClient);
+    void endExchange();
 
     QTcpSocket *m_socket;
     FakeUpstream *m_server;
     QByteArray m_in;
     FakeRequest m_request;
     qsizetype m_bodyStart = -1;
+    qsizetype m_requestEnd = 0; // where the next (pipelined) request starts in m_in
     qint64 m_contentLength = 0;
     bool m_requestChunked = false;
-    bool m_handled = false;
+    bool m_handled = false; // a request is being answered
+    bool m_http11 = false;
+    bool m_keepAlive = false; // this response leaves the connection open for the next request
+    int m_served = 0;         // requests read on this connection
 
     FakeScenario m_scenario;
     QStringList m_pieces;   // only for a custom text; synthetic pieces are made on demand

@@ -60,6 +60,10 @@ bool FakeScenario::set(const QString &key, const QString &value, QString *error)
         ok = parseBool(value, &chunked);
     else if (key == "json"_L1)
         ok = parseBool(value, &json);
+    else if (key == "close"_L1)
+        ok = parseBool(value, &close);
+    else if (key == "idle"_L1)
+        ok = parseInt(value, 0, &idleMs);
     else if (key == "usage"_L1) {
         if (value == "0"_L1)
             usage = Usage::None;

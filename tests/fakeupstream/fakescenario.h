@@ -7,7 +7,13 @@
 // FakeUpstream::setDefaultScenario(); a request overrides them through its model string:
 //   fake:tokens=50,delay=20,split=3
 // Keys: tokens, delay, first, text, split, usage=0|1|inline, status, cut, stall, malformed,
-// finish, crlf, nodone, stamp, chunked, json. Values are percent-decoded, so a comma in `text` is %2C.
+// finish, crlf, nodone, stamp, chunked, json, close, idle. Values are percent-decoded, so a comma in
+// `text` is %2C.
+//
+// Like real servers (uvicorn, nginx, Ollama) the fake keeps HTTP/1.1 connections alive after a
+// response framed by chunked encoding or Content-Length, and reads the next request on them;
+// `close`, a close-delimited body, a cut, a malformed request or a client's `Connection: close` end
+// the connection instead.
 struct FakeScenario
 {
     enum class Usage { None, Separate, Inline };
@@ -28,6 +34,8 @@ struct FakeScenario
     bool stamp = false;  // content of each token: "[<seq>@<CLOCK_MONOTONIC ns>] " at write time
     bool chunked = true; // Transfer-Encoding: chunked, like api.openai.com; else close-delimited
     bool json = false;   // one chat.completion JSON object even when a stream was asked for
+    bool close = false;  // answer with Connection: close and close, instead of keeping the connection
+    int idleMs = 0;      // > 0: after this response, close the connection when idle this long
 
     // Applies one `key=value`; false (with `error`) for an unknown key or a bad value.
     bool set(const QString &key, const QString &value, QString *error = nullptr);

@@ -32,6 +32,9 @@ bool FakeUpstream::listen(const QHostAddress &address, quint16 port)
 void FakeUpstream::close()
 {
     m_server->close();
+    const QList<FakeConnection *> connections = findChildren<FakeConnection *>(Qt::FindDirectChildrenOnly);
+    for (FakeConnection *connection : connections)
+        connection->closeIfIdle();
 }
 
 quint16 FakeUpstream::port() const
@@ -60,9 +63,20 @@ QUrl FakeUpstream::baseUrl() const
 void FakeUpstream::resetCounters()
 {
     m_connections = 0;
+    m_requestCount = 0;
+    m_closedOnReuse = 0;
     m_maxActive = m_active;
     m_completed = 0;
     m_clientAborts = 0;
+}
+
+bool FakeUpstream::takeCloseOnReuse()
+{
+    if (m_closeOnReuse <= 0)
+        return false;
+    --m_closeOnReuse;
+    ++m_closedOnReuse;
+    return true;
 }
 
 void FakeUpstream::schedule(FakeConnection *connection, int delayMs)
@@ -111,9 +125,15 @@ void FakeUpstream::onNewConnection()
 {
     while (QTcpSocket *socket = m_server->nextPendingConnection()) {
         ++m_connections;
+        ++m_open;
         auto *connection = new FakeConnection(socket, this);
         connection->setParent(this);
+        connect(connection, &FakeConnection::closed, this, [this] {
+            --m_open;
+            Q_EMIT connectionClosed();
+        });
         connect(connection, &FakeConnection::requestReceived, this, [this](const FakeRequest &request) {
+            ++m_requestCount;
             if (m_record)
                 m_requests.append(request);
             Q_EMIT requestReceived(request);

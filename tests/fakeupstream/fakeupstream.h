@@ -19,6 +19,8 @@ class FakeServer;
 // An OpenAI-compatible upstream for tests and benchmarks, on a plain QTcpServer so that every
 // byte is under control: it streams `chat.completion.chunk`s like api.openai.com and can
 // misbehave like real servers do (see FakeScenario). Records requests and counts streams.
+// Keeps HTTP/1.1 connections alive between requests, as real servers do, and counts connections
+// apart from requests, so tests can tell a reused connection from a new one.
 // Holds thousands of connections: one unbuffered socket each, one timer for all, no threads.
 class FakeUpstream : public QObject
 {
@@ -28,6 +30,8 @@ public:
     ~FakeUpstream() override;
 
     bool listen(const QHostAddress &address = QHostAddress(QHostAddress::LocalHost), quint16 port = 0);
+    // Stops listening and closes the connections that wait for a request, as a server that shuts
+    // down does; responses under way go on to their end.
     void close();
     quint16 port() const;
     QString errorString() const;
@@ -45,14 +49,23 @@ public:
     void clearRequests() { m_requests.clear(); }
 
     int connectionsAccepted() const { return m_connections; }
+    int openConnections() const { return m_open; } // not reset by resetCounters()
+    int requestsReceived() const { return m_requestCount; }
     int activeStreams() const { return m_active; }
     int maxConcurrentStreams() const { return m_maxActive; }
     int completedStreams() const { return m_completed; }
     int clientAborts() const { return m_clientAborts; }
     void resetCounters();
 
+    // The keep-alive race: the next `count` requests that come on an already used connection find
+    // it closed, unread and unanswered, as when a server's idle timeout fires just as a client
+    // sends on the connection. They are not counted as requests.
+    void closeOnNextReuse(int count = 1) { m_closeOnReuse = count; }
+    int closedOnReuse() const { return m_closedOnReuse; }
+
 Q_SIGNALS:
     void connectionAccepted();
+    void connectionClosed();
     void requestReceived(const FakeRequest &request);
     void activeStreamsChanged(int active);
     void streamCompleted();
@@ -62,6 +75,8 @@ public:
     // For FakeConnection: call `connection->wake()` after `delayMs`; replaces an earlier wake.
     void schedule(FakeConnection *connection, int delayMs);
     void cancel(FakeConnection *connection) { m_pending.remove(connection); }
+    // For FakeConnection: whether a request arriving on a used connection is to meet a close.
+    bool takeCloseOnReuse();
 
 private:
     // One timer and a heap instead of a QTimer per connection: Qt keeps timers in a sorted
@@ -92,6 +107,10 @@ private:
     QList<FakeRequest> m_requests;
     bool m_record = true;
     int m_connections = 0;
+    int m_open = 0;
+    int m_requestCount = 0;
+    int m_closeOnReuse = 0;
+    int m_closedOnReuse = 0;
     int m_active = 0;
     int m_maxActive = 0;
     int m_completed = 0;

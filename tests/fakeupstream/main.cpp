@@ -65,6 +65,8 @@ int main(int argc, char *argv[])
         {"nodone", "Omit data: [DONE].", true},
         {"stamp", "Token content is [seq@CLOCK_MONOTONIC ns] at write time.", true},
         {"json", "Answer one JSON object even when a stream was asked for.", true},
+        {"close", "Answer with Connection: close and close (default: keep connections alive).", true},
+        {"idle", "Close a kept-alive connection idle for this many milliseconds (0: never).", false},
     };
     QList<QCommandLineOption> options;
     for (const ScenarioOption &o : scenarioOptions) {

@@ -59,9 +59,32 @@ struct Exchange
         socket.connectToHost(QHostAddress::LocalHost, port);
         socket.write(request);
     }
+    void sendMore(const QByteArray &request) // on the same connection
+    {
+        raw.clear();
+        socket.write(request);
+    }
     bool waitClosed(int ms = 5000)
     {
         return waitUntil([this] { return closed; }, ms);
+    }
+    // The response ended by its framing (the connection may stay open), or the connection closed.
+    bool done() const
+    {
+        if (closed)
+            return true;
+        if (!raw.contains("\r\n\r\n"))
+            return false;
+        bool complete = false;
+        if (header("transfer-encoding") == "chunked")
+            body(&complete);
+        else if (!header("content-length").isEmpty())
+            complete = body().size() >= header("content-length").toInt();
+        return complete;
+    }
+    bool waitDone(int ms = 5000)
+    {
+        return waitUntil([this] { return done(); }, ms);
     }
 
     QByteArray head() const { return raw.left(raw.indexOf("\r\n\r\n")); }
@@ -145,8 +168,17 @@ private Q_SLOTS:
     void delays();
     void counters();
     void requestRecording();
+    void keepAlive();
+    void closeScenario();
+    void clientAsksToClose();
+    void closeDelimitedCloses();
+    void idleTimeout();
+    void closeOnNextReuse();
+    void pipelined();
+    void closingTheServerClosesIdleConnections();
 
 private:
+    QByteArray request(const QByteArray &json, const QByteArray &extraHeaders = {}) const;
     std::unique_ptr<Exchange> post(const QByteArray &json, const QByteArray &path = "/v1/chat/completions",
                                    const QByteArray &extraHeaders = {});
     static QByteArray body(const QString &model, bool stream = true, bool includeUsage = true);
@@ -178,6 +210,12 @@ QByteArray FakeUpstreamTest::body(const QString &model, bool stream, bool includ
     if (includeUsage)
         o.insert(u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}});
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+
+QByteArray FakeUpstreamTest::request(const QByteArray &json, const QByteArray &extraHeaders) const
+{
+    return "POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+           extraHeaders + "Content-Length: " + QByteArray::number(json.size()) + "\r\n\r\n" + json;
 }
 
 std::unique_ptr<Exchange> FakeUpstreamTest::post(const QByteArray &json, const QByteArray &path,
@@ -233,10 +271,10 @@ void FakeUpstreamTest::pieces()
 void FakeUpstreamTest::streamFormat()
 {
     auto ex = post(body(u"fake:tokens=3"_s));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     QCOMPARE(ex->status(), 200);
     QVERIFY(ex->header("content-type").startsWith("text/event-stream"));
-    QCOMPARE(ex->header("connection"), QByteArray("close"));
+    QVERIFY(ex->header("connection").isEmpty()); // kept alive, as HTTP/1.1 does by default
     QCOMPARE(ex->header("transfer-encoding"), QByteArray("chunked"));
     bool complete = false;
     ex->body(&complete);
@@ -287,7 +325,7 @@ void FakeUpstreamTest::streamFormat()
 void FakeUpstreamTest::noUsageChunkUnlessAsked()
 {
     auto ex = post(body(u"fake"_s, true, false));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     QVERIFY(!ex->body().contains("usage"));
     QCOMPARE(ex->events().size(), 1 + 5 + 1 + 1);
 }
@@ -295,7 +333,7 @@ void FakeUpstreamTest::noUsageChunkUnlessAsked()
 void FakeUpstreamTest::usageInline()
 {
     auto ex = post(body(u"fake:usage=inline"_s, true, false));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     const QList<QByteArray> events = ex->events();
     QCOMPARE(events.size(), 1 + 5 + 1 + 1);
     const QJsonObject last = QJsonDocument::fromJson(events.at(events.size() - 2)).object();
@@ -307,7 +345,7 @@ void FakeUpstreamTest::usageInline()
 void FakeUpstreamTest::nonStreaming()
 {
     auto ex = post(body(u"fake:tokens=2"_s, false, false));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     QCOMPARE(ex->status(), 200);
     QCOMPARE(ex->header("content-type"), QByteArray("application/json"));
     const QJsonObject o = QJsonDocument::fromJson(ex->body()).object();
@@ -322,7 +360,7 @@ void FakeUpstreamTest::models()
 {
     for (const QByteArray path : {QByteArray("/v1/models"), QByteArray("/models")}) {
         auto ex = post(QByteArray(), path);
-        QVERIFY(ex->waitClosed());
+        QVERIFY(ex->waitDone());
         QCOMPARE(ex->status(), 200);
         const QJsonObject o = QJsonDocument::fromJson(ex->body()).object();
         QCOMPARE(o.value("data"_L1).toArray().first().toObject().value("id"_L1).toString(), u"fake"_s);
@@ -332,7 +370,7 @@ void FakeUpstreamTest::models()
 void FakeUpstreamTest::unknownPath()
 {
     auto ex = post(body(u"fake"_s), "/v1/completions");
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     QCOMPARE(ex->status(), 404);
     QVERIFY(QJsonDocument::fromJson(ex->body()).object().value("error"_L1).isObject());
 }
@@ -340,7 +378,7 @@ void FakeUpstreamTest::unknownPath()
 void FakeUpstreamTest::statusError()
 {
     auto ex = post(body(u"fake:status=429"_s));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     QCOMPARE(ex->status(), 429);
     QCOMPARE(ex->header("content-type"), QByteArray("application/json"));
     const QJsonObject error = QJsonDocument::fromJson(ex->body()).object().value("error"_L1).toObject();
@@ -352,7 +390,7 @@ void FakeUpstreamTest::statusError()
 void FakeUpstreamTest::badScenario()
 {
     auto ex = post(body(u"fake:bogus=1"_s));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     QCOMPARE(ex->status(), 400);
     QVERIFY(ex->body().contains("bogus"));
 }
@@ -361,10 +399,10 @@ void FakeUpstreamTest::requiredKey()
 {
     m_fake.setRequiredApiKey(u"sk-fake"_s);
     auto denied = post(body(u"fake"_s));
-    QVERIFY(denied->waitClosed());
+    QVERIFY(denied->waitDone());
     QCOMPARE(denied->status(), 401);
     auto allowed = post(body(u"fake"_s), "/v1/chat/completions", "Authorization: Bearer sk-fake\r\n");
-    QVERIFY(allowed->waitClosed());
+    QVERIFY(allowed->waitDone());
     QCOMPARE(allowed->status(), 200);
 }
 
@@ -412,7 +450,7 @@ void FakeUpstreamTest::stallBeforeHeaders()
 void FakeUpstreamTest::malformed()
 {
     auto ex = post(body(u"fake:tokens=4,malformed=1"_s));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     const QByteArray b = ex->body();
     QVERIFY(b.contains(": keep-alive\r\n"));
     QVERIFY(b.contains("event: ping\r\n"));
@@ -425,7 +463,7 @@ void FakeUpstreamTest::malformed()
 void FakeUpstreamTest::crlf()
 {
     auto ex = post(body(u"fake:crlf=1"_s));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     const QByteArray b = ex->body();
     QCOMPARE(b.count("\n"), b.count("\r\n"));
     QCOMPARE(ex->events().size(), 1 + 5 + 1 + 1 + 1);
@@ -434,7 +472,7 @@ void FakeUpstreamTest::crlf()
 void FakeUpstreamTest::noDone()
 {
     auto ex = post(body(u"fake:nodone=1"_s));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     QVERIFY(!ex->body().contains("[DONE]"));
     QVERIFY(ex->body().contains("\"finish_reason\":\"stop\""));
     bool complete = false;
@@ -445,9 +483,9 @@ void FakeUpstreamTest::noDone()
 void FakeUpstreamTest::split()
 {
     auto whole = post(body(u"fake:text=你好世界😀,tokens=3"_s));
-    QVERIFY(whole->waitClosed());
+    QVERIFY(whole->waitDone());
     auto pieces = post(body(u"fake:text=你好世界😀,tokens=3,split=3"_s));
-    QVERIFY(pieces->waitClosed());
+    QVERIFY(pieces->waitDone());
     // same bytes apart from the model echo, the id and the time
     static const QRegularExpression varying(u"\"(model|id|created)\":(\"[^\"]*\"|\\d+)"_s);
     QString a = QString::fromUtf8(whole->body());
@@ -459,7 +497,7 @@ void FakeUpstreamTest::split()
 void FakeUpstreamTest::stamp()
 {
     auto ex = post(body(u"fake:tokens=4,stamp=1,delay=5"_s, true, false));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     static const QRegularExpression pattern(u"^\\[(\\d+)@(\\d+)\\] $"_s);
     qint64 previous = 0;
     int seq = 0;
@@ -488,7 +526,7 @@ void FakeUpstreamTest::stamp()
 void FakeUpstreamTest::delays()
 {
     auto ex = post(body(u"fake:tokens=3,first=200,delay=50"_s));
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     QVERIFY2(ex->firstContentMs >= 190, qPrintable(QString::number(ex->firstContentMs)));
     QVERIFY2(ex->clock.elapsed() >= 200 + 3 * 50, qPrintable(QString::number(ex->clock.elapsed())));
 }
@@ -501,7 +539,7 @@ void FakeUpstreamTest::counters()
     for (int i = 0; i < 3; ++i)
         exchanges.push_back(post(body(u"fake:tokens=3,delay=100"_s)));
     for (auto &ex : exchanges)
-        QVERIFY(ex->waitClosed());
+        QVERIFY(ex->waitDone());
     QCOMPARE(accepted.size(), 3);
     QCOMPARE(m_fake.connectionsAccepted(), 3);
     QVERIFY(waitUntil([&] { return completed.size() == 3; }, 1000));
@@ -517,12 +555,13 @@ void FakeUpstreamTest::requestRecording()
     const QByteArray json = body(u"fake:tokens=1"_s);
     auto ex = std::make_unique<Exchange>();
     ex->send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-1\r\n"
-             "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n" +
+             "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n" +
                  QByteArray::number(10, 16) + "\r\n" + json.left(10) + "\r\n" +
                  QByteArray::number(json.size() - 10, 16) + "\r\n" + json.mid(10) + "\r\n0\r\n\r\n",
              m_fake.port());
-    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->waitDone());
     QVERIFY(ex->raw.startsWith("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"));
+    QVERIFY(ex->raw.contains("\r\nConnection: close\r\n")); // as the client asked
     QCOMPARE(received.size(), 1);
     QCOMPARE(m_fake.requests().size(), 1);
     const FakeRequest r = m_fake.requests().constFirst();
@@ -531,6 +570,145 @@ void FakeUpstreamTest::requestRecording()
     QCOMPARE(r.header("authorization"), QByteArray("Bearer sk-1"));
     QCOMPARE(r.body, json);
     QCOMPARE(r.json.value("model"_L1).toString(), u"fake:tokens=1"_s);
+}
+
+void FakeUpstreamTest::keepAlive()
+{
+    // Several requests, one after another, on one connection: a stream, an error with a JSON body
+    // (Content-Length), a non-streamed answer, and a stream again.
+    auto ex = post(body(u"fake:tokens=2"_s));
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->events().size(), 1 + 2 + 1 + 1 + 1);
+    ex->sendMore(request(body(u"fake:status=429"_s)));
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->status(), 429);
+    QVERIFY(ex->header("connection").isEmpty());
+    QVERIFY(QJsonDocument::fromJson(ex->body()).object().value("error"_L1).isObject());
+    ex->sendMore(request(body(u"fake:tokens=2"_s, false, false)));
+    QVERIFY(ex->waitDone());
+    QCOMPARE(QJsonDocument::fromJson(ex->body()).object().value("object"_L1).toString(),
+             u"chat.completion"_s);
+    ex->sendMore(request(body(u"fake:tokens=3"_s)));
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->events().last(), QByteArray("[DONE]"));
+    QVERIFY(!ex->closed);
+    QCOMPARE(m_fake.connectionsAccepted(), 1);
+    QCOMPARE(m_fake.requestsReceived(), 4);
+    QCOMPARE(m_fake.openConnections(), 1);
+    QTRY_COMPARE(m_fake.completedStreams(), 4); // the 429 to a completion request counts too
+    QCOMPARE(m_fake.clientAborts(), 0);
+    // The client closing an idle connection is no abort.
+    ex->socket.disconnectFromHost();
+    QVERIFY(waitUntil([this] { return m_fake.openConnections() == 0; }, 2000));
+    QCOMPARE(m_fake.clientAborts(), 0);
+}
+
+void FakeUpstreamTest::closeScenario()
+{
+    for (const QString &model : {u"fake:tokens=2,close=1"_s, u"fake:status=500,close"_s}) {
+        auto ex = post(body(model));
+        QVERIFY(ex->waitClosed());
+        QCOMPARE(ex->header("connection"), QByteArray("close"));
+        bool complete = false;
+        ex->body(&complete);
+        QVERIFY(complete);
+    }
+    FakeScenario closing;
+    closing.close = true;
+    m_fake.setDefaultScenario(closing); // as `agentdesk-fake-upstream --close` does
+    auto ex = post(body(u"fake"_s));
+    QVERIFY(ex->waitClosed());
+    QCOMPARE(ex->header("connection"), QByteArray("close"));
+}
+
+void FakeUpstreamTest::clientAsksToClose()
+{
+    auto ex = post(body(u"fake:tokens=2"_s), "/v1/chat/completions", "Connection: close\r\n");
+    QVERIFY(ex->waitClosed());
+    QCOMPARE(ex->header("connection"), QByteArray("close"));
+    QCOMPARE(ex->events().last(), QByteArray("[DONE]"));
+}
+
+void FakeUpstreamTest::closeDelimitedCloses()
+{
+    auto ex = post(body(u"fake:tokens=2,chunked=0"_s));
+    QVERIFY(ex->waitClosed()); // the close is what ends the body
+    QCOMPARE(ex->header("connection"), QByteArray("close"));
+    QVERIFY(ex->header("transfer-encoding").isEmpty());
+    QCOMPARE(ex->events().last(), QByteArray("[DONE]"));
+}
+
+void FakeUpstreamTest::idleTimeout()
+{
+    auto ex = post(body(u"fake:tokens=1,idle=150"_s));
+    QVERIFY(ex->waitDone());
+    QElapsedTimer idle;
+    idle.start();
+    QVERIFY(!ex->closed);
+    QVERIFY(ex->waitClosed(2000));
+    QVERIFY2(idle.elapsed() >= 120, qPrintable(QString::number(idle.elapsed())));
+    QCOMPARE(m_fake.clientAborts(), 0);
+    QTRY_COMPARE(m_fake.openConnections(), 0);
+
+    // A request in time restarts the wait: the connection serves it and then idles again.
+    auto again = post(body(u"fake:tokens=1,idle=300"_s));
+    QVERIFY(again->waitDone());
+    waitUntil([] { return false; }, 100);
+    again->sendMore(request(body(u"fake:tokens=1,idle=300"_s)));
+    QVERIFY(again->waitDone());
+    QVERIFY(!again->closed);
+    QVERIFY(again->waitClosed(2000));
+    QCOMPARE(m_fake.requestsReceived(), 3);
+}
+
+void FakeUpstreamTest::closeOnNextReuse()
+{
+    auto ex = post(body(u"fake:tokens=1"_s));
+    QVERIFY(ex->waitDone());
+    m_fake.closeOnNextReuse();
+    ex->sendMore(request(body(u"fake:tokens=1"_s)));
+    QVERIFY(ex->waitClosed());
+    QVERIFY(ex->raw.isEmpty()); // not a byte of an answer
+    QCOMPARE(m_fake.closedOnReuse(), 1);
+    QCOMPARE(m_fake.requestsReceived(), 1);
+    // Only reused connections, and only as many as asked: a new connection is served.
+    m_fake.closeOnNextReuse();
+    auto fresh = post(body(u"fake:tokens=1"_s));
+    QVERIFY(fresh->waitDone());
+    QCOMPARE(fresh->status(), 200);
+    QCOMPARE(m_fake.closedOnReuse(), 1);
+    m_fake.closeOnNextReuse(0);
+}
+
+void FakeUpstreamTest::pipelined()
+{
+    // Two requests in one write: answered in order, the second after the first.
+    auto ex = std::make_unique<Exchange>();
+    ex->send(request(body(u"fake:tokens=2,delay=20"_s)) + request(body(u"fake:status=404"_s)), m_fake.port());
+    QVERIFY(waitUntil([&] { return ex->raw.contains("model_not_found"); }, 5000));
+    const qsizetype second = ex->raw.indexOf("HTTP/1.1 404");
+    QVERIFY(second > 0);
+    QVERIFY(ex->raw.lastIndexOf("data: [DONE]", second) > 0);
+    QCOMPARE(m_fake.requestsReceived(), 2);
+    QCOMPARE(m_fake.connectionsAccepted(), 1);
+}
+
+void FakeUpstreamTest::closingTheServerClosesIdleConnections()
+{
+    FakeUpstream fake;
+    QVERIFY(fake.listen());
+    auto idle = std::make_unique<Exchange>();
+    idle->send(request(body(u"fake:tokens=1"_s)), fake.port());
+    QVERIFY(idle->waitDone());
+    auto busy = std::make_unique<Exchange>();
+    busy->send(request(body(u"fake:tokens=3,delay=100"_s)), fake.port());
+    QVERIFY(waitUntil([&] { return fake.activeStreams() == 1; }, 2000));
+    fake.close();
+    QVERIFY(idle->waitClosed(2000));
+    QVERIFY(!busy->closed);
+    QVERIFY(busy->waitDone()); // the response under way ends normally
+    QCOMPARE(busy->events().last(), QByteArray("[DONE]"));
+    QCOMPARE(fake.clientAborts(), 0);
 }
 
 QTEST_GUILESS_MAIN(FakeUpstreamTest)

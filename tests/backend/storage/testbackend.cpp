@@ -10,6 +10,8 @@ using namespace Qt::StringLiterals;
 namespace {
 
 constexpr const char *specVariable = "AGENTDESK_TEST_PG";
+constexpr const char *skipMessage =
+    "AGENTDESK_TEST_PG is not set: PostgreSQL variant skipped (see scripts/test-postgres-server)";
 
 // PostgreSQL cannot PREPARE DDL, so statements without values run directly.
 bool run(QSqlQuery &query, const QString &sql, const QVariantList &values)
@@ -52,6 +54,20 @@ void TestBackend::addBackendRows()
 bool TestBackend::postgresConfigured()
 {
     return !qEnvironmentVariableIsEmpty(specVariable);
+}
+
+bool TestBackend::startTest()
+{
+    bool ready = false;
+    // QSKIP and QVERIFY2 return from the lambda only, so `ready` tells the caller to stop.
+    [&] {
+        QFETCH_GLOBAL(QString, backend);
+        if (backend == u"postgres"_s && !postgresConfigured())
+            QSKIP(skipMessage);
+        QVERIFY2(reset(backend), qPrintable(m_error));
+        ready = true;
+    }();
+    return ready;
 }
 
 bool TestBackend::parseSpec(const QString &spec, Database::Options &options)
@@ -135,6 +151,17 @@ Database::Options TestBackend::options(int targetVersion) const
     }
     options.targetVersion = targetVersion;
     return options;
+}
+
+std::unique_ptr<Database> TestBackend::open() const
+{
+    auto db = std::make_unique<Database>();
+    bool opened = false;
+    [&] {
+        QVERIFY2(db->open(options()), qPrintable(db->lastError()));
+        opened = true;
+    }();
+    return opened ? std::move(db) : nullptr;
 }
 
 QString TestBackend::sqlitePath() const

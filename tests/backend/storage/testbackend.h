@@ -25,19 +25,21 @@ public:
     explicit TestBackend(const QString &schema, Reset mode = Reset::DeleteRows);
     ~TestBackend();
 
-    static constexpr const char *skipMessage =
-        "AGENTDESK_TEST_PG is not set: PostgreSQL variant skipped (see scripts/test-postgres-server)";
-
     // For initTestCase_data(): a "backend" column with the rows "sqlite" and "postgres".
     static void addBackendRows();
     static bool postgresConfigured();
 
+    // For init(): skips the "postgres" row when no server is configured, otherwise resets the
+    // storage for the row's backend. False when the test cannot go on (QTest has recorded why).
+    bool startTest();
     // Fresh, empty storage for the backend ("sqlite" or "postgres"); false with error() set.
     bool reset(const QString &backend);
     bool isPostgres() const { return m_postgres; }
     QString error() const { return m_error; }
     // Options that open the current storage, optionally migrating only to `targetVersion`.
     Database::Options options(int targetVersion = 0) const;
+    // A Database opened with options(); null, with a QTest failure recorded, when it fails.
+    std::unique_ptr<Database> open() const;
     QString sqlitePath() const;
 
     // One statement with positional values through `db`'s connection; the first column of the

@@ -3,24 +3,21 @@
 #include "storage/database.h"
 #include "storage/sessionstore.h"
 #include "storage/statsstore.h"
-#include "testbackend.h"
+#include "storagetest.h"
 
-#include <QStandardPaths>
 #include <QTest>
-
-#include <memory>
 
 using namespace Qt::StringLiterals;
 
-class AgentStoreTest : public QObject
+class AgentStoreTest : public StorageTest
 {
     Q_OBJECT
 
+public:
+    AgentStoreTest() : StorageTest(u"tst_agentstore"_s) {}
+
 private:
-    TestBackend m_backend{u"tst_agentstore"_s};
-    std::unique_ptr<Database> m_db;
-    QString m_acme;
-    QString m_globex;
+    void seed() override { addTenants(); }
 
     Agent makeAgent(const QString &tenantId, const QString &name)
     {
@@ -30,36 +27,7 @@ private:
         return agent;
     }
 
-    static Session makeSession(const QString &tenantId, const QString &userId, const QString &agentId,
-                               const QString &title)
-    {
-        Session session;
-        session.tenantId = tenantId;
-        session.userId = userId;
-        session.agentId = agentId;
-        session.title = title;
-        return session;
-    }
-
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
-    void initTestCase_data() { TestBackend::addBackendRows(); }
-
-    void init()
-    {
-        QFETCH_GLOBAL(QString, backend);
-        if (backend == u"postgres"_s && !TestBackend::postgresConfigured())
-            QSKIP(TestBackend::skipMessage);
-        QVERIFY2(m_backend.reset(backend), qPrintable(m_backend.error()));
-        m_db = std::make_unique<Database>();
-        QVERIFY2(m_db->open(m_backend.options()), qPrintable(m_db->lastError()));
-        AuthStore auth(*m_db);
-        m_acme = auth.ensureTenant(u"acme"_s)->id;
-        m_globex = auth.ensureTenant(u"globex"_s)->id;
-    }
-
-    void cleanup() { m_db.reset(); }
-
     void createAndGetRoundTrip()
     {
         AgentStore agents(*m_db);

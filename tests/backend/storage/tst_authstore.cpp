@@ -1,25 +1,22 @@
 #include "storage/authstore.h"
 #include "storage/database.h"
-#include "testbackend.h"
+#include "storagetest.h"
 
 #include <QDir>
 #include <QFile>
 #include <QRegularExpression>
-#include <QStandardPaths>
 #include <QTest>
-
-#include <memory>
 
 using namespace Qt::StringLiterals;
 
-class AuthStoreTest : public QObject
+class AuthStoreTest : public StorageTest
 {
     Q_OBJECT
 
-private:
-    TestBackend m_backend{u"tst_authstore"_s};
-    std::unique_ptr<Database> m_db;
+public:
+    AuthStoreTest() : StorageTest(u"tst_authstore"_s) {}
 
+private:
     std::optional<ApiTokenInfo> tokenInfo(const QString &id)
     {
         for (const ApiTokenInfo &info : AuthStore(*m_db).listTokens()) {
@@ -30,21 +27,6 @@ private:
     }
 
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
-    void initTestCase_data() { TestBackend::addBackendRows(); }
-
-    void init()
-    {
-        QFETCH_GLOBAL(QString, backend);
-        if (backend == u"postgres"_s && !TestBackend::postgresConfigured())
-            QSKIP(TestBackend::skipMessage);
-        QVERIFY2(m_backend.reset(backend), qPrintable(m_backend.error()));
-        m_db = std::make_unique<Database>();
-        QVERIFY2(m_db->open(m_backend.options()), qPrintable(m_db->lastError()));
-    }
-
-    void cleanup() { m_db.reset(); }
-
     void tokenFormat()
     {
         AuthStore auth(*m_db);

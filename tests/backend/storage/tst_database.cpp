@@ -30,13 +30,7 @@ private Q_SLOTS:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
     void initTestCase_data() { TestBackend::addBackendRows(); }
 
-    void init()
-    {
-        QFETCH_GLOBAL(QString, backend);
-        if (backend == u"postgres"_s && !TestBackend::postgresConfigured())
-            QSKIP(TestBackend::skipMessage);
-        QVERIFY2(m_backend.reset(backend), qPrintable(m_backend.error()));
-    }
+    void init() { m_backend.startTest(); }
 
     void freshOpenCreatesLatestVersion()
     {

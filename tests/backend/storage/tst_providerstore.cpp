@@ -1,24 +1,20 @@
-#include "storage/authstore.h"
 #include "storage/database.h"
 #include "storage/providerstore.h"
-#include "testbackend.h"
+#include "storagetest.h"
 
-#include <QStandardPaths>
 #include <QTest>
-
-#include <memory>
 
 using namespace Qt::StringLiterals;
 
-class ProviderStoreTest : public QObject
+class ProviderStoreTest : public StorageTest
 {
     Q_OBJECT
 
+public:
+    ProviderStoreTest() : StorageTest(u"tst_providerstore"_s) {}
+
 private:
-    TestBackend m_backend{u"tst_providerstore"_s};
-    std::unique_ptr<Database> m_db;
-    QString m_acme;
-    QString m_globex;
+    void seed() override { addTenants(); }
 
     ProviderRow provider(const QString &tenantId, const QString &name, bool isDefault = false)
     {
@@ -41,24 +37,6 @@ private:
     }
 
 private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
-    void initTestCase_data() { TestBackend::addBackendRows(); }
-
-    void init()
-    {
-        QFETCH_GLOBAL(QString, backend);
-        if (backend == u"postgres"_s && !TestBackend::postgresConfigured())
-            QSKIP(TestBackend::skipMessage);
-        QVERIFY2(m_backend.reset(backend), qPrintable(m_backend.error()));
-        m_db = std::make_unique<Database>();
-        QVERIFY2(m_db->open(m_backend.options()), qPrintable(m_db->lastError()));
-        AuthStore auth(*m_db);
-        m_acme = auth.ensureTenant(u"acme"_s)->id;
-        m_globex = auth.ensureTenant(u"globex"_s)->id;
-    }
-
-    void cleanup() { m_db.reset(); }
-
     void upsertInsertsThenUpdates()
     {
         ProviderStore store(*m_db);

@@ -3,25 +3,23 @@
 #include "storage/database.h"
 #include "storage/sessionstore.h"
 #include "storage/statsstore.h"
-#include "testbackend.h"
+#include "storagetest.h"
 
-#include <QStandardPaths>
 #include <QTest>
-
-#include <memory>
 
 using namespace Qt::StringLiterals;
 
-class SessionStoreTest : public QObject
+class SessionStoreTest : public StorageTest
 {
     Q_OBJECT
 
+public:
+    SessionStoreTest() : StorageTest(u"tst_sessionstore"_s) {}
+
 private:
-    TestBackend m_backend{u"tst_sessionstore"_s};
-    std::unique_ptr<Database> m_db;
     // acme: alice and bob, agents helper and coder; globex: gina, agent rival.
-    QString m_acme, m_alice, m_bob, m_helper, m_coder;
-    QString m_globex, m_gina, m_rival;
+    QString m_alice, m_bob, m_helper, m_coder;
+    QString m_gina, m_rival;
 
     QString createAgent(const QString &tenantId, const QString &name)
     {
@@ -65,34 +63,12 @@ private:
         return TestBackend::scalar(*m_db, sql, values).toLongLong();
     }
 
-    static Session makeSession(const QString &tenantId, const QString &userId, const QString &agentId,
-                               const QString &title)
+    void seed() override
     {
-        Session session;
-        session.tenantId = tenantId;
-        session.userId = userId;
-        session.agentId = agentId;
-        session.title = title;
-        return session;
-    }
-
-private Q_SLOTS:
-    void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
-    void initTestCase_data() { TestBackend::addBackendRows(); }
-
-    void init()
-    {
-        QFETCH_GLOBAL(QString, backend);
-        if (backend == u"postgres"_s && !TestBackend::postgresConfigured())
-            QSKIP(TestBackend::skipMessage);
-        QVERIFY2(m_backend.reset(backend), qPrintable(m_backend.error()));
-        m_db = std::make_unique<Database>();
-        QVERIFY2(m_db->open(m_backend.options()), qPrintable(m_db->lastError()));
+        addTenants();
         AuthStore auth(*m_db);
-        m_acme = auth.ensureTenant(u"acme"_s)->id;
         m_alice = auth.ensureUser(m_acme, u"alice"_s)->id;
         m_bob = auth.ensureUser(m_acme, u"bob"_s)->id;
-        m_globex = auth.ensureTenant(u"globex"_s)->id;
         m_gina = auth.ensureUser(m_globex, u"gina"_s)->id;
         m_helper = createAgent(m_acme, u"helper"_s);
         m_coder = createAgent(m_acme, u"coder"_s);
@@ -100,8 +76,7 @@ private Q_SLOTS:
         QVERIFY(!m_helper.isEmpty() && !m_coder.isEmpty() && !m_rival.isEmpty());
     }
 
-    void cleanup() { m_db.reset(); }
-
+private Q_SLOTS:
     void createSessionCountsIt()
     {
         const Session session = newSession(u"First"_s);
