@@ -40,11 +40,13 @@ DirectNetworkAccessManager::~DirectNetworkAccessManager()
     // itself, so one finishing after us would crash.
     const QSet<DirectHttpReply *> running = m_running;
     for (DirectHttpReply *reply : running) {
-        if (reply->parent() == this)
-            reply->m_manager = nullptr;
-        else
+        if (reply->parent() != this)
             reply->abort();
     }
+    // Finished or not, our own replies die in ~QObject, when this is only a QNetworkAccessManager
+    // any more: they must not look at us as a DirectNetworkAccessManager then.
+    for (DirectHttpReply *reply : findChildren<DirectHttpReply *>(Qt::FindDirectChildrenOnly))
+        reply->m_manager = nullptr;
     clearIdleConnections();
 }
 

@@ -220,7 +220,7 @@ void CrashDurabilityTest::verifyDatabase(int round, bool afterRestart)
     for (const Sent &sent : std::as_const(m_sent)) {
         const StreamRecord &r = sent.record;
         QVERIFY(r.started());
-        // The user message: exactly as sent, committed before anything went upstream.
+        // The user message: exactly as sent, committed before the client saw the stream open.
         const QList<QVariantMap> users =
             db.rows(u"SELECT session_id, role, content, status FROM messages WHERE id = ?"_s, {r.messageId});
         QCOMPARE(users.size(), 1);

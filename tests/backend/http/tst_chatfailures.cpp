@@ -4,9 +4,12 @@
 #include "chat/chatservice.h"
 #include "storage/sessionstore.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QSet>
+#include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTest>
 
@@ -23,6 +26,7 @@ private Q_SLOTS:
     void clientDisconnectAbortsUpstream();
     void cancelStopsReply();
     void cancelScopes();
+    void failedCommitWithdrawsTheRequest();
     void hundredConcurrentStreams();
     void restartMarksInterruptedReplies();
 
@@ -132,6 +136,47 @@ void ChatFailuresTest::clientDisconnectAbortsUpstream()
     QVERIFY2(rows.at(1)[u"content"_s].toString().startsWith(seen),
              qPrintable(rows.at(1)[u"content"_s].toString()));
     QVERIFY(!seen.isEmpty());
+}
+
+void ChatFailuresTest::failedCommitWithdrawsTheRequest()
+{
+    // The upstream request goes out before the user's message is committed (ChatService::start);
+    // when the commit fails, the client gets a plain 500 before any stream opens, the request is
+    // withdrawn (its connection closed, never reused) and nothing of it is left in the database.
+    ApiFixture f;
+    QVERIFY(f.start());
+    const QString agentId = f.createAgent(u"fake:tokens=40,delay=20"_s);
+    auto client = f.client();
+    const QString path = u"/api/agents/%1/chat/stream"_s.arg(agentId);
+    // A first chat leaves a kept-alive upstream connection, so the next request is written at once.
+    QCOMPARE(client.stream("POST", path, ApiFixture::chatBody(u"warm up"_s)).events.last().json[u"type"_s],
+             u"done"_s);
+    QTRY_COMPARE(f.fake.openConnections(), 1);
+    const int requestsBefore = f.fake.requestsReceived();
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"saboteur"_s);
+        db.setDatabaseName(QDir(f.dir.path()).filePath(u"agentdesk.db"_s));
+        QVERIFY(db.open());
+        QSqlQuery q(db);
+        QVERIFY2(q.exec(u"CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.content = 'refuse me' "
+                        u"BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"_s),
+                 qPrintable(q.lastError().text()));
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(u"saboteur"_s);
+
+    const HttpResult refused = client.request("POST", path, ApiFixture::chatBody(u"refuse me"_s));
+    QCOMPARE(refused.status, 500);
+    QCOMPARE(refused.errorCode(), QByteArray("storage_error"));
+    QTRY_COMPARE(f.fake.requestsReceived(), requestsBefore + 1); // it did go out...
+    QTRY_COMPARE(f.fake.openConnections(), 0);                   // ...and its connection was closed
+    QCOMPARE(f.server->chat().activeTurns(), 0);
+    const QJsonArray sessions = client.get(u"/api/sessions"_s).json()[u"sessions"_s].toArray();
+    QCOMPARE(sessions.size(), 1); // only the warm-up's
+
+    // The server goes on normally.
+    QCOMPARE(client.stream("POST", path, ApiFixture::chatBody(u"after"_s)).events.last().json[u"type"_s],
+             u"done"_s);
 }
 
 void ChatFailuresTest::cancelStopsReply()
