@@ -86,7 +86,7 @@ void DirectNetworkAccessManager::setMaxIdleTotal(int count)
 
 int DirectNetworkAccessManager::idleConnectionCount(const QUrl &url) const
 {
-    return int(m_idle.value(poolKey(url)).size());
+    return int(m_idle.value(hostKey(url)).size());
 }
 
 void DirectNetworkAccessManager::clearIdleConnections()
@@ -106,9 +106,10 @@ QNetworkReply *DirectNetworkAccessManager::createRequest(Operation op, const QNe
     return QNetworkAccessManager::createRequest(op, request, outgoingData);
 }
 
-QString DirectNetworkAccessManager::poolKey(const QUrl &url)
+QString DirectNetworkAccessManager::hostKey(const QUrl &url)
 {
-    return url.scheme() + "://"_L1 + url.host() + u':' + QString::number(url.port(80));
+    const int defaultPort = url.scheme() == "https"_L1 ? 443 : 80;
+    return url.scheme() + "://"_L1 + url.host().toLower() + u':' + QString::number(url.port(defaultPort));
 }
 
 QTcpSocket *DirectNetworkAccessManager::takeIdle(const QString &key)
@@ -244,7 +245,7 @@ DirectHttpReply::DirectHttpReply(QNetworkAccessManager::Operation op, const QNet
     m_request += "\r\n"; // no Connection header: HTTP/1.1 keeps the connection by default
     m_request += body;
 
-    m_key = DirectNetworkAccessManager::poolKey(url);
+    m_key = DirectNetworkAccessManager::hostKey(url);
     if (manager)
         manager->m_running.insert(this);
     if (QTcpSocket *socket = manager ? manager->takeIdle(m_key) : nullptr) {

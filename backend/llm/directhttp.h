@@ -35,6 +35,8 @@ public:
 
     // Whether createRequest() answers `url` itself.
     static bool handles(const QUrl &url);
+    // "scheme://host:port": the connections a request to `url` may share (also LlmClient's pool key).
+    static QString hostKey(const QUrl &url);
 
     // How long an idle connection is kept. Below the 5 s keep-alive timeout of uvicorn (vLLM and
     // most Python servers) and llama.cpp, so that we, not they, close it: a server that closes first
@@ -63,7 +65,6 @@ private:
         qint64 sinceMs;
     };
 
-    static QString poolKey(const QUrl &url);
     // The most recently used idle socket for `key`, now unwatched and parented to nobody; or null.
     QTcpSocket *takeIdle(const QString &key);
     // A socket whose exchange ended cleanly; the pool owns (or closes) it from here on.

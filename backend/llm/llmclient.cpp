@@ -19,12 +19,6 @@ namespace {
 // Qt 6.4 opens at most six HTTP/1.1 connections per host and manager and queues the rest;
 // a streamed reply holds its connection for the whole generation.
 constexpr int MaxRequestsPerManager = 6;
-
-QString hostKey(const QUrl &url)
-{
-    const int defaultPort = url.scheme() == "https"_L1 ? 443 : 80;
-    return url.scheme() + "://"_L1 + url.host().toLower() + u':' + QString::number(url.port(defaultPort));
-}
 } // namespace
 
 struct LlmClient::Pool
@@ -62,7 +56,7 @@ LlmStream *LlmClient::startChat(const ProviderConfig &provider, const ChatReques
         const QUrl url = OpenAiStream::completionsUrl(provider.baseUrl);
         QNetworkAccessManager *manager = managerFor(url);
         if (QNetworkReply *reply = openAi->start(manager)) {
-            const QString key = hostKey(url);
+            const QString key = DirectNetworkAccessManager::hostKey(url);
             ++m_pool->active[manager][key];
             // finished comes on completion, error and abort(); destroyed is the backstop.
             auto counted = std::make_shared<bool>(true);
@@ -96,7 +90,7 @@ QNetworkAccessManager *LlmClient::managerFor(const QUrl &url)
         }
         return m_pool->direct;
     }
-    const QString key = hostKey(url);
+    const QString key = DirectNetworkAccessManager::hostKey(url);
     // First fit keeps using the managers whose keep-alive connections are already warm.
     for (QNetworkAccessManager *manager : std::as_const(m_pool->managers)) {
         if (m_pool->active.value(manager).value(key) < MaxRequestsPerManager)
