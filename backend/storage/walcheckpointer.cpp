@@ -11,7 +11,8 @@
 
 using namespace Qt::StringLiterals;
 
-WalCheckpointer::WalCheckpointer(Database &db, int intervalMs) : m_db(db), m_intervalMs(qMax(10, intervalMs))
+WalCheckpointer::WalCheckpointer(Database &db, int intervalMs)
+    : m_db(db), m_intervalMs(intervalMs > 0 ? qMax(10, intervalMs) : 0)
 {}
 
 WalCheckpointer::~WalCheckpointer()
@@ -61,6 +62,18 @@ int WalCheckpointer::checkpoints() const
     return m_checkpoints;
 }
 
+bool WalCheckpointer::checkpointNow(int timeoutMs)
+{
+    if (!isRunning())
+        return false;
+    std::unique_lock lock(m_mutex);
+    const quint64 request = ++m_requested;
+    m_wake.notify_all();
+    return m_wake.wait_for(lock, std::chrono::milliseconds(timeoutMs), [this, request] {
+        return m_served >= request || m_stopping;
+    }) && m_served >= request;
+}
+
 void WalCheckpointer::run(const QString &path)
 {
     static std::atomic<int> serial{0};
@@ -84,7 +97,16 @@ void WalCheckpointer::run(const QString &path)
             QSqlQuery checkpoint(db);
             std::unique_lock lock(m_mutex);
             while (!m_stopping) {
-                m_wake.wait_for(lock, std::chrono::milliseconds(m_intervalMs), [this] { return m_stopping; });
+                const auto due = [this] {
+                    return m_stopping || m_requested > m_served;
+                };
+                if (m_intervalMs > 0)
+                    m_wake.wait_for(lock, std::chrono::milliseconds(m_intervalMs), due);
+                else
+                    m_wake.wait(lock, due);
+                if (m_stopping)
+                    break;
+                const quint64 serving = m_requested; // every request so far comes before this checkpoint
                 lock.unlock();
                 // PASSIVE copies what no reader still needs and never blocks the serving connection.
                 // The log restarts from the top when a writer finds it fully copied, which a steady
@@ -103,6 +125,8 @@ void WalCheckpointer::run(const QString &path)
                 }
                 lock.lock();
                 ++m_checkpoints;
+                m_served = serving;
+                m_wake.notify_all();
             }
         }
         db.close();

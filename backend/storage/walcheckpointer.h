@@ -19,6 +19,7 @@ class Database;
 class WalCheckpointer
 {
 public:
+    // intervalMs <= 0: no timer; checkpoints run only on checkpointNow() (tests drive it so).
     explicit WalCheckpointer(Database &db, int intervalMs = 1000);
     void setMaxFrames(int frames) { m_maxFrames = frames; }
     ~WalCheckpointer();
@@ -32,6 +33,9 @@ public:
     bool isRunning() const { return m_thread.joinable(); }
     // Checkpoints done so far (for tests).
     int checkpoints() const;
+    // Runs a checkpoint that starts after this call and waits until it is done, so a test knows
+    // exactly what it has copied. False when not running or not done within timeoutMs.
+    bool checkpointNow(int timeoutMs = 30000);
 
 private:
     void run(const QString &path);
@@ -46,4 +50,6 @@ private:
     bool m_opened = false;
     bool m_openFailed = false;
     int m_checkpoints = 0;
+    quint64 m_requested = 0; // checkpointNow() calls so far
+    quint64 m_served = 0;    // of those, the ones a finished checkpoint started after
 };

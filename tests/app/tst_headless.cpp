@@ -85,13 +85,7 @@ bool HeadlessTest::startServer(const QProcessEnvironment &env)
                     {u"--headless"_s, u"--port"_s, QString::number(m_port), u"--data-dir"_s, m_dir->path()});
     if (!m_server->waitForStarted())
         return false;
-    ApiTestClient client(m_port);
-    for (int i = 0; i < 100; ++i) {
-        if (client.get(u"/api/health"_s).status == 200)
-            return true;
-        QTest::qWait(50);
-    }
-    return false;
+    return ApiTestClient::waitForHealth(m_port, m_server.get());
 }
 
 QString HeadlessTest::createAgent(const QString &model)

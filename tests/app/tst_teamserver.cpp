@@ -123,13 +123,7 @@ bool TeamServerTest::startServer()
                      u"--data-dir"_s, m_dir.path()});
     if (!m_server->waitForStarted())
         return false;
-    ApiTestClient probe(m_port);
-    for (int i = 0; i < 100; ++i) {
-        if (probe.get(u"/api/health"_s).status == 200)
-            return true;
-        QTest::qWait(50);
-    }
-    return false;
+    return ApiTestClient::waitForHealth(m_port, m_server.get());
 }
 
 void TeamServerTest::stopServer()

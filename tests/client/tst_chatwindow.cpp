@@ -18,6 +18,8 @@
 #include <QTest>
 #include <QTranslator>
 
+#include <algorithm>
+
 using namespace Qt::StringLiterals;
 
 // The real window (Main.qml and the C++ behind it) against a mock AgentDesk server: QML loads
@@ -227,6 +229,12 @@ private Q_SLOTS:
         QTest::keyClick(window(), Qt::Key_Return);
         QTRY_VERIFY(chat()->messages()->at(2).content.size() >= 15);
         QSignalSpy finished(chat(), &ChatController::replyFinished);
+        const auto messageLoads = [this] {
+            return std::count_if(m_mock->requests.cbegin(), m_mock->requests.cend(), [](const QByteArray &r) {
+                return r.startsWith("GET /api/sessions/") && r.endsWith("/messages");
+            });
+        };
+        const auto loadsBefore = messageLoads();
         QTest::keyClick(window(), Qt::Key_Escape); // Esc = Stop
         QTRY_COMPARE(finished.count(), 1);
         QCOMPARE(finished.at(0).at(0).toString(), u"cancelled"_s);
@@ -236,8 +244,10 @@ private Q_SLOTS:
         const QString partial = chat()->messages()->at(row).content;
         QVERIFY(partial.size() >= 15);
         QVERIFY(partial.size() < 500);
-        // After the reload from the server the partial reply is still there.
-        QTest::qWait(300);
+        // After the reload from the server (the window asks for the messages again) the partial
+        // reply is still there.
+        QTRY_VERIFY(messageLoads() > loadsBefore);
+        QTRY_COMPARE(chat()->messages()->at(rowOfLast(u"assistant"_s)).status, u"cancelled"_s);
         QCOMPARE(chat()->messages()->at(rowOfLast(u"assistant"_s)).content, partial);
         QVERIFY(chat()->canSend());
         shot(u"04-stopped"_s);

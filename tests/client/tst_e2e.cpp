@@ -7,6 +7,7 @@
 
 #include "server/server.h"
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QProcess>
 #include <QQuickItem>
@@ -161,14 +162,14 @@ private:
         // Up when health answers.
         ApiClient probe;
         probe.setServer(QUrl(u"http://127.0.0.1:%1"_s.arg(m_processPort)), {});
-        for (int i = 0; i < 100; ++i) {
+        QDeadlineTimer deadline(60000); // generous: a loaded CI machine starts slowly
+        while (!deadline.hasExpired() && m_process->state() == QProcess::Running) {
             bool done = false, ok = false;
             probe.health(nullptr, [&](const ApiResult &r) {
                 ok = r.ok();
                 done = true;
             });
-            QTest::qWaitFor([&] { return done; }, 6000);
-            if (ok)
+            if (QTest::qWaitFor([&] { return done; }, 6000) && ok)
                 return true;
             QTest::qWait(100);
         }

@@ -90,15 +90,7 @@ bool CrashDurabilityTest::startServer()
                     {u"--headless"_s, u"--port"_s, QString::number(m_port), u"--data-dir"_s, m_dir.path()});
     if (!m_server->waitForStarted())
         return false;
-    ApiTestClient client(m_port);
-    for (int i = 0; i < 400; ++i) {
-        if (client.get(u"/api/health"_s).status == 200)
-            return true;
-        if (m_server->state() != QProcess::Running)
-            return false;
-        QTest::qWait(25);
-    }
-    return false;
+    return ApiTestClient::waitForHealth(m_port, m_server.get());
 }
 
 void CrashDurabilityTest::killServer()
@@ -189,8 +181,25 @@ void CrashDurabilityTest::runAndKill(int round, int count, const QHash<QString, 
         return true;
     };
     QTRY_VERIFY_WITH_TIMEOUT(ready(), 30000);
-    // Past a progress checkpoint (1 s) for most, and well before the long replies end (~6 s).
-    QTest::qWait(1300);
+    // Kill once the server has checkpointed every long reply (its 1 s progress timer), however
+    // long the scheduler made that take: waiting a fixed time would be a guess.
+    const auto checkpointed = [&] {
+        ReadOnlyDb db(m_dir.filePath(u"agentdesk.db"_s));
+        for (int i = 0; i < count; ++i) {
+            if (!m_sent.at(first + i).longReply)
+                continue;
+            const QString stored =
+                db.scalar(u"SELECT content FROM messages WHERE session_id = ? AND seq ="
+                          u" (SELECT seq + 1 FROM messages WHERE id = ?)"_s,
+                          {streams.at(i)->record().sessionId, streams.at(i)->record().messageId})
+                    .toString();
+            if (stored.isEmpty())
+                return false;
+        }
+        return true;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(checkpointed(), 30000);
+    // The long replies run ~6 s at the fake's pace; one that ended already would prove nothing.
     for (int i = 0; i < count; ++i)
         QVERIFY2(!m_sent.at(first + i).longReply || !streams.at(i)->record().ended(),
                  "ended before the kill");
@@ -252,7 +261,7 @@ void CrashDurabilityTest::verifyDatabase(int round, bool afterRestart)
                 ++streaming;
             }
             // The checkpointed part is what the client saw, up to where the checkpoint was; and
-            // there is one: the kill came over a second (the progress interval) after the first token.
+            // there is one: the kill came only once every long reply had been checkpointed.
             // A graceful stop saves all the server relayed, which the client may not all have read.
             QVERIFY2(!stored.isEmpty(), "no checkpoint of the partial reply was saved");
             QVERIFY2(r.content.startsWith(stored) || (sent.graceful && stored.startsWith(r.content)),

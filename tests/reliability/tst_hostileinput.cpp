@@ -59,7 +59,7 @@ private:
     quint16 port() const { return f->server->port(); }
     const ConnectionGuard::Shared &guards() const { return f->server->http()->connectionStats(); }
     // The server answers a normal client, promptly, right now.
-    void verifyServerHealthy(int withinMs = 1000);
+    void verifyServerHealthy();
     QString startSession(const QString &token, const QString &agent, const QString &message);
 
     ApiFixture *f = nullptr;
@@ -105,13 +105,11 @@ void HostileInputTest::cleanup()
     verifyServerHealthy();
 }
 
-void HostileInputTest::verifyServerHealthy(int withinMs)
+// Answered at all (within the test client's 10 s): how fast is the benchmark's business.
+void HostileInputTest::verifyServerHealthy()
 {
-    QElapsedTimer timer;
-    timer.start();
     const HttpResult health = f->client().get(u"/api/health"_s);
     QCOMPARE(health.status, 200);
-    QVERIFY2(timer.elapsed() < withinMs, qPrintable(u"health took %1 ms"_s.arg(timer.elapsed())));
 }
 
 QString HostileInputTest::startSession(const QString &token, const QString &agent, const QString &message)
@@ -128,15 +126,13 @@ void HostileInputTest::hugeContentLengthIsRefusedAtOnce()
     ++casesTried;
     RawClient client(port());
     QVERIFY(client.connectToServer());
-    QElapsedTimer timer;
-    timer.start();
     client.send("POST /api/agents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + f->token.toUtf8() +
                 "\r\nContent-Type: application/json\r\nContent-Length: 10737418240\r\n\r\n{\"name\":");
-    const RawClient::Response response = client.readResponse(3000);
+    // Answered though the body never comes (a server that waited for it would time out with 408).
+    const RawClient::Response response = client.readResponse(requestTimeoutMs + 3000);
     QCOMPARE(response.status, 413);
     QCOMPARE(response.code(), QByteArray("payload_too_large"));
     QCOMPARE(response.headers.value("connection"), QByteArray("close"));
-    QVERIFY2(timer.elapsed() < 500, "the refusal must not wait for the body");
     QVERIFY(client.waitClosed(5000));
 }
 
@@ -247,7 +243,7 @@ void HostileInputTest::slowLorisIsCutWhileOthersAreServed()
     drip.start(100);
 
     // Meanwhile everyone else is served as usual, a streamed chat included.
-    verifyServerHealthy(500);
+    verifyServerHealthy();
     const auto stream = f->client().stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
                                            ApiFixture::chatBody(u"during the attack"_s));
     QCOMPARE(stream.head.status, 200);
@@ -273,7 +269,7 @@ void HostileInputTest::silentConnectionsAreClosed()
         QVERIFY(clients.back()->connectToServer());
     }
     QTRY_VERIFY_WITH_TIMEOUT(guards().open >= silent, 2000);
-    verifyServerHealthy(500);
+    verifyServerHealthy();
     for (auto &client : clients) {
         QVERIFY(client->waitClosed(requestTimeoutMs + 3000));
         QVERIFY(client->received().isEmpty()); // nothing was asked, nothing is answered
@@ -332,13 +328,23 @@ void HostileInputTest::pipelinedPartialRequestKeepsItsFraming()
     QTest::qWait(300);
     client.send(second.mid(cut));
     QCOMPARE(client.readResponse().status, 201);
-    // Past the request time-out, within the idle one: a third request is simply answered.
+    // Past the request time-out: a guard that lost the framing would think a request is still
+    // arriving and answer 408. Within the idle time-out (when the scheduler kept us that
+    // punctual) a third request is simply answered.
+    const qint64 timedOutBefore = guards().timedOut;
+    const qint64 idleBefore = guards().idleClosed;
     QTest::qWait(requestTimeoutMs + 200);
-    QVERIFY(client.isOpen());
-    client.send(first);
-    QCOMPARE(client.readResponse().status, 200);
+    QCOMPARE(guards().timedOut, timedOutBefore);
+    if (guards().idleClosed == idleBefore) {
+        QVERIFY(client.isOpen());
+        client.send(first);
+        QCOMPARE(client.readResponse().status, 200);
+    } else {
+        qInfo("the idle time-out came first; the third request is not tried");
+    }
     // Every byte followed exactly once, though Qt read the second request in two goes.
-    QCOMPARE(guards().bytesFramed - framedBefore, qint64(2 * first.size() + second.size()));
+    const qint64 thirds = guards().idleClosed == idleBefore ? 2 : 1;
+    QCOMPARE(guards().bytesFramed - framedBefore, qint64(thirds * first.size() + second.size()));
 }
 
 void HostileInputTest::thousandsOfConnectionsLeaveNothingBehind()
@@ -380,7 +386,7 @@ void HostileInputTest::thousandsOfConnectionsLeaveNothingBehind()
         }
         QTest::qWait(20);
         if (round == 2)
-            verifyServerHealthy(1000); // in the middle of the flood
+            verifyServerHealthy(); // in the middle of the flood
         for (auto &socket : sockets)
             socket->abort();
         sockets.clear();

@@ -70,13 +70,7 @@ quint16 SecretsTest::startServer(const QProcessEnvironment &env)
                     {u"--headless"_s, u"--port"_s, QString::number(port), u"--data-dir"_s, m_dir.path()});
     if (!m_server->waitForStarted())
         return 0;
-    ApiTestClient client(port);
-    for (int i = 0; i < 400; ++i) {
-        if (client.get(u"/api/health"_s).status == 200)
-            return port;
-        QTest::qWait(25);
-    }
-    return 0;
+    return ApiTestClient::waitForHealth(port, m_server.get()) ? port : 0;
 }
 
 void SecretsTest::noSecretInDatabaseOrLogs()

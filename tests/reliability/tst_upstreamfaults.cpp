@@ -131,10 +131,7 @@ void UpstreamFaultsTest::everyStreamEndsAndIsStoredAsSeen()
         stream->start();
     // The server keeps answering others while all of that goes on.
     QTRY_VERIFY_WITH_TIMEOUT(f->server->chat().activeTurns() > streams / 2, 10000);
-    QElapsedTimer health;
-    health.start();
     QCOMPARE(f->client().get(u"/api/health"_s).status, 200);
-    QVERIFY2(health.elapsed() < 2000, qPrintable(QString::number(health.elapsed())));
     QTRY_VERIFY_WITH_TIMEOUT(
         std::all_of(running.begin(), running.end(), [](const auto &s) { return s->isFinished(); }), 60000);
     qInfo("%d streams ended in %lld ms", streams, timer.elapsed());

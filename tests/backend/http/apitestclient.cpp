@@ -3,6 +3,7 @@
 #include <QDeadlineTimer>
 #include <QEventLoop>
 #include <QJsonDocument>
+#include <QProcess>
 #include <QTest>
 
 namespace {
@@ -89,6 +90,20 @@ HttpResult ApiTestClient::request(const QByteArray &method, const QString &path,
     }
     result.status = -1; // timed out
     return result;
+}
+
+bool ApiTestClient::waitForHealth(quint16 port, const QProcess *process, int timeoutMs)
+{
+    ApiTestClient client(port);
+    QDeadlineTimer deadline(timeoutMs);
+    while (!deadline.hasExpired()) {
+        if (client.request("GET", QStringLiteral("/api/health"), {}, {}, 5000).status == 200)
+            return true;
+        if (process && process->state() != QProcess::Running)
+            return false;
+        QTest::qWait(25);
+    }
+    return false;
 }
 
 HttpResult ApiTestClient::post(const QString &path, const QJsonObject &body)

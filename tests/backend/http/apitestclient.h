@@ -10,6 +10,8 @@
 
 #include <functional>
 
+class QProcess;
+
 // A raw HTTP/1.1 client over QTcpSocket for the API tests: exact bytes on the wire, SSE parsed
 // as it arrives, and the freedom to drop the connection at any moment.
 struct HttpResult
@@ -55,6 +57,11 @@ public:
     StreamResult stream(const QByteArray &method, const QString &path, const QByteArray &body,
                         const std::function<bool(const SseEventRecord &)> &onEvent = {},
                         int timeoutMs = 20000, bool sendToken = true);
+
+    // Polls GET /api/health until it answers 200: a server process started by a test is up. Gives up
+    // when `process` (if given) is no longer running or after timeoutMs, which is generous: under
+    // a loaded CI machine (sanitizers, the other ctest job) a start can take seconds.
+    static bool waitForHealth(quint16 port, const QProcess *process = nullptr, int timeoutMs = 60000);
 
     static QByteArray rawRequest(const QByteArray &method, const QString &path, const QByteArray &body,
                                  const QByteArray &token, const QList<QPair<QByteArray, QByteArray>> &extra);

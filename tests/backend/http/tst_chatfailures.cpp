@@ -121,11 +121,9 @@ void ChatFailuresTest::clientDisconnectAbortsUpstream()
                       return ++chunks < 3; // then drop the connection
                   });
     QCOMPARE(chunks, 3);
-    QElapsedTimer sinceDrop;
-    sinceDrop.start();
-    // The upstream request is aborted within a second of the client leaving.
-    QTRY_COMPARE_WITH_TIMEOUT(f.fake.clientAborts(), 1, 1000);
-    QVERIFY(sinceDrop.elapsed() < 1000);
+    // The upstream request is aborted when the client leaves, long before its 6 s reply ends.
+    QTRY_COMPARE_WITH_TIMEOUT(f.fake.clientAborts(), 1, 30000);
+    QCOMPARE(f.fake.completedStreams(), 0);
     QTRY_COMPARE(f.server->chat().activeTurns(), 0);
 
     const QJsonArray rows = messages(f, sessionId);

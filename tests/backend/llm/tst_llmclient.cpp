@@ -585,10 +585,9 @@ void LlmClientTest::abortClosesUpstream()
     QCOMPARE(out.error->code, u"aborted"_s);
     QVERIFY(stream->isFinished());
     stream->abort(); // a second abort emits nothing
-    QElapsedTimer timer;
-    timer.start();
-    QTRY_COMPARE_WITH_TIMEOUT(m_fake.clientAborts(), 1, 1000);
-    QVERIFY(timer.elapsed() < 1000);
+    // The fake sees the connection close before its reply (5 s at its pace) is complete.
+    QTRY_COMPARE_WITH_TIMEOUT(m_fake.clientAborts(), 1, 30000);
+    QCOMPARE(m_fake.completedStreams(), 0);
     QTest::qWait(200); // the fake would have sent 4 more chunks by now
     QCOMPARE(out.terminals, 1);
     QCOMPARE(out.afterTerminal, 0);
