@@ -199,6 +199,13 @@ int main(int argc, char **argv)
                       u"SQLite file, or postgres://user@host:port/db (password in PGPASSWORD)."_s, u"url"_s});
     parser.addOption(
         {u"keep-alive"_s, u"Seconds between SSE keep-alive comments (default 15)."_s, u"seconds"_s, u"15"_s});
+    parser.addOption({u"resume-grace"_s,
+                      u"Seconds a reply runs on after its client disconnected, waiting to be resumed "
+                      "(default 30; 0 stops it at once)."_s,
+                      u"seconds"_s, u"30"_s});
+    parser.addOption({u"cors-origin"_s,
+                      u"Let pages from this origin call the API (repeatable; * for any; default none)."_s,
+                      u"origin"_s});
     parser.addOption({u"server"_s, u"Use the window as a client of a remote AgentDesk server."_s, u"url"_s});
     parser.addOption(
         {u"token"_s, u"Bearer token for --server (else the stored one, or AGENTDESK_TOKEN)."_s, u"token"_s});
@@ -222,8 +229,26 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    bool graceOk = false;
+    const int grace = parser.value(u"resume-grace"_s).toInt(&graceOk);
+    if (!graceOk || grace < 0 || grace > 24 * 3600) {
+        qCCritical(lcApp).noquote() << "--resume-grace needs a number of seconds from 0 to 86400";
+        return 2;
+    }
+    for (const QString &origin : parser.values(u"cors-origin"_s)) {
+        const QUrl url(origin);
+        if (origin != "*"_L1 && (!url.isValid() || url.host().isEmpty() || !url.path().isEmpty() ||
+                                 (url.scheme() != "http"_L1 && url.scheme() != "https"_L1))) {
+            qCCritical(lcApp).noquote() << "--cors-origin needs * or an origin like https://app.example.com, got"
+                                        << origin;
+            return 2;
+        }
+    }
+
     Server::Options options;
     options.listenAddress = address;
+    options.resumeGraceMs = grace * 1000;
+    options.corsOrigins = parser.values(u"cors-origin"_s);
     options.port = quint16(port);
     options.dataDir = dataDirOr(parser.value(u"data-dir"_s));
     options.database = *database;

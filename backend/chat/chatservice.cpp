@@ -76,7 +76,8 @@ QList<ChatMessage> ChatService::history(const Agent &agent, const QList<Message>
 }
 
 ChatService::Started ChatService::start(const Principal &principal, const QString &agentId,
-                                        const QString &message, const QString &sessionId)
+                                        const QString &message, const QString &sessionId,
+                                        const QString &idempotencyKey)
 {
     Started started;
     const auto agent = m_agents.get(principal.tenantId, agentId);
@@ -143,8 +144,13 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
     const auto userMessage = m_sessions.addUserMessage(session.id, message);
     if (!userMessage)
         return withdraw();
-    const auto reply = m_sessions.beginReply(session.id, model);
-    if (!reply || !tx.commit())
+    const auto reply = m_sessions.beginReply(session.id, model, userMessage->id);
+    if (!reply)
+        return withdraw();
+    if (!idempotencyKey.isEmpty() &&
+        !m_sessions.rememberIdempotencyKey(principal.tenantId, principal.userId, idempotencyKey, reply->id))
+        return withdraw();
+    if (!tx.commit())
         return withdraw();
 
     // Checkpoints come from checkpointAll(), for every turn at once.
@@ -152,8 +158,10 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
     if (m_progressIntervalMs > 0 && !m_progressTimer.isActive())
         m_progressTimer.start();
     m_turns.insert(session.id, turn);
+    m_replies.insert(reply->id, turn);
     connect(turn, &ChatTurn::ended, this, [this, turn] {
         m_turns.remove(turn->session().id);
+        m_replies.remove(turn->reply().id);
         turn->deleteLater();
     });
     qCDebug(lcChat) << "reply" << reply->id << "session" << session.id << "provider" << provider->name
@@ -173,6 +181,36 @@ ApiError ChatService::cancel(const Principal &principal, const QString &sessionI
         turn->cancel();
     }
     return {};
+}
+
+ApiError ChatService::cancelReply(const Principal &principal, const QString &replyId, bool *running)
+{
+    *running = false;
+    const Reply found = reply(principal, replyId);
+    if (!found.found())
+        return ApiError::notFound(u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId));
+    if (found.running) {
+        *running = true;
+        found.running->cancel();
+    }
+    return {};
+}
+
+ChatService::Reply ChatService::reply(const Principal &principal, const QString &replyId)
+{
+    Reply found;
+    if (ChatTurn *turn = m_replies.value(replyId)) {
+        if (turn->session().tenantId == principal.tenantId && turn->session().userId == principal.userId)
+            found.running = turn;
+        return found;
+    }
+    found.stored = m_sessions.storedReply(principal.tenantId, principal.userId, replyId);
+    return found;
+}
+
+QString ChatService::replyForIdempotencyKey(const Principal &principal, const QString &key)
+{
+    return m_sessions.replyForIdempotencyKey(principal.tenantId, principal.userId, key);
 }
 
 void ChatService::interruptAll()

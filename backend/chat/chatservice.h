@@ -9,6 +9,8 @@
 #include <QObject>
 #include <QTimer>
 
+#include <optional>
+
 class ChatTurn;
 class Database;
 class LlmClient;
@@ -33,11 +35,25 @@ public:
         ChatTurn *turn = nullptr; // owned by the service; deleted after `ended`
         ApiError error;
     };
+    // A non-empty `idempotencyKey` is stored with the reply, in the same commit.
     Started start(const Principal &principal, const QString &agentId, const QString &message,
-                  const QString &sessionId);
+                  const QString &sessionId, const QString &idempotencyKey = {});
 
     // Not found (404) when the session is not the principal's; `running` says whether a reply stopped.
     ApiError cancel(const Principal &principal, const QString &sessionId, bool *running);
+    // The same for one reply.
+    ApiError cancelReply(const Principal &principal, const QString &replyId, bool *running);
+
+    // A reply of the principal's own: running (in memory) or as stored; neither when it is not theirs.
+    struct Reply
+    {
+        ChatTurn *running = nullptr;
+        std::optional<StoredReply> stored;
+        bool found() const { return running || stored; }
+    };
+    Reply reply(const Principal &principal, const QString &replyId);
+    // The reply an Idempotency-Key started within its lifetime (empty when none).
+    QString replyForIdempotencyKey(const Principal &principal, const QString &key);
 
     bool isStreaming(const QString &sessionId) const { return m_turns.contains(sessionId); }
     int activeTurns() const { return int(m_turns.size()); }
@@ -53,7 +69,8 @@ private:
     ProviderResolver &m_providers;
     AgentStore m_agents;
     SessionStore m_sessions;
-    QHash<QString, ChatTurn *> m_turns; // by session id
+    QHash<QString, ChatTurn *> m_turns;   // by session id
+    QHash<QString, ChatTurn *> m_replies; // the same, by reply id
     int m_progressIntervalMs = 1000;
     QTimer m_progressTimer;
 

@@ -22,9 +22,41 @@ void ChatTurn::start(LlmStream *stream)
 {
     m_stream = stream;
     stream->setParent(this);
-    connect(stream, &LlmStream::delta, this, &ChatTurn::content);
+    connect(stream, &LlmStream::delta, this, &ChatTurn::onDelta);
     connect(stream, &LlmStream::finished, this, &ChatTurn::onFinished);
     connect(stream, &LlmStream::failed, this, &ChatTurn::onFailed);
+}
+
+const QString &ChatTurn::text() const
+{
+    static const QString none;
+    return m_stream ? m_stream->text() : none;
+}
+
+void ChatTurn::onDelta(const QString &delta)
+{
+    m_eventEnds.append(int(text().size()));
+    Q_EMIT content(eventCount(), delta);
+}
+
+QStringView ChatTurn::eventText(int seq) const
+{
+    if (seq < 1 || seq > eventCount())
+        return {};
+    const int begin = seq == 1 ? 0 : m_eventEnds.at(seq - 2);
+    return QStringView(text()).sliced(begin, m_eventEnds.at(seq - 1) - begin);
+}
+
+QList<int> ChatTurn::chunkLengths() const
+{
+    QList<int> lengths;
+    lengths.reserve(m_eventEnds.size());
+    int begin = 0;
+    for (const int end : m_eventEnds) {
+        lengths.append(end - begin);
+        begin = end;
+    }
+    return lengths;
 }
 
 void ChatTurn::cancel()
@@ -112,7 +144,7 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
         return;
     m_ended = true;
 
-    outcome.content = m_stream ? m_stream->text() : QString();
+    outcome.content = text();
     m_reply.content = outcome.content;
     m_reply.status = status;
     m_reply.finishReason = outcome.finishReason;
@@ -121,7 +153,7 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
     m_reply.promptTokens = outcome.promptTokens;
     m_reply.completionTokens = outcome.completionTokens;
     m_reply.tokensEstimated = outcome.tokensEstimated;
-    outcome.saved = m_store.finishReply(m_reply);
+    outcome.saved = m_store.finishReply(m_reply, chunkLengths());
     if (!outcome.saved) {
         qCCritical(lcChat) << "Could not save reply" << m_reply.id << "of session" << m_session.id;
         if (outcome.ok) {
@@ -130,16 +162,15 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
             outcome.error = ApiError::storage();
         }
     }
+    m_outcome = outcome;
     Q_EMIT ended(outcome);
 }
 
 void ChatTurn::checkpoint()
 {
-    if (!m_stream || m_ended)
+    const QString &current = text();
+    if (m_ended || current.size() == m_savedLength)
         return;
-    const QString &text = m_stream->text();
-    if (text.size() == m_savedLength)
-        return;
-    if (m_store.saveReplyProgress(m_reply.id, text))
-        m_savedLength = text.size();
+    if (m_store.saveReplyProgress(m_reply.id, current, chunkLengths()))
+        m_savedLength = current.size();
 }

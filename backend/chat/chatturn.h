@@ -12,7 +12,10 @@ class SessionStore;
 
 // One reply being generated: relays the upstream's text, checkpoints it to the database while it
 // grows (when ChatService asks), and saves the final (or partial) reply with its finish reason
-// exactly once.
+// exactly once. It numbers the reply's stream events as every client sees them (protocol v2,
+// section 2): 1 is the opener (an empty `content`), then one `content` per delta, then the
+// terminal chunk; it keeps where each content event begins in the text (a few bytes per event)
+// so a client that resumes gets exactly the events after the last one it saw.
 class ChatTurn : public QObject
 {
     Q_OBJECT
@@ -36,6 +39,15 @@ public:
     const Message &reply() const { return m_reply; }
     bool hasEnded() const { return m_ended; }
 
+    // Content events so far, the opener included; the terminal event, once ended, is the next seq.
+    int eventCount() const { return int(m_eventEnds.size()); }
+    // The text of content event `seq` (1-based, 1 <= seq <= eventCount()).
+    QStringView eventText(int seq) const;
+    // How the reply ended (valid once hasEnded()).
+    const ChatOutcome &outcome() const { return m_outcome; }
+    // The reply's content events as stored with it (SessionStore, StoredReply::chunkLengths).
+    QList<int> chunkLengths() const;
+
     // Saves the text received so far, when it grew since the last save (ChatService calls this for
     // every running turn at once, in one transaction).
     void checkpoint();
@@ -44,10 +56,12 @@ public:
     static QString finishReasonName(const QString &upstreamReason);
 
 Q_SIGNALS:
-    void content(const QString &text);
+    // Content event `seq` (2, 3, ...) with its text.
+    void content(int seq, const QString &text);
     void ended(const ChatOutcome &outcome);
 
 private:
+    void onDelta(const QString &text);
     void onFinished(const LlmCompletion &completion);
     void onFailed(const LlmError &error);
     void stopUpstream(const QString &finishReason, const QString &status);
@@ -57,7 +71,12 @@ private:
     Session m_session;
     Message m_userMessage;
     Message m_reply;
+    // The text relayed so far: the stream's, which is the content events concatenated.
+    const QString &text() const;
+
     QPointer<LlmStream> m_stream;
+    QList<int> m_eventEnds{0}; // where each content event ends in text(); event 1 (the opener) is empty
+    ChatOutcome m_outcome;
     qsizetype m_savedLength = 0;
     bool m_ended = false;
 };

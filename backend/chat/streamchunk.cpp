@@ -25,7 +25,7 @@ const char *typeName(StreamChunk::Type type)
 
 } // namespace
 
-void StreamChunk::appendJsonString(QByteArray &out, const QString &value)
+void StreamChunk::appendJsonString(QByteArray &out, QStringView value)
 {
     static const char hex[] = "0123456789abcdef";
     const QByteArray utf8 = value.toUtf8();
@@ -84,6 +84,14 @@ QByteArray StreamChunk::toJson() const
         out.append(QByteArray::number(metadata->tokensUsed));
         out.append(",\"finish_reason\":");
         appendNullableString(out, metadata->finishReason);
+        out.append(",\"usage\":{\"prompt_tokens\":");
+        out.append(QByteArray::number(metadata->promptTokens));
+        out.append(",\"completion_tokens\":");
+        out.append(QByteArray::number(metadata->completionTokens));
+        out.append("},\"tokens_estimated\":");
+        out.append(metadata->tokensEstimated ? "true" : "false");
+        out.append(",\"steps\":");
+        out.append(QByteArray::number(metadata->steps));
         out.append('}');
     } else {
         out.append("null");
@@ -96,9 +104,14 @@ QByteArray StreamChunk::toJson() const
     return out;
 }
 
-QByteArray StreamChunk::toSseEvent() const
+QByteArray StreamChunk::toSseEvent(const QByteArray &idPrefix, int seq) const
 {
-    QByteArray event = "data: ";
+    QByteArray event;
+    event.reserve(200 + content.size() * 3);
+    event.append("id: ");
+    event.append(idPrefix);
+    event.append(QByteArray::number(seq));
+    event.append("\ndata: ");
     event.append(toJson());
     event.append("\n\n");
     return event;

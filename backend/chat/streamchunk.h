@@ -12,11 +12,16 @@ struct StreamChunk
 {
     enum class Type { Content, Done, Error };
 
+    // `done`'s metadata: the reference's three fields, then protocol v2's usage breakdown.
     struct Metadata
     {
         QString model;
         qint64 tokensUsed = 0;
         QString finishReason;
+        int promptTokens = 0;
+        int completionTokens = 0;
+        bool tokensEstimated = false;
+        int steps = 1;
     };
 
     Type type = Type::Content;
@@ -29,8 +34,8 @@ struct StreamChunk
     QString error;
 
     QByteArray toJson() const;
-    // "data: <json>\n\n"
-    QByteArray toSseEvent() const;
+    // "id: <idPrefix><seq>\ndata: <json>\n\n", one whole event
+    QByteArray toSseEvent(const QByteArray &idPrefix, int seq) const;
 
-    static void appendJsonString(QByteArray &out, const QString &value);
+    static void appendJsonString(QByteArray &out, QStringView value);
 };

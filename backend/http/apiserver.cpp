@@ -3,6 +3,7 @@
 #include "core/logging.h"
 #include "requestcontext.h"
 #include "storage/authstore.h"
+#include "streamtickets.h"
 
 #include <QPointer>
 #include <QTcpServer>
@@ -74,6 +75,12 @@ quint16 ApiServer::listenOn(const QHostAddress &address, quint16 port)
     return server->serverPort();
 }
 
+void ApiServer::setCors(const Cors &cors)
+{
+    m_cors = cors;
+    m_guards->cors = cors;
+}
+
 QString ApiServer::bearerToken(const QHttpServerRequest &request, bool allowQuery)
 {
     const QByteArray header = request.value("authorization").trimmed();
@@ -82,6 +89,49 @@ QString ApiServer::bearerToken(const QHttpServerRequest &request, bool allowQuer
     if (allowQuery)
         return request.query().queryItemValue(u"access_token"_s, QUrl::FullyDecoded);
     return {};
+}
+
+std::optional<Principal> ApiServer::authenticate(const QHttpServerRequest &request, bool allowQuery,
+                                                bool *gaveCredentials)
+{
+    const QString token = bearerToken(request, allowQuery);
+    if (!token.isEmpty()) {
+        *gaveCredentials = true;
+        return m_auth.authenticate(token);
+    }
+    if (allowQuery && m_tickets) {
+        const QString ticket = request.query().queryItemValue(u"ticket"_s, QUrl::FullyDecoded);
+        if (!ticket.isEmpty()) {
+            *gaveCredentials = true;
+            return m_tickets->redeem(ticket);
+        }
+    }
+    *gaveCredentials = false;
+    return std::nullopt;
+}
+
+void ApiServer::answerOptions(QHttpServerResponder &responder, const QHttpServerRequest &request,
+                              const QList<Router::Method> &allowed, const Cors::Headers &corsHeaders)
+{
+    QByteArrayList names;
+    for (const auto method : allowed)
+        names.append(Router::methodName(method));
+    names.append("OPTIONS");
+    Cors::Headers headers{{"Allow", names.join(", ")}};
+    const QByteArray origin = request.value("origin");
+    if (!origin.isEmpty() && !request.value("access-control-request-method").isEmpty()) {
+        if (!m_cors.allows(origin)) {
+            HttpReply::sendError(responder, 403, u"cors_origin_not_allowed"_s,
+                                 u"Pages from %1 may not call this API (see --cors-origin)"_s.arg(
+                                     QString::fromUtf8(origin)),
+                                 headers);
+            return;
+        }
+        headers += m_cors.preflightHeaders(origin, request.value("access-control-request-headers"));
+    } else {
+        headers += corsHeaders;
+    }
+    HttpReply::sendNoContent(responder, headers);
 }
 
 bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *socket)
@@ -97,18 +147,21 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
 bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     QHttpServerResponder responder = makeResponder(request, socket);
+    const Cors::Headers cors = m_cors.headers(request.value("origin"));
     // The guard refuses oversized bodies before they are read; this catches any other way in.
     const qint64 maxBodyBytes = m_guards->limits.maxBodyBytes;
     if (request.body().size() > maxBodyBytes) {
         HttpReply::sendError(responder, 413, u"payload_too_large"_s,
-                             u"The request body is over the limit of %1 bytes"_s.arg(maxBodyBytes));
+                             u"The request body is over the limit of %1 bytes"_s.arg(maxBodyBytes), cors);
         return false;
     }
     const Router::Match match = m_router.match(request.method(), request.url().path(QUrl::FullyEncoded));
     if (!match.route) {
         if (match.allowed.isEmpty()) {
             HttpReply::sendError(responder, 404, u"not_found"_s,
-                                 u"No route for %1"_s.arg(request.url().path()));
+                                 u"No route for %1"_s.arg(request.url().path()), cors);
+        } else if (request.method() == Router::Method::Options) {
+            answerOptions(responder, request, match.allowed, cors);
         } else {
             QByteArrayList names;
             for (const auto method : match.allowed)
@@ -117,20 +170,20 @@ bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
                                  u"%1 is not allowed here; use %2"_s.arg(
                                      QString::fromLatin1(Router::methodName(request.method())),
                                      QString::fromLatin1(names.join(", "))),
-                                 {{"Allow", names.join(", ")}});
+                                 Cors::Headers{{"Allow", names.join(", ")}} + cors);
         }
         return false;
     }
 
-    RequestContext context{request, std::move(responder), match.params, {}};
+    RequestContext context{request, std::move(responder), match.params, {}, cors};
     if (!(match.route->flags & Router::Public)) {
-        const QString token = bearerToken(request, match.route->flags & Router::QueryToken);
-        const auto principal = token.isEmpty() ? std::nullopt : m_auth.authenticate(token);
+        bool gaveCredentials = false;
+        const auto principal = authenticate(request, match.route->flags & Router::QueryToken, &gaveCredentials);
         if (!principal) {
             HttpReply::sendError(context.responder, 401, u"unauthorized"_s,
-                                 token.isEmpty() ? u"Send Authorization: Bearer <token>"_s
-                                                 : u"The token is unknown or revoked"_s,
-                                 {{"WWW-Authenticate", "Bearer"}});
+                                 gaveCredentials ? u"The token is unknown or revoked, or the ticket used or expired"_s
+                                                 : u"Send Authorization: Bearer <token>"_s,
+                                 Cors::Headers{{"WWW-Authenticate", "Bearer"}} + cors);
             return false;
         }
         context.principal = *principal;
@@ -142,5 +195,6 @@ bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
 void ApiServer::missingHandler(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     QHttpServerResponder responder = makeResponder(request, socket);
-    HttpReply::sendError(responder, 404, u"not_found"_s, u"No route for %1"_s.arg(request.url().path()));
+    HttpReply::sendError(responder, 404, u"not_found"_s, u"No route for %1"_s.arg(request.url().path()),
+                         m_cors.headers(request.value("origin")));
 }

@@ -1,16 +1,21 @@
 #pragma once
 
 #include "connectionguard.h"
+#include "cors.h"
 #include "router.h"
+#include "storage/entities.h"
 
 #include <QAbstractHttpServer>
 #include <QHostAddress>
 
-class AuthStore;
+#include <optional>
 
-// The HTTP front: size limits and time-outs per connection (ConnectionGuard), routing with JSON
-// 404/405, bearer-token authentication, then the route's handler. Everything else lives in the
-// route classes.
+class AuthStore;
+class StreamTickets;
+
+// The HTTP front: size limits and time-outs per connection (ConnectionGuard), CORS, routing with
+// JSON 404/405, bearer-token (or stream-ticket) authentication, then the route's handler.
+// Everything else lives in the route classes.
 class ApiServer : public QAbstractHttpServer
 {
     Q_OBJECT
@@ -18,6 +23,11 @@ public:
     explicit ApiServer(AuthStore &auth, QObject *parent = nullptr);
 
     Router &router() { return m_router; }
+    // Which other origins' pages may call the API (none by default).
+    void setCors(const Cors &cors);
+    const Cors &cors() const { return m_cors; }
+    // Where `?ticket=` is redeemed on routes that take a query token.
+    void setStreamTickets(StreamTickets *tickets) { m_tickets = tickets; }
     void setMaxBodyBytes(qint64 bytes) { m_guards->limits.maxBodyBytes = bytes; }
     // For connections accepted from now on.
     void setConnectionLimits(const ConnectionLimits &limits) { m_guards->limits = limits; }
@@ -34,10 +44,15 @@ protected:
 
 private:
     static QString bearerToken(const QHttpServerRequest &request, bool allowQuery);
+    std::optional<Principal> authenticate(const QHttpServerRequest &request, bool allowQuery, bool *gaveCredentials);
 
     bool dispatch(const QHttpServerRequest &request, QTcpSocket *socket);
+    void answerOptions(QHttpServerResponder &responder, const QHttpServerRequest &request,
+                       const QList<Router::Method> &allowed, const Cors::Headers &corsHeaders);
 
     AuthStore &m_auth;
+    StreamTickets *m_tickets = nullptr;
+    Cors m_cors;
     Router m_router;
     // Shared with every connection's guard, which may outlive this object's members: sockets are
     // children of the QTcpServer, deleted by ~QObject after these.

@@ -2,11 +2,14 @@
 
 #include "chat/chatservice.h"
 #include "chat/chatturn.h"
-#include "chat/streamchunk.h"
+#include "chat/replyevents.h"
 #include "core/uuidutil.h"
+#include "cors.h"
+#include "replychannel.h"
 #include "requestcontext.h"
 #include "router.h"
 #include "ssestream.h"
+#include "streamtickets.h"
 
 #include <QPointer>
 #include <QTcpSocket>
@@ -15,15 +18,25 @@
 using namespace Qt::StringLiterals;
 
 namespace {
+constexpr qsizetype maxIdempotencyKeyLength = 255;
+
 QJsonObject metadataJson(const ChatOutcome &outcome)
 {
     return {{u"model"_s, outcome.model},
             {u"tokens_used"_s, outcome.tokensUsed()},
             {u"finish_reason"_s, outcome.finishReason}};
 }
+
+bool isValidIdempotencyKey(const QByteArray &key)
+{
+    return key.size() <= maxIdempotencyKeyLength &&
+           std::all_of(key.cbegin(), key.cend(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
 } // namespace
 
-ChatRoutes::ChatRoutes(ChatService &chat, QObject *parent) : QObject(parent), m_chat(chat) {}
+ChatRoutes::ChatRoutes(ChatService &chat, StreamTickets &tickets, QObject *parent)
+    : QObject(parent), m_chat(chat), m_tickets(tickets)
+{}
 
 void ChatRoutes::registerRoutes(Router &router)
 {
@@ -35,6 +48,11 @@ void ChatRoutes::registerRoutes(Router &router)
         Router::QueryToken);
     router.add(Method::Post, u"/api/agents/{}/chat"_s, [this](RequestContext &c) { complete(c); });
     router.add(Method::Post, u"/api/sessions/{}/cancel"_s, [this](RequestContext &c) { cancel(c); });
+    router.add(
+        Method::Get, u"/api/replies/{}/stream"_s, [this](RequestContext &c) { attachRoute(c); },
+        Router::QueryToken);
+    router.add(Method::Post, u"/api/replies/{}/cancel"_s, [this](RequestContext &c) { cancelReply(c); });
+    router.add(Method::Post, u"/api/stream-tickets"_s, [this](RequestContext &c) { issueTicket(c); });
 }
 
 bool ChatRoutes::readInput(RequestContext &context, bool fromQuery, ChatInput *input)
@@ -51,45 +69,105 @@ bool ChatRoutes::readInput(RequestContext &context, bool fromQuery, ChatInput *i
     return true;
 }
 
+bool ChatRoutes::lastEventId(RequestContext &context, bool fromQuery, std::optional<LastEventId> *id)
+{
+    QString text = QString::fromLatin1(context.request.value("last-event-id").trimmed());
+    if (text.isEmpty() && fromQuery)
+        text = context.request.query().queryItemValue(u"last_event_id"_s, QUrl::FullyDecoded).trimmed();
+    if (text.isEmpty())
+        return true;
+    const qsizetype colon = text.lastIndexOf(u':');
+    bool ok = false;
+    LastEventId parsed{text.left(colon).toLower(), colon > 0 ? text.mid(colon + 1).toInt(&ok) : 0};
+    if (!ok || parsed.seq < 0 || !Uuid::isValid(parsed.replyId)) {
+        context.sendError(400, u"invalid_last_event_id"_s,
+                          u"Last-Event-ID must be an event id this server sent: <reply_id>:<seq>"_s);
+        return false;
+    }
+    *id = parsed;
+    return true;
+}
+
+SseStream *ChatRoutes::openStream(RequestContext &context)
+{
+    return new SseStream(context.takeResponder(), m_keepAliveMs, Cors::lines(context.extraHeaders));
+}
+
 void ChatRoutes::stream(RequestContext &context, bool fromQuery)
 {
+    // A client that saw events of a reply is resuming it, never asking again (an EventSource
+    // reconnects with the same URL, fetch-event-source retries the same POST).
+    std::optional<LastEventId> resume;
+    if (!lastEventId(context, fromQuery, &resume))
+        return;
+    if (resume) {
+        attach(context, resume->replyId, resume->seq);
+        return;
+    }
+    const QByteArray key = fromQuery ? QByteArray() : context.request.value("idempotency-key").trimmed();
+    if (!isValidIdempotencyKey(key)) {
+        context.sendError(400, u"invalid_idempotency_key"_s,
+                          u"Idempotency-Key must be at most %1 visible ASCII characters"_s.arg(
+                              maxIdempotencyKeyLength));
+        return;
+    }
+    if (!key.isEmpty()) {
+        const QString started = m_chat.replyForIdempotencyKey(context.principal, QString::fromLatin1(key));
+        if (!started.isEmpty()) {
+            attach(context, started, 0);
+            return;
+        }
+    }
     ChatInput input;
     if (!readInput(context, fromQuery, &input))
         return;
-    const ChatService::Started started =
-        m_chat.start(context.principal, input.agentId, input.message, input.sessionId);
+    const ChatService::Started started = m_chat.start(context.principal, input.agentId, input.message,
+                                                      input.sessionId, QString::fromLatin1(key));
     if (started.error.isError()) {
         context.sendError(started.error.status, started.error.code, started.error.message);
         return;
     }
-    ChatTurn *turn = started.turn;
-    auto *sse = new SseStream(context.takeResponder(), m_keepAliveMs, turn);
-    // SseStream outlives neither the turn nor the connection; the chunk template carries the ids.
-    StreamChunk chunk;
-    chunk.sessionId = turn->session().id;
-    chunk.messageId = turn->userMessage().id;
-    const QString replyId = turn->reply().id;
+    ReplyChannel::of(started.turn, m_resumeGraceMs)->attach(openStream(context), 0);
+}
 
-    connect(turn, &ChatTurn::content, sse, [sse, chunk](const QString &text) mutable {
-        chunk.content = text;
-        sse->send(chunk.toSseEvent());
-    });
-    connect(turn, &ChatTurn::ended, sse, [sse, chunk, replyId](const ChatOutcome &outcome) mutable {
-        chunk.content = QString();
-        if (outcome.ok) {
-            chunk.type = StreamChunk::Type::Done;
-            chunk.replyId = replyId;
-            chunk.metadata = StreamChunk::Metadata{outcome.model, outcome.tokensUsed(), outcome.finishReason};
-            chunk.finishReason = outcome.finishReason;
-        } else {
-            chunk.type = StreamChunk::Type::Error;
-            chunk.error = outcome.error.message.isEmpty() ? outcome.error.code : outcome.error.message;
-        }
-        sse->send(chunk.toSseEvent());
-        sse->setParent(nullptr); // the turn is deleted next; the stream closes on its own
-        sse->finish();
-    });
-    connect(sse, &SseStream::clientGone, turn, &ChatTurn::abandon);
+void ChatRoutes::attachRoute(RequestContext &context)
+{
+    const QString replyId = context.params.value(0).toLower();
+    if (!Uuid::isValid(replyId)) {
+        context.sendError(400, u"invalid_uuid"_s, u"The reply id is not a UUID"_s);
+        return;
+    }
+    std::optional<LastEventId> resume;
+    if (!lastEventId(context, true, &resume))
+        return;
+    if (resume && resume->replyId != replyId) {
+        context.sendError(400, u"invalid_last_event_id"_s, u"Last-Event-ID names another reply"_s);
+        return;
+    }
+    attach(context, replyId, resume ? resume->seq : 0);
+}
+
+void ChatRoutes::attach(RequestContext &context, const QString &replyId, int afterSeq)
+{
+    const ChatService::Reply reply = m_chat.reply(context.principal, replyId);
+    if (!reply.found()) {
+        context.sendError(404, u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId));
+        return;
+    }
+    if (reply.running) {
+        // A turn of the whole-reply route has no channel yet; that route keeps it alive.
+        ReplyChannel::of(reply.running, m_resumeGraceMs, false)->attach(openStream(context), afterSeq);
+        return;
+    }
+    // Ended: from what is stored. A client that saw the end gets 204, which is also what stops a
+    // browser EventSource from reconnecting.
+    if (afterSeq == ReplyEvents::terminalSeq(*reply.stored)) {
+        context.sendNoContent();
+        return;
+    }
+    SseStream *sse = openStream(context);
+    sse->send(ReplyEvents::replay(*reply.stored, afterSeq));
+    sse->finish();
 }
 
 void ChatRoutes::complete(RequestContext &context)
@@ -104,6 +182,7 @@ void ChatRoutes::complete(RequestContext &context)
         return;
     }
     ChatTurn *turn = started.turn;
+    const auto headers = context.extraHeaders;
     auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
     QPointer<QTcpSocket> socket = responder->socket();
     if (socket)
@@ -112,22 +191,24 @@ void ChatRoutes::complete(RequestContext &context)
     const QString messageId = turn->userMessage().id;
     const QString replyId = turn->reply().id;
     connect(turn, &ChatTurn::ended, this,
-            [responder, socket, sessionId, messageId, replyId](const ChatOutcome &outcome) {
+            [responder, socket, headers, sessionId, messageId, replyId](const ChatOutcome &outcome) {
                 if (!socket || socket->state() != QAbstractSocket::ConnectedState)
                     return;
                 if (!outcome.ok) {
                     QJsonObject body = HttpReply::errorBody(outcome.error.code, outcome.error.message);
                     body.insert(u"session_id"_s, sessionId);
                     body.insert(u"message_id"_s, messageId);
-                    HttpReply::sendJsonAndClose(*responder, body, outcome.error.status);
+                    HttpReply::sendJsonAndClose(*responder, body, outcome.error.status, headers);
                     return;
                 }
-                HttpReply::sendJsonAndClose(*responder, {{u"session_id"_s, sessionId},
-                                                         {u"message_id"_s, messageId},
-                                                         {u"reply_id"_s, replyId},
-                                                         {u"content"_s, outcome.content},
-                                                         {u"finish_reason"_s, outcome.finishReason},
-                                                         {u"metadata"_s, metadataJson(outcome)}});
+                HttpReply::sendJsonAndClose(*responder,
+                                            {{u"session_id"_s, sessionId},
+                                             {u"message_id"_s, messageId},
+                                             {u"reply_id"_s, replyId},
+                                             {u"content"_s, outcome.content},
+                                             {u"finish_reason"_s, outcome.finishReason},
+                                             {u"metadata"_s, metadataJson(outcome)}},
+                                            200, headers);
             });
 }
 
@@ -145,4 +226,27 @@ void ChatRoutes::cancel(RequestContext &context)
         return;
     }
     context.sendJson({{u"cancelled"_s, running}});
+}
+
+void ChatRoutes::cancelReply(RequestContext &context)
+{
+    const QString replyId = context.params.value(0).toLower();
+    if (!Uuid::isValid(replyId)) {
+        context.sendError(400, u"invalid_uuid"_s, u"The reply id is not a UUID"_s);
+        return;
+    }
+    bool running = false;
+    const ApiError error = m_chat.cancelReply(context.principal, replyId, &running);
+    if (error.isError()) {
+        context.sendError(error.status, error.code, error.message);
+        return;
+    }
+    context.sendJson({{u"cancelled"_s, running}});
+}
+
+void ChatRoutes::issueTicket(RequestContext &context)
+{
+    context.sendJson({{u"ticket"_s, m_tickets.issue(context.principal)},
+                      {u"expires_in"_s, StreamTickets::lifetimeSeconds}},
+                     201);
 }

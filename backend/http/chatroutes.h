@@ -4,27 +4,51 @@
 
 #include <QObject>
 
+#include <optional>
+
 class ChatService;
+class ChatTurn;
 class Router;
+class SseStream;
+class StreamTickets;
 struct RequestContext;
 
-// The chat endpoints: the SSE stream (POST, and GET for EventSource), the whole-reply variant and
-// cancel.
+// The chat endpoints: the SSE stream (POST, and GET for EventSource), resuming and attaching to a
+// reply's stream, the whole-reply variant, cancel, and stream tickets.
 class ChatRoutes : public QObject
 {
     Q_OBJECT
 public:
-    ChatRoutes(ChatService &chat, QObject *parent = nullptr);
+    ChatRoutes(ChatService &chat, StreamTickets &tickets, QObject *parent = nullptr);
 
     void registerRoutes(Router &router);
     void setKeepAliveInterval(int ms) { m_keepAliveMs = ms; }
+    // How long a reply runs on after its last follower left (0: it stops at once).
+    void setResumeGrace(int ms) { m_resumeGraceMs = ms; }
 
 private:
     bool readInput(RequestContext &context, bool fromQuery, ChatInput *input);
     void stream(RequestContext &context, bool fromQuery);
+    void attachRoute(RequestContext &context);
+    // Replays a reply of the caller's own after `afterSeq` and follows it while it runs.
+    void attach(RequestContext &context, const QString &replyId, int afterSeq);
+    SseStream *openStream(RequestContext &context);
     void complete(RequestContext &context);
     void cancel(RequestContext &context);
+    void cancelReply(RequestContext &context);
+    void issueTicket(RequestContext &context);
+
+    // `Last-Event-ID` (header; on routes that take a query, also `last_event_id`): the reply and
+    // the last seq the client saw. Answers 400 and returns false when it is malformed.
+    struct LastEventId
+    {
+        QString replyId;
+        int seq = 0;
+    };
+    bool lastEventId(RequestContext &context, bool fromQuery, std::optional<LastEventId> *id);
 
     ChatService &m_chat;
+    StreamTickets &m_tickets;
     int m_keepAliveMs = 15000;
+    int m_resumeGraceMs = 30000;
 };

@@ -115,6 +115,16 @@ void ConnectionGuard::requestAnswered(bool deferred)
 {
     if (m_phase != Phase::Open)
         return;
+    const bool closeAfter = m_framer.takeCloseAfterAnswer();
+    if (closeAfter && !deferred) {
+        m_phase = Phase::Closing;
+        m_lingerDone = true;
+        stopServerReading();
+        discardInput();
+        m_socket->disconnectFromHost(); // once the answer is out
+        m_timer.start(closeGraceMs, this);
+        return;
+    }
     if (deferred) {
         // The answer runs on and closes the connection when done; a request pipelined behind it
         // would be answered in the middle of it, so nothing more is read from this client.
@@ -140,8 +150,9 @@ void ConnectionGuard::refuse(int status, const QByteArray &reason, const QString
     const QByteArray body = QJsonDocument(HttpReply::errorBody(code, message)).toJson(QJsonDocument::Compact);
     m_socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + reason +
                     "\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store"
-                    "\r\nConnection: close\r\nContent-Length: " +
-                    QByteArray::number(body.size()) + "\r\n\r\n" + body);
+                    "\r\nConnection: close\r\n" +
+                    Cors::lines(m_shared->cors.headers(m_framer.origin())) +
+                    "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
     m_socket->flush();
     // Closing now, with the client's bytes still coming, would reset the connection and could
     // destroy the answer before the client reads it: read and drop for a moment first.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "cors.h"
 #include "requestframer.h"
 
 #include <QBasicTimer>
@@ -24,8 +25,9 @@ struct ConnectionLimits
 
 // Watches one connection for ApiServer: sees every byte before QAbstractHttpServer reads it, and
 // refuses a request the moment it breaks a limit (431, 413, 400, 408), closes idle keep-alive
-// connections, and stops reading requests while an answer that closes the connection is running
-// (an SSE stream, a reply waiting for the upstream). A child of its socket.
+// connections, closes a connection after an answer when the client asked for that (HTTP/1.0,
+// `Connection: close`), and stops reading requests while an answer that closes the connection is
+// running (an SSE stream, a reply waiting for the upstream). A child of its socket.
 class ConnectionGuard : public QObject
 {
     Q_OBJECT
@@ -33,6 +35,7 @@ public:
     struct Shared
     {
         ConnectionLimits limits;
+        Cors cors;              // for the refusals' headers
         int open = 0;           // guards alive (= connections open)
         qint64 refused = 0;     // requests refused for a limit or a time-out
         qint64 timedOut = 0;    // of those, request time-outs

@@ -34,28 +34,49 @@ void sendError(QHttpServerResponder &responder, int status, const QString &code,
     sendJson(responder, errorBody(code, message), status, extraHeaders);
 }
 
-void sendJsonAndClose(QHttpServerResponder &responder, const QJsonObject &body, int status)
+void sendNoContent(QHttpServerResponder &responder, const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
 {
-    sendJson(responder, body, status, {{"Connection", "close"}});
+    responder.writeStatusLine(QHttpServerResponder::StatusCode::NoContent);
+    for (const auto &header : extraHeaders)
+        responder.writeHeader(header.first, header.second);
+    responder.writeBody(QByteArray());
+}
+
+void sendJsonAndClose(QHttpServerResponder &responder, const QJsonObject &body, int status,
+                      const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
+{
+    QList<QPair<QByteArray, QByteArray>> headers = extraHeaders;
+    headers.append(qMakePair(QByteArray("Connection"), QByteArray("close")));
+    sendJson(responder, body, status, headers);
     if (QTcpSocket *socket = responder.socket())
         socket->disconnectFromHost(); // after the pending bytes are written
+}
+
+void sendNoContentAndClose(QHttpServerResponder &responder,
+                           const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
+{
+    QList<QPair<QByteArray, QByteArray>> headers = extraHeaders;
+    headers.append(qMakePair(QByteArray("Connection"), QByteArray("close")));
+    sendNoContent(responder, headers);
+    if (QTcpSocket *socket = responder.socket())
+        socket->disconnectFromHost();
 }
 
 } // namespace HttpReply
 
 void RequestContext::sendJson(const QJsonObject &body, int status)
 {
-    HttpReply::sendJson(responder, body, status);
+    HttpReply::sendJson(responder, body, status, extraHeaders);
 }
 
 void RequestContext::sendError(int status, const QString &code, const QString &message)
 {
-    HttpReply::sendError(responder, status, code, message);
+    HttpReply::sendError(responder, status, code, message, extraHeaders);
 }
 
 void RequestContext::sendNoContent()
 {
-    responder.write(QHttpServerResponder::StatusCode::NoContent);
+    HttpReply::sendNoContent(responder, extraHeaders);
 }
 
 std::optional<QJsonObject> RequestContext::jsonBody()

@@ -50,9 +50,20 @@ void RequestFramer::fail(Verdict verdict)
     m_line.clear();
 }
 
+bool RequestFramer::takeCloseAfterAnswer()
+{
+    return !m_closeAfterAnswer.isEmpty() && m_closeAfterAnswer.takeFirst();
+}
+
 void RequestFramer::completeRequest()
 {
     ++m_completed;
+    // A client could pipeline without end and never read; the flags of answered requests are
+    // taken as they are answered, so more than a few here means nobody answers: stop counting.
+    if (m_closeAfterAnswer.size() < 64)
+        m_closeAfterAnswer.append(m_connectionClose || (m_http10 && !m_connectionKeepAlive));
+    m_http10 = m_connectionClose = m_connectionKeepAlive = false;
+    m_origin.clear();
     m_state = State::Idle;
     m_line.clear();
     m_headBytes = 0;
@@ -71,6 +82,7 @@ bool RequestFramer::headLine(QByteArrayView line)
 {
     if (!m_sawRequestLine) {
         m_sawRequestLine = true;
+        m_http10 = line.endsWith("HTTP/1.0");
         return true;
     }
     if (!line.isEmpty()) {
@@ -94,6 +106,12 @@ bool RequestFramer::headLine(QByteArrayView line)
         } else if (nameIs(name, "transfer-encoding") && !m_sawEncoding) {
             m_sawEncoding = true; // Qt reads the first one only
             m_chunked = value.toByteArray().toLower().contains("chunked");
+        } else if (nameIs(name, "connection")) {
+            const QByteArray options = value.toByteArray().toLower();
+            m_connectionClose |= options.contains("close");
+            m_connectionKeepAlive |= options.contains("keep-alive");
+        } else if (nameIs(name, "origin") && value.size() <= 1024) {
+            m_origin = value.toByteArray();
         }
         return true;
     }

@@ -2,6 +2,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QList>
 
 // Follows the request boundaries on one HTTP/1.1 connection, byte by byte as they arrive, and
 // says as early as possible when a request breaks a limit. Qt 6.4's QAbstractHttpServer buffers a
@@ -41,6 +42,13 @@ public:
     qint64 completedRequests() const { return m_completed; }
     // The declared body size of the request being read (-1 unknown or chunked).
     qint64 contentLength() const { return m_contentLength; }
+    // The `Origin` header of the request being read, once its head line arrived (for CORS on a
+    // refusal).
+    QByteArray origin() const { return m_origin; }
+    // For each completed request, oldest first: whether the connection ends with its answer
+    // (`Connection: close`, or HTTP/1.0 without `Connection: keep-alive`). Qt 6.4 keeps every
+    // connection open.
+    bool takeCloseAfterAnswer();
 
 private:
     enum class State { Idle, Head, Body, ChunkSize, ChunkData, ChunkDataEnd, LastChunkEnd };
@@ -59,6 +67,11 @@ private:
     bool m_sawLength = false;
     bool m_sawEncoding = false;
     bool m_chunked = false;
+    bool m_http10 = false;
+    bool m_connectionClose = false;
+    bool m_connectionKeepAlive = false;
+    QByteArray m_origin;
+    QList<bool> m_closeAfterAnswer;
     qint64 m_contentLength = -1;
     qint64 m_remaining = 0; // of the body or of the current chunk
     qint64 m_bodyBytes = 0; // chunked: sizes summed

@@ -5,7 +5,8 @@
 
 #include <sys/socket.h>
 
-SseStream::SseStream(QHttpServerResponder &&responder, int keepAliveMs, QObject *parent)
+SseStream::SseStream(QHttpServerResponder &&responder, int keepAliveMs, const QByteArray &extraHeaders,
+                     QObject *parent)
     : QObject(parent), m_responder(std::move(responder)), m_socket(m_responder.socket())
 {
     if (!m_socket) {
@@ -26,14 +27,13 @@ SseStream::SseStream(QHttpServerResponder &&responder, int keepAliveMs, QObject 
                             "Content-Type: text/event-stream; charset=utf-8\r\n"
                             "Cache-Control: no-cache\r\n"
                             "X-Accel-Buffering: no\r\n"
-                            "Connection: close\r\n"
-                            "\r\n"
-                            ": stream open\n\n"));
+                            "Connection: close\r\n") +
+          extraHeaders + "\r\nretry: " + QByteArray::number(retryMs) + '\n');
 
     if (keepAliveMs > 0) {
         m_keepAlive = new QTimer(this);
         m_keepAlive->setInterval(keepAliveMs);
-        connect(m_keepAlive, &QTimer::timeout, this, [this] { send(QByteArrayLiteral(": keep-alive\n\n")); });
+        connect(m_keepAlive, &QTimer::timeout, this, [this] { send(QByteArrayLiteral(": keep-alive\n")); });
         m_keepAlive->start();
     }
 }

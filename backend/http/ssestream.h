@@ -11,11 +11,18 @@ class QTimer;
 // handler. Writing to a socket that has gone crashes Qt 6.4, so every write checks the socket and
 // `clientGone` fires once when it disconnects. The connection closes when the stream ends, so the
 // server never reads a second keep-alive request from a socket that is still streaming.
+// The response opens with `retry: 3000` and keep-alives are a single comment line: neither is
+// followed by a blank line, which some clients (fetch-event-source) would deliver as an empty
+// message.
 class SseStream : public QObject
 {
     Q_OBJECT
 public:
-    SseStream(QHttpServerResponder &&responder, int keepAliveMs, QObject *parent = nullptr);
+    static constexpr int retryMs = 3000;
+
+    // `extraHeaders`: whole header lines ("Name: value\r\n"), e.g. CORS.
+    SseStream(QHttpServerResponder &&responder, int keepAliveMs, const QByteArray &extraHeaders = {},
+              QObject *parent = nullptr);
     ~SseStream() override;
 
     bool isOpen() const;

@@ -4,14 +4,36 @@ void LlmStream::emitDelta(const QString &text)
 {
     if (m_finished || text.isEmpty())
         return;
-    m_text += text;
-    Q_EMIT delta(text);
+    QString piece = text;
+    if (!m_heldSurrogate.isNull()) {
+        piece.prepend(m_heldSurrogate);
+        m_heldSurrogate = QChar();
+    }
+    if (piece.back().isHighSurrogate()) {
+        m_heldSurrogate = piece.back();
+        piece.chop(1);
+        if (piece.isEmpty())
+            return;
+    }
+    m_text += piece;
+    Q_EMIT delta(piece);
+}
+
+void LlmStream::flushHeldSurrogate()
+{
+    // The stream ended on half a pair: the other half is never coming. Say so visibly.
+    if (m_heldSurrogate.isNull())
+        return;
+    m_heldSurrogate = QChar();
+    m_text += QChar(QChar::ReplacementCharacter);
+    Q_EMIT delta(QString(QChar(QChar::ReplacementCharacter)));
 }
 
 void LlmStream::emitFinished(const LlmCompletion &completion)
 {
     if (m_finished)
         return;
+    flushHeldSurrogate();
     m_finished = true;
     Q_EMIT finished(completion);
 }
@@ -20,6 +42,7 @@ void LlmStream::emitFailed(const LlmError &error)
 {
     if (m_finished)
         return;
+    m_heldSurrogate = QChar(); // a partial reply: keep it to what was relayed
     m_finished = true;
     Q_EMIT failed(error);
 }

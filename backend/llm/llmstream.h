@@ -16,7 +16,7 @@ public:
     virtual void abort() = 0;
     bool isFinished() const { return m_finished; }
 
-    // Text received so far, for saving a partial reply.
+    // Text relayed so far (the deltas emitted, concatenated), for saving a partial reply.
     const QString &text() const { return m_text; }
 
     // Rough token count for when an upstream reports no usage: one per CJK character, one per
@@ -30,11 +30,17 @@ Q_SIGNALS:
     void failed(const LlmError &error);
 
 protected:
+    // A delta that ends in the first half of a UTF-16 surrogate pair (an emoji split across two
+    // upstream chunks) is emitted without it: the half waits for the rest, so no half character
+    // ever reaches a client or the database.
     void emitDelta(const QString &text);
     void emitFinished(const LlmCompletion &completion);
     void emitFailed(const LlmError &error);
 
 private:
+    void flushHeldSurrogate();
+
     QString m_text;
+    QChar m_heldSurrogate;
     bool m_finished = false;
 };

@@ -7,6 +7,7 @@
 #include "http/apiserver.h"
 #include "http/chatroutes.h"
 #include "http/resourceroutes.h"
+#include "http/streamtickets.h"
 #include "llm/llmclient.h"
 #include "storage/authstore.h"
 #include "storage/providerstore.h"
@@ -69,15 +70,19 @@ bool Server::start(const Options &options)
     m_chat = std::make_unique<ChatService>(*m_db, *m_llm, *m_providers);
     m_chat->setProgressInterval(options.progressIntervalMs);
 
+    m_tickets = std::make_unique<StreamTickets>();
     m_http = std::make_unique<ApiServer>(*m_auth);
+    m_http->setStreamTickets(m_tickets.get());
+    m_http->setCors(Cors(options.corsOrigins));
     ConnectionLimits limits;
     limits.maxBodyBytes = options.maxBodyBytes;
     limits.maxHeaderBytes = options.maxHeaderBytes;
     limits.requestTimeoutMs = options.requestTimeoutMs;
     limits.idleTimeoutMs = options.idleTimeoutMs;
     m_http->setConnectionLimits(limits);
-    m_chatRoutes = std::make_unique<ChatRoutes>(*m_chat);
+    m_chatRoutes = std::make_unique<ChatRoutes>(*m_chat, *m_tickets);
     m_chatRoutes->setKeepAliveInterval(options.keepAliveMs);
+    m_chatRoutes->setResumeGrace(options.resumeGraceMs);
     m_chatRoutes->registerRoutes(m_http->router());
     m_resourceRoutes = std::make_unique<ResourceRoutes>(*m_db, *m_chat, *m_providers, *m_llm);
     m_resourceRoutes->registerRoutes(m_http->router());
@@ -117,6 +122,7 @@ void Server::stop()
     m_resourceRoutes.reset();
     m_chatRoutes.reset();
     m_chat.reset();
+    m_tickets.reset();
     m_llm.reset();
     m_checkpointer.reset();
     m_port = 0;

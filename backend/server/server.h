@@ -5,6 +5,7 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QStringList>
 #include <QTimer>
 #include <QUrl>
 
@@ -20,6 +21,7 @@ class ProviderResolver;
 class ProviderStore;
 class ResourceRoutes;
 class SecretStore;
+class StreamTickets;
 class WalCheckpointer;
 
 // The backend assembled: database, upstream client, chat service and HTTP API on one thread.
@@ -37,6 +39,8 @@ public:
         QString secretsPath;        // empty = <dataDir>/secrets.json (0600)
         std::optional<ProviderConfig> environmentProvider = std::nullopt;
         int keepAliveMs = 15000;
+        int resumeGraceMs = 30000; // a reply runs on this long after its last client left (0: stops)
+        QStringList corsOrigins;   // pages from these origins may call the API ("*": any)
         int progressIntervalMs = 1000;
         qint64 maxBodyBytes = 1024 * 1024;
         qint64 maxHeaderBytes = 64 * 1024; // request line + headers; more answers 431
@@ -80,6 +84,7 @@ private:
     std::unique_ptr<ProviderResolver> m_providers;
     std::unique_ptr<LlmClient> m_llm;
     std::unique_ptr<ChatService> m_chat;
+    std::unique_ptr<StreamTickets> m_tickets;
     std::unique_ptr<ApiServer> m_http;
     std::unique_ptr<ChatRoutes> m_chatRoutes;
     std::unique_ptr<ResourceRoutes> m_resourceRoutes;

@@ -121,6 +121,24 @@ const QList<QStringList> &migrations()
             u"CREATE INDEX idx_api_tokens_user ON api_tokens (tenant_id, user_id)"_s,
             u"CREATE INDEX idx_messages_streaming ON messages (status) WHERE status = 'streaming'"_s,
         },
+        // v3: resumable streams. A reply keeps the message it answers (parent_id) and where its
+        // stream's content events began and ended (chunks: the length of each, in UTF-16 units,
+        // comma-separated), so a client can resume it after any event; Idempotency-Key values
+        // name the reply a POST started.
+        {
+            u"ALTER TABLE messages ADD COLUMN parent_id TEXT"_s,
+            u"ALTER TABLE messages ADD COLUMN chunks TEXT NOT NULL DEFAULT ''"_s,
+            u"CREATE TABLE idempotency_keys ("
+            " tenant_id TEXT NOT NULL,"
+            " user_id TEXT NOT NULL,"
+            " idempotency_key TEXT NOT NULL,"
+            " reply_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,"
+            " created_at BIGINT NOT NULL,"
+            " PRIMARY KEY (tenant_id, user_id, idempotency_key),"
+            " FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE)"_s,
+            u"CREATE INDEX idx_idempotency_keys_age ON idempotency_keys (created_at)"_s,
+            u"CREATE INDEX idx_idempotency_keys_reply ON idempotency_keys (reply_id)"_s,
+        },
     };
     return steps;
 }

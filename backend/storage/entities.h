@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QDateTime>
+#include <QList>
 #include <QString>
 
 #include <optional>
@@ -91,6 +92,17 @@ struct Message
     bool tokensEstimated = false;
     QDateTime createdAt;
     QDateTime updatedAt;
+};
+
+// A reply as a stream replays it: the message, what it answers, and its content events.
+struct StoredReply
+{
+    Message reply;
+    QString tenantId;
+    QString userId;
+    QString agentId;
+    QString userMessageId;   // the message it answers
+    QList<int> chunkLengths; // each content event's length in UTF-16 units, in order
 };
 
 struct AgentStats

@@ -69,7 +69,7 @@ bool countUsage(Database &db, const QString &tenantId, const QString &agentId, q
 
 // Appends a message at the end of its session, bumps the session's count and activity time
 // and counts the message for the agent: one transaction, so statistics match the messages.
-bool appendMessage(Database &db, Message &message)
+bool appendMessage(Database &db, Message &message, const QString &parentId = {})
 {
     Transaction tx(db);
     if (!tx.isActive())
@@ -93,9 +93,10 @@ bool appendMessage(Database &db, Message &message)
     message.createdAt = fromMs(now);
     message.updatedAt = message.createdAt;
     {
-        Statement q(db, u"INSERT INTO messages (seq, "_s + messageColumns +
-                            u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+        Statement q(db, u"INSERT INTO messages (seq, parent_id, "_s + messageColumns +
+                            u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
         q.bind(seq)
+            .bind(parentId)
             .bind(message.id)
             .bind(message.sessionId)
             .bind(message.role)
@@ -252,27 +253,104 @@ std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, co
     return message;
 }
 
-std::optional<Message> SessionStore::beginReply(const QString &sessionId, const QString &model)
+std::optional<Message> SessionStore::beginReply(const QString &sessionId, const QString &model,
+                                                const QString &parentId)
 {
     Message message;
     message.sessionId = sessionId;
     message.role = u"assistant"_s;
     message.status = streaming;
     message.model = model;
-    if (!appendMessage(m_db, message))
+    if (!appendMessage(m_db, message, parentId))
         return std::nullopt;
     return message;
 }
 
-bool SessionStore::saveReplyProgress(const QString &replyId, const QString &content)
+bool SessionStore::saveReplyProgress(const QString &replyId, const QString &content,
+                                     const QList<int> &chunkLengths)
 {
-    Statement q(m_db,
-                u"UPDATE messages SET content = ?, updated_at = ? WHERE id = ? AND status = 'streaming'"_s);
-    q.bind(content).bind(nowMs()).bind(replyId);
+    Statement q(m_db, u"UPDATE messages SET content = ?, chunks = ?, updated_at = ?"
+                      u" WHERE id = ? AND status = 'streaming'"_s);
+    q.bind(content).bind(encodeChunkLengths(chunkLengths)).bind(nowMs()).bind(replyId);
     return q.exec() && q.rowsAffected() == 1;
 }
 
-bool SessionStore::finishReply(const Message &reply)
+QString SessionStore::encodeChunkLengths(const QList<int> &lengths)
+{
+    QString text;
+    text.reserve(lengths.size() * 3);
+    for (qsizetype i = 0; i < lengths.size(); ++i) {
+        if (i > 0)
+            text.append(u',');
+        text.append(QString::number(lengths.at(i)));
+    }
+    return text;
+}
+
+QList<int> SessionStore::decodeChunkLengths(QStringView text)
+{
+    QList<int> lengths;
+    if (text.isEmpty())
+        return lengths;
+    for (const QStringView part : text.split(u',')) {
+        bool ok = false;
+        const int n = part.toInt(&ok);
+        if (!ok || n < 0)
+            return {};
+        lengths.append(n);
+    }
+    return lengths;
+}
+
+std::optional<StoredReply> SessionStore::storedReply(const QString &tenantId, const QString &userId,
+                                                     const QString &replyId)
+{
+    QString columns;
+    for (const QString &column : messageColumns.split(u','))
+        columns += (columns.isEmpty() ? u"m."_s : u", m."_s) + column.trimmed();
+    Statement q(m_db, u"SELECT "_s + columns +
+                          u", s.agent_id, m.parent_id, m.chunks FROM messages m JOIN sessions s ON s.id = m.session_id"
+                          u" WHERE m.id = ? AND s.tenant_id = ? AND s.user_id = ? AND m.role = 'assistant'"_s);
+    q.bind(replyId).bind(tenantId).bind(userId);
+    if (!q.exec() || !q.next())
+        return std::nullopt;
+    StoredReply stored;
+    stored.reply = readMessage(q);
+    stored.tenantId = tenantId;
+    stored.userId = userId;
+    stored.agentId = q.value(13).toString();
+    stored.userMessageId = q.value(14).toString();
+    stored.chunkLengths = decodeChunkLengths(q.value(15).toString());
+    return stored;
+}
+
+bool SessionStore::rememberIdempotencyKey(const QString &tenantId, const QString &userId, const QString &key,
+                                          const QString &replyId)
+{
+    const qint64 now = nowMs();
+    {
+        Statement q(m_db, u"DELETE FROM idempotency_keys WHERE created_at < ?"_s);
+        q.bind(now - idempotencyKeyLifetimeMs);
+        if (!q.exec())
+            return false;
+    }
+    Statement q(m_db, u"INSERT INTO idempotency_keys (tenant_id, user_id, idempotency_key, reply_id, created_at)"
+                      u" VALUES (?, ?, ?, ?, ?)"_s);
+    q.bind(tenantId).bind(userId).bind(key).bind(replyId).bind(now);
+    return q.exec();
+}
+
+QString SessionStore::replyForIdempotencyKey(const QString &tenantId, const QString &userId, const QString &key)
+{
+    Statement q(m_db, u"SELECT reply_id FROM idempotency_keys"
+                      u" WHERE tenant_id = ? AND user_id = ? AND idempotency_key = ? AND created_at >= ?"_s);
+    q.bind(tenantId).bind(userId).bind(key).bind(nowMs() - idempotencyKeyLifetimeMs);
+    if (!q.exec() || !q.next())
+        return {};
+    return q.value(0).toString();
+}
+
+bool SessionStore::finishReply(const Message &reply, const QList<int> &chunkLengths)
 {
     if (reply.id.isEmpty())
         return false;
@@ -308,13 +386,14 @@ bool SessionStore::finishReply(const Message &reply)
         // An empty model keeps the one recorded by beginReply.
         Statement q(m_db,
                     reply.model.isEmpty()
-                        ? u"UPDATE messages SET content = ?, status = ?, finish_reason = ?, error = ?,"
+                        ? u"UPDATE messages SET content = ?, chunks = ?, status = ?, finish_reason = ?, error = ?,"
                           u" prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, updated_at = ?"
                           u" WHERE id = ? AND status = 'streaming'"_s
-                        : u"UPDATE messages SET content = ?, status = ?, finish_reason = ?, error = ?,"
+                        : u"UPDATE messages SET content = ?, chunks = ?, status = ?, finish_reason = ?, error = ?,"
                           u" prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, updated_at = ?,"
                           u" model = ? WHERE id = ? AND status = 'streaming'"_s);
         q.bind(reply.content)
+            .bind(encodeChunkLengths(chunkLengths))
             .bind(status)
             .bind(reply.finishReason)
             .bind(reply.error)

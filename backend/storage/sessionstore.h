@@ -31,14 +31,29 @@ public:
     // Stores a complete user message; counts it in the agent's statistics.
     std::optional<Message> addUserMessage(const QString &sessionId, const QString &content,
                                           int estimatedTokens = 0);
-    // Inserts the assistant reply with status "streaming" and empty content; counts it.
-    std::optional<Message> beginReply(const QString &sessionId, const QString &model);
-    // Checkpoints a streaming reply's text so a crash loses at most the last interval.
-    bool saveReplyProgress(const QString &replyId, const QString &content);
+    // Inserts the assistant reply to `parentId` with status "streaming" and empty content; counts it.
+    std::optional<Message> beginReply(const QString &sessionId, const QString &model,
+                                      const QString &parentId = {});
+    // Checkpoints a streaming reply's text (and its stream's content events, see StoredReply) so
+    // a crash loses at most the last interval.
+    bool saveReplyProgress(const QString &replyId, const QString &content, const QList<int> &chunkLengths = {});
     // Final content, status, finish reason and token counts; adds the tokens to statistics.
     // Only a reply still streaming finishes (once); an empty or "streaming" status means
     // "complete", an empty model keeps the one given to beginReply().
-    bool finishReply(const Message &reply);
+    bool finishReply(const Message &reply, const QList<int> &chunkLengths = {});
+    // An assistant reply of this tenant's user, for replaying its stream.
+    std::optional<StoredReply> storedReply(const QString &tenantId, const QString &userId, const QString &replyId);
+
+    // --- Idempotency-Key values of chat POSTs (scoped to tenant and user), kept 24 hours
+    static constexpr qint64 idempotencyKeyLifetimeMs = 24 * 3600 * 1000;
+    // In the caller's transaction, with the reply it started; forgets keys past their lifetime.
+    bool rememberIdempotencyKey(const QString &tenantId, const QString &userId, const QString &key,
+                                const QString &replyId);
+    // The reply a key started within its lifetime; empty when none.
+    QString replyForIdempotencyKey(const QString &tenantId, const QString &userId, const QString &key);
+
+    static QString encodeChunkLengths(const QList<int> &lengths);
+    static QList<int> decodeChunkLengths(QStringView text);
     // At start-up: every reply still "streaming" was cut by a crash. Returns how many (-1 on a
     // database error).
     int markInterruptedReplies();

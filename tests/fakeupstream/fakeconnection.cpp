@@ -23,6 +23,25 @@ QByteArray jsonString(const QString &s)
     return array.mid(1, array.size() - 2);
 }
 
+// As Python's json.dumps(ensure_ascii=True): every UTF-16 unit outside ASCII as \uXXXX, so a
+// lone surrogate half travels as written.
+QByteArray asciiJsonString(const QString &s)
+{
+    QByteArray out = "\"";
+    for (const QChar c : s) {
+        const char16_t u = c.unicode();
+        if (u == '"' || u == '\\') {
+            out += '\\';
+            out += char(u);
+        } else if (u >= 0x20 && u < 0x7f) {
+            out += char(u);
+        } else {
+            out += "\\u" + QByteArray::number(u, 16).rightJustified(4, '0');
+        }
+    }
+    return out + '"';
+}
+
 qint64 monotonicNs()
 {
     timespec ts{};
@@ -409,7 +428,8 @@ QByteArray FakeConnection::bytes(const Step &step) const
         const QString content = m_scenario.stamp     ? u"[%1@%2] "_s.arg(step.index).arg(monotonicNs())
                                 : m_pieces.isEmpty() ? FakeScenario::syntheticPiece(step.index)
                                                      : m_pieces.at(step.index);
-        return event(m_chunkHead + R"({"index":0,"delta":{"content":)" + jsonString(content) +
+        return event(m_chunkHead + R"({"index":0,"delta":{"content":)" +
+                     (m_scenario.ascii ? asciiJsonString(content) : jsonString(content)) +
                      R"(},"logprobs":null,"finish_reason":null}])" + m_usageNull + '}');
     }
     case Step::Finish:

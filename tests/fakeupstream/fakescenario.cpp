@@ -64,6 +64,8 @@ bool FakeScenario::set(const QString &key, const QString &value, QString *error)
         ok = parseBool(value, &close);
     else if (key == "idle"_L1)
         ok = parseInt(value, 0, &idleMs);
+    else if (key == "ascii"_L1)
+        ok = parseBool(value, &ascii);
     else if (key == "usage"_L1) {
         if (value == "0"_L1)
             usage = Usage::None;
@@ -119,10 +121,10 @@ QStringList FakeScenario::pieces() const
             out.append((i ? u" "_s : QString()) + QLatin1String(words[i % count]));
         return out;
     }
-    // Split on code points, never inside a surrogate pair.
+    // Split on code points, never inside a surrogate pair (unless `ascii` asks for it).
     QList<qsizetype> starts;
     for (qsizetype i = 0; i < text.size(); ++i) {
-        if (!text.at(i).isLowSurrogate() || i == 0 || !text.at(i - 1).isHighSurrogate())
+        if (ascii || !text.at(i).isLowSurrogate() || i == 0 || !text.at(i - 1).isHighSurrogate())
             starts.append(i);
     }
     const qsizetype chars = starts.size();

@@ -7,7 +7,7 @@
 // FakeUpstream::setDefaultScenario(); a request overrides them through its model string:
 //   fake:tokens=50,delay=20,split=3
 // Keys: tokens, delay, first, text, split, usage=0|1|inline, status, cut, stall, malformed,
-// finish, crlf, nodone, stamp, chunked, json, close, idle. Values are percent-decoded, so a comma in
+// finish, crlf, nodone, stamp, chunked, json, close, idle, ascii. Values are percent-decoded, so a comma in
 // `text` is %2C.
 //
 // Like real servers (uvicorn, nginx, Ollama) the fake keeps HTTP/1.1 connections alive after a
@@ -36,6 +36,10 @@ struct FakeScenario
     bool json = false;   // one chat.completion JSON object even when a stream was asked for
     bool close = false;  // answer with Connection: close and close, instead of keeping the connection
     int idleMs = 0;      // > 0: after this response, close the connection when idle this long
+    // Python's json.dumps (vLLM, FastAPI) and mocks such as @dwmkerr/mock-llm: `text` is cut into
+    // pieces by UTF-16 unit, so an emoji may be split between two chunks, and everything outside
+    // ASCII is sent as \uXXXX escapes (a lone surrogate half can be sent no other way).
+    bool ascii = false;
 
     // Applies one `key=value`; false (with `error`) for an unknown key or a bad value.
     bool set(const QString &key, const QString &value, QString *error = nullptr);

@@ -65,14 +65,19 @@ void AsyncStream::parseEvents()
         const QByteArray raw = m_buffer.left(end);
         m_buffer.remove(0, end + 2);
         QByteArray data;
+        QByteArray id;
         for (const QByteArray &line : raw.split('\n')) {
             if (line.startsWith("data: "))
                 data += (data.isEmpty() ? "" : "\n") + line.mid(6);
+            else if (line.startsWith("id: "))
+                id = line.mid(4);
         }
         if (data.isEmpty())
             continue; // a comment (": keep-alive")
         const QJsonObject event = QJsonDocument::fromJson(data).object();
         m_record.events.append(event);
+        m_record.ids.append(id);
+        m_record.raw.append(raw);
         if (m_record.terminals > 0)
             m_record.chunkAfterTerminal = true;
         if (m_record.sessionId.isEmpty())

@@ -12,6 +12,8 @@ struct StreamRecord
 {
     int status = 0;            // HTTP status; 0 while no head arrived
     QList<QJsonObject> events; // `data:` events in order
+    QList<QByteArray> ids;     // their `id:` lines' values
+    QList<QByteArray> raw;     // each event's bytes, without its blank line
     QString content;           // the `content` chunks concatenated
     QString sessionId;         // from the first chunk
     QString messageId;         // the stored user message, from the first chunk

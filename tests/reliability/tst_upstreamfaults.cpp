@@ -55,6 +55,7 @@ void UpstreamFaultsTest::initTestCase()
     QVERIFY(f->start([](Server::Options &o) {
         o.environmentProvider->connectTimeoutMs = 15000;
         o.environmentProvider->stallTimeoutMs = 10000;
+        o.resumeGraceMs = 0; // a client that leaves stops its reply (the resume tests cover the grace)
     }));
     f->fake.setRecordRequests(false);
 }

@@ -114,14 +114,15 @@ HttpResult ApiTestClient::post(const QString &path, const QJsonObject &body)
 ApiTestClient::StreamResult ApiTestClient::stream(const QByteArray &method, const QString &path,
                                                   const QByteArray &body,
                                                   const std::function<bool(const SseEventRecord &)> &onEvent,
-                                                  int timeoutMs, bool sendToken)
+                                                  int timeoutMs, bool sendToken,
+                                                  const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
 {
     StreamResult result;
     QTcpSocket socket;
     socket.connectToHost(QHostAddress::LocalHost, m_port);
     if (!socket.waitForConnected(timeoutMs))
         return result;
-    socket.write(rawRequest(method, path, body, sendToken ? m_token : QByteArray(), {}));
+    socket.write(rawRequest(method, path, body, sendToken ? m_token : QByteArray(), extraHeaders));
     QByteArray buffer;
     qsizetype pos = -1;
     QDeadlineTimer deadline(timeoutMs);
@@ -134,6 +135,8 @@ ApiTestClient::StreamResult ApiTestClient::stream(const QByteArray &method, cons
             pos = parseHead(buffer, &result.head);
             if (pos >= 0) {
                 buffer.remove(0, pos);
+                if (result.head.status == 204)
+                    return result; // no body by definition
                 if (!result.head.headers.value("content-type").startsWith("text/event-stream")) {
                     // An error answer: read the JSON body to its end.
                     while (socket.state() == QAbstractSocket::ConnectedState && !deadline.hasExpired()) {
@@ -154,14 +157,22 @@ ApiTestClient::StreamResult ApiTestClient::stream(const QByteArray &method, cons
                 SseEventRecord event;
                 event.raw = buffer.left(end);
                 buffer.remove(0, end + 2);
+                bool hasData = false;
                 for (const QByteArray &line : event.raw.split('\n')) {
-                    if (line.startsWith(':'))
+                    if (line.startsWith(':')) {
                         event.comment = true;
-                    else if (line.startsWith("data: "))
-                        event.data += (event.data.isEmpty() ? "" : "\n") + line.mid(6);
+                        ++result.comments;
+                    } else if (line.startsWith("data: ")) {
+                        event.data += (hasData ? "\n" : "") + line.mid(6);
+                        hasData = true;
+                    } else if (line.startsWith("id: ")) {
+                        event.id = line.mid(4);
+                    } else if (line.startsWith("retry: ")) {
+                        event.retry = line.mid(7).toInt();
+                    }
                 }
-                if (event.comment && event.data.isEmpty()) {
-                    ++result.comments;
+                if (!hasData) {
+                    ++result.emptyBlocks;
                     continue;
                 }
                 event.json = QJsonDocument::fromJson(event.data).object();
@@ -174,6 +185,9 @@ ApiTestClient::StreamResult ApiTestClient::stream(const QByteArray &method, cons
             break;
         if (socket.state() != QAbstractSocket::ConnectedState && socket.bytesAvailable() == 0) {
             result.closedByServer = true;
+            // Comment lines after the last event (keep-alives with no blank line after them).
+            for (const QByteArray &line : buffer.split('\n'))
+                result.comments += line.startsWith(':') ? 1 : 0;
             break;
         }
         QTest::qWait(1);

@@ -27,6 +27,8 @@ struct SseEventRecord
 {
     QByteArray raw;   // the whole event as received, without the terminating blank line
     QByteArray data;  // joined data lines
+    QByteArray id;    // the id line's value
+    int retry = -1;   // the retry line's value, when there was one
     QJsonObject json; // data parsed
     bool comment = false;
 };
@@ -51,12 +53,14 @@ public:
         HttpResult head;
         QList<SseEventRecord> events; // data events, in order
         int comments = 0;             // ": ..." lines, keep-alives included
+        int emptyBlocks = 0;          // blank-line-ended blocks without data (clients see empty messages)
         bool closedByServer = false;
         QByteArray raw;
     };
     StreamResult stream(const QByteArray &method, const QString &path, const QByteArray &body,
                         const std::function<bool(const SseEventRecord &)> &onEvent = {},
-                        int timeoutMs = 20000, bool sendToken = true);
+                        int timeoutMs = 20000, bool sendToken = true,
+                        const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
 
     // Polls GET /api/health until it answers 200: a server process started by a test is up. Gives up
     // when `process` (if given) is no longer running or after timeoutMs, which is generous: under

@@ -50,15 +50,27 @@ void ChatStreamTest::contentChunksThenDone()
     QCOMPARE(result.head.headers.value("cache-control"), "no-cache");
     QCOMPARE(result.head.headers.value("x-accel-buffering"), "no");
     QVERIFY(result.closedByServer);
-    QVERIFY(result.events.size() >= 2);
+    QVERIFY(result.events.size() >= 3);
+    QCOMPARE(result.emptyBlocks, 0); // nothing a client would deliver as an empty message
 
     const QJsonObject last = result.events.last().json;
+    const QString replyId = last.value(u"reply_id"_s).toString();
+    // Protocol v2: `retry` before the first event, and every event numbered <reply_id>:1, 2, 3 …
+    QVERIFY(result.events.first().raw.startsWith("retry: 3000\nid: "));
+    QCOMPARE(result.events.first().retry, 3000);
+    for (qsizetype i = 0; i < result.events.size(); ++i) {
+        QCOMPARE(result.events.at(i).id, (replyId + u':' + QString::number(i + 1)).toLatin1());
+        QVERIFY(result.events.at(i).raw.contains("\ndata: {"));
+        QVERIFY(i == 0 || result.events.at(i).retry == -1);
+    }
+    // The first event opens the reply before the model's first token: content "" (not null).
+    QVERIFY(result.events.first().json.value(u"content"_s).isString());
+    QCOMPARE(result.events.first().json.value(u"content"_s).toString(), QString());
     QString text;
     QString sessionId;
     QString messageId;
     for (qsizetype i = 0; i + 1 < result.events.size(); ++i) {
         const SseEventRecord &event = result.events.at(i);
-        QVERIFY(event.raw.startsWith("data: {"));
         const QJsonObject chunk = event.json;
         verifyEightFields(chunk);
         QCOMPARE(chunk.value(u"type"_s).toString(), u"content"_s);
@@ -87,7 +99,14 @@ void ChatStreamTest::contentChunksThenDone()
     QCOMPARE(last.value(u"finish_reason"_s).toString(), u"Stop"_s);
     QVERIFY(last.value(u"error"_s).isNull());
     const QJsonObject metadata = last.value(u"metadata"_s).toObject();
-    QCOMPARE(metadata.keys(), (QStringList{u"finish_reason"_s, u"model"_s, u"tokens_used"_s}));
+    QCOMPARE(metadata.keys(), (QStringList{u"finish_reason"_s, u"model"_s, u"steps"_s, u"tokens_estimated"_s,
+                                           u"tokens_used"_s, u"usage"_s}));
+    const QJsonObject usage = metadata.value(u"usage"_s).toObject();
+    QCOMPARE(metadata.value(u"tokens_used"_s).toInt(),
+             usage.value(u"prompt_tokens"_s).toInt() + usage.value(u"completion_tokens"_s).toInt());
+    QCOMPARE(usage.value(u"completion_tokens"_s).toInt(), 4); // as the fake reports it
+    QCOMPARE(metadata.value(u"tokens_estimated"_s).toBool(), false);
+    QCOMPARE(metadata.value(u"steps"_s).toInt(), 1);
     QCOMPARE(metadata.value(u"finish_reason"_s).toString(), u"Stop"_s);
     QVERIFY(metadata.value(u"model"_s).toString().startsWith(u"fake"_s));
     // The fake reports usage; tokens_used is prompt + completion, so at least the 4 streamed tokens.
@@ -206,7 +225,11 @@ void ChatStreamTest::keepAliveComments()
     const auto result =
         client.stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId), ApiFixture::chatBody(u"wait"_s));
     QVERIFY2(result.comments >= 4, qPrintable(QString::number(result.comments)));
-    QVERIFY(result.raw.contains(": keep-alive\n\n"));
+    // One comment line each, never followed by a blank line of its own (an empty message to some
+    // clients): keep-alives ride in front of the next event.
+    QVERIFY(result.raw.contains(": keep-alive\n"));
+    QVERIFY(!result.raw.contains(": keep-alive\n\n"));
+    QCOMPARE(result.emptyBlocks, 0);
     // Keep-alives are comments, never data events: every data event is chunk JSON.
     for (const auto &event : result.events)
         QVERIFY(!event.json.value(u"type"_s).toString().isEmpty());

@@ -81,6 +81,16 @@ struct Outcome
     }
 };
 
+// A stream fed by hand, to see what LlmStream makes of the deltas a decoder gives it.
+class HandFedStream : public LlmStream
+{
+public:
+    using LlmStream::emitDelta;
+    using LlmStream::emitFailed;
+    using LlmStream::emitFinished;
+    void abort() override { emitFailed(LlmError{LlmError::Aborted, 0, u"aborted"_s, {}}); }
+};
+
 class LlmClientTest : public QObject
 {
     Q_OBJECT
@@ -125,6 +135,7 @@ private Q_SLOTS:
     void demoStream();
     void demoAbort();
     void estimateTokens();
+    void surrogateHalvesWaitForTheirPair();
     void fiftyConcurrentStreams_data();
     void fiftyConcurrentStreams();
 
@@ -799,6 +810,39 @@ void LlmClientTest::demoAbort()
     QTest::qWait(150);
     QCOMPARE(out.deltas.size(), seen);
     QCOMPARE(out.afterTerminal, 0);
+}
+
+void LlmClientTest::surrogateHalvesWaitForTheirPair()
+{
+    const QString grin = u"😀"_s; // U+1F600: two UTF-16 units
+    {
+        HandFedStream stream;
+        QStringList deltas;
+        connect(&stream, &LlmStream::delta, &stream, [&](const QString &d) { deltas.append(d); });
+        stream.emitDelta(u"a"_s + grin.at(0));
+        stream.emitDelta(QString(grin.at(1)) + u"b"_s);
+        stream.emitDelta(QString(grin.at(0))); // nothing but a half: nothing to say yet
+        stream.emitDelta(QString(grin.at(1)));
+        QCOMPARE(deltas, (QStringList{u"a"_s, grin + u"b"_s, grin}));
+        QCOMPARE(stream.text(), u"a"_s + grin + u"b"_s + grin);
+    }
+    {
+        // Ending on half a pair: the finished reply shows U+FFFD, in the stream and the text alike.
+        HandFedStream stream;
+        QStringList deltas;
+        connect(&stream, &LlmStream::delta, &stream, [&](const QString &d) { deltas.append(d); });
+        stream.emitDelta(u"x"_s + grin.at(0));
+        stream.emitFinished({});
+        QCOMPARE(deltas, (QStringList{u"x"_s, u"\uFFFD"_s}));
+        QCOMPARE(stream.text(), u"x\uFFFD"_s);
+    }
+    {
+        // A failed or cancelled reply keeps to what was relayed.
+        HandFedStream stream;
+        stream.emitDelta(u"y"_s + grin.at(0));
+        stream.abort();
+        QCOMPARE(stream.text(), u"y"_s);
+    }
 }
 
 void LlmClientTest::estimateTokens()

@@ -1,0 +1,103 @@
+#include "replyevents.h"
+
+#include "storage/entities.h"
+
+using namespace Qt::StringLiterals;
+
+ReplyEvents::ReplyEvents(const QString &sessionId, const QString &messageId, const QString &replyId)
+    : m_idPrefix(replyId.toLatin1() + ':')
+{
+    m_chunk.sessionId = sessionId;
+    m_chunk.messageId = messageId;
+}
+
+QByteArray ReplyEvents::content(int seq, QStringView text) const
+{
+    StreamChunk chunk = m_chunk;
+    chunk.content = text.toString();
+    if (chunk.content.isNull())
+        chunk.content = u""_s; // the opener: "" rather than null, as OpenAI's first delta
+    return chunk.toSseEvent(m_idPrefix, seq);
+}
+
+QByteArray ReplyEvents::terminal(int seq, const ChatOutcome &outcome) const
+{
+    StreamChunk chunk = m_chunk;
+    if (outcome.ok) {
+        chunk.type = StreamChunk::Type::Done;
+        chunk.replyId = QString::fromLatin1(m_idPrefix.chopped(1));
+        StreamChunk::Metadata metadata;
+        metadata.model = outcome.model;
+        metadata.tokensUsed = outcome.tokensUsed();
+        metadata.finishReason = outcome.finishReason;
+        metadata.promptTokens = outcome.promptTokens;
+        metadata.completionTokens = outcome.completionTokens;
+        metadata.tokensEstimated = outcome.tokensEstimated;
+        chunk.metadata = metadata;
+        chunk.finishReason = outcome.finishReason;
+    } else {
+        chunk.type = StreamChunk::Type::Error;
+        chunk.error = outcome.error.message.isEmpty() ? outcome.error.code : outcome.error.message;
+    }
+    return chunk.toSseEvent(m_idPrefix, seq);
+}
+
+ChatOutcome ReplyEvents::outcomeOf(const StoredReply &stored)
+{
+    const Message &reply = stored.reply;
+    ChatOutcome outcome;
+    outcome.model = reply.model;
+    outcome.content = reply.content;
+    outcome.promptTokens = reply.promptTokens;
+    outcome.completionTokens = reply.completionTokens;
+    outcome.tokensEstimated = reply.tokensEstimated;
+    outcome.saved = true;
+    if (reply.status == "error"_L1) {
+        outcome.finishReason = u"Error"_s;
+        outcome.error = {502, u"upstream_error"_s, reply.error.isEmpty() ? u"The reply failed"_s : reply.error};
+    } else if (reply.status == "streaming"_L1) {
+        // Not running in this process: what a crash left before the restart's sweep.
+        outcome.ok = true;
+        outcome.finishReason = u"Interrupted"_s;
+    } else {
+        outcome.ok = true;
+        outcome.finishReason = reply.finishReason.isEmpty() ? u"Stop"_s : reply.finishReason;
+    }
+    return outcome;
+}
+
+namespace {
+// A reply stored before streams were numbered has no events recorded: one content event after
+// the opener carries all of it.
+QList<int> contentEvents(const StoredReply &stored)
+{
+    if (!stored.chunkLengths.isEmpty())
+        return stored.chunkLengths;
+    return {0, int(stored.reply.content.size())};
+}
+} // namespace
+
+int ReplyEvents::terminalSeq(const StoredReply &stored)
+{
+    return int(contentEvents(stored).size()) + 1;
+}
+
+QByteArray ReplyEvents::replay(const StoredReply &stored, int afterSeq)
+{
+    const Message &reply = stored.reply;
+    const ReplyEvents events(reply.sessionId, stored.userMessageId, reply.id);
+    const QList<int> lengths = contentEvents(stored);
+    const int terminal = int(lengths.size()) + 1;
+    QByteArray out;
+    qsizetype begin = 0;
+    for (qsizetype i = 0; i < lengths.size(); ++i) {
+        const qsizetype length = qBound(qsizetype(0), qsizetype(lengths.at(i)), reply.content.size() - begin);
+        if (int(i) + 1 > afterSeq)
+            out += events.content(int(i) + 1, QStringView(reply.content).sliced(begin, length));
+        begin += length;
+    }
+    // Past the terminal: the client saw events a crash kept from being stored (the reply was
+    // checkpointed up to `terminal - 1`). It learns how the reply ended, after what it saw.
+    out += events.terminal(afterSeq >= terminal ? afterSeq + 1 : terminal, outcomeOf(stored));
+    return out;
+}

@@ -1,0 +1,33 @@
+#pragma once
+
+#include "chatoutcome.h"
+#include "streamchunk.h"
+
+#include <QByteArray>
+#include <QString>
+
+struct StoredReply;
+
+// One reply's stream events as bytes on the wire (protocol v2, sections 1-2): each is
+// `id: <reply_id>:<seq>` and one chunk with the reference's eight fields. The same events come
+// from a running reply (ChatTurn) and, once it ended, from what is stored (StoredReply), so a
+// client that resumes cannot tell the two apart.
+class ReplyEvents
+{
+public:
+    ReplyEvents(const QString &sessionId, const QString &messageId, const QString &replyId);
+
+    QByteArray content(int seq, QStringView text) const;
+    QByteArray terminal(int seq, const ChatOutcome &outcome) const;
+
+    // How a stored reply ended, as ChatTurn reported it when it did.
+    static ChatOutcome outcomeOf(const StoredReply &stored);
+    // The seq of a stored reply's terminal event: a client that saw it gets 204 on resume.
+    static int terminalSeq(const StoredReply &stored);
+    // Every event of a stored reply after `afterSeq`, terminal included.
+    static QByteArray replay(const StoredReply &stored, int afterSeq);
+
+private:
+    StreamChunk m_chunk; // the ids every chunk carries
+    QByteArray m_idPrefix;
+};

@@ -1,0 +1,47 @@
+#pragma once
+
+#include "chat/replyevents.h"
+
+#include <QList>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+class ChatTurn;
+class SseStream;
+
+// Everyone following one running reply (protocol v2, section 3): the client that started it, a
+// client that resumed it after a network drop, a second window. Each event is built once and
+// written to all of them; a follower that attaches first gets the events after the last one it
+// saw, from the turn's memory. When the last follower leaves, the reply runs on for the grace
+// period and is abandoned (saved as "Disconnected") only if nobody came back by then. A child of
+// its turn, so it never outlives it.
+class ReplyChannel : public QObject
+{
+    Q_OBJECT
+public:
+    // graceMs 0: the reply stops as soon as its last follower leaves. abandonWhenAlone false: the
+    // reply has another owner (the whole-reply route) and is never stopped from here.
+    ReplyChannel(ChatTurn *turn, int graceMs, bool abandonWhenAlone);
+
+    // The channel of a running turn, made on first use.
+    static ReplyChannel *of(ChatTurn *turn, int graceMs, bool abandonWhenAlone = true);
+
+    // Replays the events after `afterSeq` to `stream`, then keeps it following. The stream is then
+    // owned here.
+    void attach(SseStream *stream, int afterSeq);
+    int followers() const { return int(m_followers.size()); }
+
+private:
+    void broadcast(const QByteArray &event);
+    void onContent(int seq, const QString &text);
+    void onEnded(const ChatOutcome &outcome);
+    void onFollowerGone();
+    void onGraceOver();
+
+    ChatTurn *m_turn;
+    ReplyEvents m_events;
+    QList<QPointer<SseStream>> m_followers;
+    QTimer m_grace;
+    bool m_abandonWhenAlone;
+};
