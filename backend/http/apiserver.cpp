@@ -176,6 +176,8 @@ bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
     }
 
     RequestContext context{request, std::move(responder), match.params, {}, cors};
+    if (const ConnectionGuard *guard = ConnectionGuard::of(socket))
+        context.http10 = guard->answeringHttp10();
     if (!(match.route->flags & Router::Public)) {
         bool gaveCredentials = false;
         const auto principal = authenticate(request, match.route->flags & Router::QueryToken, &gaveCredentials);

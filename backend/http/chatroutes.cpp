@@ -90,7 +90,8 @@ bool ChatRoutes::lastEventId(RequestContext &context, bool fromQuery, std::optio
 
 SseStream *ChatRoutes::openStream(RequestContext &context)
 {
-    return new SseStream(context.takeResponder(), m_keepAliveMs, Cors::lines(context.extraHeaders));
+    const bool chunked = !context.http10;
+    return new SseStream(context.takeResponder(), m_keepAliveMs, Cors::lines(context.extraHeaders), chunked);
 }
 
 void ChatRoutes::stream(RequestContext &context, bool fromQuery)

@@ -115,7 +115,7 @@ void ConnectionGuard::requestAnswered(bool deferred)
 {
     if (m_phase != Phase::Open)
         return;
-    const bool closeAfter = m_framer.takeCloseAfterAnswer();
+    const bool closeAfter = m_framer.takeAnswered().closeAfter;
     if (closeAfter && !deferred) {
         m_phase = Phase::Closing;
         m_lingerDone = true;

@@ -55,6 +55,8 @@ public:
     // A complete request reached ApiServer::handleRequest and was answered, or its responder was
     // taken to answer later (`deferred`).
     void requestAnswered(bool deferred);
+    // The request being answered is HTTP/1.0 (which knows no chunked encoding).
+    bool answeringHttp10() const { return m_framer.nextToAnswer().http10; }
 
 protected:
     void timerEvent(QTimerEvent *event) override;

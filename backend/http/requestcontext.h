@@ -21,6 +21,7 @@ struct RequestContext
     Principal principal;
     QList<QPair<QByteArray, QByteArray>> extraHeaders; // on every answer (CORS)
     bool deferred = false; // the responder was taken to answer later (see takeResponder)
+    bool http10 = false;   // an HTTP/1.0 request: a streamed answer cannot be chunked
 
     void sendJson(const QJsonObject &body, int status = 200);
     void sendError(int status, const QString &code, const QString &message);

@@ -50,18 +50,13 @@ void RequestFramer::fail(Verdict verdict)
     m_line.clear();
 }
 
-bool RequestFramer::takeCloseAfterAnswer()
-{
-    return !m_closeAfterAnswer.isEmpty() && m_closeAfterAnswer.takeFirst();
-}
-
 void RequestFramer::completeRequest()
 {
     ++m_completed;
     // A client could pipeline without end and never read; the flags of answered requests are
     // taken as they are answered, so more than a few here means nobody answers: stop counting.
-    if (m_closeAfterAnswer.size() < 64)
-        m_closeAfterAnswer.append(m_connectionClose || (m_http10 && !m_connectionKeepAlive));
+    if (m_completedInfo.size() < 64)
+        m_completedInfo.append({m_http10, m_connectionClose || (m_http10 && !m_connectionKeepAlive)});
     m_http10 = m_connectionClose = m_connectionKeepAlive = false;
     m_origin.clear();
     m_state = State::Idle;

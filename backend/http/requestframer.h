@@ -45,10 +45,16 @@ public:
     // The `Origin` header of the request being read, once its head line arrived (for CORS on a
     // refusal).
     QByteArray origin() const { return m_origin; }
-    // For each completed request, oldest first: whether the connection ends with its answer
-    // (`Connection: close`, or HTTP/1.0 without `Connection: keep-alive`). Qt 6.4 keeps every
-    // connection open.
-    bool takeCloseAfterAnswer();
+    // What the framing says of each completed request, oldest first, until it is answered
+    // (Qt 6.4's QHttpServerRequest tells neither).
+    struct Completed
+    {
+        bool http10 = false;      // HTTP/1.0: no chunked answers
+        bool closeAfter = false;  // `Connection: close`, or HTTP/1.0 without `keep-alive`
+    };
+    // The oldest completed request not answered yet (the one being answered).
+    Completed nextToAnswer() const { return m_completedInfo.value(0); }
+    Completed takeAnswered() { return m_completedInfo.isEmpty() ? Completed{} : m_completedInfo.takeFirst(); }
 
 private:
     enum class State { Idle, Head, Body, ChunkSize, ChunkData, ChunkDataEnd, LastChunkEnd };
@@ -71,7 +77,7 @@ private:
     bool m_connectionClose = false;
     bool m_connectionKeepAlive = false;
     QByteArray m_origin;
-    QList<bool> m_closeAfterAnswer;
+    QList<Completed> m_completedInfo;
     qint64 m_contentLength = -1;
     qint64 m_remaining = 0; // of the body or of the current chunk
     qint64 m_bodyBytes = 0; // chunked: sizes summed

@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 
 SseStream::SseStream(QHttpServerResponder &&responder, int keepAliveMs, const QByteArray &extraHeaders,
-                     QObject *parent)
-    : QObject(parent), m_responder(std::move(responder)), m_socket(m_responder.socket())
+                     bool chunked, QObject *parent)
+    : QObject(parent), m_responder(std::move(responder)), m_socket(m_responder.socket()), m_chunked(chunked)
 {
     if (!m_socket) {
         m_finished = true;
@@ -23,12 +23,20 @@ SseStream::SseStream(QHttpServerResponder &&responder, int keepAliveMs, const QB
     // write: through Qt the status line would leave a 32 KiB write-buffer block allocated on the
     // socket for the life of the stream (most of the memory a stream costs). Headers go out now, so
     // a client sees the stream open before the first token.
-    write(QByteArrayLiteral("HTTP/1.1 200 OK\r\n"
-                            "Content-Type: text/event-stream; charset=utf-8\r\n"
-                            "Cache-Control: no-cache\r\n"
-                            "X-Accel-Buffering: no\r\n"
-                            "Connection: close\r\n") +
-          extraHeaders + "\r\nretry: " + QByteArray::number(retryMs) + '\n');
+    const QByteArray retry = "retry: " + QByteArray::number(retryMs) + '\n';
+    QByteArray head = QByteArrayLiteral("HTTP/1.1 200 OK\r\n"
+                                        "Content-Type: text/event-stream; charset=utf-8\r\n"
+                                        "Cache-Control: no-cache\r\n"
+                                        "X-Accel-Buffering: no\r\n"
+                                        "Connection: close\r\n");
+    if (m_chunked)
+        head += "Transfer-Encoding: chunked\r\n";
+    head += extraHeaders + "\r\n";
+    if (m_chunked)
+        head += QByteArray::number(retry.size(), 16) + "\r\n" + retry + "\r\n";
+    else
+        head += retry;
+    writeRaw(head);
 
     if (keepAliveMs > 0) {
         m_keepAlive = new QTimer(this);
@@ -53,6 +61,19 @@ void SseStream::send(const QByteArray &event)
 
 void SseStream::write(const QByteArray &bytes)
 {
+    if (!m_chunked || bytes.isEmpty())
+        return writeRaw(bytes);
+    QByteArray chunk;
+    chunk.reserve(bytes.size() + 12);
+    chunk.append(QByteArray::number(bytes.size(), 16));
+    chunk.append("\r\n");
+    chunk.append(bytes);
+    chunk.append("\r\n");
+    writeRaw(chunk);
+}
+
+void SseStream::writeRaw(const QByteArray &bytes)
+{
     // Nothing queued in Qt's buffer: hand the bytes straight to the kernel. Through QAbstractSocket
     // every event would register a write notifier and unregister it again on flush, each a search
     // through all the sockets in the glib event dispatcher: most of the CPU per chunk at a thousand
@@ -74,6 +95,8 @@ void SseStream::finish()
     if (m_keepAlive)
         m_keepAlive->stop();
     if (!m_finished) {
+        if (isOpen() && m_chunked)
+            writeRaw(QByteArrayLiteral("0\r\n\r\n"));
         m_finished = true;
         if (m_socket)
             m_socket->disconnectFromHost(); // after the pending bytes are written

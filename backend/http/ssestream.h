@@ -13,7 +13,8 @@ class QTimer;
 // server never reads a second keep-alive request from a socket that is still streaming.
 // The response opens with `retry: 3000` and keep-alives are a single comment line: neither is
 // followed by a blank line, which some clients (fetch-event-source) would deliver as an empty
-// message.
+// message. The body is chunked (HTTP/1.1), so a client can tell a connection cut mid-reply from
+// the end of the stream and resume; HTTP/1.0 gets the body delimited by the close alone.
 class SseStream : public QObject
 {
     Q_OBJECT
@@ -22,7 +23,7 @@ public:
 
     // `extraHeaders`: whole header lines ("Name: value\r\n"), e.g. CORS.
     SseStream(QHttpServerResponder &&responder, int keepAliveMs, const QByteArray &extraHeaders = {},
-              QObject *parent = nullptr);
+              bool chunked = true, QObject *parent = nullptr);
     ~SseStream() override;
 
     bool isOpen() const;
@@ -35,10 +36,12 @@ Q_SIGNALS:
 
 private:
     void onDisconnected();
-    void write(const QByteArray &bytes); // raw bytes on the socket, straight to the kernel when it can
+    void write(const QByteArray &bytes); // one chunk of the body
+    void writeRaw(const QByteArray &bytes); // bytes on the socket, straight to the kernel when it can
 
     QHttpServerResponder m_responder;
     QPointer<QTcpSocket> m_socket;
     QTimer *m_keepAlive = nullptr;
+    bool m_chunked;
     bool m_finished = false;
 };

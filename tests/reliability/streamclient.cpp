@@ -32,7 +32,8 @@ void AsyncStream::abort()
 
 void AsyncStream::onReadyRead()
 {
-    m_buffer += m_socket.readAll();
+    const QByteArray incoming = m_socket.readAll();
+    m_buffer += m_headDone && m_chunked ? m_chunks.feed(incoming) : incoming;
     if (!m_headDone) {
         const qsizetype end = m_buffer.indexOf("\r\n\r\n");
         if (end < 0)
@@ -45,10 +46,15 @@ void AsyncStream::onReadyRead()
                 m_sse = true;
             if (lower.startsWith("content-length:"))
                 m_contentLength = lower.mid(15).trimmed().toLongLong();
+            if (lower.startsWith("transfer-encoding:") && lower.contains("chunked"))
+                m_chunked = true;
         }
         m_buffer.remove(0, end + 4);
         m_headDone = true;
+        if (m_chunked)
+            m_buffer = m_chunks.feed(m_buffer);
     }
+    m_record.lastChunk = m_chunks.complete();
     if (m_sse) {
         parseEvents();
     } else {

@@ -7,6 +7,8 @@
 #include <QPointer>
 #include <QTcpSocket>
 
+#include "../backend/http/apitestclient.h"
+
 // What one client saw of one chat stream.
 struct StreamRecord
 {
@@ -24,6 +26,7 @@ struct StreamRecord
     int terminals = 0;         // closing chunks seen (must end at exactly one)
     bool chunkAfterTerminal = false;
     bool closed = false;  // the connection closed (by the server, or by the client leaving)
+    bool lastChunk = false; // a chunked body ended with its last chunk (a cut one does not)
     bool left = false;    // the client closed it (AsyncStream::setLeaveAfterChunks)
     QByteArray errorBody; // a non-SSE answer's body
 
@@ -61,6 +64,8 @@ private:
     QByteArray m_buffer;
     bool m_headDone = false;
     bool m_sse = false;
+    bool m_chunked = false;
+    ChunkedDecoder m_chunks;
     qint64 m_contentLength = -1;
     bool m_finished = false;
     int m_leaveAfter = -1;

@@ -28,6 +28,39 @@ qsizetype parseHead(const QByteArray &buffer, HttpResult *result)
 
 } // namespace
 
+QByteArray ChunkedDecoder::feed(const QByteArray &bytes)
+{
+    QByteArray out;
+    m_pending += bytes;
+    while (!m_complete && !m_malformed) {
+        if (m_left < 0) {
+            const qsizetype eol = m_pending.indexOf("\r\n");
+            if (eol < 0)
+                break;
+            bool ok = false;
+            const qint64 size = m_pending.left(eol).split(';').value(0).trimmed().toLongLong(&ok, 16);
+            m_pending.remove(0, eol + 2);
+            if (!ok || size < 0) {
+                m_malformed = true;
+                break;
+            }
+            if (size == 0) {
+                m_complete = true;
+                break;
+            }
+            m_left = size;
+        }
+        if (m_pending.size() < m_left + 2)
+            break;
+        out += m_pending.left(m_left);
+        if (m_pending.mid(m_left, 2) != "\r\n")
+            m_malformed = true;
+        m_pending.remove(0, m_left + 2);
+        m_left = -1;
+    }
+    return out;
+}
+
 QJsonObject HttpResult::json() const
 {
     return QJsonDocument::fromJson(body).object();
@@ -127,14 +160,21 @@ ApiTestClient::StreamResult ApiTestClient::stream(const QByteArray &method, cons
     qsizetype pos = -1;
     QDeadlineTimer deadline(timeoutMs);
     bool keepGoing = true;
+    ChunkedDecoder chunks;
     while (keepGoing && !deadline.hasExpired()) {
         const QByteArray incoming = socket.readAll();
         result.raw += incoming;
-        buffer += incoming;
+        if (pos >= 0)
+            buffer += result.chunked ? chunks.feed(incoming) : incoming;
+        else
+            buffer += incoming;
         if (pos < 0) {
             pos = parseHead(buffer, &result.head);
             if (pos >= 0) {
                 buffer.remove(0, pos);
+                result.chunked = result.head.headers.value("transfer-encoding").toLower() == "chunked";
+                if (result.chunked)
+                    buffer = chunks.feed(buffer);
                 if (result.head.status == 204)
                     return result; // no body by definition
                 if (!result.head.headers.value("content-type").startsWith("text/event-stream")) {
@@ -183,6 +223,7 @@ ApiTestClient::StreamResult ApiTestClient::stream(const QByteArray &method, cons
         }
         if (!keepGoing)
             break;
+        result.lastChunk = chunks.complete();
         if (socket.state() != QAbstractSocket::ConnectedState && socket.bytesAvailable() == 0) {
             result.closedByServer = true;
             // Comment lines after the last event (keep-alives with no blank line after them).

@@ -33,6 +33,22 @@ struct SseEventRecord
     bool comment = false;
 };
 
+// Undoes `Transfer-Encoding: chunked` as bytes arrive, and says whether the body ended with its
+// last chunk (a cut connection does not).
+class ChunkedDecoder
+{
+public:
+    QByteArray feed(const QByteArray &bytes);
+    bool complete() const { return m_complete; }
+    bool malformed() const { return m_malformed; }
+
+private:
+    QByteArray m_pending;
+    qint64 m_left = -1; // of the current chunk's data; -1 while reading a size line
+    bool m_complete = false;
+    bool m_malformed = false;
+};
+
 class ApiTestClient
 {
 public:
@@ -55,7 +71,9 @@ public:
         int comments = 0;             // ": ..." lines, keep-alives included
         int emptyBlocks = 0;          // blank-line-ended blocks without data (clients see empty messages)
         bool closedByServer = false;
-        QByteArray raw;
+        bool chunked = false;  // Transfer-Encoding: chunked
+        bool lastChunk = false; // ... and it ended with its last chunk
+        QByteArray raw;         // as received (chunk framing included)
     };
     StreamResult stream(const QByteArray &method, const QString &path, const QByteArray &body,
                         const std::function<bool(const SseEventRecord &)> &onEvent = {},

@@ -50,6 +50,9 @@ void ChatStreamTest::contentChunksThenDone()
     QCOMPARE(result.head.headers.value("cache-control"), "no-cache");
     QCOMPARE(result.head.headers.value("x-accel-buffering"), "no");
     QVERIFY(result.closedByServer);
+    // Chunked, ending with the last chunk: a client can tell this end from a cut connection.
+    QCOMPARE(result.head.headers.value("transfer-encoding"), "chunked");
+    QVERIFY(result.lastChunk);
     QVERIFY(result.events.size() >= 3);
     QCOMPARE(result.emptyBlocks, 0); // nothing a client would deliver as an empty message
 
