@@ -267,6 +267,11 @@ void ApiClient::cancel(const QString &sessionId, QObject *context, Handler handl
     post(u"/api/sessions/"_s + enc(sessionId) + u"/cancel"_s, {}, context, std::move(handler));
 }
 
+void ApiClient::cancelReply(const QString &replyId, QObject *context, Handler handler)
+{
+    post(u"/api/replies/"_s + enc(replyId) + u"/cancel"_s, {}, context, std::move(handler));
+}
+
 void ApiClient::listProviders(QObject *context, Handler handler)
 {
     get(u"/api/providers"_s, {}, context, std::move(handler));
@@ -296,17 +301,33 @@ void ApiClient::health(QObject *context, Handler handler)
 }
 
 ChatStream *ApiClient::chatStream(const QString &agentId, const QString &message, const QString &sessionId,
-                                  QObject *parent)
+                                  const QString &idempotencyKey, QObject *parent)
 {
     QNetworkRequest req = request(u"/api/agents/"_s + enc(agentId) + u"/chat/stream"_s);
     req.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
     req.setRawHeader("Accept", "text/event-stream");
     req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    if (!idempotencyKey.isEmpty())
+        req.setRawHeader("Idempotency-Key", idempotencyKey.toLatin1());
     // No transfer timeout: a long reply is fine; ChatStream times out on silence instead.
     QJsonObject body{{u"message"_s, message}, {u"stream"_s, true}};
     if (!sessionId.isEmpty())
         body.insert(u"session_id"_s, sessionId);
-    QNetworkReply *reply = m_nam.post(req, jsonBytes(body));
+    return watch(m_nam.post(req, jsonBytes(body)), parent);
+}
+
+ChatStream *ApiClient::replyStream(const QString &replyId, const QByteArray &lastEventId, QObject *parent)
+{
+    QNetworkRequest req = request(u"/api/replies/"_s + enc(replyId) + u"/stream"_s);
+    req.setRawHeader("Accept", "text/event-stream");
+    req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    if (!lastEventId.isEmpty())
+        req.setRawHeader("Last-Event-ID", lastEventId);
+    return watch(m_nam.get(req), parent);
+}
+
+ChatStream *ApiClient::watch(QNetworkReply *reply, QObject *parent)
+{
     auto *stream = new ChatStream(reply, m_stallTimeoutMs, parent);
     connect(stream, &ChatStream::failed, this, [this](const QString &, const QString &msg, bool offline) {
         if (offline)

@@ -73,15 +73,19 @@ public:
     void deleteSession(const QString &id, QObject *context, Handler handler);
     void listMessages(const QString &sessionId, QObject *context, Handler handler);
     void cancel(const QString &sessionId, QObject *context, Handler handler);
+    void cancelReply(const QString &replyId, QObject *context, Handler handler);
     void listProviders(QObject *context, Handler handler);
     void putProvider(const QString &name, const QJsonObject &provider, QObject *context, Handler handler);
     void deleteProvider(const QString &name, QObject *context, Handler handler);
     void testProvider(const QString &name, QObject *context, Handler handler);
     void health(QObject *context, Handler handler);
 
-    // Starts a streamed reply. The stream belongs to the caller (parented to `parent`).
+    // Starts a streamed reply. The stream belongs to the caller (parented to `parent`). The same
+    // `idempotencyKey` again attaches to the reply the first request started instead.
     ChatStream *chatStream(const QString &agentId, const QString &message, const QString &sessionId,
-                           QObject *parent);
+                           const QString &idempotencyKey, QObject *parent);
+    // Follows a reply again after a dropped connection: the events after `lastEventId`.
+    ChatStream *replyStream(const QString &replyId, const QByteArray &lastEventId, QObject *parent);
 
     static bool isUnreachableError(int networkError);
 
@@ -99,6 +103,7 @@ private:
     void send(const QByteArray &verb, const QString &path, const QUrlQuery &query, const QByteArray &body,
               QObject *context, Handler handler, int timeoutMs = -1);
     void setOnline(bool online, const QString &reason = {});
+    ChatStream *watch(QNetworkReply *reply, QObject *parent);
     void scheduleHealth();
 
     QNetworkAccessManager m_nam;

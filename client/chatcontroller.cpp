@@ -11,6 +11,7 @@
 #include <QJSEngine>
 #include <QJsonArray>
 #include <QQmlEngine>
+#include <QUuid>
 
 using namespace Qt::StringLiterals;
 
@@ -20,6 +21,12 @@ namespace {
 // How long Stop waits for the server's closing `done` chunk before dropping the connection
 // (which makes the server abort the upstream request too).
 constexpr int StopFallbackMs = 5000;
+constexpr int ResumeGiveUpMs = 180000; // the server keeps an unwatched reply running 30 s by default
+// Waits between resume attempts: quick at first (a blip), then every few seconds.
+int resumeDelayMs(int attempt)
+{
+    return qMin(5000, 250 << qMin(attempt, 5));
+}
 } // namespace
 
 ChatController::ChatController(ApiClient *api, LocalCache *cache, const QString &cacheKey, bool remote,
@@ -35,6 +42,8 @@ ChatController::ChatController(ApiClient *api, LocalCache *cache, const QString 
             m_pending->stream->abort();
         }
     });
+    m_resumeTimer.setSingleShot(true);
+    connect(&m_resumeTimer, &QTimer::timeout, this, &ChatController::resumeNow);
     m_noticeTimer.setSingleShot(true);
     m_noticeTimer.setInterval(6000);
     connect(&m_noticeTimer, &QTimer::timeout, this, &ChatController::clearNotice);
@@ -43,6 +52,11 @@ ChatController::ChatController(ApiClient *api, LocalCache *cache, const QString 
         updateCanSend();
     });
     connect(m_api, &ApiClient::reconnected, this, &ChatController::refresh);
+    // Back online: a reply waiting to be resumed goes first.
+    connect(m_api, &ApiClient::reconnected, this, [this] {
+        if (m_pending && m_pending->reconnecting && !m_pending->stream)
+            resumeNow();
+    });
     connect(m_api, &ApiClient::unauthorized, this, [this] { setUnauthorized(true); });
     connect(&m_agents, &AgentListModel::countChanged, this, &ChatController::updateCanSend);
     m_lastCanSend = canSend();
@@ -278,9 +292,10 @@ void ChatController::showMessages(const QList<MessageItem> &stored, bool merge)
     // A reply still streaming into this conversation: its two rows come from the stream, not
     // from the stored copy (which lags behind).
     if (m_pending && !m_pending->sessionId.isEmpty() && m_pending->sessionId == m_sessionId) {
-        rows.removeIf([this](const MessageItem &m) {
+        const QString replyId = m_pending->replyId();
+        rows.removeIf([this, &replyId](const MessageItem &m) {
             return (m.role == "user"_L1 && m.id == m_pending->userMessageId) ||
-                   (m.role == "assistant"_L1 && m.status == "streaming"_L1);
+                   (m.role == "assistant"_L1 && (m.status == "streaming"_L1 || m.id == replyId));
         });
         m_pending->view = m_view;
         MessageItem user;
@@ -292,7 +307,11 @@ void ChatController::showMessages(const QList<MessageItem> &stored, bool merge)
         reply.id = m_pending->replyRowId;
         reply.role = u"assistant"_s;
         reply.content = m_pending->content;
-        reply.status = m_pending->content.isEmpty() ? u"typing"_s : u"streaming"_s;
+        reply.status = m_pending->reconnecting       ? u"reconnecting"_s
+                       : m_pending->content.isEmpty() ? u"typing"_s
+                                                      : u"streaming"_s;
+        if (m_pending->reconnecting)
+            reply.error = tr("Connection lost — reconnecting…");
         rows << user << reply;
     }
     if (!m_unsent.isEmpty() && m_unsentView == m_view)
@@ -513,6 +532,7 @@ bool ChatController::send(const QString &text)
     p.view = m_view;
     p.userRowId = u"local-%1"_s.arg(++m_localIds);
     p.replyRowId = u"local-%1"_s.arg(++m_localIds);
+    p.idempotencyKey = QUuid::createUuid().toString(QUuid::WithoutBraces);
     p.clock.start();
 
     MessageItem user;
@@ -531,20 +551,67 @@ bool ChatController::send(const QString &text)
     reply.createdAt = user.createdAt;
     m_messages.append(reply);
 
-    ChatStream *stream = m_api->chatStream(p.agentId, message, p.sessionId, this);
-    p.stream = stream;
     m_pending = p;
-    connect(stream, &ChatStream::chunkReceived, this, &ChatController::onChunk);
-    connect(stream, &ChatStream::contentReceived, this, &ChatController::onContent);
-    connect(stream, &ChatStream::closed, this, &ChatController::onClosed);
-    connect(stream, &ChatStream::failed, this, &ChatController::onFailed);
-    connect(stream, &ChatStream::aborted, this, &ChatController::onAborted);
+    watchStream(m_api->chatStream(p.agentId, message, p.sessionId, p.idempotencyKey, this));
     qCDebug(lcClient) << "sending a message of" << message.size() << "characters";
     Q_EMIT streamingChanged();
     Q_EMIT canRetryChanged();
     updateCanSend();
     Q_EMIT replyStarted();
     return true;
+}
+
+void ChatController::watchStream(ChatStream *stream)
+{
+    m_pending->stream = stream;
+    connect(stream, &ChatStream::chunkReceived, this, &ChatController::onChunk);
+    connect(stream, &ChatStream::contentReceived, this, &ChatController::onContent);
+    connect(stream, &ChatStream::closed, this, &ChatController::onClosed);
+    connect(stream, &ChatStream::failed, this, &ChatController::onFailed);
+    connect(stream, &ChatStream::aborted, this, &ChatController::onAborted);
+}
+
+bool ChatController::resumeLater(const QString &code, bool offline)
+{
+    // Only a remote server's connection drops; the in-process backend's cannot.
+    if (!m_remote || m_pending->stopRequested)
+        return false;
+    const bool started = !m_pending->lastEventId.isEmpty();
+    const bool broken = code == "network_error"_L1 || code == "stream_interrupted"_L1 ||
+                        code == "stream_stalled"_L1 || code == "http_502"_L1 || code == "http_503"_L1 ||
+                        code == "http_504"_L1;
+    // A first POST that could not connect at all never reached the server: the usual "not sent".
+    if (!broken || (!started && offline && !m_pending->reconnecting))
+        return false;
+    if (!m_pending->reconnecting) {
+        m_pending->reconnecting = true;
+        m_pending->resumeAttempts = 0;
+        m_pending->lostClock.start();
+        qCInfo(lcClient) << "reply stream lost (" << code << "); resuming after" << m_pending->lastEventId;
+        const int row = pendingRow(m_pending->replyRowId);
+        if (row >= 0)
+            m_messages.setStatus(row, u"reconnecting"_s, tr("Connection lost — reconnecting…"));
+    } else if (m_pending->lostClock.elapsed() > ResumeGiveUpMs) {
+        return false;
+    }
+    if (m_pending->stream)
+        m_pending->stream->disconnect(this);
+    m_pending->stream = nullptr;
+    m_resumeTimer.start(resumeDelayMs(m_pending->resumeAttempts++));
+    return true;
+}
+
+void ChatController::resumeNow()
+{
+    m_resumeTimer.stop();
+    if (!m_pending || !m_pending->reconnecting || m_pending->stream)
+        return;
+    // After an event: the events that follow it. Before any: the same POST, whose
+    // Idempotency-Key attaches to the turn if the first one started it.
+    watchStream(m_pending->lastEventId.isEmpty()
+                    ? m_api->chatStream(m_pending->agentId, m_pending->text, m_pending->sessionId,
+                                        m_pending->idempotencyKey, this)
+                    : m_api->replyStream(m_pending->replyId(), m_pending->lastEventId, this));
 }
 
 bool ChatController::viewShowsPending() const
@@ -561,6 +628,15 @@ void ChatController::onChunk(const ChatChunk &chunk)
 {
     if (!m_pending)
         return;
+    if (m_pending->stream)
+        m_pending->lastEventId = m_pending->stream->lastEventId();
+    if (m_pending->reconnecting) {
+        m_pending->reconnecting = false;
+        qCInfo(lcClient) << "reply stream resumed at" << m_pending->lastEventId;
+        const int row = pendingRow(m_pending->replyRowId);
+        if (row >= 0)
+            m_messages.setStatus(row, m_pending->content.isEmpty() ? u"typing"_s : u"streaming"_s);
+    }
     if (m_pending->userMessageId.isEmpty() && !chunk.messageId.isEmpty()) {
         m_pending->userMessageId = chunk.messageId;
         const int row = pendingRow(m_pending->userRowId);
@@ -619,13 +695,17 @@ void ChatController::onClosed(const ChatChunk &closing)
         return;
     const int row = pendingRow(m_pending->replyRowId);
     if (closing.type == ChatChunk::Type::Done) {
-        const bool cancelled = closing.finishReason.compare("Cancelled"_L1, Qt::CaseInsensitive) == 0;
+        // As the server stores them: a reply stopped by the user or because nobody followed it is
+        // cancelled, one cut by a restart interrupted.
+        const bool cancelled = closing.finishReason == "Cancelled"_L1 || closing.finishReason == "Disconnected"_L1;
+        const bool interrupted = closing.finishReason == "Interrupted"_L1;
+        const QString status = cancelled ? u"cancelled"_s : interrupted ? u"interrupted"_s : u"complete"_s;
         const double rate = measuredRate(m_pending->chunks);
         if (!closing.replyId.isEmpty() && rate > 0)
             m_rates.insert(closing.replyId, rate);
         if (row >= 0) {
             MessageItem m = m_messages.at(row);
-            m.status = cancelled ? u"cancelled"_s : u"complete"_s;
+            m.status = status;
             m.finishReason = closing.finishReason;
             m.model = closing.model();
             m.tokensUsed = closing.tokensUsed();
@@ -634,7 +714,7 @@ void ChatController::onClosed(const ChatChunk &closing)
                 m.id = closing.replyId;
             m_messages.update(row, m);
         }
-        finishPending(cancelled ? u"cancelled"_s : u"complete"_s);
+        finishPending(status);
     } else {
         const QString error = closing.error.isEmpty() ? tr("The reply failed.") : closing.error;
         if (row >= 0)
@@ -653,6 +733,21 @@ void ChatController::onFailed(const QString &code, const QString &message, bool 
 {
     if (!m_pending)
         return;
+    if (resumeLater(code, offline))
+        return;
+    if (code == "reply_ended"_L1) {
+        // The server says this client saw the whole reply (a restart kept less than it relayed):
+        // the stored copy, loaded next, is the truth.
+        finishPending(u"interrupted"_s);
+        return;
+    }
+    if (m_pending->reconnecting && code == "reply_not_found"_L1) {
+        const int row = pendingRow(m_pending->replyRowId);
+        if (row >= 0)
+            m_messages.setStatus(row, u"error"_s, tr("The reply is no longer on the server."));
+        finishPending(u"error"_s);
+        return;
+    }
     QString text;
     if (offline)
         text = m_remote ? tr("Cannot reach the server: the message was not sent.")
@@ -661,6 +756,8 @@ void ChatController::onFailed(const QString &code, const QString &message, bool 
         text = tr("Another reply is still being written in this chat. Try again in a moment.");
     else if (code == "stream_stalled"_L1)
         text = tr("The server stopped sending the reply.");
+    else if (m_pending->reconnecting)
+        text = tr("The connection was lost and the reply could not be resumed.");
     else
         text = message;
     const bool stored = !m_pending->userMessageId.isEmpty();
@@ -697,6 +794,7 @@ void ChatController::onAborted()
 void ChatController::finishPending(const QString &status)
 {
     m_stopFallback.stop();
+    m_resumeTimer.stop();
     const QString sessionId = m_pending->sessionId;
     if (viewShowsPending() && !sessionId.isEmpty())
         cacheShownMessages(); // in case the app quits before the server's copy comes
@@ -720,6 +818,17 @@ void ChatController::stop()
     if (!m_pending || m_pending->stopRequested)
         return;
     m_pending->stopRequested = true;
+    if (m_pending->reconnecting) {
+        // No connection to see the end on: stop the server's reply by id (when it can be reached;
+        // otherwise it stops by itself once nobody followed it for its grace period).
+        if (!m_pending->lastEventId.isEmpty())
+            m_api->cancelReply(m_pending->replyId(), this, {});
+        if (m_pending->stream)
+            m_pending->stream->abort();
+        else
+            onAborted();
+        return;
+    }
     if (m_pending->sessionId.isEmpty()) {
         // No session yet: nothing to cancel by id. onChunk cancels as soon as the id comes;
         // the fallback drops the connection if it never does.

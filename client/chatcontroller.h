@@ -122,6 +122,14 @@ private:
         QString userMessageId; // the server's, from the first chunk
         QString userRowId;     // local ids of the two rows
         QString replyRowId;
+        QString idempotencyKey; // sent with the POST: asking again never starts a second turn
+        QByteArray lastEventId; // of the last event seen: <reply_id>:<seq>
+        QString replyId() const { return QString::fromLatin1(lastEventId.left(lastEventId.lastIndexOf(':'))); }
+        // After a dropped connection (remote server): the reply is followed again from where it
+        // was, until it ends or resumeGiveUpMs pass.
+        bool reconnecting = false;
+        int resumeAttempts = 0;
+        QElapsedTimer lostClock;
         QString text;
         QString content;
         int view = 0; // the view (m_view) the reply belongs to
@@ -147,6 +155,10 @@ private:
     void onFailed(const QString &code, const QString &message, bool offline);
     void onAborted();
     void finishPending(const QString &status);
+    void watchStream(ChatStream *stream);
+    // A stream of the pending reply broke in a way a resume can mend: try again later.
+    bool resumeLater(const QString &code, bool offline);
+    void resumeNow();
     void cacheShownMessages();
     void setNotice(const QString &text);
     void updateCanSend();
@@ -167,6 +179,7 @@ private:
     int m_view = 0; // bumped whenever another conversation is shown
     std::optional<Pending> m_pending;
     QTimer m_stopFallback;
+    QTimer m_resumeTimer;
     QString m_retryText;
     QString m_retryUserRowId;
     QString m_retryReplyRowId;

@@ -38,6 +38,13 @@ ChatStream::~ChatStream()
     }
 }
 
+QString ChatStream::replyId() const
+{
+    const QByteArray id = lastEventId();
+    const qsizetype colon = id.lastIndexOf(':');
+    return colon > 0 ? QString::fromLatin1(id.left(colon)) : QString();
+}
+
 void ChatStream::abort()
 {
     if (m_ended)
@@ -124,6 +131,8 @@ void ChatStream::onFinished()
         qCInfo(lcClient) << "chat stream network error" << netError;
         Q_EMIT failed(status == 0 ? u"network_error"_s : u"stream_interrupted"_s, m_reply->errorString(),
                       offline);
+    } else if (status == 204) {
+        Q_EMIT failed(u"reply_ended"_s, tr("The reply has ended."), false);
     } else if (status != 200) {
         const QJsonObject err = QJsonDocument::fromJson(m_errorBody).object().value("error"_L1).toObject();
         QString code = err.value("code"_L1).toString();

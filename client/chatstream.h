@@ -27,13 +27,17 @@ public:
     bool isRunning() const { return !m_ended; }
     QString sessionId() const { return m_sessionId; }
     int contentChunks() const { return m_contentChunks; }
+    // The id of the last event received (<reply_id>:<seq>), what a resume sends back; and its reply.
+    QByteArray lastEventId() const { return m_parser.lastEventId(); }
+    QString replyId() const;
 
 Q_SIGNALS:
     void chunkReceived(const ChatChunk &chunk); // every chunk, in order
     void contentReceived(const QString &text);  // the text of each `content` chunk
     void closed(const ChatChunk &closing);      // `done` or `error`
     // code: an API error code (docs/api.md), "network_error", "stream_interrupted",
-    // "stream_stalled" or "invalid_chunk"; offline: the server could not be reached at all.
+    // "stream_stalled", "invalid_chunk" or "reply_ended" (204 to a resume: nothing more to send);
+    // offline: the server could not be reached at all.
     void failed(const QString &code, const QString &message, bool offline);
     void aborted();
 

@@ -38,8 +38,10 @@ QByteArray SseReader::finish()
         m_line.clear();
     }
     QByteArray last;
-    if (m_hasData)
+    if (m_hasData) {
         last = m_data;
+        m_lastEventId = m_idBuffer;
+    }
     m_data.clear();
     m_hasData = false;
     m_lastWasCR = false;
@@ -53,13 +55,17 @@ void SseReader::reset()
     m_hasData = false;
     m_lastWasCR = false;
     m_comments = 0;
+    m_idBuffer.clear();
+    m_lastEventId.clear();
 }
 
 void SseReader::processLine(const QByteArray &line, QList<QByteArray> &out)
 {
     if (line.isEmpty()) { // blank line: dispatch
-        if (m_hasData)
+        if (m_hasData) {
             out.append(m_data);
+            m_lastEventId = m_idBuffer;
+        }
         m_data.clear();
         m_hasData = false;
         return;
@@ -81,6 +87,8 @@ void SseReader::processLine(const QByteArray &line, QList<QByteArray> &out)
             m_data.append('\n');
         m_data.append(value);
         m_hasData = true;
+    } else if (field == "id" && !value.contains('\0')) {
+        m_idBuffer = value;
     }
-    // "event", "id", "retry" and unknown fields: nothing the chat stream uses.
+    // "event", "retry" and unknown fields: nothing the chat stream uses.
 }

@@ -157,6 +157,7 @@ Item {
                         case "failed": return qsTr("Not sent")
                         case "cancelled": return qsTr("Stopped") + (bubble.statsText ? "  ·  " + bubble.statsText : "")
                         case "interrupted": return qsTr("Interrupted")
+                        case "reconnecting": return bubble.error.length > 0 ? bubble.error : qsTr("Connection lost — reconnecting…")
                         case "sending": return ""
                         default: return bubble.statsText
                         }

@@ -79,7 +79,7 @@ QList<int> contentEvents(const StoredReply &stored)
 
 int ReplyEvents::terminalSeq(const StoredReply &stored)
 {
-    return int(contentEvents(stored).size()) + 1;
+    return stored.cutByCrash ? crashTerminalSeq : int(contentEvents(stored).size()) + 1;
 }
 
 QByteArray ReplyEvents::replay(const StoredReply &stored, int afterSeq)
@@ -87,7 +87,6 @@ QByteArray ReplyEvents::replay(const StoredReply &stored, int afterSeq)
     const Message &reply = stored.reply;
     const ReplyEvents events(reply.sessionId, stored.userMessageId, reply.id);
     const QList<int> lengths = contentEvents(stored);
-    const int terminal = int(lengths.size()) + 1;
     QByteArray out;
     qsizetype begin = 0;
     for (qsizetype i = 0; i < lengths.size(); ++i) {
@@ -96,8 +95,6 @@ QByteArray ReplyEvents::replay(const StoredReply &stored, int afterSeq)
             out += events.content(int(i) + 1, QStringView(reply.content).sliced(begin, length));
         begin += length;
     }
-    // Past the terminal: the client saw events a crash kept from being stored (the reply was
-    // checkpointed up to `terminal - 1`). It learns how the reply ended, after what it saw.
-    out += events.terminal(afterSeq >= terminal ? afterSeq + 1 : terminal, outcomeOf(stored));
+    out += events.terminal(terminalSeq(stored), outcomeOf(stored));
     return out;
 }

@@ -22,8 +22,10 @@ public:
 
     // How a stored reply ended, as ChatTurn reported it when it did.
     static ChatOutcome outcomeOf(const StoredReply &stored);
-    // The seq of a stored reply's terminal event: a client that saw it gets 204 on resume.
+    // The seq of a stored reply's terminal event: a client that saw it gets 204 on resume. For a
+    // reply a crash cut, past any the crashed process may have sent after its last checkpoint.
     static int terminalSeq(const StoredReply &stored);
+    static constexpr int crashTerminalSeq = 2147483647;
     // Every event of a stored reply after `afterSeq`, terminal included.
     static QByteArray replay(const StoredReply &stored, int afterSeq);
 

@@ -162,7 +162,7 @@ void ChatRoutes::attach(RequestContext &context, const QString &replyId, int aft
     }
     // Ended: from what is stored. A client that saw the end gets 204, which is also what stops a
     // browser EventSource from reconnecting.
-    if (afterSeq == ReplyEvents::terminalSeq(*reply.stored)) {
+    if (afterSeq >= ReplyEvents::terminalSeq(*reply.stored)) {
         context.sendNoContent();
         return;
     }

@@ -103,6 +103,9 @@ struct StoredReply
     QString agentId;
     QString userMessageId;   // the message it answers
     QList<int> chunkLengths; // each content event's length in UTF-16 units, in order
+    // A crash cut it: its terminal event was never sent, and events after the last checkpoint
+    // are lost (SessionStore::markInterruptedReplies).
+    bool cutByCrash = false;
 };
 
 struct AgentStats

@@ -320,7 +320,11 @@ std::optional<StoredReply> SessionStore::storedReply(const QString &tenantId, co
     stored.userId = userId;
     stored.agentId = q.value(13).toString();
     stored.userMessageId = q.value(14).toString();
-    stored.chunkLengths = decodeChunkLengths(q.value(15).toString());
+    QString chunks = q.value(15).toString();
+    stored.cutByCrash = chunks.endsWith(u'!');
+    if (stored.cutByCrash)
+        chunks.chop(1);
+    stored.chunkLengths = decodeChunkLengths(chunks);
     return stored;
 }
 
@@ -419,9 +423,9 @@ bool SessionStore::finishReply(const Message &reply, const QList<int> &chunkLeng
 int SessionStore::markInterruptedReplies()
 {
     // The literal 'streaming' (not a bound value) lets SQLite use the partial index.
-    Statement q(m_db,
-                u"UPDATE messages SET status = 'interrupted', finish_reason = 'Interrupted', updated_at = ?"
-                u" WHERE status = 'streaming'"_s);
+    // '!' after the content events says the terminal one was never sent (StoredReply::cutByCrash).
+    Statement q(m_db, u"UPDATE messages SET status = 'interrupted', finish_reason = 'Interrupted',"
+                      u" chunks = chunks || '!', updated_at = ? WHERE status = 'streaming'"_s);
     q.bind(nowMs());
     if (!q.exec())
         return -1;

@@ -107,7 +107,7 @@ private Q_SLOTS:
         const QString agent = mock.addAgent(u"A"_s);
         ApiClient api;
         api.setServer(QUrl(mock.baseUrl()), u"test-token"_s);
-        ChatStream *stream = api.chatStream(agent, u"你好"_s, {}, this);
+        ChatStream *stream = api.chatStream(agent, u"你好"_s, {}, {}, this);
         QSignalSpy content(stream, &ChatStream::contentReceived);
         QSignalSpy closed(stream, &ChatStream::closed);
         QSignalSpy failed(stream, &ChatStream::failed);
@@ -134,7 +134,7 @@ private Q_SLOTS:
         const QString agent = mock.addAgent(u"A"_s);
         ApiClient api;
         api.setServer(QUrl(mock.baseUrl()), u"test-token"_s);
-        ChatStream *stream = api.chatStream(agent, u"long"_s, {}, this);
+        ChatStream *stream = api.chatStream(agent, u"long"_s, {}, {}, this);
         QSignalSpy content(stream, &ChatStream::contentReceived);
         QSignalSpy closed(stream, &ChatStream::closed);
         QTRY_VERIFY(content.count() >= 3);
@@ -155,7 +155,7 @@ private Q_SLOTS:
         const QString agent = mock.addAgent(u"A"_s);
         ApiClient api;
         api.setServer(QUrl(mock.baseUrl()), u"test-token"_s);
-        ChatStream *stream = api.chatStream(agent, u"x"_s, {}, this);
+        ChatStream *stream = api.chatStream(agent, u"x"_s, {}, {}, this);
         QSignalSpy failed(stream, &ChatStream::failed);
         QTRY_COMPARE(failed.count(), 1);
         QCOMPARE(failed.at(0).at(0).toString(), u"session_busy"_s);
@@ -172,7 +172,7 @@ private Q_SLOTS:
         QVERIFY(canned.listen());
         ApiClient api;
         api.setServer(canned.url(), u"t"_s);
-        ChatStream *stream = api.chatStream(u"a"_s, u"x"_s, {}, this);
+        ChatStream *stream = api.chatStream(u"a"_s, u"x"_s, {}, {}, this);
         QSignalSpy content(stream, &ChatStream::contentReceived);
         QSignalSpy failed(stream, &ChatStream::failed);
         QTRY_COMPARE(failed.count(), 1);
@@ -192,7 +192,7 @@ private Q_SLOTS:
         QVERIFY(canned.listen());
         ApiClient api;
         api.setServer(canned.url(), u"t"_s);
-        ChatStream *stream = api.chatStream(u"a"_s, u"x"_s, {}, this);
+        ChatStream *stream = api.chatStream(u"a"_s, u"x"_s, {}, {}, this);
         QSignalSpy closed(stream, &ChatStream::closed);
         QTRY_COMPARE(closed.count(), 1);
     }
@@ -206,7 +206,7 @@ private Q_SLOTS:
         ApiClient api;
         api.setStallTimeout(400);
         api.setServer(canned.url(), u"t"_s);
-        ChatStream *stream = api.chatStream(u"a"_s, u"x"_s, {}, this);
+        ChatStream *stream = api.chatStream(u"a"_s, u"x"_s, {}, {}, this);
         QSignalSpy failed(stream, &ChatStream::failed);
         QTRY_COMPARE(failed.count(), 1);
         QCOMPARE(failed.at(0).at(0).toString(), u"stream_stalled"_s);
@@ -239,7 +239,7 @@ private Q_SLOTS:
         QVERIFY(!api.offlineReason().isEmpty());
 
         // A stream cannot start either, and says the server is unreachable.
-        ChatStream *stream = api.chatStream(u"a"_s, u"x"_s, {}, this);
+        ChatStream *stream = api.chatStream(u"a"_s, u"x"_s, {}, {}, this);
         QSignalSpy failed(stream, &ChatStream::failed);
         QTRY_COMPARE(failed.count(), 1);
         QCOMPARE(failed.at(0).at(2).toBool(), true);

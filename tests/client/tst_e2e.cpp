@@ -4,6 +4,7 @@
 #include "fakescenario.h"
 #include "fakeupstream.h"
 #include "settingscontroller.h"
+#include "tcpproxy.h"
 
 #include "server/server.h"
 
@@ -17,6 +18,8 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <csignal>
 
 using namespace Qt::StringLiterals;
 
@@ -359,6 +362,72 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(chat()->isOnline(), 5000);
         QTRY_VERIFY(chat()->canSend());
         QVERIFY(!item("offlineBanner")->isVisible());
+    }
+
+    void remoteReplyResumesAcrossANetworkDrop()
+    {
+        // Window -> proxy -> server: the test cuts the network in the middle of a reply.
+        TcpProxy proxy(m_processPort);
+        QVERIFY(proxy.listen());
+        m_app.reset();
+        QVERIFY(startWindow(QUrl(u"http://127.0.0.1:%1"_s.arg(proxy.port())), false));
+        QTRY_VERIFY(chat()->isLoaded());
+        const QString model = u"fake:tokens=80,delay=40"_s;
+        QVERIFY(!createAgent(u"Resumer"_s, model, {}).isEmpty());
+        const int requestsBefore = m_fake.requestsReceived();
+        type(u"Keep talking through the tunnel"_s);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        const int row = 1;
+        QTRY_VERIFY(chat()->messages()->at(row).content.size() > 30);
+        proxy.cut();
+        // Marked at once, and still the same reply, not an error or a finished one.
+        QTRY_COMPARE_WITH_TIMEOUT(chat()->messages()->at(row).status, u"reconnecting"_s, 5000);
+        QVERIFY(chat()->isStreaming());
+        QCOMPARE(finished.count(), 0);
+        shot(u"e2e-06-reconnecting"_s);
+        QTRY_VERIFY_WITH_TIMEOUT(!chat()->isOnline(), 5000); // the resume attempts find nobody
+        QCOMPARE(chat()->messages()->at(row).status, u"reconnecting"_s);
+        QVERIFY(proxy.restore());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+        QCOMPARE(finished.at(0).at(0).toString(), u"complete"_s);
+        // The text went on where it stopped: the whole reply once, one turn, one upstream call.
+        QCOMPARE(chat()->messages()->at(row).content, expectedReply(model));
+        QTRY_VERIFY(!chat()->messages()->at(row).isLocal());
+        QCOMPARE(chat()->messages()->rowCount(), 2);
+        QCOMPARE(chat()->messages()->at(row).content, expectedReply(model));
+        QCOMPARE(m_fake.requestsReceived(), requestsBefore + 1);
+        QVERIFY(proxy.connections() >= 2);
+        shot(u"e2e-07-resumed"_s);
+    }
+
+    void remoteReplyCutByACrashIsMarkedAtOnce()
+    {
+        m_app.reset();
+        QVERIFY(startWindow(QUrl(u"http://127.0.0.1:%1"_s.arg(m_processPort)), false));
+        QTRY_VERIFY(chat()->isLoaded());
+        const QString model = u"fake:tokens=400,delay=20"_s;
+        QVERIFY(!createAgent(u"Crasher"_s, model, {}).isEmpty());
+        type(u"Talk until the server dies"_s);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        const int row = 1;
+        QTRY_VERIFY(chat()->messages()->at(row).content.size() > 30);
+        ::kill(pid_t(m_process->processId()), SIGKILL);
+        QVERIFY(m_process->waitForFinished(10000));
+        // Not shown as complete while the server is gone: marked at once.
+        QTRY_COMPARE_WITH_TIMEOUT(chat()->messages()->at(row).status, u"reconnecting"_s, 5000);
+        QCOMPARE(finished.count(), 0);
+        QVERIFY(expectedReply(model).startsWith(chat()->messages()->at(row).content));
+        // The server comes back, marks the reply interrupted, and the window says so.
+        QVERIFY(startProcess());
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+        QCOMPARE(finished.at(0).at(0).toString(), u"interrupted"_s);
+        QTRY_VERIFY(!chat()->messages()->at(row).isLocal());
+        QCOMPARE(chat()->messages()->at(row).status, u"interrupted"_s);
+        QVERIFY(expectedReply(model).startsWith(chat()->messages()->at(row).content));
+        QVERIFY(chat()->canSend());
+        shot(u"e2e-08-interrupted"_s);
     }
 };
 

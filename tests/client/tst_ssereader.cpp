@@ -45,6 +45,22 @@ private Q_SLOTS:
         QCOMPARE(p.commentCount(), 2);
     }
 
+    void lastEventIdIsTheDispatchedOne()
+    {
+        // As the spec has it: the id carries over to later events until another sets it, and an id
+        // whose event has not ended yet is not the last one seen.
+        SseReader p;
+        QVERIFY(p.lastEventId().isEmpty());
+        QCOMPARE(p.feed("retry: 3000\nid: r:1\ndata: a\n\ndata: b\n\n"), (QList<QByteArray>{"a", "b"}));
+        QCOMPARE(p.lastEventId(), QByteArray("r:1"));
+        QCOMPARE(p.feed(": keep-alive\nid: r:3\ndata: c\n\nid: r:4\ndata: d"), QList<QByteArray>{"c"});
+        QCOMPARE(p.lastEventId(), QByteArray("r:3"));
+        QCOMPARE(p.finish(), QByteArray("d"));
+        QCOMPARE(p.lastEventId(), QByteArray("r:4"));
+        p.reset();
+        QVERIFY(p.lastEventId().isEmpty());
+    }
+
     void multiLineDataIsJoined()
     {
         SseReader p;

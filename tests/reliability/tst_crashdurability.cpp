@@ -315,6 +315,51 @@ void CrashDurabilityTest::sigkillMidStreamLosesNothing()
         QCOMPARE(next.events.last().json.value(u"type"_s).toString(), u"done"_s);
         break;
     }
+    // A client resuming a reply the crash cut (Last-Event-ID: the last event it saw) gets what the
+    // checkpoint kept beyond that, then how the reply ended; and 204 once it saw that end.
+    int resumed = 0;
+    int replayedEvents = 0;
+    for (const Sent &sent : std::as_const(m_sent)) {
+        if (!sent.longReply || sent.record.ids.isEmpty())
+            continue;
+        client.setToken(sent.token);
+        const QByteArray last = sent.record.ids.last();
+        const QString replyId = QString::fromLatin1(last.left(last.lastIndexOf(':')));
+        const auto rest = client.stream("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, {}, 20000, true,
+                                        {{"Last-Event-ID", last}});
+        QCOMPARE(rest.head.status, 200);
+        QVERIFY(!rest.events.isEmpty());
+        QCOMPARE(rest.events.last().json.value(u"type"_s).toString(), u"done"_s);
+        QCOMPARE(rest.events.last().json.value(u"finish_reason"_s).toString(), u"Interrupted"_s);
+        const int lastSeq = last.mid(last.lastIndexOf(':') + 1).toInt();
+        QString replayed;
+        for (qsizetype i = 0; i < rest.events.size(); ++i) {
+            const QByteArray &id = rest.events.at(i).id;
+            // Numbered on from what the client saw; the terminal past anything the crashed
+            // process may have sent after its checkpoint.
+            const int expected = i + 1 < rest.events.size() ? lastSeq + 1 + int(i) : 2147483647;
+            QCOMPARE(id.mid(id.lastIndexOf(':') + 1).toInt(), expected);
+            replayed += rest.events.at(i).json.value(u"content"_s).toString();
+        }
+        replayedEvents += int(rest.events.size()) - 1;
+        const QString stored = client.get(u"/api/sessions/%1/messages"_s.arg(sent.record.sessionId))
+                                   .json()[u"messages"_s]
+                                   .toArray()
+                                   .at(1)[u"content"_s]
+                                   .toString();
+        // Either the checkpoint had more than the client saw, or the client saw more than it had.
+        QVERIFY2(sent.record.content + replayed == stored || (replayed.isEmpty() && sent.record.content.startsWith(stored)),
+                 qPrintable(u"seen %1 + replayed %2 vs stored %3"_s.arg(sent.record.content.size())
+                                .arg(replayed.size())
+                                .arg(stored.size())));
+        const HttpResult again = client.request("GET", u"/api/replies/%1/stream"_s.arg(replyId), {},
+                                                {{"Last-Event-ID", rest.events.last().id}});
+        QCOMPARE(again.status, 204);
+        ++resumed;
+    }
+    QVERIFY(resumed >= 40);
+    qInfo("resumed %d replies cut by a crash; %d content events came from the checkpoints", resumed,
+          replayedEvents);
     ReadOnlyDb db(m_dir.filePath(u"agentdesk.db"_s));
     for (const QString &token : std::as_const(m_tokens)) {
         client.setToken(token);
