@@ -11,12 +11,11 @@ ReplyEvents::ReplyEvents(const QString &sessionId, const QString &messageId, con
     m_chunk.messageId = messageId;
 }
 
-QByteArray ReplyEvents::content(int seq, QStringView text) const
+QByteArray ReplyEvents::content(int seq, const QString &text) const
 {
     StreamChunk chunk = m_chunk;
-    chunk.content = text.toString();
-    if (chunk.content.isNull())
-        chunk.content = u""_s; // the opener: "" rather than null, as OpenAI's first delta
+    // The opener is "" rather than null, as OpenAI's first delta.
+    chunk.content = text.isNull() ? u""_s : text;
     return chunk.toSseEvent(m_idPrefix, seq);
 }
 
@@ -92,7 +91,7 @@ QByteArray ReplyEvents::replay(const StoredReply &stored, int afterSeq)
     for (qsizetype i = 0; i < lengths.size(); ++i) {
         const qsizetype length = qBound(qsizetype(0), qsizetype(lengths.at(i)), reply.content.size() - begin);
         if (int(i) + 1 > afterSeq)
-            out += events.content(int(i) + 1, QStringView(reply.content).sliced(begin, length));
+            out += events.content(int(i) + 1, reply.content.sliced(begin, length));
         begin += length;
     }
     out += events.terminal(terminalSeq(stored), outcomeOf(stored));

@@ -17,7 +17,7 @@ class ReplyEvents
 public:
     ReplyEvents(const QString &sessionId, const QString &messageId, const QString &replyId);
 
-    QByteArray content(int seq, QStringView text) const;
+    QByteArray content(int seq, const QString &text) const;
     QByteArray terminal(int seq, const ChatOutcome &outcome) const;
 
     // How a stored reply ended, as ChatTurn reported it when it did.

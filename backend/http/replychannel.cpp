@@ -30,7 +30,7 @@ void ReplyChannel::attach(SseStream *stream, int afterSeq)
     // The turn is on this thread: no event can come between the replay and the first live one.
     QByteArray replay;
     for (int seq = qMax(1, afterSeq + 1); seq <= m_turn->eventCount(); ++seq)
-        replay += m_events.content(seq, m_turn->eventText(seq));
+        replay += m_events.content(seq, m_turn->eventText(seq).toString());
     if (!replay.isEmpty())
         stream->send(replay);
     m_followers.append(stream);

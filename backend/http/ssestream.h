@@ -1,6 +1,9 @@
 #pragma once
 
+#include <QByteArrayView>
 #include <QHttpServerResponder>
+
+#include <initializer_list>
 #include <QObject>
 #include <QPointer>
 
@@ -36,8 +39,10 @@ Q_SIGNALS:
 
 private:
     void onDisconnected();
-    void write(const QByteArray &bytes); // one chunk of the body
-    void writeRaw(const QByteArray &bytes); // bytes on the socket, straight to the kernel when it can
+    void write(const QByteArray &bytes);    // one chunk of the body
+    void writeRaw(const QByteArray &bytes); // bytes on the socket as they are
+    // On the socket in this order, straight to the kernel when it can (at most three parts).
+    void writeParts(std::initializer_list<QByteArrayView> parts);
 
     QHttpServerResponder m_responder;
     QPointer<QTcpSocket> m_socket;
