@@ -239,8 +239,8 @@ int main(int argc, char **argv)
         const QUrl url(origin);
         if (origin != "*"_L1 && (!url.isValid() || url.host().isEmpty() || !url.path().isEmpty() ||
                                  (url.scheme() != "http"_L1 && url.scheme() != "https"_L1))) {
-            qCCritical(lcApp).noquote() << "--cors-origin needs * or an origin like https://app.example.com, got"
-                                        << origin;
+            qCCritical(lcApp).noquote()
+                << "--cors-origin needs * or an origin like https://app.example.com, got" << origin;
             return 2;
         }
     }

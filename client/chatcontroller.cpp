@@ -307,7 +307,7 @@ void ChatController::showMessages(const QList<MessageItem> &stored, bool merge)
         reply.id = m_pending->replyRowId;
         reply.role = u"assistant"_s;
         reply.content = m_pending->content;
-        reply.status = m_pending->reconnecting       ? u"reconnecting"_s
+        reply.status = m_pending->reconnecting        ? u"reconnecting"_s
                        : m_pending->content.isEmpty() ? u"typing"_s
                                                       : u"streaming"_s;
         if (m_pending->reconnecting)
@@ -697,7 +697,8 @@ void ChatController::onClosed(const ChatChunk &closing)
     if (closing.type == ChatChunk::Type::Done) {
         // As the server stores them: a reply stopped by the user or because nobody followed it is
         // cancelled, one cut by a restart interrupted.
-        const bool cancelled = closing.finishReason == "Cancelled"_L1 || closing.finishReason == "Disconnected"_L1;
+        const bool cancelled =
+            closing.finishReason == "Cancelled"_L1 || closing.finishReason == "Disconnected"_L1;
         const bool interrupted = closing.finishReason == "Interrupted"_L1;
         const QString status = cancelled ? u"cancelled"_s : interrupted ? u"interrupted"_s : u"complete"_s;
         const double rate = measuredRate(m_pending->chunks);
@@ -736,8 +737,7 @@ void ChatController::onFailed(const QString &code, const QString &message, bool 
     if (resumeLater(code, offline))
         return;
     if (code == "reply_ended"_L1) {
-        // The server says this client saw the whole reply (a restart kept less than it relayed):
-        // the stored copy, loaded next, is the truth.
+        // 204: the server counts the end as seen. The stored copy, loaded next, says how it ended.
         finishPending(u"interrupted"_s);
         return;
     }
@@ -823,6 +823,8 @@ void ChatController::stop()
         // otherwise it stops by itself once nobody followed it for its grace period).
         if (!m_pending->lastEventId.isEmpty())
             m_api->cancelReply(m_pending->replyId(), this, {});
+        else if (!m_pending->sessionId.isEmpty())
+            m_api->cancel(m_pending->sessionId, this, {});
         if (m_pending->stream)
             m_pending->stream->abort();
         else

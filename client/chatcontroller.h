@@ -124,7 +124,10 @@ private:
         QString replyRowId;
         QString idempotencyKey; // sent with the POST: asking again never starts a second turn
         QByteArray lastEventId; // of the last event seen: <reply_id>:<seq>
-        QString replyId() const { return QString::fromLatin1(lastEventId.left(lastEventId.lastIndexOf(':'))); }
+        QString replyId() const
+        {
+            return QString::fromLatin1(lastEventId.left(lastEventId.lastIndexOf(':')));
+        }
         // After a dropped connection (remote server): the reply is followed again from where it
         // was, until it ends or resumeGiveUpMs pass.
         bool reconnecting = false;

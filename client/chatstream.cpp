@@ -38,13 +38,6 @@ ChatStream::~ChatStream()
     }
 }
 
-QString ChatStream::replyId() const
-{
-    const QByteArray id = lastEventId();
-    const qsizetype colon = id.lastIndexOf(':');
-    return colon > 0 ? QString::fromLatin1(id.left(colon)) : QString();
-}
-
 void ChatStream::abort()
 {
     if (m_ended)

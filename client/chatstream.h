@@ -27,9 +27,10 @@ public:
     bool isRunning() const { return !m_ended; }
     QString sessionId() const { return m_sessionId; }
     int contentChunks() const { return m_contentChunks; }
-    // The id of the last event received (<reply_id>:<seq>), what a resume sends back; and its reply.
+    // The id of the last event of the last network read (<reply_id>:<seq>), what a resume sends
+    // back. Every event of a read is handled before the next read, so while a chunk signal runs
+    // it is at worst a later event of the same read, which the signals for it follow at once.
     QByteArray lastEventId() const { return m_parser.lastEventId(); }
-    QString replyId() const;
 
 Q_SIGNALS:
     void chunkReceived(const ChatChunk &chunk); // every chunk, in order

@@ -24,8 +24,8 @@ public:
 private:
     void processLine(const QByteArray &line, QList<QByteArray> &out);
 
-    QByteArray m_line; // the incomplete last line
-    QByteArray m_data; // the data lines of the current event
+    QByteArray m_line;        // the incomplete last line
+    QByteArray m_data;        // the data lines of the current event
     QByteArray m_idBuffer;    // the id field as last set (it carries over to later events)
     QByteArray m_lastEventId; // as it was when the last event was dispatched
     bool m_hasData = false;

@@ -53,7 +53,8 @@ ChatOutcome ReplyEvents::outcomeOf(const StoredReply &stored)
     outcome.saved = true;
     if (reply.status == "error"_L1) {
         outcome.finishReason = u"Error"_s;
-        outcome.error = {502, u"upstream_error"_s, reply.error.isEmpty() ? u"The reply failed"_s : reply.error};
+        outcome.error = {502, u"upstream_error"_s,
+                         reply.error.isEmpty() ? u"The reply failed"_s : reply.error};
     } else if (reply.status == "streaming"_L1) {
         // Not running in this process: what a crash left before the restart's sweep.
         outcome.ok = true;

@@ -92,7 +92,7 @@ QString ApiServer::bearerToken(const QHttpServerRequest &request, bool allowQuer
 }
 
 std::optional<Principal> ApiServer::authenticate(const QHttpServerRequest &request, bool allowQuery,
-                                                bool *gaveCredentials)
+                                                 bool *gaveCredentials)
 {
     const QString token = bearerToken(request, allowQuery);
     if (!token.isEmpty()) {
@@ -121,10 +121,10 @@ void ApiServer::answerOptions(QHttpServerResponder &responder, const QHttpServer
     const QByteArray origin = request.value("origin");
     if (!origin.isEmpty() && !request.value("access-control-request-method").isEmpty()) {
         if (!m_cors.allows(origin)) {
-            HttpReply::sendError(responder, 403, u"cors_origin_not_allowed"_s,
-                                 u"Pages from %1 may not call this API (see --cors-origin)"_s.arg(
-                                     QString::fromUtf8(origin)),
-                                 headers);
+            HttpReply::sendError(
+                responder, 403, u"cors_origin_not_allowed"_s,
+                u"Pages from %1 may not call this API (see --cors-origin)"_s.arg(QString::fromUtf8(origin)),
+                headers);
             return;
         }
         headers += m_cors.preflightHeaders(origin, request.value("access-control-request-headers"));
@@ -180,11 +180,13 @@ bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
         context.http10 = guard->answeringHttp10();
     if (!(match.route->flags & Router::Public)) {
         bool gaveCredentials = false;
-        const auto principal = authenticate(request, match.route->flags & Router::QueryToken, &gaveCredentials);
+        const auto principal =
+            authenticate(request, match.route->flags & Router::QueryToken, &gaveCredentials);
         if (!principal) {
             HttpReply::sendError(context.responder, 401, u"unauthorized"_s,
-                                 gaveCredentials ? u"The token is unknown or revoked, or the ticket used or expired"_s
-                                                 : u"Send Authorization: Bearer <token>"_s,
+                                 gaveCredentials
+                                     ? u"The token is unknown or revoked, or the ticket used or expired"_s
+                                     : u"Send Authorization: Bearer <token>"_s,
                                  Cors::Headers{{"WWW-Authenticate", "Bearer"}} + cors);
             return false;
         }

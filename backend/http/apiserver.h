@@ -44,7 +44,8 @@ protected:
 
 private:
     static QString bearerToken(const QHttpServerRequest &request, bool allowQuery);
-    std::optional<Principal> authenticate(const QHttpServerRequest &request, bool allowQuery, bool *gaveCredentials);
+    std::optional<Principal> authenticate(const QHttpServerRequest &request, bool allowQuery,
+                                          bool *gaveCredentials);
 
     bool dispatch(const QHttpServerRequest &request, QTcpSocket *socket);
     void answerOptions(QHttpServerResponder &responder, const QHttpServerRequest &request,

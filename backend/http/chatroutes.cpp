@@ -107,9 +107,9 @@ void ChatRoutes::stream(RequestContext &context, bool fromQuery)
     }
     const QByteArray key = fromQuery ? QByteArray() : context.request.value("idempotency-key").trimmed();
     if (!isValidIdempotencyKey(key)) {
-        context.sendError(400, u"invalid_idempotency_key"_s,
-                          u"Idempotency-Key must be at most %1 visible ASCII characters"_s.arg(
-                              maxIdempotencyKeyLength));
+        context.sendError(
+            400, u"invalid_idempotency_key"_s,
+            u"Idempotency-Key must be at most %1 visible ASCII characters"_s.arg(maxIdempotencyKeyLength));
         return;
     }
     if (!key.isEmpty()) {
@@ -186,8 +186,15 @@ void ChatRoutes::complete(RequestContext &context)
     const auto headers = context.extraHeaders;
     auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
     QPointer<QTcpSocket> socket = responder->socket();
-    if (socket)
-        connect(socket, &QTcpSocket::disconnected, turn, &ChatTurn::abandon);
+    if (socket) {
+        connect(socket, &QTcpSocket::disconnected, turn, [turn] {
+            // Nothing to resume here; but a window that attached to the reply keeps it going.
+            if (ReplyChannel *channel = ReplyChannel::existing(turn))
+                channel->keepAliveWithoutOwner();
+            else
+                turn->abandon();
+        });
+    }
     const QString sessionId = turn->session().id;
     const QString messageId = turn->userMessage().id;
     const QString replyId = turn->reply().id;

@@ -9,21 +9,28 @@ Cors::Cors(const QStringList &origins)
         if (o == "*")
             m_any = true;
         else if (!o.isEmpty())
-            m_origins.append(o.endsWith('/') ? o.chopped(1) : o);
+            m_origins.append(o);
     }
 }
 
 bool Cors::allows(const QByteArray &origin) const
 {
-    if (origin.isEmpty())
+    // Echoed into a header line: scheme://host[:port] characters only (or "null").
+    const bool plain = std::all_of(origin.cbegin(), origin.cend(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
+               c == '/' || c == '.' || c == '-' || c == '[' || c == ']';
+    });
+    if (origin.isEmpty() || !plain)
         return false;
     return m_any || m_origins.contains(origin.toLower());
 }
 
 Cors::Headers Cors::headers(const QByteArray &origin) const
 {
-    if (!allows(origin))
+    if (!isEnabled())
         return {};
+    if (!allows(origin)) // caches must not reuse an answer to one origin for another
+        return {{"Vary", "Origin"}};
     // The origin itself rather than "*": the same answer suits pages that send credentials.
     return {{"Access-Control-Allow-Origin", origin},
             {"Vary", "Origin"},
@@ -43,8 +50,9 @@ Cors::Headers Cors::preflightHeaders(const QByteArray &origin, const QByteArray 
                c == '_' || c == ',' || c == ' ';
     });
     headers.append(qMakePair(QByteArray("Access-Control-Allow-Headers"),
-                             requestHeaders.isEmpty() || !plain ? QByteArray(allowedHeaders)
-                                                                : QByteArray(allowedHeaders) + ", " + requestHeaders));
+                             requestHeaders.isEmpty() || !plain
+                                 ? QByteArray(allowedHeaders)
+                                 : QByteArray(allowedHeaders) + ", " + requestHeaders));
     headers.append(qMakePair(QByteArray("Access-Control-Max-Age"), QByteArray("600")));
     return headers;
 }

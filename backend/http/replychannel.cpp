@@ -5,8 +5,7 @@
 #include "ssestream.h"
 
 ReplyChannel::ReplyChannel(ChatTurn *turn, int graceMs, bool abandonWhenAlone)
-    : QObject(turn), m_turn(turn),
-      m_events(turn->session().id, turn->userMessage().id, turn->reply().id),
+    : QObject(turn), m_turn(turn), m_events(turn->session().id, turn->userMessage().id, turn->reply().id),
       m_abandonWhenAlone(abandonWhenAlone)
 {
     m_grace.setSingleShot(true);
@@ -16,9 +15,14 @@ ReplyChannel::ReplyChannel(ChatTurn *turn, int graceMs, bool abandonWhenAlone)
     connect(turn, &ChatTurn::ended, this, &ReplyChannel::onEnded);
 }
 
+ReplyChannel *ReplyChannel::existing(ChatTurn *turn)
+{
+    return turn->findChild<ReplyChannel *>(QString(), Qt::FindDirectChildrenOnly);
+}
+
 ReplyChannel *ReplyChannel::of(ChatTurn *turn, int graceMs, bool abandonWhenAlone)
 {
-    if (auto *channel = turn->findChild<ReplyChannel *>(QString(), Qt::FindDirectChildrenOnly))
+    if (ReplyChannel *channel = existing(turn))
         return channel;
     return new ReplyChannel(turn, graceMs, abandonWhenAlone);
 }
@@ -27,19 +31,23 @@ void ReplyChannel::attach(SseStream *stream, int afterSeq)
 {
     m_grace.stop();
     stream->setParent(this);
+    m_followers.append(stream);
+    connect(stream, &SseStream::clientGone, this, &ReplyChannel::onFollowerGone);
     // The turn is on this thread: no event can come between the replay and the first live one.
     QByteArray replay;
     for (int seq = qMax(1, afterSeq + 1); seq <= m_turn->eventCount(); ++seq)
         replay += m_events.content(seq, m_turn->eventText(seq).toString());
     if (!replay.isEmpty())
         stream->send(replay);
-    m_followers.append(stream);
-    connect(stream, &SseStream::clientGone, this, &ReplyChannel::onFollowerGone);
+    if (!stream->isOpen()) // gone already (its clientGone may never come)
+        followerGone(stream);
 }
 
 void ReplyChannel::broadcast(const QByteArray &event)
 {
-    for (const QPointer<SseStream> &stream : std::as_const(m_followers)) {
+    // A copy: a write that fails makes its stream leave (clientGone) in the middle of the loop.
+    const QList<QPointer<SseStream>> followers = m_followers;
+    for (const QPointer<SseStream> &stream : followers) {
         if (stream)
             stream->send(event);
     }
@@ -56,21 +64,35 @@ void ReplyChannel::onEnded(const ChatOutcome &outcome)
     m_grace.stop();
     if (!m_followers.isEmpty())
         broadcast(m_events.terminal(m_turn->eventCount() + 1, outcome));
-    for (const QPointer<SseStream> &stream : std::as_const(m_followers)) {
+    const QList<QPointer<SseStream>> followers = std::exchange(m_followers, {});
+    for (const QPointer<SseStream> &stream : followers) {
         if (stream) {
+            stream->disconnect(this);
             stream->setParent(nullptr); // the turn is deleted next; the stream closes on its own
             stream->finish();
         }
     }
-    m_followers.clear();
+}
+
+void ReplyChannel::keepAliveWithoutOwner()
+{
+    m_abandonWhenAlone = true;
+    if (m_followers.isEmpty())
+        m_turn->abandon();
 }
 
 void ReplyChannel::onFollowerGone()
 {
-    auto *gone = qobject_cast<SseStream *>(sender());
+    followerGone(qobject_cast<SseStream *>(sender()));
+}
+
+void ReplyChannel::followerGone(SseStream *gone)
+{
     m_followers.removeIf([gone](const QPointer<SseStream> &s) { return !s || s == gone; });
-    if (gone)
+    if (gone) {
+        gone->disconnect(this);
         gone->deleteLater();
+    }
     if (!m_followers.isEmpty() || !m_abandonWhenAlone || m_turn->hasEnded())
         return;
     if (m_grace.interval() == 0) {

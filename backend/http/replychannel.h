@@ -7,6 +7,8 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <utility>
+
 class ChatTurn;
 class SseStream;
 
@@ -26,17 +28,21 @@ public:
 
     // The channel of a running turn, made on first use.
     static ReplyChannel *of(ChatTurn *turn, int graceMs, bool abandonWhenAlone = true);
+    // The channel of a running turn, if it has one.
+    static ReplyChannel *existing(ChatTurn *turn);
 
     // Replays the events after `afterSeq` to `stream`, then keeps it following. The stream is then
     // owned here.
     void attach(SseStream *stream, int afterSeq);
-    int followers() const { return int(m_followers.size()); }
+    // The whole-reply route's client left: the followers (if any) keep the reply, as streams do.
+    void keepAliveWithoutOwner();
 
 private:
     void broadcast(const QByteArray &event);
     void onContent(int seq, const QString &text);
     void onEnded(const ChatOutcome &outcome);
     void onFollowerGone();
+    void followerGone(SseStream *stream);
     void onGraceOver();
 
     ChatTurn *m_turn;

@@ -52,16 +52,6 @@ void sendJsonAndClose(QHttpServerResponder &responder, const QJsonObject &body, 
         socket->disconnectFromHost(); // after the pending bytes are written
 }
 
-void sendNoContentAndClose(QHttpServerResponder &responder,
-                           const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
-{
-    QList<QPair<QByteArray, QByteArray>> headers = extraHeaders;
-    headers.append(qMakePair(QByteArray("Connection"), QByteArray("close")));
-    sendNoContent(responder, headers);
-    if (QTcpSocket *socket = responder.socket())
-        socket->disconnectFromHost();
-}
-
 } // namespace HttpReply
 
 void RequestContext::sendJson(const QJsonObject &body, int status)

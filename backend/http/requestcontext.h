@@ -41,12 +41,11 @@ void sendJson(QHttpServerResponder &responder, const QJsonObject &body, int stat
               const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
 void sendError(QHttpServerResponder &responder, int status, const QString &code, const QString &message,
                const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
-void sendNoContent(QHttpServerResponder &responder, const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
+void sendNoContent(QHttpServerResponder &responder,
+                   const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
 // The last answer on a connection whose responder was taken (RequestContext::takeResponder):
 // says `Connection: close` and closes once the bytes are out.
 void sendJsonAndClose(QHttpServerResponder &responder, const QJsonObject &body, int status = 200,
                       const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
-void sendNoContentAndClose(QHttpServerResponder &responder,
-                           const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
 QJsonObject errorBody(const QString &code, const QString &message);
 } // namespace HttpReply

@@ -49,8 +49,8 @@ public:
     // (Qt 6.4's QHttpServerRequest tells neither).
     struct Completed
     {
-        bool http10 = false;      // HTTP/1.0: no chunked answers
-        bool closeAfter = false;  // `Connection: close`, or HTTP/1.0 without `keep-alive`
+        bool http10 = false;     // HTTP/1.0: no chunked answers
+        bool closeAfter = false; // `Connection: close`, or HTTP/1.0 without `keep-alive`
     };
     // The oldest completed request not answered yet (the one being answered).
     Completed nextToAnswer() const { return m_completedInfo.value(0); }

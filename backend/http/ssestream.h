@@ -3,9 +3,9 @@
 #include <QByteArrayView>
 #include <QHttpServerResponder>
 
-#include <initializer_list>
 #include <QObject>
 #include <QPointer>
+#include <initializer_list>
 
 class QTcpSocket;
 class QTimer;

@@ -14,8 +14,9 @@ QString StreamTickets::issue(const Principal &principal)
     quint32 words[8];
     QRandomGenerator::system()->fillRange(words);
     const QString ticket =
-        u"adt_"_s + QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words)
-                                            .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+        u"adt_"_s +
+        QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words)
+                                .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
     m_tickets.insert(ticket, {principal, QDeadlineTimer(m_lifetimeMs)});
     m_issued.push_back(ticket);
     return ticket;

@@ -98,9 +98,6 @@ struct Message
 struct StoredReply
 {
     Message reply;
-    QString tenantId;
-    QString userId;
-    QString agentId;
     QString userMessageId;   // the message it answers
     QList<int> chunkLengths; // each content event's length in UTF-16 units, in order
     // A crash cut it: its terminal event was never sent, and events after the last checkpoint

@@ -305,22 +305,23 @@ QList<int> SessionStore::decodeChunkLengths(QStringView text)
 std::optional<StoredReply> SessionStore::storedReply(const QString &tenantId, const QString &userId,
                                                      const QString &replyId)
 {
-    QString columns;
-    for (const QString &column : messageColumns.split(u','))
-        columns += (columns.isEmpty() ? u"m."_s : u", m."_s) + column.trimmed();
-    Statement q(m_db, u"SELECT "_s + columns +
-                          u", s.agent_id, m.parent_id, m.chunks FROM messages m JOIN sessions s ON s.id = m.session_id"
-                          u" WHERE m.id = ? AND s.tenant_id = ? AND s.user_id = ? AND m.role = 'assistant'"_s);
+    static const QString columns = [] {
+        QStringList qualified;
+        for (const QString &column : messageColumns.split(u','))
+            qualified.append(u"m."_s + column.trimmed());
+        return qualified.join(u", "_s);
+    }();
+    Statement q(m_db,
+                u"SELECT "_s + columns +
+                    u", m.parent_id, m.chunks FROM messages m JOIN sessions s ON s.id = m.session_id"
+                    u" WHERE m.id = ? AND s.tenant_id = ? AND s.user_id = ? AND m.role = 'assistant'"_s);
     q.bind(replyId).bind(tenantId).bind(userId);
     if (!q.exec() || !q.next())
         return std::nullopt;
     StoredReply stored;
     stored.reply = readMessage(q);
-    stored.tenantId = tenantId;
-    stored.userId = userId;
-    stored.agentId = q.value(13).toString();
-    stored.userMessageId = q.value(14).toString();
-    QString chunks = q.value(15).toString();
+    stored.userMessageId = q.value(13).toString();
+    QString chunks = q.value(14).toString();
     stored.cutByCrash = chunks.endsWith(u'!');
     if (stored.cutByCrash)
         chunks.chop(1);
@@ -338,13 +339,15 @@ bool SessionStore::rememberIdempotencyKey(const QString &tenantId, const QString
         if (!q.exec())
             return false;
     }
-    Statement q(m_db, u"INSERT INTO idempotency_keys (tenant_id, user_id, idempotency_key, reply_id, created_at)"
-                      u" VALUES (?, ?, ?, ?, ?)"_s);
+    Statement q(m_db,
+                u"INSERT INTO idempotency_keys (tenant_id, user_id, idempotency_key, reply_id, created_at)"
+                u" VALUES (?, ?, ?, ?, ?)"_s);
     q.bind(tenantId).bind(userId).bind(key).bind(replyId).bind(now);
     return q.exec();
 }
 
-QString SessionStore::replyForIdempotencyKey(const QString &tenantId, const QString &userId, const QString &key)
+QString SessionStore::replyForIdempotencyKey(const QString &tenantId, const QString &userId,
+                                             const QString &key)
 {
     Statement q(m_db, u"SELECT reply_id FROM idempotency_keys"
                       u" WHERE tenant_id = ? AND user_id = ? AND idempotency_key = ? AND created_at >= ?"_s);
@@ -388,14 +391,15 @@ bool SessionStore::finishReply(const Message &reply, const QList<int> &chunkLeng
     const int completionTokens = qMax(0, reply.completionTokens);
     {
         // An empty model keeps the one recorded by beginReply.
-        Statement q(m_db,
-                    reply.model.isEmpty()
-                        ? u"UPDATE messages SET content = ?, chunks = ?, status = ?, finish_reason = ?, error = ?,"
-                          u" prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, updated_at = ?"
-                          u" WHERE id = ? AND status = 'streaming'"_s
-                        : u"UPDATE messages SET content = ?, chunks = ?, status = ?, finish_reason = ?, error = ?,"
-                          u" prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, updated_at = ?,"
-                          u" model = ? WHERE id = ? AND status = 'streaming'"_s);
+        Statement q(
+            m_db,
+            reply.model.isEmpty()
+                ? u"UPDATE messages SET content = ?, chunks = ?, status = ?, finish_reason = ?, error = ?,"
+                  u" prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, updated_at = ?"
+                  u" WHERE id = ? AND status = 'streaming'"_s
+                : u"UPDATE messages SET content = ?, chunks = ?, status = ?, finish_reason = ?, error = ?,"
+                  u" prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, updated_at = ?,"
+                  u" model = ? WHERE id = ? AND status = 'streaming'"_s);
         q.bind(reply.content)
             .bind(encodeChunkLengths(chunkLengths))
             .bind(status)

@@ -36,13 +36,15 @@ public:
                                       const QString &parentId = {});
     // Checkpoints a streaming reply's text (and its stream's content events, see StoredReply) so
     // a crash loses at most the last interval.
-    bool saveReplyProgress(const QString &replyId, const QString &content, const QList<int> &chunkLengths = {});
+    bool saveReplyProgress(const QString &replyId, const QString &content,
+                           const QList<int> &chunkLengths = {});
     // Final content, status, finish reason and token counts; adds the tokens to statistics.
     // Only a reply still streaming finishes (once); an empty or "streaming" status means
     // "complete", an empty model keeps the one given to beginReply().
     bool finishReply(const Message &reply, const QList<int> &chunkLengths = {});
     // An assistant reply of this tenant's user, for replaying its stream.
-    std::optional<StoredReply> storedReply(const QString &tenantId, const QString &userId, const QString &replyId);
+    std::optional<StoredReply> storedReply(const QString &tenantId, const QString &userId,
+                                           const QString &replyId);
 
     // --- Idempotency-Key values of chat POSTs (scoped to tenant and user), kept 24 hours
     static constexpr qint64 idempotencyKeyLifetimeMs = 24 * 3600 * 1000;

@@ -67,7 +67,8 @@ int main(int argc, char *argv[])
         {"json", "Answer one JSON object even when a stream was asked for.", true},
         {"close", "Answer with Connection: close and close (default: keep connections alive).", true},
         {"idle", "Close a kept-alive connection idle for this many milliseconds (0: never).", false},
-        {"ascii", "Cut the text by UTF-16 unit (emoji split in two) and send non-ASCII as \\u escapes.", true},
+        {"ascii", "Cut the text by UTF-16 unit (emoji split in two) and send non-ASCII as \\u escapes.",
+         true},
     };
     QList<QCommandLineOption> options;
     for (const ScenarioOption &o : scenarioOptions) {

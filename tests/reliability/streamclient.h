@@ -25,10 +25,10 @@ struct StreamRecord
     QString finishReason;      // the `done` chunk's finish_reason
     int terminals = 0;         // closing chunks seen (must end at exactly one)
     bool chunkAfterTerminal = false;
-    bool closed = false;  // the connection closed (by the server, or by the client leaving)
+    bool closed = false;    // the connection closed (by the server, or by the client leaving)
     bool lastChunk = false; // a chunked body ended with its last chunk (a cut one does not)
-    bool left = false;    // the client closed it (AsyncStream::setLeaveAfterChunks)
-    QByteArray errorBody; // a non-SSE answer's body
+    bool left = false;      // the client closed it (AsyncStream::setLeaveAfterChunks)
+    QByteArray errorBody;   // a non-SSE answer's body
 
     bool started() const { return !messageId.isEmpty(); }
     bool ended() const { return terminals > 0; }

@@ -348,7 +348,8 @@ void CrashDurabilityTest::sigkillMidStreamLosesNothing()
                                    .at(1)[u"content"_s]
                                    .toString();
         // Either the checkpoint had more than the client saw, or the client saw more than it had.
-        QVERIFY2(sent.record.content + replayed == stored || (replayed.isEmpty() && sent.record.content.startsWith(stored)),
+        QVERIFY2(sent.record.content + replayed == stored ||
+                     (replayed.isEmpty() && sent.record.content.startsWith(stored)),
                  qPrintable(u"seen %1 + replayed %2 vs stored %3"_s.arg(sent.record.content.size())
                                 .arg(replayed.size())
                                 .arg(stored.size())));

@@ -5,6 +5,7 @@
 #include "../backend/http/apifixture.h"
 #include "chat/chatservice.h"
 #include "dbcheck.h"
+#include "http/cors.h"
 #include "http/streamtickets.h"
 #include "rawclient.h"
 #include "streamclient.h"
@@ -104,6 +105,7 @@ private Q_SLOTS:
     void graceExpiryAbandonsTheReply();
     void resumeWithinTheGraceCompletes();
     void cancelByReply();
+    void wholeReplyRouteWithAFollower();
     void noDatabaseWritePerChunk();
     void streamTickets();
     void cors();
@@ -129,7 +131,8 @@ QByteArray ResumeTest::eventSourcePath(const QString &agentId, const QString &me
 
 int ResumeTest::messageCount(ApiFixture &f, const QString &sessionId)
 {
-    return int(f.client().get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray().size());
+    return int(
+        f.client().get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray().size());
 }
 
 void ResumeTest::dropThenResume_data()
@@ -154,7 +157,8 @@ void ResumeTest::dropThenResume()
 
     // The client drops after five events (the opener and four tokens) ...
     int events = 0;
-    const auto first = client.stream("POST", path, body, [&](const SseEventRecord &) { return ++events < 5; });
+    const auto first =
+        client.stream("POST", path, body, [&](const SseEventRecord &) { return ++events < 5; });
     QCOMPARE(first.events.size(), 5);
     Seen seen;
     seen.add(first);
@@ -169,12 +173,14 @@ void ResumeTest::dropThenResume()
     if (how == u"post"_s) {
         rest = client.stream("POST", path, body, {}, 20000, true, header);
     } else if (how == u"get-header"_s) {
-        rest = client.stream("GET", QString::fromUtf8(eventSourcePath(agentId, u"tell me a story"_s, f.token)),
-                             {}, {}, 20000, false, header);
+        rest =
+            client.stream("GET", QString::fromUtf8(eventSourcePath(agentId, u"tell me a story"_s, f.token)),
+                          {}, {}, 20000, false, header);
     } else if (how == u"get-query"_s) {
-        rest = client.stream(
-            "GET", QString::fromUtf8(eventSourcePath(agentId, u"tell me a story"_s, f.token, QString::fromLatin1(lastId))),
-            {}, {}, 20000, false);
+        rest = client.stream("GET",
+                             QString::fromUtf8(eventSourcePath(agentId, u"tell me a story"_s, f.token,
+                                                               QString::fromLatin1(lastId))),
+                             {}, {}, 20000, false);
     } else {
         rest = client.stream("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, {}, 20000, true, header);
     }
@@ -190,7 +196,8 @@ void ResumeTest::dropThenResume()
     // One turn: one upstream request, one user message and one reply, stored as streamed.
     QCOMPARE(f.fake.requestsReceived(), 1);
     const QString sessionId = rest.events.last().json.value(u"session_id"_s).toString();
-    const QJsonArray rows = client.get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray();
+    const QJsonArray rows =
+        client.get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray();
     QCOMPARE(rows.size(), 2);
     QCOMPARE(rows.at(1)[u"content"_s].toString(), replyText(model));
     QCOMPARE(rows.at(1)[u"status"_s].toString(), u"complete"_s);
@@ -209,12 +216,13 @@ void ResumeTest::followersAtOnceAndReplayFromStorage()
     const QString replyId = replyOf(origin.record().ids.first());
 
     // A second window follows from the start, a third from event 2: both live, with the first.
-    AsyncStream second(f.server->port(),
-                       ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId), {},
-                                                 f.token.toUtf8(), {}));
+    AsyncStream second(
+        f.server->port(),
+        ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, f.token.toUtf8(), {}));
     AsyncStream third(f.server->port(),
                       ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId), {},
-                                                f.token.toUtf8(), {{"Last-Event-ID", replyId.toLatin1() + ":2"}}));
+                                                f.token.toUtf8(),
+                                                {{"Last-Event-ID", replyId.toLatin1() + ":2"}}));
     second.start();
     third.start();
     QTRY_VERIFY_WITH_TIMEOUT(origin.isFinished() && second.isFinished() && third.isFinished(), 20000);
@@ -227,14 +235,16 @@ void ResumeTest::followersAtOnceAndReplayFromStorage()
     QCOMPARE(f.fake.requestsReceived(), 1);
 
     // Once ended, the same events come from what is stored: a client cannot tell the difference.
-    AsyncStream later(f.server->port(), ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId),
-                                                                  {}, f.token.toUtf8(), {}));
+    AsyncStream later(
+        f.server->port(),
+        ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, f.token.toUtf8(), {}));
     later.start();
     QTRY_VERIFY(later.isFinished());
     QCOMPARE(later.record().raw, origin.record().raw);
     AsyncStream laterFrom(f.server->port(),
                           ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId), {},
-                                                    f.token.toUtf8(), {{"Last-Event-ID", origin.record().ids.at(9)}}));
+                                                    f.token.toUtf8(),
+                                                    {{"Last-Event-ID", origin.record().ids.at(9)}}));
     laterFrom.start();
     QTRY_VERIFY(laterFrom.isFinished());
     QCOMPARE(withoutRetry(laterFrom.record().raw), origin.record().raw.mid(10));
@@ -246,8 +256,8 @@ void ResumeTest::noContentOnceTheEndWasSeen()
     QVERIFY(f.start());
     const QString agentId = f.createAgent(u"fake:tokens=3"_s);
     auto client = f.client();
-    const auto done = client.stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
-                                    ApiFixture::chatBody(u"short"_s));
+    const auto done =
+        client.stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId), ApiFixture::chatBody(u"short"_s));
     QCOMPARE(done.events.last().json.value(u"type"_s).toString(), u"done"_s);
     const QByteArray lastId = done.events.last().id;
     const QString replyId = replyOf(lastId);
@@ -259,10 +269,13 @@ void ResumeTest::noContentOnceTheEndWasSeen()
     const HttpResult viaQuery = client.request(
         "GET", QString::fromUtf8(eventSourcePath(agentId, u"short"_s, f.token, QString::fromLatin1(lastId))));
     QCOMPARE(viaQuery.status, 204);
-    QCOMPARE(client.request("GET", QString::fromUtf8(eventSourcePath(agentId, u"short"_s, f.token)), {}, header).status,
-             204);
-    QCOMPARE(client.request("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId), ApiFixture::chatBody(u"short"_s),
-                            header)
+    QCOMPARE(
+        client.request("GET", QString::fromUtf8(eventSourcePath(agentId, u"short"_s, f.token)), {}, header)
+            .status,
+        204);
+    QCOMPARE(client
+                 .request("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
+                          ApiFixture::chatBody(u"short"_s), header)
                  .status,
              204);
     QCOMPARE(client.request("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, header).status, 204);
@@ -298,8 +311,9 @@ void ResumeTest::othersRepliesAreNotFound()
         const QList<QPair<QByteArray, QByteArray>> header{{"Last-Event-ID", replyId.toLatin1() + ":1"}};
         QCOMPARE(client.request("GET", u"/api/replies/%1/stream"_s.arg(replyId)).errorCode(),
                  QByteArray("reply_not_found"));
-        QCOMPARE(client.request("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId), ApiFixture::chatBody(u"x"_s),
-                                header)
+        QCOMPARE(client
+                     .request("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
+                              ApiFixture::chatBody(u"x"_s), header)
                      .errorCode(),
                  QByteArray("reply_not_found"));
         const HttpResult cancel = client.request("POST", u"/api/replies/%1/cancel"_s.arg(replyId), "{}");
@@ -370,15 +384,16 @@ void ResumeTest::graceExpiryAbandonsTheReply()
     QTRY_COMPARE_WITH_TIMEOUT(f.server->chat().activeTurns(), 0, 20000);
     QCOMPARE(f.fake.clientAborts(), 1);
     QCOMPARE(f.fake.completedStreams(), 0);
-    const QJsonArray rows = client.get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray();
+    const QJsonArray rows =
+        client.get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray();
     QCOMPARE(rows.size(), 2);
     QCOMPARE(rows.at(1)[u"finish_reason"_s].toString(), u"Disconnected"_s);
     QCOMPARE(rows.at(1)[u"status"_s].toString(), u"cancelled"_s);
     QVERIFY(!rows.at(1)[u"content"_s].toString().isEmpty());
 
     // A resume after that replays what was kept and says how it ended.
-    const auto late = client.stream("GET", u"/api/replies/%1/stream"_s.arg(replyOf(first.events.last().id)), {}, {},
-                                    20000, true, {{"Last-Event-ID", first.events.last().id}});
+    const auto late = client.stream("GET", u"/api/replies/%1/stream"_s.arg(replyOf(first.events.last().id)),
+                                    {}, {}, 20000, true, {{"Last-Event-ID", first.events.last().id}});
     QCOMPARE(late.events.last().json.value(u"finish_reason"_s).toString(), u"Disconnected"_s);
     Seen seen;
     seen.add(first);
@@ -401,8 +416,8 @@ void ResumeTest::resumeWithinTheGraceCompletes()
     // Away for a while: the reply goes on without anyone watching.
     QTRY_VERIFY_WITH_TIMEOUT(f.fake.completedStreams() == 1, 20000);
     QCOMPARE(f.server->chat().activeTurns(), 0);
-    const auto rest = client.stream("GET", u"/api/replies/%1/stream"_s.arg(replyOf(first.events.last().id)), {}, {},
-                                    20000, true, {{"Last-Event-ID", first.events.last().id}});
+    const auto rest = client.stream("GET", u"/api/replies/%1/stream"_s.arg(replyOf(first.events.last().id)),
+                                    {}, {}, 20000, true, {{"Last-Event-ID", first.events.last().id}});
     Seen seen;
     seen.add(first);
     seen.add(rest);
@@ -430,9 +445,50 @@ void ResumeTest::cancelByReply()
     QCOMPARE(watcher.record().terminal, u"done"_s);
     QCOMPARE(watcher.record().finishReason, u"Cancelled"_s);
     QTRY_COMPARE(f.fake.clientAborts(), 1);
-    QCOMPARE(client.request("POST", u"/api/replies/%1/cancel"_s.arg(replyId), "{}").json().value(u"cancelled"_s),
-             QJsonValue(false));
+    QCOMPARE(
+        client.request("POST", u"/api/replies/%1/cancel"_s.arg(replyId), "{}").json().value(u"cancelled"_s),
+        QJsonValue(false));
     QCOMPARE(client.request("POST", u"/api/replies/not-a-uuid/cancel"_s, "{}").status, 400);
+}
+
+void ResumeTest::wholeReplyRouteWithAFollower()
+{
+    // A second window follows a reply asked for with the whole-reply route: when the first client
+    // leaves, the reply goes on for the follower instead of stopping.
+    ApiFixture f;
+    QVERIFY(f.start());
+    const QString model = u"fake:tokens=60,delay=20"_s;
+    const QString agentId = f.createAgent(model);
+    AsyncStream asker(f.server->port(), ApiTestClient::rawRequest(
+                                            "POST", u"/api/agents/%1/chat"_s.arg(agentId),
+                                            ApiFixture::chatBody(u"whole, please"_s), f.token.toUtf8(), {}));
+    asker.start();
+    auto client = f.client();
+    QString replyId;
+    QTRY_VERIFY(
+        !(replyId =
+              [&] {
+                  const QJsonArray sessions = client.get(u"/api/sessions"_s).json()[u"sessions"_s].toArray();
+                  if (sessions.isEmpty())
+                      return QString();
+                  const QJsonArray rows =
+                      client.get(u"/api/sessions/%1/messages"_s.arg(sessions.at(0)[u"id"_s].toString()))
+                          .json()[u"messages"_s]
+                          .toArray();
+                  return rows.size() == 2 ? rows.at(1)[u"id"_s].toString() : QString();
+              }())
+             .isEmpty());
+    AsyncStream follower(
+        f.server->port(),
+        ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, f.token.toUtf8(), {}));
+    follower.start();
+    QTRY_VERIFY(follower.record().events.size() >= 3);
+    asker.abort();
+    QTRY_VERIFY_WITH_TIMEOUT(follower.isFinished(), 20000);
+    QCOMPARE(follower.record().terminal, u"done"_s);
+    QCOMPARE(follower.record().finishReason, u"Stop"_s);
+    QCOMPARE(follower.record().content, replyText(model));
+    QCOMPARE(f.fake.clientAborts(), 0);
 }
 
 void ResumeTest::noDatabaseWritePerChunk()
@@ -450,9 +506,9 @@ void ResumeTest::noDatabaseWritePerChunk()
     QTRY_VERIFY(origin.record().events.size() >= 100);
     // A follower replays from memory and adds no write.
     AsyncStream follower(f.server->port(),
-                         ApiTestClient::rawRequest("GET",
-                                                   u"/api/replies/%1/stream"_s.arg(replyOf(origin.record().ids.first())),
-                                                   {}, f.token.toUtf8(), {}));
+                         ApiTestClient::rawRequest(
+                             "GET", u"/api/replies/%1/stream"_s.arg(replyOf(origin.record().ids.first())), {},
+                             f.token.toUtf8(), {}));
     follower.start();
     QTRY_VERIFY_WITH_TIMEOUT(origin.isFinished() && follower.isFinished(), 20000);
     QCOMPARE(origin.record().events.size(), 402);
@@ -484,12 +540,13 @@ void ResumeTest::streamTickets()
     QCOMPARE(used.events.last().json.value(u"type"_s).toString(), u"done"_s);
     // Once only, and only where a query token is allowed.
     QCOMPARE(anonymous.request("GET", path).status, 401);
-    const QString another = client.request("POST", u"/api/stream-tickets"_s, "{}").json()[u"ticket"_s].toString();
+    const QString another =
+        client.request("POST", u"/api/stream-tickets"_s, "{}").json()[u"ticket"_s].toString();
     QCOMPARE(anonymous.request("GET", u"/api/agents?ticket="_s + another).status, 401);
     const auto attach = anonymous.stream(
         "GET",
-        u"/api/replies/%1/stream?ticket=%2"_s.arg(used.events.last().json[u"reply_id"_s].toString(), another), {},
-        {}, 20000, false);
+        u"/api/replies/%1/stream?ticket=%2"_s.arg(used.events.last().json[u"reply_id"_s].toString(), another),
+        {}, {}, 20000, false);
     QCOMPARE(attach.head.status, 200);
     QCOMPARE(attach.events.size(), used.events.size());
 
@@ -553,8 +610,9 @@ void ResumeTest::cors()
     const HttpResult unauthorized = anonymous.request("GET", u"/api/agents"_s, {}, fromApp);
     QCOMPARE(unauthorized.status, 401);
     QCOMPARE(unauthorized.headers.value("access-control-allow-origin"), origin);
-    QCOMPARE(client.request("GET", u"/api/nowhere"_s, {}, fromApp).headers.value("access-control-allow-origin"),
-             origin);
+    QCOMPARE(
+        client.request("GET", u"/api/nowhere"_s, {}, fromApp).headers.value("access-control-allow-origin"),
+        origin);
     const HttpResult tooLarge = client.request("POST", u"/api/agents"_s, QByteArray(4096, 'x'), fromApp);
     QCOMPARE(tooLarge.status, 413);
     QCOMPARE(tooLarge.headers.value("access-control-allow-origin"), origin);
@@ -562,6 +620,10 @@ void ResumeTest::cors()
     const HttpResult other = client.request("GET", u"/api/agents"_s, {}, {{"Origin", "http://evil.example"}});
     QCOMPARE(other.status, 200);
     QVERIFY(!other.headers.contains("access-control-allow-origin"));
+    QCOMPARE(other.headers.value("vary"), QByteArray("Origin"));
+    // An origin that would not be a header value of its own is never echoed, even with "*".
+    QVERIFY(!Cors({u"*"_s}).allows("http://a.example\rX-Injected: 1"));
+    QVERIFY(Cors({u"*"_s}).allows("http://[::1]:8080"));
     // A plain OPTIONS says what the path allows.
     RawClient plain(f.server->port());
     QVERIFY(plain.connectToServer());
@@ -582,8 +644,9 @@ void ResumeTest::http10AndConnectionClose()
     QCOMPARE(old.readResponse().status, 200);
     QVERIFY(old.waitClosed(5000));
     // HTTP/1.0 that asks for keep-alive, and HTTP/1.1 by default: open for the next request.
-    for (const QByteArray request : {QByteArray("GET /api/health HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"),
-                                     QByteArray("GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")}) {
+    for (const QByteArray request :
+         {QByteArray("GET /api/health HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"),
+          QByteArray("GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")}) {
         RawClient kept(f.server->port());
         QVERIFY(kept.connectToServer());
         kept.send(request);
@@ -608,8 +671,9 @@ void ResumeTest::http10AndConnectionClose()
     // HTTP/1.1 with Connection: close, after a pipelined request that keeps it.
     RawClient closing(f.server->port());
     QVERIFY(closing.connectToServer());
-    closing.send("GET /api/health HTTP/1.1\r\nHost: x\r\n\r\nGET /api/health HTTP/1.1\r\nHost: x\r\nConnection: "
-                 "close\r\n\r\n");
+    closing.send(
+        "GET /api/health HTTP/1.1\r\nHost: x\r\n\r\nGET /api/health HTTP/1.1\r\nHost: x\r\nConnection: "
+        "close\r\n\r\n");
     QCOMPARE(closing.readResponse().status, 200);
     QCOMPARE(closing.readResponse().status, 200);
     QVERIFY(closing.waitClosed(5000));
@@ -621,8 +685,8 @@ void ResumeTest::surrogatePairsSplitUpstream()
     ApiFixture f;
     QVERIFY(f.start());
     const QString text = u"A😀B👍🏽 中文 🇨🇳!"_s;
-    const QString model =
-        u"fake:ascii=1,tokens=%1,text=%2"_s.arg(text.size()).arg(QString::fromLatin1(QUrl::toPercentEncoding(text)));
+    const QString model = u"fake:ascii=1,tokens=%1,text=%2"_s.arg(text.size())
+                              .arg(QString::fromLatin1(QUrl::toPercentEncoding(text)));
     const QString agentId = f.createAgent(model);
     auto client = f.client();
     const auto result = client.stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
@@ -640,10 +704,12 @@ void ResumeTest::surrogatePairsSplitUpstream()
     QCOMPARE(streamed, text);
     QVERIFY(!result.raw.contains('?'));
     const QString sessionId = result.events.last().json.value(u"session_id"_s).toString();
-    const QJsonArray rows = client.get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray();
+    const QJsonArray rows =
+        client.get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray();
     QCOMPARE(rows.at(1)[u"content"_s].toString(), text);
     // And a replay from storage cuts the same way.
-    const auto replay = client.stream("GET", u"/api/replies/%1/stream"_s.arg(replyOf(result.events.last().id)), {});
+    const auto replay =
+        client.stream("GET", u"/api/replies/%1/stream"_s.arg(replyOf(result.events.last().id)), {});
     QCOMPARE(replay.events.size(), result.events.size());
     for (qsizetype i = 0; i < replay.events.size(); ++i)
         QCOMPARE(replay.events.at(i).raw, result.events.at(i).raw);

@@ -71,7 +71,7 @@ public:
         int comments = 0;             // ": ..." lines, keep-alives included
         int emptyBlocks = 0;          // blank-line-ended blocks without data (clients see empty messages)
         bool closedByServer = false;
-        bool chunked = false;  // Transfer-Encoding: chunked
+        bool chunked = false;   // Transfer-Encoding: chunked
         bool lastChunk = false; // ... and it ended with its last chunk
         QByteArray raw;         // as received (chunk framing included)
     };

@@ -150,7 +150,8 @@ void ResourcesTest::providersApi()
         client.stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agent), ApiFixture::chatBody(u"x"_s));
     QCOMPARE(r.events.last().json.value(u"type"_s).toString(), u"done"_s);
     QCOMPARE(f.fake.requests().last().header("authorization"), "Bearer sk-named-secret");
-    QCOMPARE(r.events.at(1).json.value(u"content"_s).toString() + r.events.at(2).json.value(u"content"_s).toString(),
+    QCOMPARE(r.events.at(1).json.value(u"content"_s).toString() +
+                 r.events.at(2).json.value(u"content"_s).toString(),
              u"via named"_s);
 
     const HttpResult test = client.request("POST", u"/api/providers/local-fake/test"_s, "{}");
