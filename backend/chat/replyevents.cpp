@@ -4,19 +4,34 @@
 
 using namespace Qt::StringLiterals;
 
+namespace {
+constexpr QByteArrayView contentHead = R"({"type":"content","content":)";
+}
+
 ReplyEvents::ReplyEvents(const QString &sessionId, const QString &messageId, const QString &replyId)
     : m_idPrefix(replyId.toLatin1() + ':')
 {
     m_chunk.sessionId = sessionId;
     m_chunk.messageId = messageId;
+    // StreamChunk's own JSON for a content chunk, cut after its (null) text.
+    const QByteArray json = m_chunk.toJson();
+    Q_ASSERT(json.startsWith(contentHead) && json.mid(contentHead.size(), 4) == "null");
+    m_contentTail = json.mid(contentHead.size() + 4);
 }
 
 QByteArray ReplyEvents::content(int seq, const QString &text) const
 {
-    StreamChunk chunk = m_chunk;
-    // The opener is "" rather than null, as OpenAI's first delta.
-    chunk.content = text.isNull() ? u""_s : text;
-    return chunk.toSseEvent(m_idPrefix, seq);
+    QByteArray event;
+    event.reserve(m_idPrefix.size() + m_contentTail.size() + text.size() * 3 + 64);
+    event.append("id: ");
+    event.append(m_idPrefix);
+    StreamChunk::appendNumber(event, seq);
+    event.append("\ndata: ");
+    event.append(contentHead);
+    StreamChunk::appendJsonString(event, text); // the opener's null text is "", as OpenAI's first delta
+    event.append(m_contentTail);
+    event.append("\n\n");
+    return event;
 }
 
 QByteArray ReplyEvents::terminal(int seq, const ChatOutcome &outcome) const

@@ -32,4 +32,7 @@ public:
 private:
     StreamChunk m_chunk; // the ids every chunk carries
     QByteArray m_idPrefix;
+    // A content chunk's JSON after its text (ids and nulls, the same for every one): made once,
+    // so a chunk costs one string's encoding, not three.
+    QByteArray m_contentTail;
 };

@@ -1,5 +1,7 @@
 #include "streamchunk.h"
 
+#include <charconv>
+
 namespace {
 
 void appendNullableString(QByteArray &out, const QString &value)
@@ -31,9 +33,17 @@ void StreamChunk::appendJsonString(QByteArray &out, QStringView value)
     const QByteArray utf8 = value.toUtf8();
     out.reserve(out.size() + utf8.size() + 2);
     out.append('"');
-    for (const char c : utf8) {
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
+    // Runs of bytes that need no escape go in whole; UTF-8 passes through (the text was complete
+    // characters).
+    const char *run = utf8.constData();
+    const char *const end = run + utf8.size();
+    for (const char *p = run; p < end; ++p) {
+        const auto u = static_cast<unsigned char>(*p);
+        if (u >= 0x20 && u != '"' && u != '\\')
+            continue;
+        out.append(run, p - run);
+        run = p + 1;
+        switch (u) {
         case '"':
             out.append("\\\"");
             break;
@@ -50,16 +60,21 @@ void StreamChunk::appendJsonString(QByteArray &out, QStringView value)
             out.append("\\t");
             break;
         default:
-            if (u < 0x20) {
-                out.append("\\u00");
-                out.append(hex[u >> 4]);
-                out.append(hex[u & 0xf]);
-            } else {
-                out.append(c); // UTF-8 passes through whole: the text was complete characters
-            }
+            out.append("\\u00");
+            out.append(hex[u >> 4]);
+            out.append(hex[u & 0xf]);
         }
     }
+    out.append(run, end - run);
     out.append('"');
+}
+
+void StreamChunk::appendNumber(QByteArray &out, qint64 value)
+{
+    char digits[24];
+    const auto [end, error] = std::to_chars(digits, digits + sizeof digits, value);
+    Q_UNUSED(error);
+    out.append(digits, end - digits);
 }
 
 QByteArray StreamChunk::toJson() const
@@ -110,7 +125,7 @@ QByteArray StreamChunk::toSseEvent(const QByteArray &idPrefix, int seq) const
     event.reserve(200 + content.size() * 3);
     event.append("id: ");
     event.append(idPrefix);
-    event.append(QByteArray::number(seq));
+    appendNumber(event, seq);
     event.append("\ndata: ");
     event.append(toJson());
     event.append("\n\n");

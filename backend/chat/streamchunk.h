@@ -38,4 +38,5 @@ struct StreamChunk
     QByteArray toSseEvent(const QByteArray &idPrefix, int seq) const;
 
     static void appendJsonString(QByteArray &out, QStringView value);
+    static void appendNumber(QByteArray &out, qint64 value);
 };

@@ -3,7 +3,7 @@
 #include <QTcpSocket>
 #include <QTimer>
 
-#include <cstdio>
+#include <charconv>
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -68,8 +68,11 @@ void SseStream::write(const QByteArray &bytes)
         return writeParts({bytes});
     // The chunk's size line and end around the event, without copying the event.
     char size[20];
-    const int n = std::snprintf(size, sizeof size, "%llx\r\n", static_cast<unsigned long long>(bytes.size()));
-    writeParts({QByteArrayView(size, n), bytes, QByteArrayView("\r\n", 2)});
+    const auto [end, error] = std::to_chars(size, size + sizeof size - 2, bytes.size(), 16);
+    Q_UNUSED(error);
+    end[0] = '\r';
+    end[1] = '\n';
+    writeParts({QByteArrayView(size, end + 2 - size), bytes, QByteArrayView("\r\n", 2)});
 }
 
 void SseStream::writeRaw(const QByteArray &bytes)

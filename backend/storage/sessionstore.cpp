@@ -5,6 +5,8 @@
 #include "statement.h"
 #include "storageutil.h"
 
+#include <charconv>
+
 using namespace Qt::StringLiterals;
 using namespace StorageUtil;
 
@@ -277,14 +279,16 @@ bool SessionStore::saveReplyProgress(const QString &replyId, const QString &cont
 
 QString SessionStore::encodeChunkLengths(const QList<int> &lengths)
 {
-    QString text;
-    text.reserve(lengths.size() * 3);
+    // Once per checkpoint and end of every reply, a few hundred numbers: no allocation per number.
+    QByteArray text(lengths.size() * 12, Qt::Uninitialized);
+    char *out = text.data();
     for (qsizetype i = 0; i < lengths.size(); ++i) {
         if (i > 0)
-            text.append(u',');
-        text.append(QString::number(lengths.at(i)));
+            *out++ = ',';
+        out = std::to_chars(out, out + 11, lengths.at(i)).ptr;
     }
-    return text;
+    text.truncate(out - text.constData());
+    return QString::fromLatin1(text);
 }
 
 QList<int> SessionStore::decodeChunkLengths(QStringView text)

@@ -1,6 +1,7 @@
 // The SSE contract of POST/GET /api/agents/{id}/chat/stream and the whole-reply route, over real
 // sockets against a real server and the fake upstream.
 #include "apifixture.h"
+#include "chat/streamchunk.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -87,6 +88,12 @@ void ChatStreamTest::contentChunksThenDone()
         }
         QCOMPARE(chunk.value(u"session_id"_s).toString(), sessionId);
         QCOMPARE(chunk.value(u"message_id"_s).toString(), messageId);
+        // Byte for byte what StreamChunk writes (the stream builds content chunks its own faster way).
+        StreamChunk reference;
+        reference.content = chunk.value(u"content"_s).toString();
+        reference.sessionId = sessionId;
+        reference.messageId = messageId;
+        QCOMPARE(event.data, reference.toJson());
         text += chunk.value(u"content"_s).toString();
     }
     QCOMPARE(text, u"Hello brave new world"_s);
