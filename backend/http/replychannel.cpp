@@ -4,13 +4,12 @@
 #include "core/logging.h"
 #include "ssestream.h"
 
+#include <QTimerEvent>
+
 ReplyChannel::ReplyChannel(ChatTurn *turn, int graceMs, bool abandonWhenAlone)
     : QObject(turn), m_turn(turn), m_events(turn->session().id, turn->userMessage().id, turn->reply().id),
-      m_abandonWhenAlone(abandonWhenAlone)
+      m_graceMs(qMax(0, graceMs)), m_abandonWhenAlone(abandonWhenAlone)
 {
-    m_grace.setSingleShot(true);
-    m_grace.setInterval(qMax(0, graceMs));
-    connect(&m_grace, &QTimer::timeout, this, &ReplyChannel::onGraceOver);
     connect(turn, &ChatTurn::content, this, &ReplyChannel::onContent);
     connect(turn, &ChatTurn::ended, this, &ReplyChannel::onEnded);
 }
@@ -95,17 +94,19 @@ void ReplyChannel::followerGone(SseStream *gone)
     }
     if (!m_followers.isEmpty() || !m_abandonWhenAlone || m_turn->hasEnded())
         return;
-    if (m_grace.interval() == 0) {
+    if (m_graceMs == 0) {
         m_turn->abandon();
         return;
     }
-    qCDebug(lcChat) << "reply" << m_turn->reply().id << "has no follower; waiting" << m_grace.interval()
-                    << "ms for one";
-    m_grace.start();
+    qCDebug(lcChat) << "reply" << m_turn->reply().id << "has no follower; waiting" << m_graceMs << "ms for one";
+    m_grace.start(m_graceMs, this);
 }
 
-void ReplyChannel::onGraceOver()
+void ReplyChannel::timerEvent(QTimerEvent *event)
 {
+    if (event->timerId() != m_grace.timerId())
+        return QObject::timerEvent(event);
+    m_grace.stop();
     if (m_followers.isEmpty() && !m_turn->hasEnded())
         m_turn->abandon();
 }

@@ -2,10 +2,10 @@
 
 #include "chat/replyevents.h"
 
+#include <QBasicTimer>
 #include <QList>
 #include <QObject>
 #include <QPointer>
-#include <QTimer>
 
 #include <utility>
 
@@ -37,17 +37,20 @@ public:
     // The whole-reply route's client left: the followers (if any) keep the reply, as streams do.
     void keepAliveWithoutOwner();
 
+protected:
+    void timerEvent(QTimerEvent *event) override;
+
 private:
     void broadcast(const QByteArray &event);
     void onContent(int seq, const QString &text);
     void onEnded(const ChatOutcome &outcome);
     void onFollowerGone();
     void followerGone(SseStream *stream);
-    void onGraceOver();
 
     ChatTurn *m_turn;
     ReplyEvents m_events;
     QList<QPointer<SseStream>> m_followers;
-    QTimer m_grace;
+    QBasicTimer m_grace; // no QObject of its own: one of these per running reply
+    int m_graceMs;
     bool m_abandonWhenAlone;
 };
