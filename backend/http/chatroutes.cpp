@@ -47,11 +47,13 @@ void ChatRoutes::registerRoutes(Router &router)
         Method::Get, u"/api/agents/{}/chat/stream"_s, [this](RequestContext &c) { stream(c, true); },
         Router::QueryToken);
     router.add(Method::Post, u"/api/agents/{}/chat"_s, [this](RequestContext &c) { complete(c); });
-    router.add(Method::Post, u"/api/sessions/{}/cancel"_s, [this](RequestContext &c) { cancel(c); });
+    router.add(Method::Post, u"/api/sessions/{}/cancel"_s,
+               [this](RequestContext &c) { cancel(c, u"session"_s, &ChatService::cancel); });
     router.add(
         Method::Get, u"/api/replies/{}/stream"_s, [this](RequestContext &c) { attachRoute(c); },
         Router::QueryToken);
-    router.add(Method::Post, u"/api/replies/{}/cancel"_s, [this](RequestContext &c) { cancelReply(c); });
+    router.add(Method::Post, u"/api/replies/{}/cancel"_s,
+               [this](RequestContext &c) { cancel(c, u"reply"_s, &ChatService::cancelReply); });
     router.add(Method::Post, u"/api/stream-tickets"_s, [this](RequestContext &c) { issueTicket(c); });
 }
 
@@ -220,31 +222,16 @@ void ChatRoutes::complete(RequestContext &context)
             });
 }
 
-void ChatRoutes::cancel(RequestContext &context)
+void ChatRoutes::cancel(RequestContext &context, const QString &what,
+                        ApiError (ChatService::*cancelIt)(const Principal &, const QString &, bool *))
 {
-    const QString sessionId = context.params.value(0).toLower();
-    if (!Uuid::isValid(sessionId)) {
-        context.sendError(400, u"invalid_uuid"_s, u"The session id is not a UUID"_s);
+    const QString id = context.params.value(0).toLower();
+    if (!Uuid::isValid(id)) {
+        context.sendError(400, u"invalid_uuid"_s, u"The %1 id is not a UUID"_s.arg(what));
         return;
     }
     bool running = false;
-    const ApiError error = m_chat.cancel(context.principal, sessionId, &running);
-    if (error.isError()) {
-        context.sendError(error.status, error.code, error.message);
-        return;
-    }
-    context.sendJson({{u"cancelled"_s, running}});
-}
-
-void ChatRoutes::cancelReply(RequestContext &context)
-{
-    const QString replyId = context.params.value(0).toLower();
-    if (!Uuid::isValid(replyId)) {
-        context.sendError(400, u"invalid_uuid"_s, u"The reply id is not a UUID"_s);
-        return;
-    }
-    bool running = false;
-    const ApiError error = m_chat.cancelReply(context.principal, replyId, &running);
+    const ApiError error = (m_chat.*cancelIt)(context.principal, id, &running);
     if (error.isError()) {
         context.sendError(error.status, error.code, error.message);
         return;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "chatrequest.h"
+#include "storage/entities.h"
 
 #include <QObject>
 
@@ -34,8 +35,9 @@ private:
     void attach(RequestContext &context, const QString &replyId, int afterSeq);
     SseStream *openStream(RequestContext &context);
     void complete(RequestContext &context);
-    void cancel(RequestContext &context);
-    void cancelReply(RequestContext &context);
+    // Cancels a session's or a reply's running reply: `{"cancelled": true|false}`.
+    void cancel(RequestContext &context, const QString &what,
+                ApiError (ChatService::*cancelIt)(const Principal &, const QString &, bool *));
     void issueTicket(RequestContext &context);
 
     // `Last-Event-ID` (header; on routes that take a query, also `last_event_id`): the reply and

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { chromium } from 'playwright-core';
-import { args, check, freePort, startAgentDesk, startFake, stopAll } from './harness.mjs';
+import { args, check, freePort, runMain, startAgentDesk, startFake } from './harness.mjs';
 
 const options = args();
 const text = 'Hello from a page on another origin: 你好，世界 😀. Every token arrives once.';
@@ -78,12 +78,7 @@ async function main() {
   page1.close();
   page2.close();
   api.cleanup();
-  stopAll();
-  process.exit(failed ? 1 : 0);
+  return failed;
 }
 
-main().catch((e) => {
-  console.error(e);
-  stopAll();
-  process.exit(1);
-});
+runMain(main);

@@ -25,6 +25,32 @@ for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exi
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Runs a test's main: its exit code is whether it failed, and no child outlives it.
+export function runMain(main) {
+  main()
+    .then((failed) => {
+      stopAll();
+      process.exit(failed ? 1 : 0);
+    })
+    .catch((e) => {
+      console.error(e);
+      stopAll();
+      process.exit(1);
+    });
+}
+
+// Until `process` (started here) answers 200 on `${url}/api/health`.
+async function healthy(child, url, what, timeoutMs = 30000) {
+  await until(async () => {
+    if (child.exitCode !== null) throw new Error(`${what} exited:\n${child.output}`);
+    try {
+      return (await fetch(`${url}/api/health`)).ok;
+    } catch {
+      return false;
+    }
+  }, `${what} to answer /api/health`, timeoutMs);
+}
+
 // Waits for `predicate` (polled), failing with `what` after timeoutMs.
 export async function until(predicate, what, timeoutMs = 30000) {
   const deadline = Date.now() + timeoutMs;
@@ -76,14 +102,7 @@ export async function startAgentDesk(binary, fake, { corsOrigins = [], extraArgs
     QT_QPA_PLATFORM: 'offscreen',
   });
   const url = `http://127.0.0.1:${port}`;
-  await until(async () => {
-    if (server.exitCode !== null) throw new Error(`agentdesk exited:\n${server.output}`);
-    try {
-      return (await fetch(`${url}/api/health`)).ok;
-    } catch {
-      return false;
-    }
-  }, 'agentdesk to answer /api/health', 60000);
+  await healthy(server, url, 'agentdesk', 60000);
   const token = execFileSync(binary, ['token', 'create', '--tenant', 'js', '--user', 'tester', '--data-dir', dataDir], {
     encoding: 'utf8',
   }).trim();
@@ -148,14 +167,7 @@ http {
   writeFileSync(path.join(dir, 'nginx.conf'), conf);
   const nginx = start(process.env.NGINX || '/usr/sbin/nginx', ['-p', dir, '-e', `${dir}/error.log`, '-c', `${dir}/nginx.conf`]);
   const url = `http://127.0.0.1:${port}`;
-  await until(async () => {
-    if (nginx.exitCode !== null) throw new Error(`nginx exited:\n${nginx.output}`);
-    try {
-      return (await fetch(`${url}/api/health`)).ok;
-    } catch {
-      return false;
-    }
-  }, 'nginx');
+  await healthy(nginx, url, 'nginx');
   return { process: nginx, url, dir };
 }
 

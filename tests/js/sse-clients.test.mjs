@@ -7,7 +7,7 @@
 //   node sse-clients.test.mjs --agentdesk BIN --fake BIN [--via direct|nginx]
 import { createRequire } from 'node:module';
 import { EventSource } from 'eventsource';
-import { args, check, startAgentDesk, startCuttingProxy, startFake, startNginx, stopAll, until } from './harness.mjs';
+import { args, check, runMain, startAgentDesk, startCuttingProxy, startFake, startNginx, until } from './harness.mjs';
 
 const require = createRequire(import.meta.url);
 // A browser library: it reads `window` and `document` (visibility). A visible tab, as on a desk.
@@ -156,12 +156,7 @@ async function main() {
   }
   if (failed) console.log(server.process.output.split('\n').slice(-30).join('\n'));
   server.cleanup();
-  stopAll();
-  process.exit(failed ? 1 : 0);
+  return failed;
 }
 
-main().catch((e) => {
-  console.error(e);
-  stopAll();
-  process.exit(1);
-});
+runMain(main);
