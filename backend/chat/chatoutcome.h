@@ -15,6 +15,7 @@ struct ChatOutcome
     int promptTokens = 0;
     int completionTokens = 0;
     bool tokensEstimated = false;
+    int steps = 1; // model rounds
     bool saved = false;
     ApiError error; // for failures: 502/504 and the upstream's code and message
 

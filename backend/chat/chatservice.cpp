@@ -7,6 +7,9 @@
 #include "llm/llmstream.h"
 #include "storage/database.h"
 
+#include <QJsonDocument>
+#include <QJsonObject>
+
 using namespace Qt::StringLiterals;
 
 ChatService::ChatService(Database &db, LlmClient &llm, ProviderResolver &providers, QObject *parent)
@@ -57,22 +60,122 @@ QString ChatService::titleFor(const QString &message)
     return simplified.left(cut) + u'…';
 }
 
+namespace {
+
+ChatMessage plain(const QString &role, const QString &content)
+{
+    ChatMessage message;
+    message.role = role;
+    message.content = content;
+    return message;
+}
+
+// A reply's parts as the rounds the model had: text and tool calls as one assistant message, then
+// one tool message per call. A call without a result (the reply was stopped, or the server
+// crashed) still gets one: the model must see every call answered.
+void appendRounds(const QJsonArray &parts, QList<ChatMessage> &out)
+{
+    QString text;
+    QJsonArray calls;
+    QStringList answered;
+    const auto flush = [&] {
+        if (calls.isEmpty()) {
+            if (!text.isEmpty())
+                out.append(plain(u"assistant"_s, text));
+        } else {
+            ChatMessage assistant = plain(u"assistant"_s, text);
+            assistant.toolCalls = calls;
+            out.append(assistant);
+        }
+        text.clear();
+        calls = {};
+    };
+    QList<ChatMessage> results;
+    for (const QJsonValue &value : parts) {
+        const QJsonObject part = value.toObject();
+        const QString type = part.value("type"_L1).toString();
+        if (type == "text"_L1) {
+            if (!results.isEmpty()) {
+                flush();
+                out += results;
+                results.clear();
+            }
+            text += (text.isEmpty() ? QString() : u"\n\n"_s) + part.value("text"_L1).toString();
+        } else if (type == "tool_call"_L1) {
+            if (!results.isEmpty()) { // a new round
+                flush();
+                out += results;
+                results.clear();
+            }
+            calls.append(QJsonObject{{u"id"_s, part.value("id"_L1)},
+                                     {u"type"_s, u"function"_s},
+                                     {u"function"_s, QJsonObject{{u"name"_s, part.value("function"_L1)},
+                                                                 {u"arguments"_s, part.value("arguments"_L1)}}}});
+        } else if (type == "tool_result"_L1) {
+            ChatMessage result;
+            result.role = u"tool"_s;
+            result.toolCallId = part.value("tool_call_id"_L1).toString();
+            const QString resultText = part.value("text"_L1).toString();
+            result.content = part.value("is_error"_L1).toBool() ? u"Error: "_s + resultText : resultText;
+            results.append(result);
+            answered.append(result.toolCallId);
+        }
+    }
+    for (const QJsonValue &call : std::as_const(calls)) {
+        const QString id = call.toObject().value("id"_L1).toString();
+        if (!answered.contains(id)) {
+            ChatMessage missing;
+            missing.role = u"tool"_s;
+            missing.toolCallId = id;
+            missing.content = u"Error: the tool call did not finish (the reply was stopped)."_s;
+            results.append(missing);
+        }
+    }
+    flush();
+    out += results;
+}
+
+} // namespace
+
 QList<ChatMessage> ChatService::history(const Agent &agent, const QList<Message> &messages)
 {
     QList<ChatMessage> result;
     result.reserve(messages.size() + 2);
     if (!agent.systemPrompt.isEmpty())
-        result.append({u"system"_s, agent.systemPrompt});
+        result.append(plain(u"system"_s, agent.systemPrompt));
     if (!agent.greeting.isEmpty())
-        result.append({u"assistant"_s, agent.greeting});
+        result.append(plain(u"assistant"_s, agent.greeting));
     for (const Message &message : messages) {
         // A reply cut short still was seen by the user, so it stays part of the conversation.
-        if (message.content.isEmpty() || message.status == "streaming"_L1)
+        if (message.status == "streaming"_L1)
+            continue;
+        if (message.role == "assistant"_L1 && !message.parts.isEmpty()) {
+            appendRounds(QJsonDocument::fromJson(message.parts.toUtf8()).array(), result);
+            continue;
+        }
+        if (message.content.isEmpty())
             continue;
         if (message.role == "user"_L1 || message.role == "assistant"_L1)
-            result.append({message.role, message.content});
+            result.append(plain(message.role, message.content));
     }
     return result;
+}
+
+QJsonArray ChatService::functionsFor(const QList<ToolInfo> &tools)
+{
+    QJsonArray functions;
+    for (const ToolInfo &tool : tools) {
+        QJsonObject parameters = tool.inputSchema;
+        if (parameters.isEmpty())
+            parameters = {{u"type"_s, u"object"_s}, {u"properties"_s, QJsonObject{}}};
+        parameters.remove(u"$schema"_s);
+        functions.append(QJsonObject{
+            {u"type"_s, u"function"_s},
+            {u"function"_s, QJsonObject{{u"name"_s, tool.function},
+                                        {u"description"_s, tool.description.left(1024)},
+                                        {u"parameters"_s, parameters}}}});
+    }
+    return functions;
 }
 
 ChatService::Started ChatService::start(const Principal &principal, const QString &agentId,
@@ -112,7 +215,12 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
     ChatRequest request;
     request.messages =
         history(*agent, sessionId.isEmpty() ? QList<Message>{} : m_sessions.messages(session.id));
-    request.messages.append({u"user"_s, message});
+    request.messages.append(plain(u"user"_s, message));
+    QList<ToolInfo> tools;
+    if (m_toolHost && !agent->tools.isEmpty()) {
+        tools = m_toolHost->tools(principal.tenantId, agent->tools);
+        request.tools = functionsFor(tools);
+    }
     request.model = agent->model.isEmpty() ? provider->model : agent->model;
     request.temperature = agent->temperature;
     request.maxTokens = agent->maxTokens;
@@ -155,6 +263,28 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
 
     // Checkpoints come from checkpointAll(), for every turn at once.
     auto *turn = new ChatTurn(m_sessions, session, *userMessage, *reply, this);
+    if (!tools.isEmpty()) {
+        ChatTurn::Tools config;
+        config.host = m_toolHost;
+        config.available = tools;
+        config.ask = agent->toolApproval != "auto"_L1;
+        config.allowed = agent->allowedTools;
+        config.maxSteps = qMax(1, agent->maxSteps);
+        config.files = m_files;
+        const ProviderConfig providerConfig = *provider;
+        config.nextRound = [this, providerConfig, request, turn](const QList<ChatMessage> &round) {
+            ChatRequest next = request;
+            next.messages += round;
+            return m_llm.startChat(providerConfig, next, turn);
+        };
+        const QString tenantId = principal.tenantId;
+        const QString agentId = agent->id;
+        config.rememberAlways = [this, tenantId, agentId](const QString &tool) {
+            if (!m_agents.allowTool(tenantId, agentId, tool))
+                qCWarning(lcChat) << "could not remember that" << tool << "runs without asking";
+        };
+        turn->setTools(config);
+    }
     if (m_progressIntervalMs > 0 && !m_progressTimer.isActive())
         m_progressTimer.start();
     m_turns.insert(session.id, turn);
@@ -194,6 +324,17 @@ ApiError ChatService::cancelReply(const Principal &principal, const QString &rep
         found.running->cancel();
     }
     return {};
+}
+
+ApiError ChatService::decideToolCall(const Principal &principal, const QString &replyId, const QString &toolCallId,
+                                     const QString &decision)
+{
+    const Reply found = reply(principal, replyId);
+    if (!found.found())
+        return ApiError::notFound(u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId));
+    if (!found.running)
+        return {409, u"reply_ended"_s, u"The reply %1 has ended"_s.arg(replyId)};
+    return found.running->decide(toolCallId, decision);
 }
 
 ChatService::Reply ChatService::reply(const Principal &principal, const QString &replyId)

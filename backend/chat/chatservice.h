@@ -1,5 +1,6 @@
 #pragma once
 
+#include "chat/toolhost.h"
 #include "core/apierror.h"
 #include "llm/llmtypes.h"
 #include "storage/agentstore.h"
@@ -13,8 +14,10 @@
 
 class ChatTurn;
 class Database;
+class FileStore;
 class LlmClient;
 class ProviderResolver;
+class ToolHost;
 
 // Starts replies: checks the agent and session, commits the user message before anything goes
 // upstream, builds the history and hands back the running turn. One reply per session at a time.
@@ -29,6 +32,9 @@ public:
     // replies are checkpointed together, in one transaction: a timer and a commit per reply per
     // interval cost thousands of commits a second at a few thousand streams.
     void setProgressInterval(int ms);
+    // Where agents' tools come from and where images they return are kept (none: agents only talk).
+    void setToolHost(ToolHost *host) { m_toolHost = host; }
+    void setFileStore(FileStore *files) { m_files = files; }
 
     struct Started
     {
@@ -43,6 +49,9 @@ public:
     ApiError cancel(const Principal &principal, const QString &sessionId, bool *running);
     // The same for one reply.
     ApiError cancelReply(const Principal &principal, const QString &replyId, bool *running);
+    // allow / deny / always for a tool call of a running reply of the principal's that waits for it.
+    ApiError decideToolCall(const Principal &principal, const QString &replyId, const QString &toolCallId,
+                            const QString &decision);
 
     // A reply of the principal's own: running (in memory) or as stored; neither when it is not theirs.
     struct Reply
@@ -61,12 +70,18 @@ public:
     void interruptAll();
 
     static QString titleFor(const QString &message);
+    // What the model is sent of a conversation: the agent's prompt and greeting, then every turn,
+    // a reply that used tools as its rounds (assistant tool_calls, then a tool message per call).
     static QList<ChatMessage> history(const Agent &agent, const QList<Message> &messages);
+    // The function definitions a model is offered for `tools`.
+    static QJsonArray functionsFor(const QList<ToolInfo> &tools);
 
 private:
     Database &m_db;
     LlmClient &m_llm;
     ProviderResolver &m_providers;
+    ToolHost *m_toolHost = nullptr;
+    FileStore *m_files = nullptr;
     AgentStore m_agents;
     SessionStore m_sessions;
     QHash<QString, ChatTurn *> m_turns;   // by session id

@@ -1,14 +1,33 @@
 #include "chatturn.h"
 
 #include "core/logging.h"
+#include "files/filestore.h"
 #include "llm/llmstream.h"
 #include "storage/sessionstore.h"
 
+#include <QJsonDocument>
+
 using namespace Qt::StringLiterals;
+
+namespace {
+
+QString toolKey(const ToolInfo &tool)
+{
+    return tool.server + u'/' + tool.name;
+}
+
+QString extensionFor(const QString &mediaType)
+{
+    const QString subtype = mediaType.section(u'/', 1).section(u'+', 0, 0);
+    return subtype.isEmpty() ? u"bin"_s : subtype == "jpeg"_L1 ? u"jpg"_s : subtype;
+}
+
+} // namespace
 
 ChatTurn::ChatTurn(SessionStore &store, const Session &session, const Message &userMessage,
                    const Message &reply, QObject *parent)
-    : QObject(parent), m_store(store), m_session(session), m_userMessage(userMessage), m_reply(reply)
+    : QObject(parent), m_store(store), m_session(session), m_userMessage(userMessage), m_reply(reply),
+      m_events(session.id, userMessage.id, reply.id), m_model(reply.model)
 {}
 
 ChatTurn::~ChatTurn()
@@ -20,44 +39,377 @@ ChatTurn::~ChatTurn()
 
 void ChatTurn::start(LlmStream *stream)
 {
+    watch(stream);
+}
+
+void ChatTurn::watch(LlmStream *stream)
+{
     m_stream = stream;
     stream->setParent(this);
+    stream->setKeepText(false); // the turn keeps the text of all rounds
     connect(stream, &LlmStream::delta, this, &ChatTurn::onDelta);
+    connect(stream, &LlmStream::toolCallDelta, this, &ChatTurn::onToolCallDelta);
     connect(stream, &LlmStream::finished, this, &ChatTurn::onFinished);
     connect(stream, &LlmStream::failed, this, &ChatTurn::onFailed);
 }
 
-const QString &ChatTurn::text() const
-{
-    static const QString none;
-    return m_stream ? m_stream->text() : none;
-}
+// --- events -----------------------------------------------------------------------------------
 
 void ChatTurn::onDelta(const QString &delta)
 {
-    m_eventEnds.append(int(text().size()));
-    Q_EMIT content(eventCount(), delta);
+    QString piece = delta;
+    if (m_separate) {
+        m_separate = false;
+        // Text after tools reads as a new paragraph to a client that shows content alone.
+        if (!m_text.isEmpty() && !m_text.endsWith(u'\n'))
+            piece.prepend(u"\n\n"_s);
+    }
+    m_text += piece;
+    m_log.append(int(m_text.size()));
+    Q_EMIT content(eventCount(), piece);
 }
 
-QStringView ChatTurn::eventText(int seq) const
+void ChatTurn::emitOther(const QString &type, const QString &content, const QJsonObject &metadata)
+{
+    m_extras.append(m_events.otherJson(type, content, metadata));
+    m_log.append(-int(m_extras.size()));
+    Q_EMIT other(eventCount(), m_extras.last());
+}
+
+QByteArray ChatTurn::eventBytes(int seq) const
 {
     if (seq < 1 || seq > eventCount())
         return {};
-    const int begin = seq == 1 ? 0 : m_eventEnds.at(seq - 2);
-    return QStringView(text()).sliced(begin, m_eventEnds.at(seq - 1) - begin);
+    const int entry = m_log.at(seq - 1);
+    if (entry < 0)
+        return m_events.other(seq, m_extras.at(-1 - entry));
+    int begin = 0;
+    for (int i = seq - 2; i >= 0; --i) {
+        if (m_log.at(i) >= 0) {
+            begin = m_log.at(i);
+            break;
+        }
+    }
+    return m_events.content(seq, m_text.sliced(begin, entry - begin));
 }
 
-QList<int> ChatTurn::chunkLengths() const
+ReplyEventLog ChatTurn::eventLog() const
 {
-    QList<int> lengths;
-    lengths.reserve(m_eventEnds.size());
+    ReplyEventLog log;
+    log.chunks.reserve(m_log.size());
     int begin = 0;
-    for (const int end : m_eventEnds) {
-        lengths.append(end - begin);
-        begin = end;
+    for (const int entry : m_log) {
+        if (entry < 0) {
+            log.chunks.append(-1);
+        } else {
+            log.chunks.append(entry - begin);
+            begin = entry;
+        }
     }
-    return lengths;
+    log.extras = m_extras;
+    return log;
 }
+
+// --- rounds -----------------------------------------------------------------------------------
+
+void ChatTurn::onToolCallDelta(int index, const QString &id, const QString &name, const QString &fragment)
+{
+    QJsonObject metadata{{u"tool_call_id"_s, id}, {u"index"_s, index}, {u"step"_s, m_step}};
+    if (!name.isEmpty())
+        metadata.insert(u"name"_s, name);
+    emitOther(u"tool_call_delta"_s, fragment.isNull() ? u""_s : fragment, metadata);
+}
+
+void ChatTurn::addUsage(const LlmCompletion &completion)
+{
+    m_promptTokens += completion.promptTokens;
+    m_completionTokens += completion.completionTokens;
+    m_tokensEstimated = m_tokensEstimated || completion.usageEstimated;
+    if (!completion.model.isEmpty())
+        m_model = completion.model;
+}
+
+void ChatTurn::flushRoundText()
+{
+    const QString text = m_text.mid(m_roundTextFrom);
+    m_roundTextFrom = m_text.size();
+    if (!text.trimmed().isEmpty())
+        m_parts.append(QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, text.trimmed()}});
+}
+
+void ChatTurn::onFinished(const LlmCompletion &completion)
+{
+    addUsage(completion);
+    if (!completion.toolCalls.isEmpty() && m_tools.host) {
+        const QString roundText = m_text.mid(m_roundTextFrom).trimmed();
+        flushRoundText();
+        beginCalls(completion.toolCalls, roundText);
+        return;
+    }
+    if (!m_parts.isEmpty())
+        flushRoundText();
+    ChatOutcome outcome;
+    outcome.ok = true;
+    outcome.finishReason = finishReasonName(completion.finishReason);
+    end(outcome, u"complete"_s, {});
+}
+
+void ChatTurn::beginCalls(const QList<ToolCall> &calls, const QString &roundText)
+{
+    QJsonArray openAiCalls;
+    for (const ToolCall &toolCall : calls) {
+        openAiCalls.append(QJsonObject{
+            {u"id"_s, toolCall.id},
+            {u"type"_s, u"function"_s},
+            {u"function"_s, QJsonObject{{u"name"_s, toolCall.name}, {u"arguments"_s, toolCall.arguments}}}});
+    }
+    ChatMessage assistant;
+    assistant.role = u"assistant"_s;
+    assistant.content = roundText;
+    assistant.toolCalls = openAiCalls;
+    m_roundMessages.append(assistant);
+
+    m_calls.clear();
+    for (const ToolCall &toolCall : calls) {
+        Call call;
+        call.id = toolCall.id;
+        call.function = toolCall.name;
+        call.arguments = toolCall.arguments;
+        for (const ToolInfo &tool : std::as_const(m_tools.available)) {
+            if (tool.function == toolCall.name) {
+                call.tool = tool;
+                break;
+            }
+        }
+        const QJsonDocument arguments = QJsonDocument::fromJson(
+            toolCall.arguments.trimmed().isEmpty() ? QByteArrayLiteral("{}") : toolCall.arguments.toUtf8());
+        if (call.tool.server.isEmpty())
+            call.problem = u"There is no tool named \"%1\". Use one of the tools you were given."_s.arg(toolCall.name);
+        else if (!arguments.isObject())
+            call.problem = u"The arguments are not a JSON object: %1"_s.arg(toolCall.arguments.left(200));
+        else
+            call.argumentsObject = arguments.object();
+        call.part = int(m_parts.size());
+        m_parts.append(QJsonObject{{u"type"_s, u"tool_call"_s},
+                                   {u"id"_s, call.id},
+                                   {u"function"_s, call.function},
+                                   {u"server"_s, call.tool.server},
+                                   {u"name"_s, call.tool.name.isEmpty() ? call.function : call.tool.name},
+                                   {u"arguments"_s, call.arguments},
+                                   {u"status"_s, QString()},
+                                   {u"step"_s, m_step}});
+        m_calls.append(call);
+    }
+    // Parallel calls run together; those that wait for a decision wait together.
+    for (Call &call : m_calls) {
+        if (!call.problem.isEmpty()) {
+            call.decision = u"auto"_s;
+            call.status = u"running"_s;
+            emitToolCall(call);
+            call.clock.start();
+            finishCall(call, true, call.problem, {});
+        } else if (m_tools.ask && !m_tools.allowed.contains(toolKey(call.tool))) {
+            call.status = u"awaiting_approval"_s;
+            emitToolCall(call);
+            emitOther(u"progress"_s, QString(),
+                      {{u"phase"_s, u"awaiting_approval"_s}, {u"tool_call_id"_s, call.id}});
+        } else {
+            call.decision = u"auto"_s;
+            run(call);
+        }
+    }
+    nextRoundIfDone();
+}
+
+ChatTurn::Call *ChatTurn::findCall(const QString &id)
+{
+    for (Call &call : m_calls) {
+        if (call.id == id)
+            return &call;
+    }
+    return nullptr;
+}
+
+void ChatTurn::emitToolCall(const Call &call)
+{
+    QJsonObject part = m_parts.at(call.part).toObject();
+    part.insert(u"status"_s, call.status);
+    part.insert(u"decision"_s, call.decision.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(call.decision));
+    m_parts.replace(call.part, part);
+    if (call.status == "done"_L1 || call.status == "cancelled"_L1)
+        return; // the stream says these with tool_result (or the end)
+    emitOther(u"tool_call"_s, QString(),
+              {{u"tool_call_id"_s, call.id},
+               {u"name"_s, call.tool.name.isEmpty() ? call.function : call.tool.name},
+               {u"server"_s, call.tool.server.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(call.tool.server)},
+               {u"arguments"_s, call.problem.isEmpty() ? QJsonValue(call.argumentsObject) : QJsonValue(call.arguments)},
+               {u"status"_s, call.status},
+               {u"step"_s, m_step}});
+}
+
+void ChatTurn::run(Call &call)
+{
+    call.status = u"running"_s;
+    emitToolCall(call);
+    call.clock.start();
+    ToolCallJob *job = m_tools.host->call(m_session.tenantId, call.tool.server, call.tool.name,
+                                          call.argumentsObject, this);
+    call.job = job;
+    const QString id = call.id;
+    connect(job, &ToolCallJob::progress, this, [this, id](double progress, double total, const QString &message) {
+        QJsonObject metadata{{u"phase"_s, u"tool"_s}, {u"tool_call_id"_s, id}, {u"progress"_s, progress}};
+        metadata.insert(u"total"_s, total > 0 ? QJsonValue(total) : QJsonValue(QJsonValue::Null));
+        metadata.insert(u"message"_s, message.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(message));
+        emitOther(u"progress"_s, QString(), metadata);
+    });
+    connect(job, &ToolCallJob::finished, this, [this, id](const ToolOutcome &outcome) { onToolFinished(id, outcome); });
+}
+
+ApiError ChatTurn::decide(const QString &toolCallId, const QString &decision)
+{
+    Call *call = findCall(toolCallId);
+    if (!call || m_ended)
+        return ApiError::notFound(u"tool_call_not_found"_s, u"No tool call %1 in this reply"_s.arg(toolCallId));
+    if (decision != "allow"_L1 && decision != "deny"_L1 && decision != "always"_L1)
+        return {400, u"invalid_decision"_s, u"decision must be \"allow\", \"deny\" or \"always\""_s};
+    if (call->status != "awaiting_approval"_L1)
+        return {409, u"tool_call_decided"_s, u"The tool call %1 is %2, not waiting for a decision"_s.arg(toolCallId, call->status)};
+    call->decision = decision;
+    if (decision == "deny"_L1) {
+        call->status = u"denied"_s;
+        emitToolCall(*call);
+        call->clock.start();
+        finishCall(*call, false, u"The user declined to run this tool call."_s, {});
+        return {};
+    }
+    if (decision == "always"_L1) {
+        const QString key = toolKey(call->tool);
+        m_tools.allowed.append(key);
+        if (m_tools.rememberAlways)
+            m_tools.rememberAlways(key);
+        run(*call);
+        // The same tool waiting in this round needs no second question.
+        for (Call &other : m_calls) {
+            if (other.status == "awaiting_approval"_L1 && toolKey(other.tool) == key) {
+                other.decision = u"always"_s;
+                run(other);
+            }
+        }
+        return {};
+    }
+    run(*call);
+    return {};
+}
+
+void ChatTurn::onToolFinished(const QString &id, const ToolOutcome &outcome)
+{
+    Call *call = findCall(id);
+    if (!call || m_ended)
+        return;
+    QStringList text;
+    QJsonArray parts;
+    int images = 0;
+    for (const QJsonValue &value : outcome.content) {
+        QJsonObject block = value.toObject();
+        const QString type = block.value("type"_L1).toString();
+        if (type == "text"_L1) {
+            text.append(block.value("text"_L1).toString());
+        } else if (type == "image"_L1 || type == "audio"_L1) {
+            // Bytes never go in the stream: a file, and an attachment chunk that names it.
+            const QByteArray bytes = QByteArray::fromBase64(block.value("data"_L1).toString().toLatin1());
+            const QString mediaType = block.value("mimeType"_L1).toString();
+            const QString name =
+                u"%1-%2-%3.%4"_s.arg(call->tool.name).arg(call->id).arg(++images).arg(extensionFor(mediaType));
+            std::optional<FileRow> file;
+            if (m_tools.files && !bytes.isEmpty())
+                file = m_tools.files->put(m_session.tenantId, m_session.userId, m_session.id, mediaType, name, bytes);
+            block.remove(u"data"_s);
+            if (file) {
+                const QString url = u"/api/files/"_s + file->id;
+                emitOther(u"attachment"_s, QString(),
+                          {{u"attachment_id"_s, file->id},
+                           {u"media_type"_s, mediaType},
+                           {u"name"_s, name},
+                           {u"size"_s, file->size},
+                           {u"url"_s, url},
+                           {u"tool_call_id"_s, call->id}});
+                block.insert(u"attachment_id"_s, file->id);
+                block.insert(u"url"_s, url);
+                text.append(u"[%1 %2 attached: %3]"_s.arg(type, mediaType, name));
+            } else {
+                text.append(u"[%1 %2 that could not be stored]"_s.arg(type, mediaType));
+            }
+        } else if (type == "resource"_L1) {
+            QJsonObject resource = block.value("resource"_L1).toObject();
+            if (resource.contains("text"_L1))
+                text.append(resource.value("text"_L1).toString());
+            resource.remove(u"blob"_s);
+            block.insert(u"resource"_s, resource);
+        } else if (type == "resource_link"_L1) {
+            text.append(u"[%1: %2]"_s.arg(block.value("name"_L1).toString(), block.value("uri"_L1).toString()));
+        }
+        parts.append(block);
+    }
+    finishCall(*call, outcome.isError, text.join(u'\n'), parts);
+}
+
+void ChatTurn::finishCall(Call &call, bool isError, const QString &text, const QJsonArray &parts)
+{
+    if (call.job)
+        call.job->deleteLater();
+    call.job = nullptr;
+    const qint64 durationMs = call.clock.isValid() ? call.clock.elapsed() : 0;
+    QJsonArray resultParts = parts;
+    if (resultParts.isEmpty() && !text.isEmpty())
+        resultParts.append(QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, text}});
+    emitOther(u"tool_result"_s, text,
+              {{u"tool_call_id"_s, call.id},
+               {u"is_error"_s, isError},
+               {u"duration_ms"_s, durationMs},
+               {u"parts"_s, resultParts}});
+    if (call.status != "denied"_L1) {
+        call.status = u"done"_s;
+        emitToolCall(call);
+    }
+    m_parts.append(QJsonObject{{u"type"_s, u"tool_result"_s},
+                               {u"tool_call_id"_s, call.id},
+                               {u"is_error"_s, isError},
+                               {u"duration_ms"_s, durationMs},
+                               {u"text"_s, text},
+                               {u"parts"_s, resultParts}});
+    ChatMessage result;
+    result.role = u"tool"_s;
+    result.toolCallId = call.id;
+    result.content = isError ? u"Error: "_s + text : text;
+    m_roundMessages.append(result);
+    nextRoundIfDone();
+}
+
+void ChatTurn::nextRoundIfDone()
+{
+    for (const Call &call : std::as_const(m_calls)) {
+        if (call.status == "awaiting_approval"_L1 || call.status == "running"_L1)
+            return;
+    }
+    if (m_ended || m_calls.isEmpty())
+        return;
+    m_calls.clear();
+    if (m_step >= m_tools.maxSteps || !m_tools.nextRound) {
+        // The model still wanted tools when the reply ran out of rounds.
+        ChatOutcome outcome;
+        outcome.ok = true;
+        outcome.finishReason = u"ToolCalls"_s;
+        end(outcome, u"complete"_s, {});
+        return;
+    }
+    ++m_step;
+    emitOther(u"progress"_s, QString(), {{u"phase"_s, u"thinking"_s}});
+    m_separate = true;
+    m_roundTextFrom = m_text.size();
+    watch(m_tools.nextRound(m_roundMessages));
+}
+
+// --- ends -------------------------------------------------------------------------------------
 
 void ChatTurn::cancel()
 {
@@ -83,10 +435,23 @@ void ChatTurn::stopUpstream(const QString &finishReason, const QString &status)
         m_stream->disconnect(this);
         m_stream->abort();
     }
+    for (Call &call : m_calls) {
+        if (call.job) {
+            call.job->disconnect(this);
+            call.job->cancel(); // the server hears of it (notifications/cancelled)
+            call.job->deleteLater();
+            call.job = nullptr;
+        }
+        if (call.status == "awaiting_approval"_L1 || call.status == "running"_L1) {
+            call.status = u"cancelled"_s;
+            emitToolCall(call);
+        }
+    }
+    if (!m_parts.isEmpty())
+        flushRoundText();
     ChatOutcome outcome;
     outcome.ok = true;
     outcome.finishReason = finishReason;
-    outcome.model = m_reply.model;
     end(outcome, status, {});
 }
 
@@ -110,24 +475,13 @@ QString ChatTurn::finishReasonName(const QString &upstreamReason)
     return name;
 }
 
-void ChatTurn::onFinished(const LlmCompletion &completion)
-{
-    ChatOutcome outcome;
-    outcome.ok = true;
-    outcome.finishReason = finishReasonName(completion.finishReason);
-    outcome.model = completion.model.isEmpty() ? m_reply.model : completion.model;
-    outcome.promptTokens = completion.promptTokens;
-    outcome.completionTokens = completion.completionTokens;
-    outcome.tokensEstimated = completion.usageEstimated;
-    end(outcome, u"complete"_s, {});
-}
-
 void ChatTurn::onFailed(const LlmError &error)
 {
+    if (!m_parts.isEmpty())
+        flushRoundText();
     ChatOutcome outcome;
     outcome.ok = false;
     outcome.finishReason = u"Error"_s;
-    outcome.model = m_reply.model;
     const int status = error.kind == LlmError::Timeout ? 504 : 502;
     // Say who failed and how: the upstream's own message alone ("Rate limit reached") hides the status.
     const QString message =
@@ -144,7 +498,12 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
         return;
     m_ended = true;
 
-    outcome.content = text();
+    outcome.content = m_text;
+    outcome.model = m_model;
+    outcome.promptTokens = m_promptTokens;
+    outcome.completionTokens = m_completionTokens;
+    outcome.tokensEstimated = m_tokensEstimated;
+    outcome.steps = m_step;
     m_reply.content = outcome.content;
     m_reply.status = status;
     m_reply.finishReason = outcome.finishReason;
@@ -153,7 +512,10 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
     m_reply.promptTokens = outcome.promptTokens;
     m_reply.completionTokens = outcome.completionTokens;
     m_reply.tokensEstimated = outcome.tokensEstimated;
-    outcome.saved = m_store.finishReply(m_reply, chunkLengths());
+    m_reply.steps = m_step;
+    m_reply.parts = m_parts.isEmpty() ? QString()
+                                      : QString::fromUtf8(QJsonDocument(m_parts).toJson(QJsonDocument::Compact));
+    outcome.saved = m_store.finishReply(m_reply, eventLog());
     if (!outcome.saved) {
         qCCritical(lcChat) << "Could not save reply" << m_reply.id << "of session" << m_session.id;
         if (outcome.ok) {
@@ -168,9 +530,10 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
 
 void ChatTurn::checkpoint()
 {
-    const QString &current = text();
-    if (m_ended || current.size() == m_savedLength)
+    if (m_ended || eventCount() == m_savedEvents)
         return;
-    if (m_store.saveReplyProgress(m_reply.id, current, chunkLengths()))
-        m_savedLength = current.size();
+    const QString parts =
+        m_parts.isEmpty() ? QString() : QString::fromUtf8(QJsonDocument(m_parts).toJson(QJsonDocument::Compact));
+    if (m_store.saveReplyProgress(m_reply.id, m_text, parts, eventLog()))
+        m_savedEvents = eventCount();
 }

@@ -2,54 +2,84 @@
 
 #include "chatoutcome.h"
 #include "llm/llmtypes.h"
+#include "replyevents.h"
 #include "storage/entities.h"
+#include "toolhost.h"
 
+#include <QElapsedTimer>
+#include <QJsonArray>
 #include <QObject>
 #include <QPointer>
 
+#include <functional>
+
+class FileStore;
 class LlmStream;
 class SessionStore;
 
-// One reply being generated: relays the upstream's text, checkpoints it to the database while it
-// grows (when ChatService asks), and saves the final (or partial) reply with its finish reason
-// exactly once. It numbers the reply's stream events as every client sees them (protocol v2,
-// section 2): 1 is the opener (an empty `content`), then one `content` per delta, then the
-// terminal chunk; it keeps where each content event begins in the text (a few bytes per event)
-// so a client that resumes gets exactly the events after the last one it saw.
+// One reply being generated: relays the model's text, runs the tools it calls (protocol v2,
+// section 5) round after round, checkpoints the reply while it grows (when ChatService asks),
+// and saves the final (or partial) reply with its finish reason exactly once.
+//
+// It numbers the reply's stream events as every client sees them (protocol v2, section 2): 1 is
+// the opener (an empty `content`), then one event per delta, tool call fragment, tool call,
+// progress, attachment and result, then the terminal chunk. It keeps where each content event
+// ends in the text (a few bytes per event) and the JSON of the other events, so a client that
+// resumes gets exactly the events after the last one it saw.
 class ChatTurn : public QObject
 {
     Q_OBJECT
 public:
+    // What a reply may do with tools (the agent's choice), and how it asks for its next round.
+    struct Tools
+    {
+        ToolHost *host = nullptr;
+        QList<ToolInfo> available; // with the functions the model sees
+        bool ask = true;           // ask before each call (tool_approval "ask")
+        QStringList allowed;       // "server/tool" that run without asking ("always")
+        int maxSteps = 8;
+        // Starts the next round with the messages the rounds so far added to the request.
+        std::function<LlmStream *(const QList<ChatMessage> &roundMessages)> nextRound;
+        // A user chose "always" for this "server/tool".
+        std::function<void(const QString &tool)> rememberAlways;
+        FileStore *files = nullptr; // where images that tools return are kept
+    };
+
     ChatTurn(SessionStore &store, const Session &session, const Message &userMessage, const Message &reply,
              QObject *parent = nullptr);
     ~ChatTurn() override;
 
-    // Takes ownership of the stream.
+    void setTools(const Tools &tools) { m_tools = tools; }
+    // Takes ownership of the stream of the first round.
     void start(LlmStream *stream);
 
-    // The user pressed Stop: abort upstream, save the partial reply, end with done/"Cancelled".
+    // The user pressed Stop: abort upstream and tools, save the partial reply, end with done/"Cancelled".
     void cancel();
-    // The client went away: abort upstream and save the partial reply as "Disconnected".
+    // Nobody follows the reply any more: stop it as cancel does, saved as "Disconnected".
     void abandon();
     // The server is shutting down: save the partial reply as "Interrupted".
     void interrupt();
+
+    // A decision on a call awaiting approval: "allow", "deny" or "always". The error says why not.
+    ApiError decide(const QString &toolCallId, const QString &decision);
 
     const Session &session() const { return m_session; }
     const Message &userMessage() const { return m_userMessage; }
     const Message &reply() const { return m_reply; }
     bool hasEnded() const { return m_ended; }
+    const ReplyEvents &events() const { return m_events; }
 
-    // Content events so far, the opener included; the terminal event, once ended, is the next seq.
-    int eventCount() const { return int(m_eventEnds.size()); }
-    // The text of content event `seq` (1-based, 1 <= seq <= eventCount()).
-    QStringView eventText(int seq) const;
+    // Events so far, the opener included; the terminal event, once ended, is the next seq.
+    int eventCount() const { return int(m_log.size()); }
+    // Event `seq` (1 <= seq <= eventCount()) as bytes on the wire.
+    QByteArray eventBytes(int seq) const;
     // How the reply ended (valid once hasEnded()).
     const ChatOutcome &outcome() const { return m_outcome; }
-    // The reply's content events as stored with it (SessionStore, StoredReply::chunkLengths).
-    QList<int> chunkLengths() const;
+    // The reply's events as stored with it (StoredReply::events).
+    ReplyEventLog eventLog() const;
 
-    // Saves the text received so far, when it grew since the last save (ChatService calls this for
-    // every running turn at once, in one transaction).
+    // Saves what the reply has so far, when it changed since the last save (ChatService calls
+    // this for every running turn at once, in one transaction).
     void checkpoint();
 
     // Upstream's finish_reason in the reference's spelling: "stop" -> "Stop", "tool_calls" -> "ToolCalls".
@@ -58,25 +88,68 @@ public:
 Q_SIGNALS:
     // Content event `seq` (2, 3, ...) with its text.
     void content(int seq, const QString &text);
+    // Event `seq` of another type (tool_call_delta, tool_call, progress, attachment, tool_result).
+    void other(int seq, const QByteArray &json);
     void ended(const ChatOutcome &outcome);
 
 private:
+    struct Call
+    {
+        QString id;
+        QString function; // as the model called it
+        QString arguments; // as the model wrote them
+        ToolInfo tool;    // empty server: the model called a tool it does not have
+        QJsonObject argumentsObject;
+        QString problem; // why it cannot run (unknown tool, arguments that are no JSON object)
+        QString status;  // awaiting_approval, running, denied, done, cancelled
+        QString decision;
+        QPointer<ToolCallJob> job;
+        QElapsedTimer clock;
+        int part = -1; // its tool_call in m_parts
+    };
+
+    void watch(LlmStream *stream);
     void onDelta(const QString &text);
+    void onToolCallDelta(int index, const QString &id, const QString &name, const QString &fragment);
     void onFinished(const LlmCompletion &completion);
     void onFailed(const LlmError &error);
+    void addUsage(const LlmCompletion &completion);
+    void beginCalls(const QList<ToolCall> &calls, const QString &roundText);
+    void run(Call &call);
+    void onToolFinished(const QString &id, const ToolOutcome &outcome);
+    void finishCall(Call &call, bool isError, const QString &text, const QJsonArray &parts);
+    void nextRoundIfDone();
+    void emitToolCall(const Call &call);
+    void emitOther(const QString &type, const QString &content, const QJsonObject &metadata);
+    void flushRoundText();
     void stopUpstream(const QString &finishReason, const QString &status);
     void end(ChatOutcome outcome, const QString &status, const QString &errorText);
+    Call *findCall(const QString &id);
 
     SessionStore &m_store;
     Session m_session;
     Message m_userMessage;
     Message m_reply;
-    // The text relayed so far: the stream's, which is the content events concatenated.
-    const QString &text() const;
+    ReplyEvents m_events;
+    Tools m_tools;
 
     QPointer<LlmStream> m_stream;
-    QList<int> m_eventEnds{0}; // where each content event ends in text(); event 1 (the opener) is empty
+    QString m_text;             // what the content events carried, concatenated
+    QList<int> m_log{0};        // per event: >= 0 where a content event ends in m_text, < 0 an extra
+    QList<QByteArray> m_extras; // the other events' JSON; event -1 - k is m_extras[k]
+    qsizetype m_roundTextFrom = 0; // where this round's text begins in m_text
+    bool m_separate = false;       // the next round's first text starts with a paragraph break
+
+    QJsonArray m_parts; // text, tool_call and tool_result parts (Message.parts)
+    QList<ChatMessage> m_roundMessages;
+    QList<Call> m_calls; // this round's
+    int m_step = 1;
+    int m_promptTokens = 0;
+    int m_completionTokens = 0;
+    bool m_tokensEstimated = false;
+    QString m_model;
+
     ChatOutcome m_outcome;
-    qsizetype m_savedLength = 0;
+    qsizetype m_savedEvents = 0;
     bool m_ended = false;
 };

@@ -2,6 +2,8 @@
 
 #include "storage/entities.h"
 
+#include <QJsonDocument>
+
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -47,6 +49,7 @@ QByteArray ReplyEvents::terminal(int seq, const ChatOutcome &outcome) const
         metadata.promptTokens = outcome.promptTokens;
         metadata.completionTokens = outcome.completionTokens;
         metadata.tokensEstimated = outcome.tokensEstimated;
+        metadata.steps = outcome.steps;
         chunk.metadata = metadata;
         chunk.finishReason = outcome.finishReason;
     } else {
@@ -65,6 +68,7 @@ ChatOutcome ReplyEvents::outcomeOf(const StoredReply &stored)
     outcome.promptTokens = reply.promptTokens;
     outcome.completionTokens = reply.completionTokens;
     outcome.tokensEstimated = reply.tokensEstimated;
+    outcome.steps = reply.steps;
     outcome.saved = true;
     if (reply.status == "error"_L1) {
         outcome.finishReason = u"Error"_s;
@@ -84,30 +88,70 @@ ChatOutcome ReplyEvents::outcomeOf(const StoredReply &stored)
 namespace {
 // A reply stored before streams were numbered has no events recorded: one content event after
 // the opener carries all of it.
-QList<int> contentEvents(const StoredReply &stored)
+QList<int> storedEvents(const StoredReply &stored)
 {
-    if (!stored.chunkLengths.isEmpty())
-        return stored.chunkLengths;
+    if (!stored.events.chunks.isEmpty())
+        return stored.events.chunks;
     return {0, int(stored.reply.content.size())};
 }
 } // namespace
 
 int ReplyEvents::terminalSeq(const StoredReply &stored)
 {
-    return stored.cutByCrash ? crashTerminalSeq : int(contentEvents(stored).size()) + 1;
+    return stored.cutByCrash ? crashTerminalSeq : int(storedEvents(stored).size()) + 1;
+}
+
+QByteArray ReplyEvents::otherJson(const QString &type, const QString &content, const QJsonObject &metadata) const
+{
+    QByteArray json = "{\"type\":";
+    StreamChunk::appendJsonString(json, type);
+    json.append(",\"content\":");
+    if (content.isNull())
+        json.append("null");
+    else
+        StreamChunk::appendJsonString(json, content);
+    json.append(",\"session_id\":");
+    StreamChunk::appendJsonString(json, m_chunk.sessionId);
+    json.append(",\"message_id\":");
+    StreamChunk::appendJsonString(json, m_chunk.messageId);
+    json.append(",\"reply_id\":null,\"metadata\":");
+    json.append(QJsonDocument(metadata).toJson(QJsonDocument::Compact));
+    json.append(",\"finish_reason\":null,\"error\":null}");
+    return json;
+}
+
+QByteArray ReplyEvents::other(int seq, const QByteArray &json) const
+{
+    QByteArray event;
+    event.reserve(m_idPrefix.size() + json.size() + 32);
+    event.append("id: ");
+    event.append(m_idPrefix);
+    StreamChunk::appendNumber(event, seq);
+    event.append("\ndata: ");
+    event.append(json);
+    event.append("\n\n");
+    return event;
 }
 
 QByteArray ReplyEvents::replay(const StoredReply &stored, int afterSeq)
 {
     const Message &reply = stored.reply;
     const ReplyEvents events(reply.sessionId, stored.userMessageId, reply.id);
-    const QList<int> lengths = contentEvents(stored);
+    const QList<int> chunks = storedEvents(stored);
     QByteArray out;
     qsizetype begin = 0;
-    for (qsizetype i = 0; i < lengths.size(); ++i) {
-        const qsizetype length = qBound(qsizetype(0), qsizetype(lengths.at(i)), reply.content.size() - begin);
-        if (int(i) + 1 > afterSeq)
-            out += events.content(int(i) + 1, reply.content.sliced(begin, length));
+    qsizetype extra = 0;
+    for (qsizetype i = 0; i < chunks.size(); ++i) {
+        const int seq = int(i) + 1;
+        if (chunks.at(i) < 0) {
+            const QByteArray json = stored.events.extras.value(extra++);
+            if (seq > afterSeq && !json.isEmpty())
+                out += events.other(seq, json);
+            continue;
+        }
+        const qsizetype length = qBound(qsizetype(0), qsizetype(chunks.at(i)), reply.content.size() - begin);
+        if (seq > afterSeq)
+            out += events.content(seq, reply.content.sliced(begin, length));
         begin += length;
     }
     out += events.terminal(terminalSeq(stored), outcomeOf(stored));

@@ -4,6 +4,7 @@
 #include "streamchunk.h"
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QString>
 
 struct StoredReply;
@@ -18,7 +19,11 @@ public:
     ReplyEvents(const QString &sessionId, const QString &messageId, const QString &replyId);
 
     QByteArray content(int seq, const QString &text) const;
+    // An event of another type (tool calls, progress, attachments), its chunk's JSON given.
+    QByteArray other(int seq, const QByteArray &json) const;
     QByteArray terminal(int seq, const ChatOutcome &outcome) const;
+    // The JSON of a chunk of another type with the ids, for other().
+    QByteArray otherJson(const QString &type, const QString &content, const QJsonObject &metadata) const;
 
     // How a stored reply ended, as ChatTurn reported it when it did.
     static ChatOutcome outcomeOf(const StoredReply &stored);

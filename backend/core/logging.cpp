@@ -6,6 +6,7 @@ Q_LOGGING_CATEGORY(lcChat, "agentdesk.chat", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcLlm, "agentdesk.llm", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcStorage, "agentdesk.storage", QtInfoMsg)
 Q_LOGGING_CATEGORY(lcAuth, "agentdesk.auth", QtInfoMsg)
+Q_LOGGING_CATEGORY(lcMcp, "agentdesk.mcp", QtInfoMsg)
 
 namespace {
 

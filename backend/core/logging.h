@@ -9,6 +9,7 @@ Q_DECLARE_LOGGING_CATEGORY(lcChat)
 Q_DECLARE_LOGGING_CATEGORY(lcLlm)
 Q_DECLARE_LOGGING_CATEGORY(lcStorage)
 Q_DECLARE_LOGGING_CATEGORY(lcAuth)
+Q_DECLARE_LOGGING_CATEGORY(lcMcp)
 
 namespace Logging {
 // Keeps Qt categories that print request headers and URLs (bearer tokens, ?access_token=) off,

@@ -7,10 +7,10 @@
 #include <QTimerEvent>
 
 ReplyChannel::ReplyChannel(ChatTurn *turn, int graceMs, bool abandonWhenAlone)
-    : QObject(turn), m_turn(turn), m_events(turn->session().id, turn->userMessage().id, turn->reply().id),
-      m_graceMs(qMax(0, graceMs)), m_abandonWhenAlone(abandonWhenAlone)
+    : QObject(turn), m_turn(turn), m_graceMs(qMax(0, graceMs)), m_abandonWhenAlone(abandonWhenAlone)
 {
     connect(turn, &ChatTurn::content, this, &ReplyChannel::onContent);
+    connect(turn, &ChatTurn::other, this, &ReplyChannel::onOther);
     connect(turn, &ChatTurn::ended, this, &ReplyChannel::onEnded);
 }
 
@@ -35,7 +35,7 @@ void ReplyChannel::attach(SseStream *stream, int afterSeq)
     // The turn is on this thread: no event can come between the replay and the first live one.
     QByteArray replay;
     for (int seq = qMax(1, afterSeq + 1); seq <= m_turn->eventCount(); ++seq)
-        replay += m_events.content(seq, m_turn->eventText(seq).toString());
+        replay += m_turn->eventBytes(seq);
     if (!replay.isEmpty())
         stream->send(replay);
     if (!stream->isOpen()) // gone already (its clientGone may never come)
@@ -55,14 +55,20 @@ void ReplyChannel::broadcast(const QByteArray &event)
 void ReplyChannel::onContent(int seq, const QString &text)
 {
     if (!m_followers.isEmpty())
-        broadcast(m_events.content(seq, text));
+        broadcast(m_turn->events().content(seq, text));
+}
+
+void ReplyChannel::onOther(int seq, const QByteArray &json)
+{
+    if (!m_followers.isEmpty())
+        broadcast(m_turn->events().other(seq, json));
 }
 
 void ReplyChannel::onEnded(const ChatOutcome &outcome)
 {
     m_grace.stop();
     if (!m_followers.isEmpty())
-        broadcast(m_events.terminal(m_turn->eventCount() + 1, outcome));
+        broadcast(m_turn->events().terminal(m_turn->eventCount() + 1, outcome));
     const QList<QPointer<SseStream>> followers = std::exchange(m_followers, {});
     for (const QPointer<SseStream> &stream : followers) {
         if (stream) {

@@ -43,12 +43,12 @@ protected:
 private:
     void broadcast(const QByteArray &event);
     void onContent(int seq, const QString &text);
+    void onOther(int seq, const QByteArray &json);
     void onEnded(const ChatOutcome &outcome);
     void onFollowerGone();
     void followerGone(SseStream *stream);
 
     ChatTurn *m_turn;
-    ReplyEvents m_events;
     QList<QPointer<SseStream>> m_followers;
     QBasicTimer m_grace; // no QObject of its own: one of these per running reply
     int m_graceMs;

@@ -34,12 +34,14 @@ public:
     static ProviderConfig demoProvider();
 
     int managerCount() const;
+    // The network manager requests to `url` go through: the same stack (keep-alive pool, no
+    // six-connection cap) for anything else that calls HTTP upstreams, such as MCP servers.
+    QNetworkAccessManager *managerFor(const QUrl &url);
     // Plain-http providers through DirectNetworkAccessManager (the default) or, when false, the
     // pool of stock managers that https uses (so tests can cover that path against the plain fake).
     void setDirectHttp(bool direct) { m_directHttp = direct; }
 
 private:
-    QNetworkAccessManager *managerFor(const QUrl &url);
     struct Pool;
     Pool *m_pool;
     bool m_directHttp = true;

@@ -15,8 +15,45 @@ void LlmStream::emitDelta(const QString &text)
         if (piece.isEmpty())
             return;
     }
-    m_text += piece;
+    if (m_keepText)
+        m_text += piece;
+    countCharacters(piece);
     Q_EMIT delta(piece);
+}
+
+void LlmStream::emitToolCallDelta(int upstreamIndex, const QString &id, const QString &name,
+                                  const QString &arguments)
+{
+    if (m_finished)
+        return;
+    // The latest call with this upstream index, unless the fragment opens another (a new id).
+    int index = -1;
+    for (int i = int(m_toolCalls.size()) - 1; i >= 0; --i) {
+        if (m_toolCallUpstreamIndex.at(i) == upstreamIndex) {
+            index = i;
+            break;
+        }
+    }
+    const bool opens = index < 0 || (!id.isEmpty() && !m_toolCalls.at(index).id.isEmpty() && id != m_toolCalls.at(index).id);
+    bool first = false;
+    if (opens) {
+        ToolCall call;
+        call.id = id.isEmpty() ? QStringLiteral("call_%1").arg(m_toolCalls.size() + 1) : id;
+        m_toolCalls.append(call);
+        m_toolCallUpstreamIndex.append(upstreamIndex);
+        index = int(m_toolCalls.size()) - 1;
+        first = true;
+    }
+    ToolCall &call = m_toolCalls[index];
+    QString newName;
+    if (call.name.isEmpty() && !name.isEmpty()) {
+        call.name = name;
+        newName = name;
+        first = true;
+    }
+    call.arguments += arguments;
+    if (first || !arguments.isEmpty())
+        Q_EMIT toolCallDelta(index, call.id, newName, arguments);
 }
 
 void LlmStream::flushHeldSurrogate()
@@ -25,8 +62,11 @@ void LlmStream::flushHeldSurrogate()
     if (m_heldSurrogate.isNull())
         return;
     m_heldSurrogate = QChar();
-    m_text += QChar(QChar::ReplacementCharacter);
-    Q_EMIT delta(QString(QChar(QChar::ReplacementCharacter)));
+    const QString replacement(QChar(QChar::ReplacementCharacter));
+    if (m_keepText)
+        m_text += replacement;
+    countCharacters(replacement);
+    Q_EMIT delta(replacement);
 }
 
 void LlmStream::emitFinished(const LlmCompletion &completion)
@@ -35,7 +75,9 @@ void LlmStream::emitFinished(const LlmCompletion &completion)
         return;
     flushHeldSurrogate();
     m_finished = true;
-    Q_EMIT finished(completion);
+    LlmCompletion complete = completion;
+    complete.toolCalls = m_toolCalls;
+    Q_EMIT finished(complete);
 }
 
 void LlmStream::emitFailed(const LlmError &error)
@@ -47,7 +89,8 @@ void LlmStream::emitFailed(const LlmError &error)
     Q_EMIT failed(error);
 }
 
-static bool isCjk(char32_t c)
+namespace {
+bool isCjk(char32_t c)
 {
     return (c >= 0x2E80 && c <= 0x9FFF)       // radicals, CJK punctuation, kana, unified ideographs
            || (c >= 0xAC00 && c <= 0xD7AF)    // Hangul syllables
@@ -55,11 +98,8 @@ static bool isCjk(char32_t c)
            || (c >= 0xFF00 && c <= 0xFFEF)    // full-width forms
            || (c >= 0x20000 && c <= 0x3FFFF); // extension planes
 }
-
-int LlmStream::estimateTokens(QStringView text)
+void count(QStringView text, qsizetype &cjk, qsizetype &other)
 {
-    qsizetype cjk = 0;
-    qsizetype other = 0;
     const qsizetype n = text.size();
     for (qsizetype i = 0; i < n; ++i) {
         char32_t c = text[i].unicode();
@@ -70,6 +110,19 @@ int LlmStream::estimateTokens(QStringView text)
         else
             ++other;
     }
+}
+} // namespace
+
+void LlmStream::countCharacters(QStringView text)
+{
+    count(text, m_cjkChars, m_otherChars);
+}
+
+int LlmStream::estimateTokens(QStringView text)
+{
+    qsizetype cjk = 0;
+    qsizetype other = 0;
+    count(text, cjk, other);
     return int(cjk + (other + 3) / 4);
 }
 

@@ -16,16 +16,26 @@ public:
     virtual void abort() = 0;
     bool isFinished() const { return m_finished; }
 
-    // Text relayed so far (the deltas emitted, concatenated), for saving a partial reply.
+    // Text relayed so far (the deltas emitted, concatenated), for saving a partial reply; empty
+    // when the owner keeps the text itself (setKeepText(false): a reply of several rounds).
     const QString &text() const { return m_text; }
+    void setKeepText(bool keep) { m_keepText = keep; }
+    // estimateTokens() of all the text relayed, kept as it streams.
+    int estimatedCompletionTokens() const { return int(m_cjkChars + (m_otherChars + 3) / 4); }
 
     // Rough token count for when an upstream reports no usage: one per CJK character, one per
     // four other characters.
     static int estimateTokens(QStringView text);
     static int estimatePromptTokens(const QList<ChatMessage> &messages);
 
+// The tool calls so far (complete once the stream finished).
+    const QList<ToolCall> &toolCalls() const { return m_toolCalls; }
+
 Q_SIGNALS:
     void delta(const QString &text);
+    // A fragment of the arguments of call `index` (0, 1, ... in the order the calls began); `name`
+    // only with its first fragment.
+    void toolCallDelta(int index, const QString &id, const QString &name, const QString &argumentsFragment);
     void finished(const LlmCompletion &completion);
     void failed(const LlmError &error);
 
@@ -34,13 +44,22 @@ protected:
     // upstream chunks) is emitted without it: the half waits for the rest, so no half character
     // ever reaches a client or the database.
     void emitDelta(const QString &text);
+    // A piece of a streamed tool call as OpenAI-style servers send it: `upstreamIndex` says which
+    // call, except that some servers give every parallel call index 0 (then a new `id` tells).
+    void emitToolCallDelta(int upstreamIndex, const QString &id, const QString &name, const QString &arguments);
     void emitFinished(const LlmCompletion &completion);
     void emitFailed(const LlmError &error);
 
 private:
     void flushHeldSurrogate();
+    void countCharacters(QStringView text); // for the token estimate
 
     QString m_text;
+    qsizetype m_cjkChars = 0;
+    qsizetype m_otherChars = 0;
+    bool m_keepText = true;
+    QList<ToolCall> m_toolCalls;
+    QList<int> m_toolCallUpstreamIndex; // per call
     QChar m_heldSurrogate;
     bool m_finished = false;
 };

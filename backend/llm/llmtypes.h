@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QJsonArray>
 #include <QList>
 #include <QMetaType>
 #include <QString>
@@ -12,13 +13,24 @@
 
 struct ChatMessage
 {
-    QString role; // "system" | "user" | "assistant"
+    QString role; // "system" | "user" | "assistant" | "tool"
     QString content;
+    QJsonArray toolCalls; // assistant: the calls it made, OpenAI's [{id, type, function: {name, arguments}}]
+    QString toolCallId;   // tool: the call this is the result of
+};
+
+// A function call the model made: its arguments are JSON text as the model wrote them.
+struct ToolCall
+{
+    QString id;
+    QString name;
+    QString arguments;
 };
 
 struct ChatRequest
 {
     QList<ChatMessage> messages;
+    QJsonArray tools; // OpenAI's [{type: "function", function: {name, description, parameters}}]
     QString model; // empty: the provider's default model
     std::optional<double> temperature;
     std::optional<int> maxTokens;
@@ -46,6 +58,7 @@ struct LlmCompletion
     int promptTokens = 0;
     int completionTokens = 0;
     bool usageEstimated = false; // true when the upstream sent no usage and we counted ourselves
+    QList<ToolCall> toolCalls;   // the model wants these run before it goes on
 };
 
 struct LlmError

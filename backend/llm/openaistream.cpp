@@ -90,14 +90,25 @@ QUrl OpenAiStream::completionsUrl(const QUrl &baseUrl)
 QByteArray OpenAiStream::requestBody(const ProviderConfig &provider, const ChatRequest &request)
 {
     QJsonArray messages;
-    for (const ChatMessage &m : request.messages)
-        messages.append(QJsonObject{{u"role"_s, m.role}, {u"content"_s, m.content}});
+    for (const ChatMessage &m : request.messages) {
+        QJsonObject message{{u"role"_s, m.role}, {u"content"_s, m.content}};
+        if (!m.toolCalls.isEmpty()) {
+            message.insert(u"tool_calls"_s, m.toolCalls);
+            if (m.content.isEmpty())
+                message.insert(u"content"_s, QJsonValue::Null);
+        }
+        if (!m.toolCallId.isEmpty())
+            message.insert(u"tool_call_id"_s, m.toolCallId);
+        messages.append(message);
+    }
     QJsonObject body{
         {u"messages"_s, messages},
         {u"stream"_s, true},
         // Without this OpenAI sends no usage at all in streaming mode.
         {u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}}},
     };
+    if (!request.tools.isEmpty())
+        body.insert(u"tools"_s, request.tools);
     const QString model = request.model.isEmpty() ? provider.model : request.model;
     if (!model.isEmpty()) // llama.cpp's server needs none; everyone else gets one
         body.insert(u"model"_s, model);
@@ -253,11 +264,21 @@ void OpenAiStream::handleChunk(const QJsonObject &chunk)
         const QString reason = choice.value("finish_reason"_L1).toString();
         if (!reason.isEmpty())
             m_finishReason = reason;
-        const QJsonValue content = choice.value("delta"_L1).toObject().value("content"_L1);
+        const QJsonObject delta = choice.value("delta"_L1).toObject();
+        const QJsonValue content = delta.value("content"_L1);
         if (content.isString())
             emitDelta(content.toString());
         if (isFinished())
             return;
+        const QJsonArray toolCalls = delta.value("tool_calls"_L1).toArray();
+        for (const QJsonValue &v : toolCalls) {
+            const QJsonObject call = v.toObject();
+            const QJsonObject function = call.value("function"_L1).toObject();
+            emitToolCallDelta(call.value("index"_L1).toInt(), call.value("id"_L1).toString(),
+                              function.value("name"_L1).toString(), function.value("arguments"_L1).toString());
+            if (isFinished())
+                return;
+        }
     }
 }
 
@@ -282,7 +303,15 @@ void OpenAiStream::handleJsonBody()
     readUsage(o);
     const QJsonObject choice = choices.first().toObject();
     m_finishReason = choice.value("finish_reason"_L1).toString();
-    emitDelta(choice.value("message"_L1).toObject().value("content"_L1).toString());
+    const QJsonObject message = choice.value("message"_L1).toObject();
+    emitDelta(message.value("content"_L1).toString());
+    const QJsonArray toolCalls = message.value("tool_calls"_L1).toArray();
+    for (qsizetype i = 0; i < toolCalls.size() && !isFinished(); ++i) {
+        const QJsonObject call = toolCalls.at(i).toObject();
+        const QJsonObject function = call.value("function"_L1).toObject();
+        emitToolCallDelta(int(i), call.value("id"_L1).toString(), function.value("name"_L1).toString(),
+                          function.value("arguments"_L1).toString());
+    }
     finish();
 }
 
@@ -382,7 +411,7 @@ void OpenAiStream::finish()
         completion.completionTokens = m_completionTokens;
     } else {
         completion.promptTokens = m_promptEstimate;
-        completion.completionTokens = estimateTokens(text());
+        completion.completionTokens = estimatedCompletionTokens();
         completion.usageEstimated = true;
     }
     // Keep a reply that is still open (answer complete at [DONE]) until it ends by itself, so

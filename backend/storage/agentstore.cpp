@@ -1,6 +1,7 @@
 #include "agentstore.h"
 
 #include "database.h"
+#include "mcpserverstore.h"
 #include "statement.h"
 #include "storageutil.h"
 
@@ -10,7 +11,8 @@ using namespace StorageUtil;
 namespace {
 
 const QString columns = u"id, tenant_id, name, description, system_prompt, greeting, provider, model,"
-                        u" temperature, max_tokens, created_at, updated_at"_s;
+                        u" temperature, max_tokens, created_at, updated_at, tools, tool_approval, max_steps,"
+                        u" allowed_tools"_s;
 
 Agent readAgent(const Statement &q)
 {
@@ -29,6 +31,10 @@ Agent readAgent(const Statement &q)
         agent.maxTokens = q.value(9).toInt();
     agent.createdAt = fromMs(q.value(10));
     agent.updatedAt = fromMs(q.value(11));
+    agent.tools = McpServerStore::decodeList(q.value(12).toString());
+    agent.toolApproval = q.value(13).toString();
+    agent.maxSteps = q.value(14).toInt();
+    agent.allowedTools = McpServerStore::decodeList(q.value(15).toString());
     return agent;
 }
 
@@ -77,7 +83,7 @@ bool AgentStore::create(Agent &agent)
     row.createdAt = fromMs(toMs(row.createdAt, now));
     row.updatedAt = fromMs(toMs(row.updatedAt, row.createdAt.toMSecsSinceEpoch()));
     Statement q(m_db,
-                u"INSERT INTO agents ("_s + columns + u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+                u"INSERT INTO agents ("_s + columns + u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
     q.bind(row.id)
         .bind(row.tenantId)
         .bind(row.name)
@@ -89,7 +95,11 @@ bool AgentStore::create(Agent &agent)
         .bind(temperatureValue(row))
         .bind(maxTokensValue(row))
         .bind(row.createdAt.toMSecsSinceEpoch())
-        .bind(row.updatedAt.toMSecsSinceEpoch());
+        .bind(row.updatedAt.toMSecsSinceEpoch())
+        .bind(McpServerStore::encodeList(row.tools))
+        .bind(row.toolApproval)
+        .bind(row.maxSteps)
+        .bind(McpServerStore::encodeList(row.allowedTools));
     if (!q.exec())
         return false;
     agent = row;
@@ -102,8 +112,8 @@ bool AgentStore::update(Agent &agent)
         return false;
     const qint64 now = nowMs();
     Statement q(m_db, u"UPDATE agents SET name = ?, description = ?, system_prompt = ?, greeting = ?,"
-                      u" provider = ?, model = ?, temperature = ?, max_tokens = ?, updated_at = ?"
-                      u" WHERE id = ? AND tenant_id = ?"_s);
+                      u" provider = ?, model = ?, temperature = ?, max_tokens = ?, tools = ?, tool_approval = ?,"
+                      u" max_steps = ?, allowed_tools = ?, updated_at = ? WHERE id = ? AND tenant_id = ?"_s);
     q.bind(agent.name)
         .bind(agent.description)
         .bind(agent.systemPrompt)
@@ -112,6 +122,10 @@ bool AgentStore::update(Agent &agent)
         .bind(agent.model)
         .bind(temperatureValue(agent))
         .bind(maxTokensValue(agent))
+        .bind(McpServerStore::encodeList(agent.tools))
+        .bind(agent.toolApproval)
+        .bind(agent.maxSteps)
+        .bind(McpServerStore::encodeList(agent.allowedTools))
         .bind(now)
         .bind(agent.id)
         .bind(agent.tenantId);
@@ -119,6 +133,19 @@ bool AgentStore::update(Agent &agent)
         return false;
     agent.updatedAt = fromMs(now);
     return true;
+}
+
+bool AgentStore::allowTool(const QString &tenantId, const QString &id, const QString &tool)
+{
+    auto agent = get(tenantId, id);
+    if (!agent)
+        return false;
+    if (agent->allowedTools.contains(tool))
+        return true;
+    agent->allowedTools.append(tool);
+    Statement q(m_db, u"UPDATE agents SET allowed_tools = ? WHERE id = ? AND tenant_id = ?"_s);
+    q.bind(McpServerStore::encodeList(agent->allowedTools)).bind(id).bind(tenantId);
+    return q.exec() && q.rowsAffected() == 1;
 }
 
 bool AgentStore::remove(const QString &tenantId, const QString &id)

@@ -19,6 +19,8 @@ public:
     bool create(Agent &agent);
     bool update(Agent &agent); // false when not found in agent.tenantId
     bool remove(const QString &tenantId, const QString &id);
+    // "Always" for a tool ("server/tool"): it runs without asking from then on.
+    bool allowTool(const QString &tenantId, const QString &id, const QString &tool);
 
 private:
     Database &m_db;

@@ -91,7 +91,7 @@ std::optional<User> AuthStore::ensureUser(const QString &tenantId, const QString
 }
 
 std::optional<AuthStore::NewToken> AuthStore::createToken(const QString &tenantName, const QString &userName,
-                                                          const QString &label)
+                                                          const QString &label, bool admin)
 {
     Transaction tx(m_db);
     if (!tx.isActive())
@@ -110,18 +110,20 @@ std::optional<AuthStore::NewToken> AuthStore::createToken(const QString &tenantN
     result.info.userName = user->name;
     result.info.prefix = result.token.mid(tokenScheme.size(), prefixLength);
     result.info.label = label;
+    result.info.admin = admin;
     result.info.createdAt = fromMs(nowMs());
     {
         Statement q(m_db,
-                    u"INSERT INTO api_tokens (id, tenant_id, user_id, token_hash, prefix, label, created_at)"
-                    u" VALUES (?, ?, ?, ?, ?, ?, ?)"_s);
+                    u"INSERT INTO api_tokens (id, tenant_id, user_id, token_hash, prefix, label, created_at, is_admin)"
+                    u" VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
         q.bind(result.info.id)
             .bind(tenant->id)
             .bind(user->id)
             .bind(QString::fromLatin1(hashToken(result.token)))
             .bind(result.info.prefix)
             .bind(label)
-            .bind(result.info.createdAt.toMSecsSinceEpoch());
+            .bind(result.info.createdAt.toMSecsSinceEpoch())
+            .bind(admin);
         if (!q.exec())
             return std::nullopt;
     }
@@ -135,7 +137,7 @@ std::optional<AuthStore::NewToken> AuthStore::createToken(const QString &tenantN
 QList<ApiTokenInfo> AuthStore::listTokens(const QString &tenantName)
 {
     static const QString base =
-        u"SELECT t.id, n.name, u.name, t.prefix, t.label, t.created_at, t.last_used_at, t.revoked_at"
+        u"SELECT t.id, n.name, u.name, t.prefix, t.label, t.created_at, t.last_used_at, t.revoked_at, t.is_admin"
         u" FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN tenants n ON n.id = t.tenant_id"_s;
     Statement q(m_db, tenantName.isEmpty() ? base + u" ORDER BY n.name, t.created_at, t.id"_s
                                            : base + u" WHERE n.name = ? ORDER BY t.created_at, t.id"_s);
@@ -154,6 +156,7 @@ QList<ApiTokenInfo> AuthStore::listTokens(const QString &tenantName)
         info.createdAt = fromMs(q.value(5));
         info.lastUsedAt = optionalFromMs(q.value(6));
         info.revokedAt = optionalFromMs(q.value(7));
+        info.admin = q.value(8).toInt() != 0;
         tokens.append(info);
     }
     return tokens;
@@ -208,7 +211,7 @@ std::optional<Principal> AuthStore::authenticate(const QString &token)
     std::optional<qint64> lastUsed;
     {
         Statement q(
-            m_db, u"SELECT t.id, t.user_id, t.tenant_id, u.name, n.name, t.last_used_at"
+            m_db, u"SELECT t.id, t.user_id, t.tenant_id, u.name, n.name, t.last_used_at, t.is_admin"
                   u" FROM api_tokens t JOIN users u ON u.id = t.user_id JOIN tenants n ON n.id = t.tenant_id"
                   u" WHERE t.token_hash = ? AND t.revoked_at IS NULL"_s);
         q.bind(QString::fromLatin1(hashToken(token)));
@@ -221,6 +224,7 @@ std::optional<Principal> AuthStore::authenticate(const QString &token)
         principal.tenantName = q.value(4).toString();
         if (!q.value(5).isNull())
             lastUsed = q.value(5).toLongLong();
+        principal.admin = q.value(6).toInt() != 0;
     }
     // A write per request would serialise all readers behind the writer: once a minute is
     // enough to tell a live token from a forgotten one.

@@ -24,9 +24,10 @@ public:
     std::optional<Tenant> tenantByName(const QString &name);
     std::optional<User> ensureUser(const QString &tenantId, const QString &name);
 
-    // Creates tenant and user when missing.
+    // Creates tenant and user when missing. An admin token may also configure the tenant's
+    // providers and MCP servers.
     std::optional<NewToken> createToken(const QString &tenantName, const QString &userName,
-                                        const QString &label = {});
+                                        const QString &label = {}, bool admin = false);
     QList<ApiTokenInfo> listTokens(const QString &tenantName = {});
     // By id or by the token's prefix; true when exactly one live token was revoked.
     bool revokeToken(const QString &idOrPrefix);

@@ -139,6 +139,50 @@ const QList<QStringList> &migrations()
             u"CREATE INDEX idx_idempotency_keys_age ON idempotency_keys (created_at)"_s,
             u"CREATE INDEX idx_idempotency_keys_reply ON idempotency_keys (reply_id)"_s,
         },
+        // v4: agents that act. Admin tokens (the tokens that existed keep what they could do);
+        // agents' tools, approval policy, step limit and the tools a user allowed for good;
+        // a reply's parts (text, tool calls, results) and the events of its stream that are not
+        // content; the tenants' MCP servers (secrets live in the SecretStore); files (images a
+        // tool returned), content-addressed under the data directory.
+        {
+            u"ALTER TABLE api_tokens ADD COLUMN is_admin INTEGER NOT NULL DEFAULT 0"_s,
+            u"UPDATE api_tokens SET is_admin = 1"_s,
+            u"ALTER TABLE agents ADD COLUMN tools TEXT NOT NULL DEFAULT '[]'"_s,
+            u"ALTER TABLE agents ADD COLUMN tool_approval TEXT NOT NULL DEFAULT 'ask'"_s,
+            u"ALTER TABLE agents ADD COLUMN max_steps INTEGER NOT NULL DEFAULT 8"_s,
+            u"ALTER TABLE agents ADD COLUMN allowed_tools TEXT NOT NULL DEFAULT '[]'"_s,
+            u"ALTER TABLE messages ADD COLUMN parts TEXT NOT NULL DEFAULT ''"_s,
+            u"ALTER TABLE messages ADD COLUMN extra_events TEXT NOT NULL DEFAULT ''"_s,
+            u"ALTER TABLE messages ADD COLUMN steps INTEGER NOT NULL DEFAULT 1"_s,
+            u"CREATE TABLE mcp_servers ("
+            " id TEXT NOT NULL PRIMARY KEY,"
+            " tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,"
+            " name TEXT NOT NULL,"
+            " transport TEXT NOT NULL,"
+            " command TEXT NOT NULL DEFAULT '',"
+            " args TEXT NOT NULL DEFAULT '[]',"
+            " url TEXT NOT NULL DEFAULT '',"
+            " env_names TEXT NOT NULL DEFAULT '[]',"
+            " header_names TEXT NOT NULL DEFAULT '[]',"
+            " timeout_ms INTEGER NOT NULL DEFAULT 120000,"
+            " created_at BIGINT NOT NULL,"
+            " updated_at BIGINT NOT NULL,"
+            " UNIQUE (tenant_id, name))"_s,
+            u"CREATE TABLE files ("
+            " id TEXT NOT NULL PRIMARY KEY,"
+            " tenant_id TEXT NOT NULL,"
+            " user_id TEXT NOT NULL,"
+            " session_id TEXT REFERENCES sessions (id) ON DELETE CASCADE,"
+            " sha256 TEXT NOT NULL,"
+            " media_type TEXT NOT NULL,"
+            " name TEXT NOT NULL DEFAULT '',"
+            " size BIGINT NOT NULL,"
+            " created_at BIGINT NOT NULL,"
+            " FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE)"_s,
+            u"CREATE INDEX idx_files_owner ON files (tenant_id, user_id)"_s,
+            u"CREATE INDEX idx_files_session ON files (session_id)"_s,
+            u"CREATE INDEX idx_files_sha ON files (sha256)"_s,
+        },
     };
     return steps;
 }

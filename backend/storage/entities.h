@@ -3,6 +3,7 @@
 #include <QDateTime>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -32,6 +33,7 @@ struct Principal
     QString tenantId;
     QString userName;
     QString tenantName;
+    bool admin = false; // may configure the tenant's providers and MCP servers
 };
 
 struct ApiTokenInfo
@@ -44,6 +46,7 @@ struct ApiTokenInfo
     QDateTime createdAt;
     std::optional<QDateTime> lastUsedAt;
     std::optional<QDateTime> revokedAt;
+    bool admin = false;
 };
 
 struct Agent
@@ -58,6 +61,12 @@ struct Agent
     QString model;    // empty = the provider's model
     std::optional<double> temperature;
     std::optional<int> maxTokens;
+    // Tools: "server/tool" or "server/*" patterns; "ask" or "auto"; model rounds per reply; the
+    // "server/tool" names a user allowed for good ("always").
+    QStringList tools;
+    QString toolApproval = QStringLiteral("ask");
+    int maxSteps = 8;
+    QStringList allowedTools;
     QDateTime createdAt;
     QDateTime updatedAt;
 };
@@ -90,16 +99,28 @@ struct Message
     int promptTokens = 0;
     int completionTokens = 0;
     bool tokensEstimated = false;
+    // An assistant reply that used tools: its text, tool calls and results in order, as JSON
+    // (docs/api.md, Message.parts); empty for a plain reply.
+    QString parts;
+    int steps = 1; // model rounds (more than one when tools ran)
     QDateTime createdAt;
     QDateTime updatedAt;
 };
 
-// A reply as a stream replays it: the message, what it answers, and its content events.
+// A reply's stream event by event, as stored with it: `chunks` >= 0 is a content event of that
+// many UTF-16 units of the text, -1 the next of `extras` (a chunk of another type, its JSON).
+struct ReplyEventLog
+{
+    QList<int> chunks;
+    QList<QByteArray> extras;
+};
+
+// A reply as a stream replays it: the message, what it answers, and its events.
 struct StoredReply
 {
     Message reply;
-    QString userMessageId;   // the message it answers
-    QList<int> chunkLengths; // each content event's length in UTF-16 units, in order
+    QString userMessageId; // the message it answers
+    ReplyEventLog events;
     // A crash cut it: its terminal event was never sent, and events after the last checkpoint
     // are lost (SessionStore::markInterruptedReplies).
     bool cutByCrash = false;
@@ -113,6 +134,38 @@ struct AgentStats
     qint64 promptTokens = 0;
     qint64 completionTokens = 0;
     qint64 totalTokens() const { return promptTokens + completionTokens; }
+};
+
+// A tenant's MCP server. The values of env and headers are secrets: they live in the
+// SecretStore under "mcp/<id>", only their names here.
+struct McpServerRow
+{
+    QString id;
+    QString tenantId;
+    QString name;
+    QString transport; // "stdio" | "http"
+    QString command;
+    QStringList args;
+    QString url;
+    QStringList envNames;
+    QStringList headerNames;
+    int timeoutMs = 120000;
+    QDateTime createdAt;
+    QDateTime updatedAt;
+};
+
+// A stored file (an image a tool returned): its bytes under the data directory by SHA-256.
+struct FileRow
+{
+    QString id;
+    QString tenantId;
+    QString userId;
+    QString sessionId;
+    QString sha256;
+    QString mediaType;
+    QString name;
+    qint64 size = 0;
+    QDateTime createdAt;
 };
 
 struct ProviderRow

@@ -5,6 +5,10 @@
 #include "statement.h"
 #include "storageutil.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
 #include <charconv>
 
 using namespace Qt::StringLiterals;
@@ -16,7 +20,30 @@ const QString sessionColumns =
     u"id, tenant_id, user_id, agent_id, title, message_count, created_at, updated_at"_s;
 const QString messageColumns =
     u"id, session_id, role, content, status, finish_reason, model, error,"
-    u" prompt_tokens, completion_tokens, tokens_estimated, created_at, updated_at"_s;
+    u" prompt_tokens, completion_tokens, tokens_estimated, created_at, updated_at, parts, steps"_s;
+const int messageColumnCount = 15;
+
+QString encodeExtras(const QList<QByteArray> &extras)
+{
+    if (extras.isEmpty())
+        return {};
+    QByteArray json = "[";
+    for (qsizetype i = 0; i < extras.size(); ++i) {
+        if (i > 0)
+            json += ',';
+        json += extras.at(i); // each is one JSON object already
+    }
+    return QString::fromUtf8(json + ']');
+}
+
+QList<QByteArray> decodeExtras(const QString &text)
+{
+    QList<QByteArray> extras;
+    const QJsonArray array = QJsonDocument::fromJson(text.toUtf8()).array();
+    for (const QJsonValue &v : array)
+        extras.append(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+    return extras;
+}
 const QString streaming = u"streaming"_s;
 
 Session readSession(const Statement &q)
@@ -49,6 +76,8 @@ Message readMessage(const Statement &q)
     m.tokensEstimated = q.value(10).toInt() != 0;
     m.createdAt = fromMs(q.value(11));
     m.updatedAt = fromMs(q.value(12));
+    m.parts = q.value(13).toString();
+    m.steps = q.value(14).toInt();
     return m;
 }
 
@@ -96,7 +125,7 @@ bool appendMessage(Database &db, Message &message, const QString &parentId = {})
     message.updatedAt = message.createdAt;
     {
         Statement q(db, u"INSERT INTO messages (seq, parent_id, "_s + messageColumns +
-                            u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+                            u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
         q.bind(seq)
             .bind(parentId)
             .bind(message.id)
@@ -111,7 +140,9 @@ bool appendMessage(Database &db, Message &message, const QString &parentId = {})
             .bind(message.completionTokens)
             .bind(message.tokensEstimated)
             .bind(now)
-            .bind(now);
+            .bind(now)
+            .bind(message.parts)
+            .bind(message.steps);
         if (!q.exec())
             return false;
     }
@@ -268,42 +299,55 @@ std::optional<Message> SessionStore::beginReply(const QString &sessionId, const 
     return message;
 }
 
-bool SessionStore::saveReplyProgress(const QString &replyId, const QString &content,
-                                     const QList<int> &chunkLengths)
+bool SessionStore::saveReplyProgress(const QString &replyId, const QString &content, const QString &parts,
+                                     const ReplyEventLog &events)
 {
-    Statement q(m_db, u"UPDATE messages SET content = ?, chunks = ?, updated_at = ?"
+    Statement q(m_db, u"UPDATE messages SET content = ?, parts = ?, chunks = ?, extra_events = ?, updated_at = ?"
                       u" WHERE id = ? AND status = 'streaming'"_s);
-    q.bind(content).bind(encodeChunkLengths(chunkLengths)).bind(nowMs()).bind(replyId);
+    q.bind(content)
+        .bind(parts)
+        .bind(encodeChunks(events.chunks))
+        .bind(encodeExtras(events.extras))
+        .bind(nowMs())
+        .bind(replyId);
     return q.exec() && q.rowsAffected() == 1;
 }
 
-QString SessionStore::encodeChunkLengths(const QList<int> &lengths)
+QString SessionStore::encodeChunks(const QList<int> &chunks)
 {
     // Once per checkpoint and end of every reply, a few hundred numbers: no allocation per number.
-    QByteArray text(lengths.size() * 12, Qt::Uninitialized);
+    // A content event is its length; any other event an "x".
+    QByteArray text(chunks.size() * 12, Qt::Uninitialized);
     char *out = text.data();
-    for (qsizetype i = 0; i < lengths.size(); ++i) {
+    for (qsizetype i = 0; i < chunks.size(); ++i) {
         if (i > 0)
             *out++ = ',';
-        out = std::to_chars(out, out + 11, lengths.at(i)).ptr;
+        if (chunks.at(i) < 0)
+            *out++ = 'x';
+        else
+            out = std::to_chars(out, out + 11, chunks.at(i)).ptr;
     }
     text.truncate(out - text.constData());
     return QString::fromLatin1(text);
 }
 
-QList<int> SessionStore::decodeChunkLengths(QStringView text)
+QList<int> SessionStore::decodeChunks(QStringView text)
 {
-    QList<int> lengths;
+    QList<int> chunks;
     if (text.isEmpty())
-        return lengths;
+        return chunks;
     for (const QStringView part : text.split(u',')) {
+        if (part == u"x") {
+            chunks.append(-1);
+            continue;
+        }
         bool ok = false;
         const int n = part.toInt(&ok);
         if (!ok || n < 0)
             return {};
-        lengths.append(n);
+        chunks.append(n);
     }
-    return lengths;
+    return chunks;
 }
 
 std::optional<StoredReply> SessionStore::storedReply(const QString &tenantId, const QString &userId,
@@ -317,19 +361,20 @@ std::optional<StoredReply> SessionStore::storedReply(const QString &tenantId, co
     }();
     Statement q(m_db,
                 u"SELECT "_s + columns +
-                    u", m.parent_id, m.chunks FROM messages m JOIN sessions s ON s.id = m.session_id"
+                    u", m.parent_id, m.chunks, m.extra_events FROM messages m JOIN sessions s ON s.id = m.session_id"
                     u" WHERE m.id = ? AND s.tenant_id = ? AND s.user_id = ? AND m.role = 'assistant'"_s);
     q.bind(replyId).bind(tenantId).bind(userId);
     if (!q.exec() || !q.next())
         return std::nullopt;
     StoredReply stored;
     stored.reply = readMessage(q);
-    stored.userMessageId = q.value(13).toString();
-    QString chunks = q.value(14).toString();
+    stored.userMessageId = q.value(messageColumnCount).toString();
+    QString chunks = q.value(messageColumnCount + 1).toString();
     stored.cutByCrash = chunks.endsWith(u'!');
     if (stored.cutByCrash)
         chunks.chop(1);
-    stored.chunkLengths = decodeChunkLengths(chunks);
+    stored.events.chunks = decodeChunks(chunks);
+    stored.events.extras = decodeExtras(q.value(messageColumnCount + 2).toString());
     return stored;
 }
 
@@ -361,7 +406,7 @@ QString SessionStore::replyForIdempotencyKey(const QString &tenantId, const QStr
     return q.value(0).toString();
 }
 
-bool SessionStore::finishReply(const Message &reply, const QList<int> &chunkLengths)
+bool SessionStore::finishReply(const Message &reply, const ReplyEventLog &events)
 {
     if (reply.id.isEmpty())
         return false;
@@ -395,17 +440,19 @@ bool SessionStore::finishReply(const Message &reply, const QList<int> &chunkLeng
     const int completionTokens = qMax(0, reply.completionTokens);
     {
         // An empty model keeps the one recorded by beginReply.
-        Statement q(
-            m_db,
-            reply.model.isEmpty()
-                ? u"UPDATE messages SET content = ?, chunks = ?, status = ?, finish_reason = ?, error = ?,"
-                  u" prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, updated_at = ?"
-                  u" WHERE id = ? AND status = 'streaming'"_s
-                : u"UPDATE messages SET content = ?, chunks = ?, status = ?, finish_reason = ?, error = ?,"
-                  u" prompt_tokens = ?, completion_tokens = ?, tokens_estimated = ?, updated_at = ?,"
-                  u" model = ? WHERE id = ? AND status = 'streaming'"_s);
+        Statement q(m_db,
+                    reply.model.isEmpty()
+                        ? u"UPDATE messages SET content = ?, parts = ?, steps = ?, chunks = ?, extra_events = ?,"
+                          u" status = ?, finish_reason = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,"
+                          u" tokens_estimated = ?, updated_at = ? WHERE id = ? AND status = 'streaming'"_s
+                        : u"UPDATE messages SET content = ?, parts = ?, steps = ?, chunks = ?, extra_events = ?,"
+                          u" status = ?, finish_reason = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,"
+                          u" tokens_estimated = ?, updated_at = ?, model = ? WHERE id = ? AND status = 'streaming'"_s);
         q.bind(reply.content)
-            .bind(encodeChunkLengths(chunkLengths))
+            .bind(reply.parts)
+            .bind(qMax(1, reply.steps))
+            .bind(encodeChunks(events.chunks))
+            .bind(encodeExtras(events.extras))
             .bind(status)
             .bind(reply.finishReason)
             .bind(reply.error)

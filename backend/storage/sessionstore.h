@@ -34,14 +34,14 @@ public:
     // Inserts the assistant reply to `parentId` with status "streaming" and empty content; counts it.
     std::optional<Message> beginReply(const QString &sessionId, const QString &model,
                                       const QString &parentId = {});
-    // Checkpoints a streaming reply's text (and its stream's content events, see StoredReply) so
-    // a crash loses at most the last interval.
-    bool saveReplyProgress(const QString &replyId, const QString &content,
-                           const QList<int> &chunkLengths = {});
-    // Final content, status, finish reason and token counts; adds the tokens to statistics.
+    // Checkpoints a streaming reply's text, parts and stream events so a crash loses at most the
+    // last interval.
+    bool saveReplyProgress(const QString &replyId, const QString &content, const QString &parts = {},
+                           const ReplyEventLog &events = {});
+    // Final content, parts, status, finish reason and token counts; adds the tokens to statistics.
     // Only a reply still streaming finishes (once); an empty or "streaming" status means
     // "complete", an empty model keeps the one given to beginReply().
-    bool finishReply(const Message &reply, const QList<int> &chunkLengths = {});
+    bool finishReply(const Message &reply, const ReplyEventLog &events = {});
     // An assistant reply of this tenant's user, for replaying its stream.
     std::optional<StoredReply> storedReply(const QString &tenantId, const QString &userId,
                                            const QString &replyId);
@@ -54,8 +54,8 @@ public:
     // The reply a key started within its lifetime; empty when none.
     QString replyForIdempotencyKey(const QString &tenantId, const QString &userId, const QString &key);
 
-    static QString encodeChunkLengths(const QList<int> &lengths);
-    static QList<int> decodeChunkLengths(QStringView text);
+    static QString encodeChunks(const QList<int> &chunks);
+    static QList<int> decodeChunks(QStringView text);
     // At start-up: every reply still "streaming" was cut by a crash. Returns how many (-1 on a
     // database error).
     int markInterruptedReplies();
