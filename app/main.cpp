@@ -186,7 +186,8 @@ int main(int argc, char **argv)
     QCommandLineParser parser;
     parser.setApplicationDescription(
         u"AgentDesk: chat with LLM agents. Opens a window when a display is available; otherwise serves the "
-        "HTTP/SSE API. Admin: agentdesk token create|list|revoke, agentdesk provider set|list|remove."_s);
+        "HTTP/SSE API. Admin: agentdesk token create|list|revoke, agentdesk provider set|list|remove, "
+        "agentdesk mcp add|list|remove."_s);
     parser.addHelpOption();
     parser.addVersionOption();
     parser.addOption({u"headless"_s, u"Run the server without a window."_s});

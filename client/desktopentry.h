@@ -73,7 +73,7 @@ int DesktopApp::run(const QCommandLineParser &parser, const ServerOptions &optio
             QString user = qEnvironmentVariable("USER");
             if (user.isEmpty())
                 user = u"desktop"_s;
-            token = server.createToken(u"local"_s, user, u"desktop window"_s);
+            token = server.createToken(u"local"_s, user, u"desktop window"_s, true); // the desktop user is admin
             if (!token) {
                 qCCritical(lcClient) << "could not create a token for the desktop user";
                 QCoreApplication::exit(1);

@@ -191,6 +191,13 @@ bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
             return false;
         }
         context.principal = *principal;
+        if ((match.route->flags & Router::AdminOnly) && !principal->admin) {
+            HttpReply::sendError(context.responder, 403, u"forbidden"_s,
+                                 u"Configuring providers and MCP servers needs an admin token"
+                                 " (agentdesk token create ... --admin)"_s,
+                                 cors);
+            return false;
+        }
     }
     match.route->handler(context);
     return context.deferred;

@@ -55,6 +55,7 @@ void ChatRoutes::registerRoutes(Router &router)
     router.add(Method::Post, u"/api/replies/{}/cancel"_s,
                [this](RequestContext &c) { cancel(c, u"reply"_s, &ChatService::cancelReply); });
     router.add(Method::Post, u"/api/stream-tickets"_s, [this](RequestContext &c) { issueTicket(c); });
+    router.add(Method::Post, u"/api/replies/{}/tool-calls/{}"_s, [this](RequestContext &c) { decide(c); });
 }
 
 bool ChatRoutes::readInput(RequestContext &context, bool fromQuery, ChatInput *input)
@@ -237,6 +238,21 @@ void ChatRoutes::cancel(RequestContext &context, const QString &what,
         return;
     }
     context.sendJson({{u"cancelled"_s, running}});
+}
+
+void ChatRoutes::decide(RequestContext &context)
+{
+    const QString replyId = context.params.value(0).toLower();
+    if (!Uuid::isValid(replyId))
+        return context.sendError(400, u"invalid_uuid"_s, u"The reply id is not a UUID"_s);
+    const auto body = context.jsonBody();
+    if (!body)
+        return;
+    const QString decision = body->value(u"decision"_s).toString();
+    const QString toolCallId = context.params.value(1);
+    if (const ApiError error = m_chat.decideToolCall(context.principal, replyId, toolCallId, decision); error.isError())
+        return context.sendError(error.status, error.code, error.message);
+    context.sendJson({{u"tool_call_id"_s, toolCallId}, {u"decision"_s, decision}});
 }
 
 void ChatRoutes::issueTicket(RequestContext &context)

@@ -39,6 +39,7 @@ private:
     void cancel(RequestContext &context, const QString &what,
                 ApiError (ChatService::*cancelIt)(const Principal &, const QString &, bool *));
     void issueTicket(RequestContext &context);
+    void decide(RequestContext &context);
 
     // `Last-Event-ID` (header; on routes that take a query, also `last_event_id`): the reply and
     // the last seq the client saw. Answers 400 and returns false when it is malformed.

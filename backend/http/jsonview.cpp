@@ -1,6 +1,9 @@
 #include "jsonview.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonValue>
+#include <QRegularExpression>
 
 using namespace Qt::StringLiterals;
 
@@ -28,6 +31,10 @@ QJsonObject agent(const Agent &agent)
         {u"model"_s, nullable(agent.model)},
         {u"temperature"_s, agent.temperature ? QJsonValue(*agent.temperature) : QJsonValue(QJsonValue::Null)},
         {u"max_tokens"_s, agent.maxTokens ? QJsonValue(*agent.maxTokens) : QJsonValue(QJsonValue::Null)},
+        {u"tools"_s, QJsonArray::fromStringList(agent.tools)},
+        {u"tool_approval"_s, agent.toolApproval},
+        {u"max_steps"_s, agent.maxSteps},
+        {u"allowed_tools"_s, QJsonArray::fromStringList(agent.allowedTools)},
         {u"created_at"_s, timestamp(agent.createdAt)},
         {u"updated_at"_s, timestamp(agent.updatedAt)},
     };
@@ -48,7 +55,7 @@ QJsonObject session(const Session &session, bool streaming)
 
 QJsonObject message(const Message &message)
 {
-    return {
+    QJsonObject json{
         {u"id"_s, message.id},
         {u"session_id"_s, message.sessionId},
         {u"role"_s, message.role},
@@ -62,6 +69,12 @@ QJsonObject message(const Message &message)
         {u"tokens_estimated"_s, message.tokensEstimated},
         {u"created_at"_s, timestamp(message.createdAt)},
     };
+    if (message.role == "assistant"_L1) {
+        json.insert(u"steps"_s, message.steps);
+        json.insert(u"parts"_s, message.parts.isEmpty() ? QJsonArray()
+                                                        : QJsonDocument::fromJson(message.parts.toUtf8()).array());
+    }
+    return json;
 }
 
 QJsonObject stats(const AgentStats &stats)
@@ -147,6 +160,41 @@ ApiError applyAgent(const QJsonObject &body, Agent &agent, bool creating)
         if (!maxTokens.isDouble() || value < 1 || value > 1000000 || value != double(qint64(value)))
             return invalidField(u"max_tokens"_s, u"a whole number from 1 to 1000000"_s);
         agent.maxTokens = int(value);
+    }
+    // Tools: "server/tool" or "server/*", as the MCP servers are named.
+    static const QRegularExpression toolPattern(u"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}/([^/\\s]{1,128}|\\*)$"_s);
+    for (auto [field, member] : {std::pair{"tools", &Agent::tools}, std::pair{"allowed_tools", &Agent::allowedTools}}) {
+        const QJsonValue value = body.value(QLatin1String(field));
+        if (value.isUndefined())
+            continue;
+        if (value.isNull()) {
+            (agent.*member).clear();
+            continue;
+        }
+        QStringList patterns;
+        const QJsonArray array = value.toArray();
+        for (const QJsonValue &item : array) {
+            if (!item.isString() || !toolPattern.match(item.toString()).hasMatch())
+                return invalidField(QLatin1String(field), u"a list of \"server/tool\" or \"server/*\""_s);
+            if (!patterns.contains(item.toString()))
+                patterns.append(item.toString());
+        }
+        if (!value.isArray() || patterns.size() > 200)
+            return invalidField(QLatin1String(field), u"a list of at most 200 \"server/tool\" or \"server/*\""_s);
+        agent.*member = patterns;
+    }
+    const QJsonValue approval = body.value(u"tool_approval"_s);
+    if (!approval.isUndefined()) {
+        if (approval.toString() != "ask"_L1 && approval.toString() != "auto"_L1)
+            return invalidField(u"tool_approval"_s, u"\"ask\" or \"auto\""_s);
+        agent.toolApproval = approval.toString();
+    }
+    const QJsonValue maxSteps = body.value(u"max_steps"_s);
+    if (!maxSteps.isUndefined()) {
+        const double value = maxSteps.toDouble();
+        if (!maxSteps.isDouble() || value < 1 || value > 50 || value != double(qint64(value)))
+            return invalidField(u"max_steps"_s, u"a whole number from 1 to 50"_s);
+        agent.maxSteps = int(value);
     }
     return {};
 }

@@ -53,9 +53,9 @@ void ResourceRoutes::registerRoutes(Router &router)
     router.add(Method::Delete, u"/api/sessions/{}"_s, bind(&ResourceRoutes::deleteSession));
     router.add(Method::Get, u"/api/sessions/{}/messages"_s, bind(&ResourceRoutes::sessionMessages));
     router.add(Method::Get, u"/api/providers"_s, bind(&ResourceRoutes::listProviders));
-    router.add(Method::Put, u"/api/providers/{}"_s, bind(&ResourceRoutes::putProvider));
-    router.add(Method::Delete, u"/api/providers/{}"_s, bind(&ResourceRoutes::deleteProvider));
-    router.add(Method::Post, u"/api/providers/{}/test"_s, bind(&ResourceRoutes::testProvider));
+    router.add(Method::Put, u"/api/providers/{}"_s, bind(&ResourceRoutes::putProvider), Router::AdminOnly);
+    router.add(Method::Delete, u"/api/providers/{}"_s, bind(&ResourceRoutes::deleteProvider), Router::AdminOnly);
+    router.add(Method::Post, u"/api/providers/{}/test"_s, bind(&ResourceRoutes::testProvider), Router::AdminOnly);
     router.add(Method::Get, u"/api/stats"_s, bind(&ResourceRoutes::tenantStats));
 }
 

@@ -20,6 +20,7 @@ public:
         NoFlags = 0,
         Public = 1,     // no bearer token needed
         QueryToken = 2, // the token may come as ?access_token= (EventSource cannot send headers)
+        AdminOnly = 4,  // configuring the tenant (providers, MCP servers): 403 for other tokens
     };
 
     struct Route

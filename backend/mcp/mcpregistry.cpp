@@ -110,15 +110,27 @@ McpClient::Config McpRegistry::configOf(const McpServerRow &row) const
     return config;
 }
 
-McpRegistry::Secrets McpRegistry::secrets(const QString &serverId) const
+McpRegistry::Secrets McpRegistry::readSecrets(SecretStore *store, const QString &serverId)
 {
     Secrets kept;
-    if (!m_secrets)
+    if (!store)
         return kept;
-    const QJsonObject json = QJsonDocument::fromJson(m_secrets->read(secretKey(serverId)).toUtf8()).object();
+    const QJsonObject json = QJsonDocument::fromJson(store->read(secretKey(serverId)).toUtf8()).object();
     kept.env = fromJson(json.value("env"_L1).toObject());
     kept.headers = fromJson(json.value("headers"_L1).toObject());
     return kept;
+}
+
+bool McpRegistry::writeSecrets(SecretStore *store, const QString &serverId, const Secrets &secrets)
+{
+    if (!store)
+        return secrets.env.isEmpty() && secrets.headers.isEmpty();
+    if (secrets.env.isEmpty() && secrets.headers.isEmpty()) {
+        store->remove(secretKey(serverId));
+        return true;
+    }
+    const QJsonObject json{{u"env"_s, toJson(secrets.env)}, {u"headers"_s, toJson(secrets.headers)}};
+    return store->write(secretKey(serverId), QString::fromUtf8(QJsonDocument(json).toJson(QJsonDocument::Compact)));
 }
 
 void McpRegistry::startAll()
@@ -155,17 +167,8 @@ ApiError McpRegistry::put(McpServerRow &row, const Secrets &secrets, bool keepSe
 {
     if (!m_store.upsert(row))
         return ApiError::storage();
-    if (!keepSecrets && m_secrets) {
-        const bool none = secrets.env.isEmpty() && secrets.headers.isEmpty();
-        const bool ok = none ? (m_secrets->remove(secretKey(row.id)), true)
-                             : m_secrets->write(secretKey(row.id),
-                                                QString::fromUtf8(QJsonDocument(QJsonObject{
-                                                                                    {u"env"_s, toJson(secrets.env)},
-                                                                                    {u"headers"_s, toJson(secrets.headers)}})
-                                                                      .toJson(QJsonDocument::Compact)));
-        if (!ok)
-            return {500, u"storage_error"_s, u"The server's secrets could not be stored"_s};
-    }
+    if (!keepSecrets && !writeSecrets(m_secrets, row.id, secrets))
+        return {500, u"storage_error"_s, u"The server's secrets could not be stored"_s};
     retire(m_clients[row.tenantId].take(row.name));
     startClient(row);
     return {};

@@ -40,7 +40,11 @@ public:
         return m_store.byName(tenantId, name);
     }
     McpClient *client(const QString &tenantId, const QString &name) const;
-    Secrets secrets(const QString &serverId) const;
+    Secrets secrets(const QString &serverId) const { return readSecrets(m_secrets, serverId); }
+
+    // The secrets of server `serverId` in `store` (none: removed); the admin CLI uses these too.
+    static bool writeSecrets(SecretStore *store, const QString &serverId, const Secrets &secrets);
+    static Secrets readSecrets(SecretStore *store, const QString &serverId);
 
     QList<ToolInfo> tools(const QString &tenantId, const QStringList &patterns) const override;
     ToolCallJob *call(const QString &tenantId, const QString &server, const QString &tool, const QJsonObject &arguments,

@@ -21,6 +21,7 @@ public:
 private:
     int token(const QStringList &arguments, Database &db);
     int provider(const QStringList &arguments, Database &db, const QString &secretsPath);
+    int mcp(const QStringList &arguments, Database &db, const QString &secretsPath);
 
     QTextStream &m_out;
     QTextStream &m_err;

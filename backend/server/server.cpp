@@ -6,7 +6,11 @@
 #include "core/logging.h"
 #include "http/apiserver.h"
 #include "http/chatroutes.h"
+#include "files/filestore.h"
+#include "http/fileroutes.h"
+#include "http/mcproutes.h"
 #include "http/resourceroutes.h"
+#include "mcp/mcpregistry.h"
 #include "http/streamtickets.h"
 #include "llm/llmclient.h"
 #include "storage/authstore.h"
@@ -67,8 +71,14 @@ bool Server::start(const Options &options)
         *m_providerStore, m_externalSecrets ? m_externalSecrets : m_fileSecrets.get(),
         options.environmentProvider);
     m_llm = std::make_unique<LlmClient>();
+    m_files = std::make_unique<FileStore>(*m_db, QDir(dataDir).filePath(u"files"_s));
+    if (const int removed = m_files->collectGarbage(); removed > 0)
+        qCInfo(lcApp) << removed << "stored files of deleted sessions removed";
+    m_mcp = std::make_unique<McpRegistry>(*m_db, m_externalSecrets ? m_externalSecrets : m_fileSecrets.get(), *m_llm);
     m_chat = std::make_unique<ChatService>(*m_db, *m_llm, *m_providers);
     m_chat->setProgressInterval(options.progressIntervalMs);
+    m_chat->setToolHost(m_mcp.get());
+    m_chat->setFileStore(m_files.get());
 
     m_tickets = std::make_unique<StreamTickets>();
     m_http = std::make_unique<ApiServer>(*m_auth);
@@ -86,6 +96,11 @@ bool Server::start(const Options &options)
     m_chatRoutes->registerRoutes(m_http->router());
     m_resourceRoutes = std::make_unique<ResourceRoutes>(*m_db, *m_chat, *m_providers, *m_llm);
     m_resourceRoutes->registerRoutes(m_http->router());
+    m_mcpRoutes = std::make_unique<McpRoutes>(*m_mcp);
+    m_mcpRoutes->registerRoutes(m_http->router());
+    m_fileRoutes = std::make_unique<FileRoutes>(*m_files);
+    m_fileRoutes->registerRoutes(m_http->router());
+    m_mcp->startAll();
 
 #ifdef __GLIBC__
     // A few thousand streams leave tens of MiB of freed heap behind that glibc would keep for good.
@@ -119,9 +134,13 @@ void Server::stop()
     if (m_chat)
         m_chat->interruptAll();
     m_http.reset();
+    m_fileRoutes.reset();
+    m_mcpRoutes.reset();
     m_resourceRoutes.reset();
     m_chatRoutes.reset();
     m_chat.reset();
+    m_mcp.reset(); // stops the MCP servers' processes
+    m_files.reset();
     m_tickets.reset();
     m_llm.reset();
     m_checkpointer.reset();
@@ -140,11 +159,12 @@ QUrl Server::url() const
     return url;
 }
 
-std::optional<QString> Server::createToken(const QString &tenant, const QString &user, const QString &label)
+std::optional<QString> Server::createToken(const QString &tenant, const QString &user, const QString &label,
+                                           bool admin)
 {
     if (!m_auth)
         return std::nullopt;
-    const auto token = m_auth->createToken(tenant, user, label);
+    const auto token = m_auth->createToken(tenant, user, label, admin);
     if (!token)
         return std::nullopt;
     return token->token;

@@ -16,6 +16,10 @@ class ApiServer;
 class AuthStore;
 class ChatRoutes;
 class ChatService;
+class FileRoutes;
+class FileStore;
+class McpRegistry;
+class McpRoutes;
 class LlmClient;
 class ProviderResolver;
 class ProviderStore;
@@ -60,7 +64,8 @@ public:
     quint16 port() const { return m_port; }
     QUrl url() const;
 
-    std::optional<QString> createToken(const QString &tenant, const QString &user, const QString &label = {});
+    std::optional<QString> createToken(const QString &tenant, const QString &user, const QString &label = {},
+                                       bool admin = false);
     // By id, prefix or the token itself.
     bool revokeToken(const QString &token);
 
@@ -70,6 +75,7 @@ public:
     Database &database() { return *m_db; }
     ApiServer *http() { return m_http.get(); }
     ChatService &chat() { return *m_chat; }
+    McpRegistry &mcp() { return *m_mcp; }
 
 private:
     Options m_options;
@@ -83,11 +89,15 @@ private:
     std::unique_ptr<ProviderStore> m_providerStore;
     std::unique_ptr<ProviderResolver> m_providers;
     std::unique_ptr<LlmClient> m_llm;
+    std::unique_ptr<FileStore> m_files;
+    std::unique_ptr<McpRegistry> m_mcp;
     std::unique_ptr<ChatService> m_chat;
     std::unique_ptr<StreamTickets> m_tickets;
     std::unique_ptr<ApiServer> m_http;
     std::unique_ptr<ChatRoutes> m_chatRoutes;
     std::unique_ptr<ResourceRoutes> m_resourceRoutes;
+    std::unique_ptr<McpRoutes> m_mcpRoutes;
+    std::unique_ptr<FileRoutes> m_fileRoutes;
     // Gives freed heap back to the system once the streams are gone (glibc keeps it otherwise).
     QTimer *m_trimTimer = nullptr;
     bool m_heapDirty = false;

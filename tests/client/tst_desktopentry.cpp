@@ -66,7 +66,7 @@ private Q_SLOTS:
             Server old;
             QVERIFY(old.start(options));
             ApiTestClient client(old.port());
-            client.setToken(old.createToken(u"local"_s, u"me"_s).value_or(QString()));
+            client.setToken(old.createToken(u"local"_s, u"me"_s, {}, true).value_or(QString()));
             QCOMPARE(client
                          .request("PUT", u"/api/providers/up"_s,
                                   QJsonDocument(QJsonObject{{u"base_url"_s, fake.baseUrl().toString()},

@@ -71,7 +71,7 @@ private:
             qWarning() << m_server->errorString();
             return false;
         }
-        m_token = m_server->createToken(u"local"_s, u"tester"_s, u"desktop window"_s).value_or(QString());
+        m_token = m_server->createToken(u"local"_s, u"tester"_s, u"desktop window"_s, true).value_or(QString());
         return !m_token.isEmpty();
     }
 

@@ -292,7 +292,7 @@ private Q_SLOTS:
         server->setSecretStore(store.get());
         QVERIFY(server->start(options));
         ApiTestClient client(server->port());
-        client.setToken(server->createToken(u"local"_s, u"tester"_s).value_or(QString()));
+        client.setToken(server->createToken(u"local"_s, u"tester"_s, {}, true).value_or(QString()));
 
         const HttpResult put =
             client.request("PUT", u"/api/providers/up"_s,
@@ -344,7 +344,7 @@ private Q_SLOTS:
         server->setSecretStore(store.get());
         QVERIFY(server->start(options));
         client = ApiTestClient(server->port());
-        client.setToken(server->createToken(u"local"_s, u"tester"_s).value_or(QString()));
+        client.setToken(server->createToken(u"local"_s, u"tester"_s, {}, true).value_or(QString()));
         chatOnce();
         if (QTest::currentTestFailed())
             return;

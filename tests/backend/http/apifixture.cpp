@@ -33,7 +33,7 @@ bool ApiFixture::start(const std::function<void(Server::Options &)> &tweak)
         qWarning() << "server did not start:" << server->errorString();
         return false;
     }
-    token = newToken(QStringLiteral("acme"), QStringLiteral("alice"));
+    token = newToken(QStringLiteral("acme"), QStringLiteral("alice"), true);
     return !token.isEmpty();
 }
 
@@ -42,9 +42,9 @@ void ApiFixture::stopServer()
     server.reset();
 }
 
-QString ApiFixture::newToken(const QString &tenant, const QString &user)
+QString ApiFixture::newToken(const QString &tenant, const QString &user, bool admin)
 {
-    return server->createToken(tenant, user).value_or(QString());
+    return server->createToken(tenant, user, {}, admin).value_or(QString());
 }
 
 ApiTestClient ApiFixture::client(const QString &withToken) const

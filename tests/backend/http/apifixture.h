@@ -24,7 +24,7 @@ public:
     ApiTestClient client(const QString &token = {}) const;
     // Creates an agent through the API; `model` steers the fake (e.g. "fake:tokens=3").
     QString createAgent(const QString &model, const QJsonObject &extra = {});
-    QString newToken(const QString &tenant, const QString &user);
+    QString newToken(const QString &tenant, const QString &user, bool admin = false);
 
     static QByteArray chatBody(const QString &message, const QString &sessionId = {});
 
@@ -32,5 +32,5 @@ public:
     FakeUpstream fake;
     std::unique_ptr<Server> server;
     Server::Options options;
-    QString token; // acme/alice
+    QString token; // acme/alice, an admin
 };
