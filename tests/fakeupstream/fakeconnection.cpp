@@ -294,9 +294,44 @@ void FakeConnection::planError(int status, const QString &message, const QString
 
 void FakeConnection::planChatCompletion()
 {
-    const FakeScenario &s = m_scenario;
+    FakeScenario &s = m_scenario;
     const QString model = m_request.json.value("model"_L1).toString();
     m_id = "chatcmpl-fake" + QByteArray::number(++s_completionIds);
+    m_finish = s.finish;
+    m_toolFragments.clear();
+    if (!s.calls.isEmpty()) {
+        // As a model with tools: calls while the request has had fewer rounds of them, then text.
+        const QJsonArray messages = m_request.json.value("messages"_L1).toArray();
+        int rounds = 0;
+        QStringList results;
+        for (const QJsonValue &m : messages) {
+            const QJsonObject message = m.toObject();
+            if (message.value("role"_L1) == "assistant"_L1 && message.contains("tool_calls"_L1)) {
+                ++rounds;
+                results.clear();
+            }
+            if (message.value("role"_L1) == "tool"_L1)
+                results.append(message.value("content"_L1).toString());
+        }
+        if (rounds < s.rounds) {
+            for (qsizetype c = 0; c < s.calls.size(); ++c) {
+                const QString &arguments = s.calls.at(c).second;
+                const QByteArray id = "call_fake" + QByteArray::number(s_completionIds) + "_" + QByteArray::number(c);
+                QByteArray head = (s.noIds ? QByteArray() : "\"id\":\"" + id + "\",") + "\"type\":\"function\",";
+                head += "\"function\":{\"name\":" + jsonString(s.calls.at(c).first) + ",";
+                for (qsizetype at = 0; at < qMax<qsizetype>(1, arguments.size()); at += s.argSplit) {
+                    m_toolFragments.append({s.reuseIndex ? 0 : int(c), at == 0 ? head : QByteArray("\"function\":{"),
+                                            arguments.mid(at, s.argSplit)});
+                }
+            }
+            s.text = s.pre;
+            s.tokens = s.pre.isEmpty() ? 0 : 1;
+            m_finish = u"tool_calls"_s;
+        } else if (s.text.isEmpty()) {
+            s.text = u"Results: "_s + results.join(u" | "_s);
+            s.tokens = 12;
+        }
+    }
     const QByteArray created = QByteArray::number(QDateTime::currentSecsSinceEpoch());
     const int promptTokens = estimatePromptTokens(m_request.json.value("messages"_L1).toArray());
     if (!s.text.isEmpty())
@@ -390,6 +425,8 @@ void FakeConnection::planChatCompletion()
         if (s.malformed && i == n / 2)
             add(Step::Comment);
     }
+    for (qsizetype f = 0; f < m_toolFragments.size(); ++f)
+        add(Step::ToolCall, s.delayMs, int(f));
     add(Step::Finish, s.delayMs);
     if (separateUsage)
         add(Step::Usage);
@@ -432,10 +469,17 @@ QByteArray FakeConnection::bytes(const Step &step) const
                      (m_scenario.ascii ? asciiJsonString(content) : jsonString(content)) +
                      R"(},"logprobs":null,"finish_reason":null}])" + m_usageNull + '}');
     }
+    case Step::ToolCall: {
+        const ToolFragment &fragment = m_toolFragments.at(step.index);
+        return event(m_chunkHead + R"({"index":0,"delta":{"tool_calls":[{"index":)" +
+                     QByteArray::number(fragment.index) + ',' + fragment.head +
+                     "\"arguments\":" + jsonString(fragment.arguments) +
+                     R"(}}]},"logprobs":null,"finish_reason":null}])" + m_usageNull + '}');
+    }
     case Step::Finish:
         return event(
             m_chunkHead + R"({"index":0,"delta":{},"logprobs":null,"finish_reason":)" +
-            jsonString(m_scenario.finish) + "}]" +
+            jsonString(m_finish) + "}]" +
             (m_scenario.usage == FakeScenario::Usage::Inline ? ",\"usage\":" + m_usageJson : m_usageNull) +
             '}');
     case Step::Usage:

@@ -42,6 +42,7 @@ private:
             Junk,
             Comment,
             Content,
+            ToolCall,
             Finish,
             Usage,
             Done,
@@ -52,7 +53,7 @@ private:
         };
         Kind kind;
         int delayMs = 0;
-        int index = 0; // Content: which piece
+        int index = 0; // Content: which piece; ToolCall: which fragment
     };
 
     void onReadyRead();
@@ -93,6 +94,15 @@ private:
     QByteArray m_usageNull;
     QByteArray m_usageJson;
     QByteArray m_id;
+
+    struct ToolFragment
+    {
+        int index;        // as sent (0 for all with `reuse`)
+        QByteArray head;  // id, type and name, on a call's first fragment only
+        QString arguments;
+    };
+    QList<ToolFragment> m_toolFragments;
+    QString m_finish; // this answer's finish_reason
 
     QList<Step> m_steps;
     qsizetype m_next = 0;

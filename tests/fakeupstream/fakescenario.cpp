@@ -66,6 +66,23 @@ bool FakeScenario::set(const QString &key, const QString &value, QString *error)
         ok = parseInt(value, 0, &idleMs);
     else if (key == "ascii"_L1)
         ok = parseBool(value, &ascii);
+    else if (key == "calls"_L1) {
+        calls.clear();
+        for (const QString &call : value.split(u';', Qt::SkipEmptyParts)) {
+            const qsizetype bar = call.indexOf(u'|');
+            calls.append({bar < 0 ? call : call.left(bar), bar < 0 ? u"{}"_s : call.mid(bar + 1)});
+        }
+        ok = !calls.isEmpty();
+    } else if (key == "argsplit"_L1)
+        ok = parseInt(value, 1, &argSplit);
+    else if (key == "reuse"_L1)
+        ok = parseBool(value, &reuseIndex);
+    else if (key == "noid"_L1)
+        ok = parseBool(value, &noIds);
+    else if (key == "rounds"_L1)
+        ok = parseInt(value, 1, &rounds);
+    else if (key == "pre"_L1)
+        pre = value;
     else if (key == "usage"_L1) {
         if (value == "0"_L1)
             usage = Usage::None;

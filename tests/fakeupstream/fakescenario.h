@@ -7,7 +7,8 @@
 // FakeUpstream::setDefaultScenario(); a request overrides them through its model string:
 //   fake:tokens=50,delay=20,split=3
 // Keys: tokens, delay, first, text, split, usage=0|1|inline, status, cut, stall, malformed,
-// finish, crlf, nodone, stamp, chunked, json, close, idle, ascii. Values are percent-decoded, so a comma in
+// finish, crlf, nodone, stamp, chunked, json, close, idle, ascii, calls, argsplit, reuse, noid,
+// rounds, pre. Values are percent-decoded, so a comma in
 // `text` is %2C.
 //
 // Like real servers (uvicorn, nginx, Ollama) the fake keeps HTTP/1.1 connections alive after a
@@ -40,6 +41,17 @@ struct FakeScenario
     // pieces by UTF-16 unit, so an emoji may be split between two chunks, and everything outside
     // ASCII is sent as \uXXXX escapes (a lone surrogate half can be sent no other way).
     bool ascii = false;
+    // Tool calls, as OpenAI streams them: `calls=name|{json args};name2|{...}` are asked for (in
+    // parallel) while the request holds fewer than `rounds` assistant tool-call messages, each
+    // call's arguments in fragments of `argsplit` characters, after the `pre` text. `reuse`: every
+    // parallel call has index 0 (some servers do); `noid`: the calls carry no id. Once the rounds
+    // are done the answer is `text`, or "Results: " and the tool messages it was sent.
+    QList<QPair<QString, QString>> calls;
+    int argSplit = 8;
+    bool reuseIndex = false;
+    bool noIds = false;
+    int rounds = 1;
+    QString pre;
 
     // Applies one `key=value`; false (with `error`) for an unknown key or a bad value.
     bool set(const QString &key, const QString &value, QString *error = nullptr);
