@@ -189,6 +189,7 @@ void ChatTurn::beginCalls(const QList<ToolCall> &calls, const QString &roundText
             call.problem = u"The arguments are not a JSON object: %1"_s.arg(toolCall.arguments.left(200));
         else
             call.argumentsObject = arguments.object();
+        call.status = u"pending"_s; // not done: the round waits for it
         call.part = int(m_parts.size());
         m_parts.append(QJsonObject{{u"type"_s, u"tool_call"_s},
                                    {u"id"_s, call.id},
@@ -200,8 +201,10 @@ void ChatTurn::beginCalls(const QList<ToolCall> &calls, const QString &roundText
                                    {u"step"_s, m_step}});
         m_calls.append(call);
     }
-    // Parallel calls run together; those that wait for a decision wait together.
-    for (Call &call : m_calls) {
+    // Parallel calls run together; those that wait for a decision wait together. By index: the
+    // last one to finish at once starts the next round, which clears the list.
+    for (qsizetype i = 0; i < m_calls.size(); ++i) {
+        Call &call = m_calls[i];
         if (!call.problem.isEmpty()) {
             call.decision = u"auto"_s;
             call.status = u"running"_s;
@@ -388,7 +391,7 @@ void ChatTurn::finishCall(Call &call, bool isError, const QString &text, const Q
 void ChatTurn::nextRoundIfDone()
 {
     for (const Call &call : std::as_const(m_calls)) {
-        if (call.status == "awaiting_approval"_L1 || call.status == "running"_L1)
+        if (call.status == "pending"_L1 || call.status == "awaiting_approval"_L1 || call.status == "running"_L1)
             return;
     }
     if (m_ended || m_calls.isEmpty())
@@ -442,7 +445,7 @@ void ChatTurn::stopUpstream(const QString &finishReason, const QString &status)
             call.job->deleteLater();
             call.job = nullptr;
         }
-        if (call.status == "awaiting_approval"_L1 || call.status == "running"_L1) {
+        if (call.status == "pending"_L1 || call.status == "awaiting_approval"_L1 || call.status == "running"_L1) {
             call.status = u"cancelled"_s;
             emitToolCall(call);
         }

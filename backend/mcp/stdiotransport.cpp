@@ -4,6 +4,11 @@
 
 #include <QJsonDocument>
 
+#ifdef Q_OS_LINUX
+#include <csignal>
+#include <sys/prctl.h>
+#endif
+
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -49,6 +54,10 @@ void StdioTransport::open()
     m_process->setProcessEnvironment(m_environment);
     m_process->setProgram(m_command);
     m_process->setArguments(m_args);
+#ifdef Q_OS_LINUX
+    // A server must not outlive us, even when we are killed (kill -9 leaves no time to stop it).
+    m_process->setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+#endif
     connect(m_process, &QProcess::readyReadStandardOutput, this, &StdioTransport::onStdout);
     connect(m_process, &QProcess::readyReadStandardError, this, &StdioTransport::onStderr);
     connect(m_process, &QProcess::started, this, &StdioTransport::opened);

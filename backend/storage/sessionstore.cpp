@@ -5,10 +5,6 @@
 #include "statement.h"
 #include "storageutil.h"
 
-#include <QJsonArray>
-#include <QJsonDocument>
-#include <QJsonObject>
-
 #include <charconv>
 
 using namespace Qt::StringLiterals;
@@ -23,26 +19,16 @@ const QString messageColumns =
     u" prompt_tokens, completion_tokens, tokens_estimated, created_at, updated_at, parts, steps"_s;
 const int messageColumnCount = 15;
 
+// The non-content events' JSON, one per line (JSON text has no raw line breaks), kept byte for byte:
+// a replay must send exactly what the live stream sent.
 QString encodeExtras(const QList<QByteArray> &extras)
 {
-    if (extras.isEmpty())
-        return {};
-    QByteArray json = "[";
-    for (qsizetype i = 0; i < extras.size(); ++i) {
-        if (i > 0)
-            json += ',';
-        json += extras.at(i); // each is one JSON object already
-    }
-    return QString::fromUtf8(json + ']');
+    return QString::fromUtf8(extras.join('\n'));
 }
 
 QList<QByteArray> decodeExtras(const QString &text)
 {
-    QList<QByteArray> extras;
-    const QJsonArray array = QJsonDocument::fromJson(text.toUtf8()).array();
-    for (const QJsonValue &v : array)
-        extras.append(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
-    return extras;
+    return text.isEmpty() ? QList<QByteArray>() : text.toUtf8().split('\n');
 }
 const QString streaming = u"streaming"_s;
 

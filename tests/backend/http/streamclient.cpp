@@ -1,6 +1,6 @@
 #include "streamclient.h"
 
-#include "../backend/http/apitestclient.h"
+#include "apitestclient.h"
 
 #include <QHostAddress>
 #include <QJsonDocument>

@@ -7,7 +7,7 @@
 #include <QPointer>
 #include <QTcpSocket>
 
-#include "../backend/http/apitestclient.h"
+#include "apitestclient.h"
 
 // What one client saw of one chat stream.
 struct StreamRecord
