@@ -2,13 +2,15 @@
 // a restart on the same data directory, twice. No started user message and no completed reply
 // may be lost, no reply may stay "streaming", the statistics must match the rows, and the SQLite
 // file must be sound, before the restart as well as after it.
-#include "../backend/http/apitestclient.h"
+#include "apifixture.h"
 #include "dbcheck.h"
 #include "fakeupstream.h"
 #include "streamclient.h"
 
+#include <QDir>
 #include <QElapsedTimer>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -27,6 +29,7 @@ private Q_SLOTS:
     void cleanupTestCase();
     void sigkillMidStreamLosesNothing();
     void sigtermMidStreamSavesEveryReply();
+    void sigkillMidToolCall();
 
 private:
     struct Sent
@@ -405,6 +408,89 @@ void CrashDurabilityTest::sigtermMidStreamSavesEveryReply()
     const qsizetype outputBefore = m_output.size();
     QVERIFY(startServer());
     QVERIFY(!m_output.mid(outputBefore).contains("marked interrupted"));
+    m_server->terminate();
+    QVERIFY(m_server->waitForFinished(20000));
+    QCOMPARE(m_server->exitCode(), 0);
+}
+
+void CrashDurabilityTest::sigkillMidToolCall()
+{
+    // A reply waiting on a tool when the server is killed: after the restart it is a consistent,
+    // interrupted reply, the tool's server process did not outlive the kill, and the next turn
+    // sends the model the call with an answer for it.
+    QVERIFY(startServer());
+    m_fake.setRecordRequests(true);
+    const QString admin = runAdmin({u"token"_s, u"create"_s, u"--tenant"_s, u"tools"_s, u"--user"_s, u"dana"_s, u"--admin"_s});
+    ApiTestClient client(m_port);
+    client.setToken(admin);
+    const QString log = m_dir.filePath(u"slow-server.log"_s);
+    const HttpResult put = client.request(
+        "PUT", u"/api/mcp/servers/slow"_s,
+        QJsonDocument(QJsonObject{{u"transport"_s, u"stdio"_s},
+                                  {u"command"_s, QStringLiteral(AGENTDESK_NODE)},
+                                  {u"args"_s, QJsonArray{QStringLiteral(AGENTDESK_SOURCE_DIR "/tests/mcp/scripted-server.mjs"),
+                                                         u"--log"_s, log}}})
+            .toJson(),
+        {}, 30000);
+    QCOMPARE(put.json().value(u"status"_s).toString(), u"connected"_s);
+    const QString agent = client
+                              .post(u"/api/agents"_s, {{u"name"_s, u"Waiter"_s},
+                                                       {u"model"_s, u"fake:calls=slow__slow"_s},
+                                                       {u"tools"_s, QJsonArray{u"slow/*"_s}},
+                                                       {u"tool_approval"_s, u"auto"_s}})
+                              .json()
+                              .value(u"id"_s)
+                              .toString();
+    AsyncStream stream(m_port, chatStreamRequest(agent, admin, u"wait for the slow tool"_s));
+    stream.start();
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(stream.record().events.cbegin(), stream.record().events.cend(),
+                                         [](const QJsonObject &e) { return e.value(u"type"_s) == u"tool_call"_s; }),
+                             20000);
+    // Killed once the checkpoint holds the running call.
+    const auto storedParts = [&] {
+        ReadOnlyDb db(m_dir.filePath(u"agentdesk.db"_s));
+        return db.scalar(u"SELECT parts FROM messages WHERE session_id = ? AND role = 'assistant'"_s,
+                         {stream.record().sessionId})
+            .toString();
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(storedParts().contains(u"\"status\":\"running\""_s), 20000);
+    killServer();
+    // The MCP server's process went with it.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            QDir proc(u"/proc"_s);
+            for (const QString &pid : proc.entryList(QDir::Dirs)) {
+                QFile cmdline(u"/proc/%1/cmdline"_s.arg(pid));
+                if (cmdline.open(QIODevice::ReadOnly) && cmdline.readAll().contains(log.toUtf8()))
+                    return false;
+            }
+            return true;
+        }(),
+        10000);
+
+    QVERIFY(startServer());
+    client = ApiTestClient(m_port); // a new port
+    client.setToken(admin);
+    const QJsonArray rows =
+        client.get(u"/api/sessions/%1/messages"_s.arg(stream.record().sessionId)).json().value(u"messages"_s).toArray();
+    QCOMPARE(rows.size(), 2);
+    const QJsonObject reply = rows.at(1).toObject();
+    QCOMPARE(reply.value(u"status"_s).toString(), u"interrupted"_s);
+    QCOMPARE(reply.value(u"finish_reason"_s).toString(), u"Interrupted"_s);
+    const QJsonArray parts = reply.value(u"parts"_s).toArray();
+    QCOMPARE(parts.size(), 1);
+    QCOMPARE(parts.at(0)[u"type"_s].toString(), u"tool_call"_s);
+    QCOMPARE(parts.at(0)[u"name"_s].toString(), u"slow"_s);
+    // Its server is back, and the conversation goes on.
+    QTRY_COMPARE_WITH_TIMEOUT(client.get(u"/api/mcp/servers/slow"_s).json().value(u"status"_s).toString(),
+                              u"connected"_s, 30000);
+    const auto next = client.stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agent),
+                                    ApiFixture::chatBody(u"so?"_s, stream.record().sessionId));
+    QCOMPARE(next.events.last().json.value(u"type"_s).toString(), u"done"_s);
+    const QJsonArray sent = m_fake.requests().last().json.value(u"messages"_s).toArray();
+    QCOMPARE(sent.at(sent.size() - 3)[u"tool_calls"_s].toArray().size(), 1);
+    QCOMPARE(sent.at(sent.size() - 2)[u"role"_s].toString(), u"tool"_s);
+    QVERIFY(sent.at(sent.size() - 2)[u"content"_s].toString().contains(u"did not finish"_s));
     m_server->terminate();
     QVERIFY(m_server->waitForFinished(20000));
     QCOMPARE(m_server->exitCode(), 0);
