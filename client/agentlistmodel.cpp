@@ -34,6 +34,14 @@ QVariant AgentListModel::data(const QModelIndex &index, int role) const
         return a.temperature;
     case MaxTokensRole:
         return a.maxTokens;
+    case ToolsRole:
+        return a.tools;
+    case ToolApprovalRole:
+        return a.toolApproval;
+    case MaxStepsRole:
+        return a.maxSteps;
+    case AllowedToolsRole:
+        return a.allowedTools;
     }
     return {};
 }
@@ -50,6 +58,10 @@ QHash<int, QByteArray> AgentListModel::roleNames() const
         {ModelRole, "model"},
         {TemperatureRole, "temperature"},
         {MaxTokensRole, "maxTokens"},
+        {ToolsRole, "tools"},
+        {ToolApprovalRole, "toolApproval"},
+        {MaxStepsRole, "maxSteps"},
+        {AllowedToolsRole, "allowedTools"},
     };
 }
 

@@ -24,6 +24,10 @@ public:
         ModelRole,
         TemperatureRole,
         MaxTokensRole,
+        ToolsRole,
+        ToolApprovalRole,
+        MaxStepsRole,
+        AllowedToolsRole,
     };
     Q_ENUM(Role)
 

@@ -295,6 +295,42 @@ void ApiClient::testProvider(const QString &name, QObject *context, Handler hand
          std::move(handler), qMax(m_requestTimeoutMs, 60000));
 }
 
+void ApiClient::listMcpServers(QObject *context, Handler handler)
+{
+    get(u"/api/mcp/servers"_s, {}, context, std::move(handler));
+}
+
+void ApiClient::putMcpServer(const QString &name, const QJsonObject &server, QObject *context,
+                             Handler handler)
+{
+    // The server answers once the MCP server connected or failed, after up to 15 s.
+    send("PUT", u"/api/mcp/servers/"_s + enc(name), {}, jsonBytes(server), context, std::move(handler),
+         qMax(m_requestTimeoutMs, 30000));
+}
+
+void ApiClient::deleteMcpServer(const QString &name, QObject *context, Handler handler)
+{
+    del(u"/api/mcp/servers/"_s + enc(name), context, std::move(handler));
+}
+
+void ApiClient::decideToolCall(const QString &replyId, const QString &toolCallId, const QString &decision,
+                               QObject *context, Handler handler)
+{
+    post(u"/api/replies/"_s + enc(replyId) + u"/tool-calls/"_s + enc(toolCallId),
+         QJsonObject{{u"decision"_s, decision}}, context, std::move(handler));
+}
+
+QUrl ApiClient::fileUrl(const QString &path) const
+{
+    if (!path.startsWith(u"/api/"_s))
+        return {};
+    QUrl url = m_baseUrl;
+    url.setPath(m_baseUrl.path() + path);
+    if (!m_token.isEmpty())
+        url.setQuery(QUrlQuery{{u"access_token"_s, m_token}});
+    return url;
+}
+
 void ApiClient::health(QObject *context, Handler handler)
 {
     send("GET", u"/api/health"_s, {}, QByteArray(), context, std::move(handler), 5000);

@@ -78,6 +78,15 @@ public:
     void putProvider(const QString &name, const QJsonObject &provider, QObject *context, Handler handler);
     void deleteProvider(const QString &name, QObject *context, Handler handler);
     void testProvider(const QString &name, QObject *context, Handler handler);
+    void listMcpServers(QObject *context, Handler handler);
+    void putMcpServer(const QString &name, const QJsonObject &server, QObject *context, Handler handler);
+    void deleteMcpServer(const QString &name, QObject *context, Handler handler);
+    // decision: "allow", "deny" or "always".
+    void decideToolCall(const QString &replyId, const QString &toolCallId, const QString &decision,
+                        QObject *context, Handler handler);
+    // A server path (a tool's image, `/api/files/{id}`) as a URL a QML Image can load: the
+    // token goes in the query, as for an <img src>.
+    QUrl fileUrl(const QString &path) const;
     void health(QObject *context, Handler handler);
 
     // Starts a streamed reply. The stream belongs to the caller (parented to `parent`). The same

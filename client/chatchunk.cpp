@@ -33,12 +33,18 @@ std::optional<ChatChunk> ChatChunk::parse(const QByteArray &data, QString *error
     const QJsonObject o = doc.object();
     ChatChunk c;
     c.typeName = str(o, "type"_L1);
-    if (c.typeName == "content"_L1)
-        c.type = Type::Content;
-    else if (c.typeName == "done"_L1)
-        c.type = Type::Done;
-    else if (c.typeName == "error"_L1)
-        c.type = Type::Error;
+    static const std::pair<QLatin1String, Type> types[] = {
+        {"content"_L1, Type::Content},    {"done"_L1, Type::Done},
+        {"error"_L1, Type::Error},        {"tool_call_delta"_L1, Type::ToolCallDelta},
+        {"tool_call"_L1, Type::ToolCall}, {"tool_result"_L1, Type::ToolResult},
+        {"progress"_L1, Type::Progress},  {"attachment"_L1, Type::Attachment},
+    };
+    for (const auto &[name, type] : types) {
+        if (c.typeName == name) {
+            c.type = type;
+            break;
+        }
+    }
     c.content = str(o, "content"_L1);
     c.sessionId = str(o, "session_id"_L1);
     c.messageId = str(o, "message_id"_L1);

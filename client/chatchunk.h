@@ -7,10 +7,20 @@
 #include <optional>
 
 // One chunk of the chat stream (docs/api.md, POST /api/agents/{id}/chat/stream): every chunk
-// carries the same eight fields, null where empty.
+// carries the same eight fields, null where empty. An agent with tools adds the tool chunks.
 struct ChatChunk
 {
-    enum class Type { Content, Done, Error, Unknown };
+    enum class Type {
+        Content,
+        Done,
+        Error,
+        ToolCallDelta,
+        ToolCall,
+        ToolResult,
+        Progress,
+        Attachment,
+        Unknown
+    };
 
     Type type = Type::Unknown;
     QString typeName;

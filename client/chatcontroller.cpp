@@ -10,6 +10,7 @@
 #include <QGuiApplication>
 #include <QJSEngine>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QQmlEngine>
 #include <QUuid>
 
@@ -44,6 +45,10 @@ ChatController::ChatController(ApiClient *api, LocalCache *cache, const QString 
     });
     m_resumeTimer.setSingleShot(true);
     connect(&m_resumeTimer, &QTimer::timeout, this, &ChatController::resumeNow);
+    m_partsTimer.setSingleShot(true);
+    m_partsTimer.setInterval(50);
+    connect(&m_partsTimer, &QTimer::timeout, this, &ChatController::showPendingParts);
+    m_messages.setFileUrlResolver([this](const QString &path) { return m_api->fileUrl(path); });
     m_noticeTimer.setSingleShot(true);
     m_noticeTimer.setInterval(6000);
     connect(&m_noticeTimer, &QTimer::timeout, this, &ChatController::clearNotice);
@@ -307,6 +312,8 @@ void ChatController::showMessages(const QList<MessageItem> &stored, bool merge)
         reply.id = m_pending->replyRowId;
         reply.role = u"assistant"_s;
         reply.content = m_pending->content;
+        reply.parts = m_pending->parts;
+        reply.thinking = m_pending->thinking;
         reply.status = m_pending->reconnecting        ? u"reconnecting"_s
                        : m_pending->content.isEmpty() ? u"typing"_s
                                                       : u"streaming"_s;
@@ -350,7 +357,7 @@ void ChatController::mergeRows(const QList<MessageItem> &rows)
         const bool same = a.id == b.id && a.content == b.content && a.status == b.status &&
                           a.error == b.error && a.tokensUsed == b.tokensUsed &&
                           a.completionTokens == b.completionTokens &&
-                          a.tokensPerSecond == b.tokensPerSecond && a.model == b.model;
+                          a.tokensPerSecond == b.tokensPerSecond && a.model == b.model && a.parts == b.parts;
         if (!same)
             m_messages.update(i, b);
     }
@@ -660,6 +667,151 @@ void ChatController::onChunk(const ChatChunk &chunk)
         if (m_pending->stopRequested)
             m_api->cancel(m_pending->sessionId, this, {});
     }
+    switch (chunk.type) {
+    case ChatChunk::Type::ToolCallDelta:
+    case ChatChunk::Type::ToolCall:
+    case ChatChunk::Type::ToolResult:
+    case ChatChunk::Type::Progress:
+        onToolChunk(chunk);
+        break;
+    default:
+        break;
+    }
+}
+
+void ChatController::onToolChunk(const ChatChunk &chunk)
+{
+    QList<ReplyPart> &parts = m_pending->parts;
+    const QJsonObject &meta = chunk.metadata;
+    const QString id = meta.value("tool_call_id"_L1).toString();
+    auto call = [&]() -> ToolCallItem * {
+        if (id.isEmpty())
+            return nullptr;
+        if (ToolCallItem *c = ReplyPart::findCall(parts, id))
+            return c;
+        if (parts.isEmpty() && !m_pending->content.isEmpty())
+            ReplyPart::appendText(parts, m_pending->content); // what the model said before its first call
+        ReplyPart part;
+        part.isTool = true;
+        part.call.id = id;
+        part.call.status = u"streaming"_s;
+        parts.append(part);
+        return &parts.last().call;
+    };
+    const bool wasThinking = m_pending->thinking;
+    m_pending->thinking = false;
+    if (chunk.type == ChatChunk::Type::ToolCallDelta) {
+        ToolCallItem *c = call();
+        if (!c)
+            return;
+        if (const QString function = meta.value("name"_L1).toString();
+            !function.isEmpty() && c->function.isEmpty()) {
+            // "<server>__<tool>": shown as the tool and its server until the call is complete.
+            c->function = function;
+            const qsizetype cut = function.indexOf(u"__"_s);
+            c->server = cut > 0 ? function.left(cut) : QString();
+            c->name = cut > 0 ? function.mid(cut + 2) : function;
+        }
+        c->step = meta.value("step"_L1).toInt(c->step);
+        c->arguments += chunk.content;
+        if (wasThinking || c->arguments.size() == chunk.content.size())
+            showPendingParts(); // a new card at once; its fragments a few times a second
+        else if (!m_partsTimer.isActive())
+            m_partsTimer.start();
+        return;
+    }
+    if (chunk.type == ChatChunk::Type::ToolCall) {
+        ToolCallItem *c = call();
+        if (!c)
+            return;
+        c->name = meta.value("name"_L1).toString(c->name);
+        c->server = meta.value("server"_L1).toString(c->server);
+        if (c->function.isEmpty())
+            c->function = c->server.isEmpty() ? c->name : c->server + u"__"_s + c->name;
+        const QJsonValue args = meta.value("arguments"_L1);
+        if (args.isObject())
+            c->arguments = QString::fromUtf8(QJsonDocument(args.toObject()).toJson(QJsonDocument::Compact));
+        else if (args.isString())
+            c->arguments = args.toString();
+        c->status = meta.value("status"_L1).toString();
+        c->step = meta.value("step"_L1).toInt(c->step);
+        c->deciding = false;
+        if (c->status == "denied"_L1)
+            c->decision = u"deny"_s;
+    } else if (chunk.type == ChatChunk::Type::ToolResult) {
+        ToolCallItem *c = call();
+        if (!c)
+            return;
+        c->hasResult = true;
+        c->isError = meta.value("is_error"_L1).toBool();
+        c->durationMs = meta.value("duration_ms"_L1).toInteger();
+        c->resultText = chunk.content;
+        c->resultParts = meta.value("parts"_L1).toArray();
+        c->progress = c->total = -1;
+        c->progressMessage.clear();
+        if (c->status != "denied"_L1)
+            c->status = u"done"_s;
+    } else { // progress
+        const QString phase = meta.value("phase"_L1).toString();
+        if (phase == "thinking"_L1) {
+            m_pending->thinking = true;
+        } else if (phase == "tool"_L1) {
+            ToolCallItem *c = call();
+            if (!c)
+                return;
+            c->progress = meta.value("progress"_L1).toDouble(-1);
+            c->total = meta.value("total"_L1).toDouble(-1);
+            c->progressMessage = meta.value("message"_L1).toString();
+        } else if (phase == "awaiting_approval"_L1) {
+            if (ToolCallItem *c = call())
+                c->status = u"awaiting_approval"_s;
+        }
+    }
+    showPendingParts();
+}
+
+void ChatController::showPendingParts()
+{
+    m_partsTimer.stop();
+    const int row = m_pending ? pendingRow(m_pending->replyRowId) : -1;
+    if (row >= 0)
+        m_messages.setParts(row, m_pending->parts, m_pending->thinking);
+}
+
+void ChatController::decideToolCall(int row, const QString &callId, const QString &decision)
+{
+    if (row < 0 || row >= m_messages.rowCount())
+        return;
+    const bool pendingReply = m_pending && pendingRow(m_pending->replyRowId) == row;
+    const QString replyId = pendingReply ? m_pending->replyId() : m_messages.at(row).id;
+    if (replyId.isEmpty() || replyId.startsWith(u"local-"_s))
+        return;
+    auto setDeciding = [this, row, pendingReply, callId](bool deciding) {
+        if (pendingReply && m_pending) {
+            if (ToolCallItem *c = ReplyPart::findCall(m_pending->parts, callId))
+                c->deciding = deciding;
+            showPendingParts();
+        } else if (row < m_messages.rowCount()) {
+            QList<ReplyPart> parts = m_messages.at(row).parts;
+            if (ToolCallItem *c = ReplyPart::findCall(parts, callId))
+                c->deciding = deciding;
+            m_messages.setParts(row, parts, m_messages.at(row).thinking);
+        }
+    };
+    setDeciding(true);
+    qCInfo(lcClient) << "tool call" << callId << "decided:" << decision;
+    // The stream brings the call's new state; only a refusal needs handling here.
+    m_api->decideToolCall(replyId, callId, decision, this, [this, setDeciding, decision](const ApiResult &r) {
+        if (r.ok()) {
+            if (decision == "always"_L1)
+                refreshAgents(); // the agent's allowed_tools changed
+            return;
+        }
+        setDeciding(false);
+        setNotice(r.code == "reply_ended"_L1 || r.code == "tool_call_decided"_L1
+                      ? tr("That tool call no longer waits for an answer.")
+                      : tr("Could not send your answer: %1").arg(r.message));
+    });
 }
 
 void ChatController::onContent(const QString &text)
@@ -672,6 +824,9 @@ void ChatController::onContent(const QString &text)
     m_pending->lastTokenMs = now;
     ++m_pending->chunks;
     m_pending->content += text;
+    m_pending->thinking = false;
+    if (!m_pending->parts.isEmpty())
+        ReplyPart::appendText(m_pending->parts, text);
     const int row = pendingRow(m_pending->replyRowId);
     if (row >= 0)
         m_messages.appendContent(row, text);
@@ -693,6 +848,7 @@ void ChatController::onClosed(const ChatChunk &closing)
 {
     if (!m_pending)
         return;
+    showPendingParts(); // the last argument fragments, if they wait for the timer
     const int row = pendingRow(m_pending->replyRowId);
     if (closing.type == ChatChunk::Type::Done) {
         // As the server stores them: a reply stopped by the user or because nobody followed it is
@@ -701,7 +857,8 @@ void ChatController::onClosed(const ChatChunk &closing)
             closing.finishReason == "Cancelled"_L1 || closing.finishReason == "Disconnected"_L1;
         const bool interrupted = closing.finishReason == "Interrupted"_L1;
         const QString status = cancelled ? u"cancelled"_s : interrupted ? u"interrupted"_s : u"complete"_s;
-        const double rate = measuredRate(m_pending->chunks);
+        // Time spent on tools (and waiting for approval) is not the model's speed.
+        const double rate = m_pending->parts.isEmpty() ? measuredRate(m_pending->chunks) : 0;
         if (!closing.replyId.isEmpty() && rate > 0)
             m_rates.insert(closing.replyId, rate);
         if (row >= 0) {
@@ -711,6 +868,8 @@ void ChatController::onClosed(const ChatChunk &closing)
             m.model = closing.model();
             m.tokensUsed = closing.tokensUsed();
             m.tokensPerSecond = rate;
+            m.thinking = false;
+            m.steps = closing.metadata.value("steps"_L1).toInt(m.steps);
             if (!closing.replyId.isEmpty())
                 m.id = closing.replyId;
             m_messages.update(row, m);
@@ -794,6 +953,7 @@ void ChatController::onAborted()
 void ChatController::finishPending(const QString &status)
 {
     m_stopFallback.stop();
+    m_partsTimer.stop();
     m_resumeTimer.stop();
     const QString sessionId = m_pending->sessionId;
     if (viewShowsPending() && !sessionId.isEmpty())

@@ -85,6 +85,8 @@ public:
     Q_INVOKABLE void copyText(const QString &text);
     Q_INVOKABLE void refresh();
     Q_INVOKABLE void clearNotice();
+    // Answers a tool call that waits for approval: "allow", "always" or "deny".
+    Q_INVOKABLE void decideToolCall(int row, const QString &callId, const QString &decision);
 
     // Called by the settings side when agents change.
     void agentSaved(const AgentItem &agent);
@@ -135,7 +137,9 @@ private:
         QElapsedTimer lostClock;
         QString text;
         QString content;
-        int view = 0; // the view (m_view) the reply belongs to
+        QList<ReplyPart> parts; // once the reply calls a tool
+        bool thinking = false;  // the model is asked again after tool results
+        int view = 0;           // the view (m_view) the reply belongs to
         int chunks = 0;
         QElapsedTimer clock;
         qint64 firstTokenMs = -1;
@@ -154,6 +158,8 @@ private:
     int pendingRow(const QString &localId) const;
     void onChunk(const ChatChunk &chunk);
     void onContent(const QString &text);
+    void onToolChunk(const ChatChunk &chunk);
+    void showPendingParts();
     void onClosed(const ChatChunk &closing);
     void onFailed(const QString &code, const QString &message, bool offline);
     void onAborted();
@@ -183,6 +189,7 @@ private:
     std::optional<Pending> m_pending;
     QTimer m_stopFallback;
     QTimer m_resumeTimer;
+    QTimer m_partsTimer; // argument fragments are shown a few times a second, not each one
     QString m_retryText;
     QString m_retryUserRowId;
     QString m_retryReplyRowId;

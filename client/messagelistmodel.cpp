@@ -1,5 +1,6 @@
 #include "messagelistmodel.h"
 
+#include <QJsonDocument>
 #include <QLocale>
 
 using namespace Qt::StringLiterals;
@@ -72,6 +73,12 @@ QVariant MessageListModel::data(const QModelIndex &index, int role) const
         return statsText(m);
     case CanRetryRole:
         return index.row() == m_retryRow;
+    case SegmentsRole:
+        return segments(m);
+    case TailRole:
+        return tail(m);
+    case ThinkingRole:
+        return m.thinking;
     }
     return {};
 }
@@ -92,7 +99,10 @@ QHash<int, QByteArray> MessageListModel::roleNames() const
             {TokensPerSecondRole, "tokensPerSecond"},
             {CreatedAtRole, "createdAt"},
             {StatsTextRole, "statsText"},
-            {CanRetryRole, "canRetry"}};
+            {CanRetryRole, "canRetry"},
+            {SegmentsRole, "segments"},
+            {TailRole, "tail"},
+            {ThinkingRole, "thinking"}};
 }
 
 void MessageListModel::setMessages(const QList<MessageItem> &messages)
@@ -139,13 +149,24 @@ void MessageListModel::appendContent(int row, const QString &text)
         return;
     MessageItem &m = m_messages[row];
     m.content += text;
-    const QModelIndex idx = index(row);
+    QList<int> roles{ContentRole, TailRole};
+    if (!m.parts.isEmpty()) {
+        // Text after a call starts a new part: a segment of its own once the next call comes.
+        const bool newPart = m.parts.constLast().isTool;
+        ReplyPart::appendText(m.parts, text);
+        if (newPart)
+            roles.append(SegmentsRole);
+    }
+    if (m.thinking) {
+        m.thinking = false;
+        roles.append(ThinkingRole);
+    }
     if (m.status == "typing"_L1) {
         m.status = u"streaming"_s;
-        Q_EMIT dataChanged(idx, idx, {ContentRole, StatusRole});
-    } else {
-        Q_EMIT dataChanged(idx, idx, {ContentRole});
+        roles.append(StatusRole);
     }
+    const QModelIndex idx = index(row);
+    Q_EMIT dataChanged(idx, idx, roles);
 }
 
 void MessageListModel::setStatus(int row, const QString &status, const QString &error)
@@ -166,6 +187,152 @@ void MessageListModel::update(int row, const MessageItem &message)
     m_messages[row] = message;
     const QModelIndex idx = index(row);
     Q_EMIT dataChanged(idx, idx);
+}
+
+void MessageListModel::setParts(int row, const QList<ReplyPart> &parts, bool thinking)
+{
+    if (row < 0 || row >= m_messages.size())
+        return;
+    MessageItem &m = m_messages[row];
+    m.parts = parts;
+    m.thinking = thinking;
+    QList<int> roles{SegmentsRole, TailRole, ThinkingRole};
+    if (m.status == "typing"_L1 && !parts.isEmpty()) {
+        m.status = u"streaming"_s;
+        roles.append(StatusRole);
+    }
+    const QModelIndex idx = index(row);
+    Q_EMIT dataChanged(idx, idx, roles);
+}
+
+void MessageListModel::setFileUrlResolver(std::function<QUrl(const QString &)> resolver)
+{
+    m_fileUrl = std::move(resolver);
+}
+
+void MessageListModel::setToolExpanded(int row, const QString &callId, bool expanded)
+{
+    if (row < 0 || row >= m_messages.size())
+        return;
+    m_expanded.insert(callId, expanded);
+    const QModelIndex idx = index(row);
+    Q_EMIT dataChanged(idx, idx, {SegmentsRole});
+}
+
+QString MessageListModel::tail(const MessageItem &m)
+{
+    if (m.parts.isEmpty())
+        return m.content;
+    QString text;
+    for (qsizetype i = m.parts.size() - 1; i >= 0 && !m.parts.at(i).isTool; --i)
+        text.prepend(m.parts.at(i).text);
+    return text.trimmed().isEmpty() ? QString() : text;
+}
+
+QVariantList MessageListModel::segments(const MessageItem &m) const
+{
+    qsizetype end = m.parts.size();
+    while (end > 0 && !m.parts.at(end - 1).isTool)
+        --end;
+    QVariantList list;
+    for (qsizetype i = 0; i < end; ++i) {
+        const ReplyPart &part = m.parts.at(i);
+        if (part.isTool)
+            list.append(toolSegment(m, part.call));
+        else if (!part.text.trimmed().isEmpty())
+            list.append(QVariantMap{{u"kind"_s, u"text"_s}, {u"text"_s, part.text}});
+    }
+    return list;
+}
+
+static QString durationText(qint64 ms)
+{
+    const QLocale locale;
+    return ms < 1000 ? MessageListModel::tr("%1 ms").arg(ms)
+                     : MessageListModel::tr("%1 s").arg(locale.toString(double(ms) / 1000.0, 'f', 1));
+}
+
+QVariantMap MessageListModel::toolSegment(const MessageItem &m, const ToolCallItem &c) const
+{
+    const bool replyLive =
+        m.status == "typing"_L1 || m.status == "streaming"_L1 || m.status == "reconnecting"_L1;
+    const bool callLive = c.status == "streaming"_L1 || c.status == "awaiting_approval"_L1 ||
+                          c.status == "running"_L1 || c.status.isEmpty();
+    const bool live = replyLive && callLive && !c.hasResult;
+    QString state = c.status;
+    QString statusText;
+    if (c.hasResult && c.status != "denied"_L1) {
+        state = c.isError ? u"error"_s : u"done"_s;
+        statusText = c.isError ? tr("Failed after %1").arg(durationText(c.durationMs))
+                               : tr("Done in %1").arg(durationText(c.durationMs));
+    } else if (c.status == "denied"_L1) {
+        statusText = tr("Declined");
+    } else if (!live) {
+        state = u"unfinished"_s;
+        statusText =
+            c.status == "cancelled"_L1 || m.status == "cancelled"_L1 ? tr("Stopped") : tr("Did not finish");
+    } else if (c.status == "awaiting_approval"_L1) {
+        statusText = c.deciding ? tr("Sending your answer…") : tr("Waiting for your approval");
+    } else if (c.status == "running"_L1) {
+        statusText = tr("Running…");
+    } else {
+        statusText = tr("Writing the call…");
+    }
+
+    // Arguments: indented once complete, as they come while they stream.
+    QString arguments = c.arguments;
+    if (c.status != "streaming"_L1) {
+        const QJsonDocument doc = QJsonDocument::fromJson(c.arguments.toUtf8());
+        if (doc.isObject())
+            arguments = doc.object().isEmpty()
+                            ? u"{}"_s
+                            : QString::fromUtf8(doc.toJson(QJsonDocument::Indented)).trimmed();
+    }
+    QString progressText = c.progressMessage;
+    double fraction = -1;
+    if (c.progress >= 0) {
+        const QLocale locale;
+        if (c.total > 0)
+            fraction = qBound(0.0, c.progress / c.total, 1.0);
+        const QString counts = c.total > 0
+                                   ? tr("%1 of %2").arg(locale.toString(c.progress), locale.toString(c.total))
+                                   : locale.toString(c.progress);
+        progressText = progressText.isEmpty() ? counts : progressText + u"  ·  "_s + counts;
+    }
+    QVariantList images;
+    for (const QJsonValue &v : c.resultParts) {
+        const QJsonObject block = v.toObject();
+        const QString url = block.value("url"_L1).toString();
+        if (block.value("type"_L1).toString() == "image"_L1 && !url.isEmpty())
+            images.append(m_fileUrl ? m_fileUrl(url) : QUrl(url));
+    }
+    // Very long results stay readable (and cheap to lay out); the model got all of it.
+    constexpr qsizetype MaxShown = 20000;
+    QString result = c.resultText;
+    if (result.size() > MaxShown)
+        result = result.left(MaxShown) + u"\n… "_s + tr("(%1 more characters)").arg(result.size() - MaxShown);
+
+    return QVariantMap{
+        {u"kind"_s, u"tool"_s},
+        {u"callId"_s, c.id},
+        {u"name"_s, c.name.isEmpty() ? c.function : c.name},
+        {u"server"_s, c.server},
+        {u"state"_s, state},
+        {u"statusText"_s, statusText},
+        {u"awaitingApproval"_s, live && c.status == "awaiting_approval"_L1},
+        {u"deciding"_s, c.deciding},
+        {u"running"_s, live && c.status != "awaiting_approval"_L1},
+        {u"arguments"_s, arguments},
+        {u"progress"_s, fraction},
+        {u"progressText"_s, live ? progressText : QString()},
+        {u"hasResult"_s, c.hasResult},
+        {u"isError"_s, c.isError},
+        {u"result"_s, result},
+        {u"images"_s, images},
+        {u"decision"_s, c.decision},
+        {u"step"_s, c.step},
+        {u"expanded"_s, m_expanded.value(c.id, live)},
+    };
 }
 
 int MessageListModel::rowOf(const QString &id) const

@@ -3,10 +3,15 @@
 #include "types.h"
 
 #include <QAbstractListModel>
+#include <QUrl>
 #include <QtQml/qqmlregistration.h>
+
+#include <functional>
 
 // The conversation shown: the agent's greeting first, then the messages oldest first. A
 // streamed token changes one row (dataChanged on that index with ContentRole), never resets.
+// A reply with tools is shown as `segments` (its text and tool cards up to the last call) and
+// `tail` (the text after it, where tokens stream in): a token never rebuilds the cards.
 class MessageListModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -31,6 +36,9 @@ public:
         CreatedAtRole,
         StatsTextRole, // "42 tok/s · 128 tokens", empty until a reply is done
         CanRetryRole,
+        SegmentsRole, // [{kind: "text", text} | {kind: "tool", callId, title, status, ...}]
+        TailRole,     // the text after the last tool call (all of it without tools)
+        ThinkingRole, // the model is asked again after tool results
     };
     Q_ENUM(Role)
 
@@ -48,6 +56,9 @@ public:
     void appendContent(int row, const QString &text);
     void setStatus(int row, const QString &status, const QString &error = {});
     void update(int row, const MessageItem &message); // every role may have changed
+    void setParts(int row, const QList<ReplyPart> &parts, bool thinking);
+    // Where a file a tool returned is fetched from: `/api/files/{id}` made absolute with a token.
+    void setFileUrlResolver(std::function<QUrl(const QString &path)> resolver);
     const MessageItem &at(int row) const { return m_messages.at(row); }
     const QList<MessageItem> &messages() const { return m_messages; }
     int rowOf(const QString &id) const;
@@ -55,13 +66,21 @@ public:
 
     Q_INVOKABLE QVariantMap get(int row) const;
     Q_INVOKABLE QString contentAt(int row) const;
+    // A tool card opened or closed by the user; untouched ones are open while the call is live.
+    Q_INVOKABLE void setToolExpanded(int row, const QString &callId, bool expanded);
 
     static QString statsText(const MessageItem &m);
+    static QString tail(const MessageItem &m);
+    QVariantList segments(const MessageItem &m) const;
 
 Q_SIGNALS:
     void countChanged();
 
 private:
+    QVariantMap toolSegment(const MessageItem &m, const ToolCallItem &c) const;
+
     QList<MessageItem> m_messages;
     int m_retryRow = -1;
+    QHash<QString, bool> m_expanded; // by tool call id
+    std::function<QUrl(const QString &)> m_fileUrl;
 };

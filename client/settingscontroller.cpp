@@ -7,7 +7,9 @@
 
 #include <QJSEngine>
 #include <QJsonArray>
+#include <QProcess>
 #include <QQmlEngine>
+#include <QRegularExpression>
 
 using namespace Qt::StringLiterals;
 
@@ -20,6 +22,7 @@ SettingsController::SettingsController(ApiClient *api, KeychainStore *secrets, C
     s_instance = this;
     connect(m_secrets, &KeychainStore::backendChanged, this, &SettingsController::secretsChanged);
     connect(m_api, &ApiClient::reconnected, this, &SettingsController::refreshProviders);
+    connect(m_api, &ApiClient::reconnected, this, &SettingsController::refreshMcpServers);
 }
 
 SettingsController::~SettingsController()
@@ -188,6 +191,107 @@ void SettingsController::testProvider(const QString &name)
     });
 }
 
+void SettingsController::refreshMcpServers()
+{
+    m_api->listMcpServers(this, [this](const ApiResult &r) {
+        if (!r.ok())
+            return;
+        QList<McpServerItem> list;
+        const QJsonArray arr = r.json.value("servers"_L1).toArray();
+        for (const QJsonValue &v : arr)
+            list.append(McpServerItem::fromJson(v.toObject()));
+        m_mcpServers.setServers(list);
+    });
+}
+
+void SettingsController::saveMcpServer(const QVariantMap &server)
+{
+    const QString name = server.value(u"name"_s).toString().trimmed();
+    static const QRegularExpression namePattern(u"^[A-Za-z0-9_-]{1,32}$"_s);
+    if (!namePattern.match(name).hasMatch()) {
+        Q_EMIT mcpServerFailed(name, tr("A server name is 1 to 32 letters, digits, _ or -."));
+        return;
+    }
+    const bool http = server.value(u"transport"_s).toString() == "http"_L1;
+    QJsonObject body{{u"transport"_s, http ? u"http"_s : u"stdio"_s}};
+    if (http) {
+        const QUrl url = QUrl::fromUserInput(server.value(u"url"_s).toString().trimmed());
+        if (!url.isValid() || (url.scheme() != "http"_L1 && url.scheme() != "https"_L1)) {
+            Q_EMIT mcpServerFailed(name, tr("The URL must start with http:// or https://."));
+            return;
+        }
+        body.insert(u"url"_s, url.toString());
+    } else {
+        QStringList words = QProcess::splitCommand(server.value(u"commandLine"_s).toString());
+        if (words.isEmpty()) {
+            Q_EMIT mcpServerFailed(name, tr("Type the command that starts the server, e.g. npx -y "
+                                            "@modelcontextprotocol/server-everything"));
+            return;
+        }
+        body.insert(u"command"_s, words.takeFirst());
+        body.insert(u"args"_s, QJsonArray::fromStringList(words));
+    }
+    // KEY=value (environment) or Name: value (headers), one per line.
+    QJsonObject secrets;
+    const QStringList lines = server.value(u"secrets"_s).toString().split(u'\n', Qt::SkipEmptyParts);
+    for (const QString &line : lines) {
+        const qsizetype eq = line.indexOf(u'=');
+        const qsizetype colon = line.indexOf(u':');
+        qsizetype cut = http ? colon : eq;
+        if (cut < 0)
+            cut = http ? eq : colon;
+        const QString key = line.left(cut).trimmed();
+        if (cut <= 0 || key.isEmpty()) {
+            Q_EMIT mcpServerFailed(name, http ? tr("Write each header as Name: value.")
+                                              : tr("Write each variable as NAME=value."));
+            return;
+        }
+        secrets.insert(key, line.mid(cut + 1).trimmed());
+    }
+    body.insert(http ? u"headers"_s : u"env"_s, secrets);
+    const int timeout = server.value(u"timeoutSeconds"_s).toInt();
+    if (timeout > 0)
+        body.insert(u"timeout_ms"_s, timeout * 1000);
+    busy(+1);
+    m_api->putMcpServer(name, body, this, [this, name](const ApiResult &r) {
+        busy(-1);
+        if (!r.ok()) {
+            Q_EMIT mcpServerFailed(name, r.message);
+            return;
+        }
+        const McpServerItem saved = McpServerItem::fromJson(r.json);
+        m_mcpServers.upsert(saved);
+        Q_EMIT mcpServerSaved(saved.name, saved.status, saved.error);
+    });
+}
+
+void SettingsController::deleteMcpServer(const QString &name)
+{
+    busy(+1);
+    m_api->deleteMcpServer(name, this, [this, name](const ApiResult &r) {
+        busy(-1);
+        if (!r.ok() && r.status != 404) {
+            Q_EMIT mcpServerFailed(name, r.message);
+            return;
+        }
+        m_mcpServers.remove(name);
+    });
+}
+
+QString SettingsController::maskedSecrets(const QString &name) const
+{
+    const int row = m_mcpServers.indexOf(name);
+    if (row < 0)
+        return {};
+    const McpServerItem &s = m_mcpServers.servers().at(row);
+    QStringList lines;
+    for (const QString &key : s.envNames)
+        lines.append(key + u"=***"_s);
+    for (const QString &key : s.headerNames)
+        lines.append(key + u": ***"_s);
+    return lines.join(u'\n');
+}
+
 void SettingsController::saveAgent(const QVariantMap &agent)
 {
     AgentItem a;
@@ -205,6 +309,11 @@ void SettingsController::saveAgent(const QVariantMap &agent)
     const int mt = agent.value(u"maxTokens"_s).toInt(&ok);
     if (ok && mt > 0)
         a.maxTokens = mt;
+    a.tools = agent.value(u"tools"_s).toStringList();
+    if (agent.value(u"toolApproval"_s).toString() == "auto"_L1)
+        a.toolApproval = u"auto"_s;
+    a.maxSteps = qBound(1, agent.value(u"maxSteps"_s, 8).toInt(), 50);
+    a.allowedTools = agent.value(u"allowedTools"_s).toStringList();
     if (a.name.isEmpty()) {
         Q_EMIT agentFailed(tr("An agent needs a name."));
         return;

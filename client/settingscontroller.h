@@ -1,5 +1,6 @@
 #pragma once
 
+#include "mcpserverlistmodel.h"
 #include "providerlistmodel.h"
 
 #include <QObject>
@@ -13,13 +14,15 @@ class QQmlEngine;
 class QJSEngine;
 
 // The settings side: OpenAI-compatible providers (add from a preset, test the connection, pick
-// the default), agents (create, edit, delete) and where secrets are kept.
+// the default), MCP servers (the Tools page), agents (create, edit, delete) and where secrets
+// are kept.
 class SettingsController : public QObject
 {
     Q_OBJECT
     QML_ELEMENT
     QML_SINGLETON
     Q_PROPERTY(ProviderListModel *providers READ providers CONSTANT)
+    Q_PROPERTY(McpServerListModel *mcpServers READ mcpServers CONSTANT)
     Q_PROPERTY(QVariantList presets READ presets CONSTANT)
     Q_PROPERTY(QString secretsStatus READ secretsStatus NOTIFY secretsChanged)
     Q_PROPERTY(bool keychainAvailable READ keychainAvailable NOTIFY secretsChanged)
@@ -33,6 +36,7 @@ public:
     ~SettingsController() override;
 
     ProviderListModel *providers() { return &m_providers; }
+    McpServerListModel *mcpServers() { return &m_mcpServers; }
     QVariantList presets() const;
     QString secretsStatus() const;
     bool keychainAvailable() const;
@@ -47,6 +51,14 @@ public:
     Q_INVOKABLE void deleteProvider(const QString &name);
     Q_INVOKABLE void setDefaultProvider(const QString &name);
     Q_INVOKABLE void testProvider(const QString &name);
+    Q_INVOKABLE void refreshMcpServers();
+    // `server`: name, transport ("stdio" or "http"), commandLine (program and arguments, quoted
+    // like a shell's) or url, secrets (one per line: KEY=value for a command's environment,
+    // Name: value for HTTP headers; a value of *** keeps the saved one), timeoutSeconds.
+    Q_INVOKABLE void saveMcpServer(const QVariantMap &server);
+    Q_INVOKABLE void deleteMcpServer(const QString &name);
+    // What a server's secrets field shows when it is edited: its names, values masked.
+    Q_INVOKABLE QString maskedSecrets(const QString &name) const;
     // `agent`: id (empty = create), name, description, systemPrompt, greeting, provider, model,
     // temperature (a number, or anything else for unset), maxTokens.
     Q_INVOKABLE void saveAgent(const QVariantMap &agent);
@@ -61,6 +73,8 @@ Q_SIGNALS:
     void providerSaved(const QString &name);
     void providerFailed(const QString &name, const QString &message);
     void providerTested(const QString &name, bool ok, const QString &message);
+    void mcpServerSaved(const QString &name, const QString &status, const QString &error);
+    void mcpServerFailed(const QString &name, const QString &message);
     void agentSaved(const QString &id);
     void agentFailed(const QString &message);
     void tokenSaved();
@@ -78,5 +92,6 @@ private:
     ChatController *m_chat;
     bool m_remote;
     ProviderListModel m_providers;
+    McpServerListModel m_mcpServers;
     int m_busy = 0;
 };

@@ -1,5 +1,6 @@
 #include "types.h"
 
+#include <QJsonDocument>
 #include <QJsonValue>
 
 using namespace Qt::StringLiterals;
@@ -30,6 +31,17 @@ QJsonValue dateTimeValue(const QDateTime &dt)
     return dt.toUTC().toString(Qt::ISODateWithMs);
 }
 
+QStringList stringList(const QJsonObject &o, QLatin1String key)
+{
+    QStringList list;
+    const QJsonArray array = o.value(key).toArray();
+    for (const QJsonValue &v : array) {
+        if (v.isString())
+            list.append(v.toString());
+    }
+    return list;
+}
+
 } // namespace JsonUtil
 
 using namespace JsonUtil;
@@ -55,6 +67,11 @@ AgentItem AgentItem::fromJson(const QJsonObject &o)
     const QJsonValue m = o.value("max_tokens"_L1);
     if (m.isDouble())
         a.maxTokens = m.toInt();
+    a.tools = stringList(o, "tools"_L1);
+    if (const QString approval = string(o, "tool_approval"_L1); !approval.isEmpty())
+        a.toolApproval = approval;
+    a.maxSteps = o.value("max_steps"_L1).toInt(a.maxSteps);
+    a.allowedTools = stringList(o, "allowed_tools"_L1);
     a.createdAt = dateTime(o, "created_at"_L1);
     a.updatedAt = dateTime(o, "updated_at"_L1);
     return a;
@@ -73,6 +90,10 @@ QJsonObject AgentItem::toJson() const
                                                                           : QJsonValue(QJsonValue::Null)},
         {u"max_tokens"_s, maxTokens.isValid() && !maxTokens.isNull() ? QJsonValue(maxTokens.toInt())
                                                                      : QJsonValue(QJsonValue::Null)},
+        {u"tools"_s, QJsonArray::fromStringList(tools)},
+        {u"tool_approval"_s, toolApproval},
+        {u"max_steps"_s, maxSteps},
+        {u"allowed_tools"_s, QJsonArray::fromStringList(allowedTools)},
     };
     if (!id.isEmpty())
         o.insert(u"id"_s, id);
@@ -127,6 +148,8 @@ MessageItem MessageItem::fromJson(const QJsonObject &o)
     m.tokensUsed = o.value("tokens_used"_L1).toInt(m.promptTokens + m.completionTokens);
     m.tokensEstimated = o.value("tokens_estimated"_L1).toBool();
     m.tokensPerSecond = o.value("tokens_per_second"_L1).toDouble(); // client cache only
+    m.steps = o.value("steps"_L1).toInt();
+    m.parts = ReplyPart::listFromJson(o.value("parts"_L1).toArray());
     m.createdAt = dateTime(o, "created_at"_L1);
     return m;
 }
@@ -150,7 +173,143 @@ QJsonObject MessageItem::toJson() const
     };
     if (tokensPerSecond > 0)
         o.insert(u"tokens_per_second"_s, tokensPerSecond);
+    if (role == "assistant"_L1) {
+        o.insert(u"steps"_s, steps);
+        o.insert(u"parts"_s, ReplyPart::listToJson(parts));
+    }
     return o;
+}
+
+McpServerItem McpServerItem::fromJson(const QJsonObject &o)
+{
+    McpServerItem s;
+    s.name = string(o, "name"_L1);
+    s.transport = string(o, "transport"_L1);
+    s.command = string(o, "command"_L1);
+    s.args = stringList(o, "args"_L1);
+    s.envNames = o.value("env"_L1).toObject().keys();
+    s.url = string(o, "url"_L1);
+    s.headerNames = o.value("headers"_L1).toObject().keys();
+    s.timeoutMs = o.value("timeout_ms"_L1).toInt();
+    s.status = string(o, "status"_L1);
+    s.error = string(o, "error"_L1);
+    s.protocolVersion = string(o, "protocol_version"_L1);
+    const QJsonArray tools = o.value("tools"_L1).toArray();
+    for (const QJsonValue &v : tools)
+        s.tools.append({string(v.toObject(), "name"_L1), string(v.toObject(), "description"_L1)});
+    return s;
+}
+
+QString McpServerItem::target() const
+{
+    if (transport == "http"_L1)
+        return url;
+    QStringList words{command};
+    words += args;
+    for (QString &w : words) {
+        if (w.contains(u' ') || w.isEmpty())
+            w = u'"' + w + u'"';
+    }
+    return words.join(u' ');
+}
+
+bool ToolCallItem::operator==(const ToolCallItem &o) const
+{
+    return id == o.id && function == o.function && server == o.server && name == o.name &&
+           arguments == o.arguments && status == o.status && decision == o.decision && step == o.step &&
+           progress == o.progress && total == o.total && progressMessage == o.progressMessage &&
+           deciding == o.deciding && hasResult == o.hasResult && isError == o.isError &&
+           durationMs == o.durationMs && resultText == o.resultText && resultParts == o.resultParts;
+}
+
+QList<ReplyPart> ReplyPart::listFromJson(const QJsonArray &parts)
+{
+    QList<ReplyPart> list;
+    for (const QJsonValue &v : parts) {
+        const QJsonObject o = v.toObject();
+        const QString type = string(o, "type"_L1);
+        if (type == "text"_L1) {
+            ReplyPart part;
+            part.text = string(o, "text"_L1);
+            list.append(part);
+        } else if (type == "tool_call"_L1) {
+            ReplyPart part;
+            part.isTool = true;
+            ToolCallItem &c = part.call;
+            c.id = string(o, "id"_L1);
+            c.function = string(o, "function"_L1);
+            c.server = string(o, "server"_L1);
+            c.name = string(o, "name"_L1);
+            const QJsonValue args = o.value("arguments"_L1);
+            c.arguments =
+                args.isObject()
+                    ? QString::fromUtf8(QJsonDocument(args.toObject()).toJson(QJsonDocument::Compact))
+                    : args.toString();
+            c.status = string(o, "status"_L1);
+            c.decision = string(o, "decision"_L1);
+            c.step = o.value("step"_L1).toInt();
+            list.append(part);
+        } else if (type == "tool_result"_L1) {
+            ToolCallItem *c = findCall(list, string(o, "tool_call_id"_L1));
+            if (!c)
+                continue;
+            c->hasResult = true;
+            c->isError = o.value("is_error"_L1).toBool();
+            c->durationMs = o.value("duration_ms"_L1).toInteger();
+            c->resultText = string(o, "text"_L1);
+            c->resultParts = o.value("parts"_L1).toArray();
+        }
+    }
+    return list;
+}
+
+QJsonArray ReplyPart::listToJson(const QList<ReplyPart> &parts)
+{
+    QJsonArray array;
+    auto orNull = [](const QString &s) {
+        return s.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(s);
+    };
+    for (const ReplyPart &part : parts) {
+        if (!part.isTool) {
+            array.append(QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, part.text}});
+            continue;
+        }
+        const ToolCallItem &c = part.call;
+        array.append(QJsonObject{{u"type"_s, u"tool_call"_s},
+                                 {u"id"_s, c.id},
+                                 {u"function"_s, c.function},
+                                 {u"server"_s, orNull(c.server)},
+                                 {u"name"_s, c.name},
+                                 {u"arguments"_s, c.arguments},
+                                 {u"status"_s, c.status},
+                                 {u"decision"_s, orNull(c.decision)},
+                                 {u"step"_s, c.step}});
+        if (c.hasResult) {
+            array.append(QJsonObject{{u"type"_s, u"tool_result"_s},
+                                     {u"tool_call_id"_s, c.id},
+                                     {u"is_error"_s, c.isError},
+                                     {u"duration_ms"_s, c.durationMs},
+                                     {u"text"_s, c.resultText},
+                                     {u"parts"_s, c.resultParts}});
+        }
+    }
+    return array;
+}
+
+void ReplyPart::appendText(QList<ReplyPart> &parts, const QString &text)
+{
+    if (parts.isEmpty() || parts.constLast().isTool)
+        parts.append(ReplyPart());
+    parts.last().text += text;
+}
+
+ToolCallItem *ReplyPart::findCall(QList<ReplyPart> &parts, const QString &id)
+{
+    for (ReplyPart &part : parts) {
+        if (part.isTool && part.call.id == id)
+            return &part.call;
+    }
+    return nullptr;
 }
 
 ProviderItem ProviderItem::fromJson(const QJsonObject &o)

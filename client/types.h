@@ -1,8 +1,11 @@
 #pragma once
 
 #include <QDateTime>
+#include <QJsonArray>
 #include <QJsonObject>
+#include <QList>
 #include <QString>
+#include <QStringList>
 #include <QVariant>
 
 // Plain values the client keeps for what the server answers (docs/api.md). Each knows how to
@@ -20,6 +23,10 @@ struct AgentItem
     QString model;
     QVariant temperature; // null when unset
     QVariant maxTokens;   // null when unset
+    QStringList tools;    // "server/tool" or "server/*"
+    QString toolApproval = QStringLiteral("ask");
+    int maxSteps = 8;
+    QStringList allowedTools; // allowed for good ("always")
     QDateTime createdAt;
     QDateTime updatedAt;
 
@@ -41,6 +48,55 @@ struct SessionItem
     QJsonObject toJson() const;
 };
 
+// One tool call of a reply as the window shows it: what the model asked for, how it was decided,
+// its progress while it runs and its result.
+struct ToolCallItem
+{
+    QString id;
+    QString function; // <server>__<tool>, as the model called it
+    QString server;
+    QString name;
+    QString arguments; // JSON text, streamed in fragment by fragment
+    // streaming (arguments still coming), awaiting_approval, running, denied, done, cancelled
+    QString status;
+    QString decision; // auto, allow, always, deny, or empty
+    int step = 0;
+    double progress = -1; // MCP progress while running; -1 when none was reported
+    double total = -1;
+    QString progressMessage;
+    bool deciding = false; // the user chose; the server's answer is on its way
+    bool hasResult = false;
+    bool isError = false;
+    qint64 durationMs = 0;
+    QString resultText;
+    QJsonArray resultParts; // MCP content blocks; images name a file (`url`)
+
+    bool operator==(const ToolCallItem &o) const;
+    bool operator!=(const ToolCallItem &o) const { return !(*this == o); }
+};
+
+// A reply with tools, in order: text, then a call, more text... (docs/api.md, message `parts`).
+struct ReplyPart
+{
+    bool isTool = false;
+    QString text;
+    ToolCallItem call;
+
+    bool operator==(const ReplyPart &o) const
+    {
+        return isTool == o.isTool && text == o.text && (!isTool || call == o.call);
+    }
+    bool operator!=(const ReplyPart &o) const { return !(*this == o); }
+
+    // The server's `parts`: text, tool_call and tool_result objects (a result joins its call).
+    static QList<ReplyPart> listFromJson(const QJsonArray &parts);
+    static QJsonArray listToJson(const QList<ReplyPart> &parts);
+    // Streamed text of a reply that has parts goes into the last text part, or a new one after
+    // a call (a reply without tools keeps no parts: its content is all there is).
+    static void appendText(QList<ReplyPart> &parts, const QString &text);
+    static ToolCallItem *findCall(QList<ReplyPart> &parts, const QString &id);
+};
+
 struct MessageItem
 {
     QString id; // server id, or a "local-" id until the server names it
@@ -56,6 +112,9 @@ struct MessageItem
     int tokensUsed = 0;
     bool tokensEstimated = false;
     double tokensPerSecond = 0; // measured by the client while the reply streamed
+    int steps = 0;              // model rounds of a reply with tools
+    QList<ReplyPart> parts;     // empty for a reply without tools
+    bool thinking = false;      // client-only: the model is asked again after tool results
     QDateTime createdAt;
 
     static MessageItem fromJson(const QJsonObject &o);
@@ -77,8 +136,35 @@ struct ProviderItem
     static ProviderItem fromJson(const QJsonObject &o);
 };
 
+// A tenant's MCP server (GET /api/mcp/servers): how it is reached, whether it is up, its tools.
+struct McpServerItem
+{
+    struct Tool
+    {
+        QString name;
+        QString description;
+    };
+
+    QString name;
+    QString transport; // stdio or http
+    QString command;
+    QStringList args;
+    QStringList envNames; // values are secrets: the server shows "***"
+    QString url;
+    QStringList headerNames;
+    int timeoutMs = 0;
+    QString status; // connected, connecting, error, stopped
+    QString error;
+    QString protocolVersion;
+    QList<Tool> tools;
+
+    static McpServerItem fromJson(const QJsonObject &o);
+    QString target() const; // the command line or the URL
+};
+
 namespace JsonUtil {
 QString string(const QJsonObject &o, QLatin1String key);
 QDateTime dateTime(const QJsonObject &o, QLatin1String key);
 QJsonValue dateTimeValue(const QDateTime &dt);
+QStringList stringList(const QJsonObject &o, QLatin1String key);
 } // namespace JsonUtil

@@ -3,12 +3,39 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import org.agentdesk
 
-// Create or edit an agent: name, system prompt, greeting, provider, model, temperature.
+// Create or edit an agent: name, system prompt, greeting, provider, model, temperature, and the
+// tools it may use (from the MCP servers), whether it asks before each call, its step limit.
 Dialog {
     id: dialog
 
     property string agentId: ""
     property string errorText: ""
+    property var selectedTools: [] // "server/tool" or "server/*"
+    property var allowedTools: []  // allowed for good; cleared by "Ask again"
+
+    signal toolsSettingsRequested()
+
+    function hasTool(pattern) { return selectedTools.indexOf(pattern) >= 0 }
+    function setTool(pattern, on) {
+        const list = selectedTools.filter(p => p !== pattern)
+        if (on)
+            list.push(pattern)
+        selectedTools = list
+    }
+    function setServerTools(server, on) {
+        // All of a server's tools is one pattern: tools it adds later come with it.
+        const list = selectedTools.filter(p => !p.startsWith(server + "/"))
+        if (on)
+            list.push(server + "/*")
+        selectedTools = list
+    }
+    function resetTools(tools, approval, maxSteps, allowed) {
+        selectedTools = tools ? tools.slice() : []
+        allowedTools = allowed ? allowed.slice() : []
+        approvalBox.currentIndex = approval === "auto" ? 1 : 0
+        maxStepsBox.value = maxSteps > 0 ? maxSteps : 8
+        SettingsController.refreshMcpServers()
+    }
 
     function openNew() {
         agentId = ""
@@ -20,6 +47,7 @@ Dialog {
         modelField.text = ""
         useTemperature.checked = false
         temperatureSlider.value = 0.7
+        resetTools([], "ask", 8, [])
         errorText = ""
         open()
         nameField.forceActiveFocus()
@@ -40,6 +68,7 @@ Dialog {
         modelField.text = a.model
         useTemperature.checked = a.temperature !== undefined && a.temperature !== null
         temperatureSlider.value = useTemperature.checked ? a.temperature : 0.7
+        resetTools(a.tools, a.toolApproval, a.maxSteps, a.allowedTools)
         errorText = ""
         open()
         nameField.forceActiveFocus()
@@ -148,6 +177,7 @@ Dialog {
                 }
                 TextField {
                     id: modelField
+                    objectName: "agentModel"
                     Layout.fillWidth: true
                     placeholderText: qsTr("The provider's model")
                     selectByMouse: true
@@ -177,6 +207,106 @@ Dialog {
                     color: Theme.textMuted
                     Layout.minimumWidth: implicitWidth
                 }
+            }
+
+            Label { text: qsTr("Tools"); font.bold: true; Layout.topMargin: 10 }
+            Label {
+                Layout.fillWidth: true
+                wrapMode: Text.Wrap
+                color: Theme.textMuted
+                text: SettingsController.mcpServers.count === 0
+                      ? qsTr("No MCP server is set up yet, so this agent can only talk.")
+                      : qsTr("What the agent may use. All of a server's tools includes those it adds later.")
+            }
+            Button {
+                visible: SettingsController.mcpServers.count === 0
+                text: qsTr("Add an MCP server…")
+                flat: true
+                onClicked: dialog.toolsSettingsRequested()
+            }
+            Repeater {
+                model: SettingsController.mcpServers
+                delegate: ColumnLayout {
+                    id: serverTools
+                    required property string name
+                    required property string status
+                    required property var tools
+                    readonly property bool all: dialog.hasTool(name + "/*")
+                    Layout.fillWidth: true
+                    spacing: 0
+                    CheckBox {
+                        objectName: "agentToolServer_" + serverTools.name
+                        text: qsTr("All tools of %1").arg(serverTools.name)
+                              + (serverTools.status === "connected" ? "" : "  (" + serverTools.status + ")")
+                        checked: serverTools.all
+                        onToggled: dialog.setServerTools(serverTools.name, checked)
+                    }
+                    Flow {
+                        Layout.fillWidth: true
+                        Layout.leftMargin: 28
+                        spacing: 2
+                        Repeater {
+                            model: serverTools.tools
+                            delegate: CheckBox {
+                                required property var modelData
+                                readonly property string pattern: serverTools.name + "/" + modelData.name
+                                objectName: "agentTool_" + pattern
+                                text: modelData.name
+                                font.family: Theme.monoFamily
+                                font.pixelSize: Theme.smallFontSize
+                                enabled: !serverTools.all
+                                checked: serverTools.all || dialog.hasTool(pattern)
+                                onToggled: dialog.setTool(pattern, checked)
+                                ToolTip.visible: hovered && modelData.description.length > 0
+                                ToolTip.delay: 500
+                                ToolTip.text: modelData.description
+                            }
+                        }
+                    }
+                }
+            }
+            GridLayout {
+                columns: 2
+                columnSpacing: 12
+                rowSpacing: 6
+                Layout.fillWidth: true
+                visible: dialog.selectedTools.length > 0 || SettingsController.mcpServers.count > 0
+                Label { text: qsTr("Before a tool runs") }
+                ComboBox {
+                    id: approvalBox
+                    objectName: "agentToolApproval"
+                    Layout.fillWidth: true
+                    model: [qsTr("Ask me each time (Allow / Always / Deny)"), qsTr("Run it without asking")]
+                    Accessible.name: qsTr("Tool approval")
+                }
+                Label { text: qsTr("Steps per reply") }
+                RowLayout {
+                    SpinBox {
+                        id: maxStepsBox
+                        from: 1
+                        to: 50
+                        value: 8
+                        editable: true
+                        Accessible.name: qsTr("Steps per reply")
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        text: qsTr("rounds of tool calls before the reply ends")
+                        color: Theme.textMuted
+                    }
+                }
+            }
+            RowLayout {
+                Layout.fillWidth: true
+                visible: dialog.allowedTools.length > 0
+                Label {
+                    Layout.fillWidth: true
+                    wrapMode: Text.Wrap
+                    color: Theme.textMuted
+                    text: qsTr("Runs without asking: %1").arg(dialog.allowedTools.join(", "))
+                }
+                Button { text: qsTr("Ask again"); flat: true; onClicked: dialog.allowedTools = [] }
             }
 
             Label {
@@ -219,7 +349,11 @@ Dialog {
             greeting: greetingArea.text,
             provider: providerBox.currentIndex > 0 ? providerBox.currentText : "",
             model: modelField.text,
-            temperature: useTemperature.checked ? temperatureSlider.value : null
+            temperature: useTemperature.checked ? temperatureSlider.value : null,
+            tools: selectedTools,
+            toolApproval: approvalBox.currentIndex === 1 ? "auto" : "ask",
+            maxSteps: maxStepsBox.value,
+            allowedTools: allowedTools
         })
     }
 

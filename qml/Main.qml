@@ -62,7 +62,15 @@ ApplicationWindow {
         }
     }
 
-    AgentDialog { id: agentDialog; objectName: "agentDialog" }
+    AgentDialog {
+        id: agentDialog
+        objectName: "agentDialog"
+        onClosed: chatView.focusInput()
+        onToolsSettingsRequested: {
+            agentDialog.close()
+            settingsPage.openTools()
+        }
+    }
     SettingsPage { id: settingsPage }
 
     // Transient notices (a failed rename, "copied", ...).

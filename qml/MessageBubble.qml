@@ -5,7 +5,8 @@ import org.agentdesk
 
 // One message of the conversation: the user's on the right in an accent bubble, the agent's
 // (and its greeting) on the left rendered as Markdown, with a typing indicator before the first
-// token, an inline error with Retry, and usage once the reply is done.
+// token, an inline error with Retry, and usage once the reply is done. A reply that used tools
+// shows its text and a card per call in order, the text still streaming after the last one.
 Item {
     id: bubble
 
@@ -17,9 +18,14 @@ Item {
     required property string error
     required property string statsText
     required property bool canRetry
+    required property var segments
+    required property string tail
+    required property bool thinking
 
     property real availableWidth: ListView.view ? ListView.view.width : 600
     readonly property bool isUser: role === "user"
+    readonly property bool hasSegments: !isUser && segments.length > 0
+    readonly property bool waiting: status === "typing" && !hasSegments
     readonly property real columnWidth: Math.min(availableWidth - 48, Theme.maxContentWidth)
     readonly property real maxBubbleWidth: isUser ? columnWidth * 0.8 : columnWidth - 44
 
@@ -68,8 +74,7 @@ Item {
                     Layout.preferredWidth: bubble.isUser
                         ? Math.min(measure.implicitWidth + 2, bubble.maxBubbleWidth) + 28
                         : bubble.maxBubbleWidth
-                    Layout.preferredHeight: (bubble.status === "typing" ? typing.implicitHeight
-                                             : textItem.implicitHeight) + 20
+                    Layout.preferredHeight: (bubble.waiting ? typing.implicitHeight : stack.implicitHeight) + 20
                     radius: Theme.radius
                     color: bubble.isUser ? Theme.userBubble : Theme.assistantBubble
                     border.width: bubble.status === "error" && !bubble.isUser ? 1 : 0
@@ -86,19 +91,59 @@ Item {
 
                     TypingIndicator {
                         id: typing
-                        visible: bubble.status === "typing"
+                        visible: bubble.waiting
                         x: 16
                         anchors.verticalCenter: parent.verticalCenter
                         height: 14
                     }
 
-                    TextEdit {
-                        id: textItem
-                        visible: bubble.status !== "typing"
+                    Column {
+                        id: stack
+                        visible: !bubble.waiting
                         x: 14
                         y: 10
                         width: parent.width - 28
-                        text: bubble.content
+                        spacing: 8
+
+                    // Text and tool cards up to the last call.
+                    Repeater {
+                        model: bubble.hasSegments ? bubble.segments : []
+                        delegate: Loader {
+                            id: segment
+                            required property var modelData
+                            width: stack.width
+                            sourceComponent: modelData.kind === "tool" ? cardComponent : textComponent
+
+                            Component {
+                                id: cardComponent
+                                ToolCard { seg: segment.modelData; row: bubble.index }
+                            }
+                            Component {
+                                id: textComponent
+                                TextEdit {
+                                    text: segment.modelData.text
+                                    textFormat: TextEdit.MarkdownText
+                                    wrapMode: TextEdit.Wrap
+                                    readOnly: true
+                                    selectByMouse: true
+                                    activeFocusOnPress: false
+                                    font.pixelSize: Theme.fontSize
+                                    color: Theme.text
+                                    selectionColor: Theme.accent
+                                    selectedTextColor: Theme.accentText
+                                    onLinkActivated: (link) => Qt.openUrlExternally(link)
+                                    Accessible.role: Accessible.StaticText
+                                    Accessible.name: text
+                                }
+                            }
+                        }
+                    }
+
+                    TextEdit {
+                        id: textItem
+                        visible: !bubble.hasSegments || text.length > 0
+                        width: stack.width
+                        text: bubble.isUser ? bubble.content : bubble.tail
                         textFormat: bubble.isUser ? TextEdit.PlainText : TextEdit.MarkdownText
                         wrapMode: TextEdit.Wrap
                         readOnly: true
@@ -116,6 +161,14 @@ Item {
                             enabled: textItem.hoveredLink.length > 0
                             cursorShape: Qt.PointingHandCursor
                         }
+                    }
+
+                    // After tool results, while the model is asked again.
+                    TypingIndicator {
+                        visible: bubble.thinking
+                        height: 14
+                        leftPadding: 2
+                    }
                     }
                 }
 
@@ -181,7 +234,7 @@ Item {
                     glyph: "⧉"
                     tip: qsTr("Copy message")
                     opacity: (hover.hovered || activeFocus) && bubble.content.length > 0
-                             && bubble.status !== "typing" ? 1 : 0
+                             && !bubble.waiting ? 1 : 0
                     enabled: opacity > 0
                     Behavior on opacity { NumberAnimation { duration: 120 } }
                     onClicked: ChatController.copyMessage(bubble.index)

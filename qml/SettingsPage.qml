@@ -3,10 +3,11 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import org.agentdesk
 
-// Settings: OpenAI-compatible providers (presets, test, default), the server connection and
-// where secrets are kept.
+// Settings: OpenAI-compatible providers (presets, test, default), tools (MCP servers: add by
+// command or URL, status, tools, remove), the server connection and where secrets are kept.
 Popup {
     id: page
+    objectName: "settingsPage"
 
     parent: Overlay.overlay
     width: parent ? parent.width : 800
@@ -18,10 +19,44 @@ Popup {
 
     property string editingName: ""
     property var testResults: ({})
+    property string editingServer: ""
+    property string connectingServer: ""
+    property string serverFormText: ""
+    property bool serverFormError: false
 
     onOpened: {
         SettingsController.refreshProviders()
+        SettingsController.refreshMcpServers()
         closeButton.forceActiveFocus()
+    }
+
+    function openTools() {
+        tabs.currentIndex = 1
+        open()
+    }
+
+    function clearServerForm() {
+        editingServer = ""
+        serverNameField.text = ""
+        serverTargetField.text = ""
+        serverSecretsArea.text = ""
+        timeoutBox.value = 120
+        byCommand.checked = true
+        serverFormText = ""
+        serverFormError = false
+    }
+
+    function editServer(row) {
+        const s = SettingsController.mcpServers.get(row)
+        editingServer = s.name
+        serverNameField.text = s.name
+        byUrl.checked = s.transport === "http"
+        byCommand.checked = !byUrl.checked
+        serverTargetField.text = s.target
+        serverSecretsArea.text = SettingsController.maskedSecrets(s.name)
+        timeoutBox.value = s.timeoutSeconds > 0 ? s.timeoutSeconds : 120
+        serverFormText = ""
+        serverFormError = false
     }
 
     function usePreset(p) {
@@ -62,6 +97,23 @@ Popup {
             page.testResults = r
         }
         function onTokenSaved() { tokenField.text = "" }
+        function onMcpServerSaved(name, status, error) {
+            page.connectingServer = ""
+            if (status === "connected") {
+                page.clearServerForm() // ready for the next one
+            } else {
+                page.editingServer = name
+                serverSecretsArea.text = SettingsController.maskedSecrets(name)
+            }
+            page.serverFormError = status !== "connected"
+            page.serverFormText = status === "connected" ? qsTr("“%1” is connected.").arg(name)
+                                                         : qsTr("“%1” was saved but did not connect: %2").arg(name).arg(error)
+        }
+        function onMcpServerFailed(name, message) {
+            page.connectingServer = ""
+            page.serverFormError = true
+            page.serverFormText = message
+        }
     }
 
     background: Rectangle { color: Theme.base }
@@ -100,255 +152,552 @@ Popup {
             Rectangle { anchors.bottom: parent.bottom; width: parent.width; height: 1; color: Theme.border }
         }
 
-        ScrollView {
+        TabBar {
+            id: tabs
+            objectName: "settingsTabs"
+            Layout.fillWidth: true
+            TabButton { text: qsTr("Providers") }
+            TabButton { objectName: "toolsTab"; text: qsTr("Tools") }
+            TabButton { text: qsTr("General") }
+        }
+
+        StackLayout {
             Layout.fillWidth: true
             Layout.fillHeight: true
-            contentWidth: availableWidth
-            clip: true
+            currentIndex: tabs.currentIndex
 
-            ColumnLayout {
-                width: Math.min(parent.width - 48, 760)
-                x: Math.max(24, (parent.width - width) / 2)
-                spacing: 10
+            ScrollView {
+                objectName: "providersPage"
+                contentWidth: availableWidth
+                clip: true
 
-                Item { Layout.preferredHeight: 8 }
+                ColumnLayout {
+                    width: Math.min(parent.width - 48, 760)
+                    x: Math.max(24, (parent.width - width) / 2)
+                    spacing: 10
 
-                Label { text: qsTr("Providers"); font.pixelSize: 16; font.bold: true; color: Theme.text }
-                Label {
-                    Layout.fillWidth: true
-                    wrapMode: Text.Wrap
-                    color: Theme.textMuted
-                    text: qsTr("Any OpenAI-compatible endpoint. Agents use the default provider unless they name another.")
-                }
+                    Item { Layout.preferredHeight: 8 }
 
-                Repeater {
-                    model: SettingsController.providers
-                    delegate: Rectangle {
-                        id: providerRow
-                        required property int index
-                        required property string name
-                        required property string baseUrl
-                        required property string model
-                        required property bool isDefault
-                        required property bool hasApiKey
-                        readonly property var result: page.testResults[name]
-
+                    Label { text: qsTr("Providers"); font.pixelSize: 16; font.bold: true; color: Theme.text }
+                    Label {
                         Layout.fillWidth: true
-                        implicitHeight: providerLayout.implicitHeight + 20
-                        radius: 10
-                        color: Theme.assistantBubble
-                        border.width: 1
-                        border.color: isDefault ? Theme.accent : Theme.border
+                        wrapMode: Text.Wrap
+                        color: Theme.textMuted
+                        text: qsTr("Any OpenAI-compatible endpoint. Agents use the default provider unless they name another.")
+                    }
 
-                        ColumnLayout {
-                            id: providerLayout
-                            anchors.fill: parent
-                            anchors.margins: 10
-                            anchors.leftMargin: 14
-                            spacing: 4
-                            RowLayout {
-                                Layout.fillWidth: true
-                                spacing: 8
-                                Label { text: providerRow.name; font.bold: true; color: Theme.text }
-                                Label {
-                                    visible: providerRow.isDefault
-                                    text: qsTr("Default")
-                                    color: Theme.accentText
-                                    font.pixelSize: 11
-                                    leftPadding: 6; rightPadding: 6; topPadding: 1; bottomPadding: 1
-                                    background: Rectangle { radius: 4; color: Theme.accent }
+                    Repeater {
+                        model: SettingsController.providers
+                        delegate: Rectangle {
+                            id: providerRow
+                            required property int index
+                            required property string name
+                            required property string baseUrl
+                            required property string model
+                            required property bool isDefault
+                            required property bool hasApiKey
+                            readonly property var result: page.testResults[name]
+
+                            Layout.fillWidth: true
+                            implicitHeight: providerLayout.implicitHeight + 20
+                            radius: 10
+                            color: Theme.assistantBubble
+                            border.width: 1
+                            border.color: isDefault ? Theme.accent : Theme.border
+
+                            ColumnLayout {
+                                id: providerLayout
+                                anchors.fill: parent
+                                anchors.margins: 10
+                                anchors.leftMargin: 14
+                                spacing: 4
+                                RowLayout {
+                                    Layout.fillWidth: true
+                                    spacing: 8
+                                    Label { text: providerRow.name; font.bold: true; color: Theme.text }
+                                    Label {
+                                        visible: providerRow.isDefault
+                                        text: qsTr("Default")
+                                        color: Theme.accentText
+                                        font.pixelSize: 11
+                                        leftPadding: 6; rightPadding: 6; topPadding: 1; bottomPadding: 1
+                                        background: Rectangle { radius: 4; color: Theme.accent }
+                                    }
+                                    Label {
+                                        Layout.fillWidth: true
+                                        text: providerRow.baseUrl + (providerRow.model ? "  ·  " + providerRow.model : "")
+                                        color: Theme.textMuted
+                                        elide: Text.ElideMiddle
+                                    }
+                                    Button { text: qsTr("Test"); flat: true; onClicked: SettingsController.testProvider(providerRow.name) }
+                                    Button {
+                                        text: qsTr("Make default")
+                                        flat: true
+                                        visible: !providerRow.isDefault
+                                        onClicked: SettingsController.setDefaultProvider(providerRow.name)
+                                    }
+                                    Button { text: qsTr("Edit"); flat: true; onClicked: page.editProvider(providerRow.index) }
+                                    Button { text: qsTr("Delete"); flat: true; onClicked: SettingsController.deleteProvider(providerRow.name) }
                                 }
                                 Label {
                                     Layout.fillWidth: true
-                                    text: providerRow.baseUrl + (providerRow.model ? "  ·  " + providerRow.model : "")
+                                    visible: providerRow.result !== undefined
+                                    wrapMode: Text.Wrap
+                                    font.pixelSize: Theme.smallFontSize
+                                    color: providerRow.result && providerRow.result.ok ? Theme.success : Theme.error
+                                    text: providerRow.result ? (providerRow.result.ok ? "✓ " : "✗ ") + providerRow.result.message : ""
+                                }
+                            }
+                        }
+                    }
+
+                    Label {
+                        visible: SettingsController.providers.count === 0
+                        text: qsTr("No provider yet: add one below.")
+                        color: Theme.textMuted
+                    }
+
+                    // Add or edit
+                    Rectangle {
+                        Layout.fillWidth: true
+                        Layout.topMargin: 8
+                        implicitHeight: form.implicitHeight + 28
+                        radius: 10
+                        color: "transparent"
+                        border.width: 1
+                        border.color: Theme.border
+
+                        ColumnLayout {
+                            id: form
+                            anchors.fill: parent
+                            anchors.margins: 14
+                            spacing: 8
+
+                            Label {
+                                text: page.editingName.length > 0 ? qsTr("Edit provider “%1”").arg(page.editingName)
+                                                                  : qsTr("Add a provider")
+                                font.bold: true
+                                color: Theme.text
+                            }
+                            Flow {
+                                Layout.fillWidth: true
+                                spacing: 6
+                                Repeater {
+                                    model: SettingsController.presets
+                                    delegate: Button {
+                                        required property var modelData
+                                        text: modelData.name
+                                        onClicked: page.usePreset(modelData)
+                                    }
+                                }
+                            }
+                            GridLayout {
+                                Layout.fillWidth: true
+                                columns: 2
+                                columnSpacing: 12
+                                rowSpacing: 6
+                                Label { text: qsTr("Name") }
+                                TextField { id: nameField; Layout.fillWidth: true; selectByMouse: true; Accessible.name: qsTr("Name") }
+                                Label { text: qsTr("Base URL") }
+                                TextField {
+                                    id: urlField
+                                    Layout.fillWidth: true
+                                    selectByMouse: true
+                                    placeholderText: "https://api.example.com/v1"
+                                    Accessible.name: qsTr("Base URL")
+                                }
+                                Label { text: qsTr("Model") }
+                                TextField { id: modelField; Layout.fillWidth: true; selectByMouse: true; Accessible.name: qsTr("Model") }
+                                Label { text: qsTr("API key") }
+                                TextField {
+                                    id: keyField
+                                    Layout.fillWidth: true
+                                    echoMode: TextInput.Password
+                                    selectByMouse: true
+                                    placeholderText: qsTr("Optional")
+                                    Accessible.name: qsTr("API key")
+                                }
+                            }
+                            RowLayout {
+                                Layout.fillWidth: true
+                                CheckBox { id: defaultBox; text: qsTr("Use as the default provider") }
+                                Item { Layout.fillWidth: true }
+                                Button {
+                                    text: qsTr("Clear")
+                                    flat: true
+                                    onClicked: {
+                                        page.editingName = ""
+                                        nameField.text = ""; urlField.text = ""; modelField.text = ""; keyField.text = ""
+                                        defaultBox.checked = false
+                                        formError.text = ""
+                                    }
+                                }
+                                Button {
+                                    text: qsTr("Save provider")
+                                    highlighted: true
+                                    enabled: nameField.text.trim().length > 0 && urlField.text.trim().length > 0
+                                             && !SettingsController.busy
+                                    onClicked: SettingsController.saveProvider(nameField.text, urlField.text, modelField.text,
+                                                                               keyField.text, defaultBox.checked)
+                                }
+                            }
+                            Label {
+                                id: formError
+                                Layout.fillWidth: true
+                                visible: text.length > 0
+                                wrapMode: Text.Wrap
+                                color: Theme.error
+                            }
+                        }
+                    }
+
+                    Item { Layout.preferredHeight: 24 }
+                }
+            }
+
+            ScrollView {
+                objectName: "toolsPage"
+                contentWidth: availableWidth
+                clip: true
+
+                ColumnLayout {
+                    width: Math.min(parent.width - 48, 760)
+                    x: Math.max(24, (parent.width - width) / 2)
+                    spacing: 10
+
+                    Item { Layout.preferredHeight: 8 }
+
+                    RowLayout {
+                        Layout.fillWidth: true
+                        Label { text: qsTr("Tools (MCP servers)"); font.pixelSize: 16; font.bold: true; color: Theme.text; Layout.fillWidth: true }
+                        Button { text: qsTr("Refresh"); flat: true; onClicked: SettingsController.refreshMcpServers() }
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        color: Theme.textMuted
+                        text: qsTr("Agents act through the tools of MCP servers. Add a server by the command that starts it or by its URL, then choose its tools in an agent's settings.")
+                    }
+
+                    Repeater {
+                        model: SettingsController.mcpServers
+                        delegate: Rectangle {
+                            id: serverRow
+                            required property int index
+                            required property string name
+                            required property string transport
+                            required property string target
+                            required property string status
+                            required property string error
+                            required property string protocolVersion
+                            required property var tools
+                            required property int toolCount
+                            property bool showTools: false
+
+                            objectName: "mcpServer_" + name
+                            Layout.fillWidth: true
+                            implicitHeight: serverLayout.implicitHeight + 20
+                            radius: 10
+                            color: Theme.assistantBubble
+                            border.width: 1
+                            border.color: status === "error" ? Theme.error : Theme.border
+
+                            ColumnLayout {
+                                id: serverLayout
+                                anchors.fill: parent
+                                anchors.margins: 10
+                                anchors.leftMargin: 14
+                                spacing: 4
+                                RowLayout {
+                                    Layout.fillWidth: true
+                                    spacing: 8
+                                    Rectangle {
+                                        width: 9; height: 9; radius: 4.5
+                                        color: serverRow.status === "connected" ? Theme.success
+                                             : serverRow.status === "error" ? Theme.error : Theme.warning
+                                    }
+                                    Label { text: serverRow.name; font.bold: true; color: Theme.text }
+                                    Label {
+                                        objectName: "mcpStatus"
+                                        text: serverRow.status === "connected"
+                                              ? (serverRow.toolCount === 1 ? qsTr("Connected · 1 tool")
+                                                                           : qsTr("Connected · %1 tools").arg(serverRow.toolCount))
+                                            : serverRow.status === "connecting" ? qsTr("Connecting…")
+                                            : serverRow.status === "stopped" ? qsTr("Stopped") : qsTr("Error")
+                                        color: serverRow.status === "error" ? Theme.error : Theme.textMuted
+                                        font.pixelSize: Theme.smallFontSize
+                                    }
+                                    Item { Layout.fillWidth: true }
+                                    Button {
+                                        text: serverRow.showTools ? qsTr("Hide tools") : qsTr("Show tools")
+                                        flat: true
+                                        visible: serverRow.toolCount > 0
+                                        onClicked: serverRow.showTools = !serverRow.showTools
+                                    }
+                                    Button { text: qsTr("Edit"); flat: true; onClicked: page.editServer(serverRow.index) }
+                                    Button {
+                                        objectName: "mcpRemove"
+                                        text: qsTr("Remove")
+                                        flat: true
+                                        onClicked: SettingsController.deleteMcpServer(serverRow.name)
+                                    }
+                                }
+                                Label {
+                                    Layout.fillWidth: true
+                                    text: (serverRow.transport === "http" ? "" : "$ ") + serverRow.target
+                                          + (serverRow.protocolVersion ? "   ·   MCP " + serverRow.protocolVersion : "")
+                                    font.family: Theme.monoFamily
+                                    font.pixelSize: Theme.smallFontSize
                                     color: Theme.textMuted
                                     elide: Text.ElideMiddle
                                 }
-                                Button { text: qsTr("Test"); flat: true; onClicked: SettingsController.testProvider(providerRow.name) }
-                                Button {
-                                    text: qsTr("Make default")
-                                    flat: true
-                                    visible: !providerRow.isDefault
-                                    onClicked: SettingsController.setDefaultProvider(providerRow.name)
+                                Label {
+                                    Layout.fillWidth: true
+                                    visible: serverRow.error.length > 0
+                                    text: serverRow.error
+                                    wrapMode: Text.Wrap
+                                    color: Theme.error
+                                    font.pixelSize: Theme.smallFontSize
                                 }
-                                Button { text: qsTr("Edit"); flat: true; onClicked: page.editProvider(providerRow.index) }
-                                Button { text: qsTr("Delete"); flat: true; onClicked: SettingsController.deleteProvider(providerRow.name) }
-                            }
-                            Label {
-                                Layout.fillWidth: true
-                                visible: providerRow.result !== undefined
-                                wrapMode: Text.Wrap
-                                font.pixelSize: Theme.smallFontSize
-                                color: providerRow.result && providerRow.result.ok ? Theme.success : Theme.error
-                                text: providerRow.result ? (providerRow.result.ok ? "✓ " : "✗ ") + providerRow.result.message : ""
-                            }
-                        }
-                    }
-                }
-
-                Label {
-                    visible: SettingsController.providers.count === 0
-                    text: qsTr("No provider yet: add one below.")
-                    color: Theme.textMuted
-                }
-
-                // Add or edit
-                Rectangle {
-                    Layout.fillWidth: true
-                    Layout.topMargin: 8
-                    implicitHeight: form.implicitHeight + 28
-                    radius: 10
-                    color: "transparent"
-                    border.width: 1
-                    border.color: Theme.border
-
-                    ColumnLayout {
-                        id: form
-                        anchors.fill: parent
-                        anchors.margins: 14
-                        spacing: 8
-
-                        Label {
-                            text: page.editingName.length > 0 ? qsTr("Edit provider “%1”").arg(page.editingName)
-                                                              : qsTr("Add a provider")
-                            font.bold: true
-                            color: Theme.text
-                        }
-                        Flow {
-                            Layout.fillWidth: true
-                            spacing: 6
-                            Repeater {
-                                model: SettingsController.presets
-                                delegate: Button {
-                                    required property var modelData
-                                    text: modelData.name
-                                    onClicked: page.usePreset(modelData)
+                                // Its tools: name and what each does.
+                                Repeater {
+                                    model: serverRow.showTools ? serverRow.tools : []
+                                    delegate: RowLayout {
+                                        required property var modelData
+                                        Layout.fillWidth: true
+                                        spacing: 8
+                                        Label {
+                                            text: modelData.name
+                                            font.family: Theme.monoFamily
+                                            font.pixelSize: Theme.smallFontSize
+                                            color: Theme.text
+                                            Layout.preferredWidth: 200
+                                            elide: Text.ElideRight
+                                        }
+                                        Label {
+                                            Layout.fillWidth: true
+                                            text: modelData.description
+                                            font.pixelSize: Theme.smallFontSize
+                                            color: Theme.textMuted
+                                            elide: Text.ElideRight
+                                        }
+                                    }
                                 }
                             }
                         }
-                        GridLayout {
-                            Layout.fillWidth: true
-                            columns: 2
-                            columnSpacing: 12
-                            rowSpacing: 6
-                            Label { text: qsTr("Name") }
-                            TextField { id: nameField; Layout.fillWidth: true; selectByMouse: true; Accessible.name: qsTr("Name") }
-                            Label { text: qsTr("Base URL") }
-                            TextField {
-                                id: urlField
-                                Layout.fillWidth: true
-                                selectByMouse: true
-                                placeholderText: "https://api.example.com/v1"
-                                Accessible.name: qsTr("Base URL")
-                            }
-                            Label { text: qsTr("Model") }
-                            TextField { id: modelField; Layout.fillWidth: true; selectByMouse: true; Accessible.name: qsTr("Model") }
-                            Label { text: qsTr("API key") }
-                            TextField {
-                                id: keyField
-                                Layout.fillWidth: true
-                                echoMode: TextInput.Password
-                                selectByMouse: true
-                                placeholderText: qsTr("Optional")
-                                Accessible.name: qsTr("API key")
-                            }
-                        }
-                        RowLayout {
-                            Layout.fillWidth: true
-                            CheckBox { id: defaultBox; text: qsTr("Use as the default provider") }
-                            Item { Layout.fillWidth: true }
-                            Button {
-                                text: qsTr("Clear")
-                                flat: true
-                                onClicked: {
-                                    page.editingName = ""
-                                    nameField.text = ""; urlField.text = ""; modelField.text = ""; keyField.text = ""
-                                    defaultBox.checked = false
-                                    formError.text = ""
-                                }
-                            }
-                            Button {
-                                text: qsTr("Save provider")
-                                highlighted: true
-                                enabled: nameField.text.trim().length > 0 && urlField.text.trim().length > 0
-                                         && !SettingsController.busy
-                                onClicked: SettingsController.saveProvider(nameField.text, urlField.text, modelField.text,
-                                                                           keyField.text, defaultBox.checked)
-                            }
-                        }
-                        Label {
-                            id: formError
-                            Layout.fillWidth: true
-                            visible: text.length > 0
-                            wrapMode: Text.Wrap
-                            color: Theme.error
-                        }
                     }
-                }
 
-                Label {
-                    Layout.topMargin: 18
-                    text: qsTr("Secrets")
-                    font.pixelSize: 16
-                    font.bold: true
-                    color: Theme.text
-                }
-                Label {
-                    objectName: "secretsStatus"
-                    Layout.fillWidth: true
-                    wrapMode: Text.Wrap
-                    text: (SettingsController.keychainAvailable ? "🔒 " : "⚠ ") + SettingsController.secretsStatus
-                    color: SettingsController.keychainAvailable ? Theme.textMuted : Theme.warning
-                    padding: SettingsController.keychainAvailable ? 0 : 8
-                    background: Rectangle {
-                        visible: !SettingsController.keychainAvailable
-                        radius: 6
-                        color: Theme.warningBackground
+                    Label {
+                        visible: SettingsController.mcpServers.count === 0
+                        text: qsTr("No MCP server yet: add one below.")
+                        color: Theme.textMuted
                     }
-                }
 
-                Label {
-                    Layout.topMargin: 18
-                    text: qsTr("Server")
-                    font.pixelSize: 16
-                    font.bold: true
-                    color: Theme.text
-                }
-                Label {
-                    Layout.fillWidth: true
-                    wrapMode: Text.Wrap
-                    color: Theme.textMuted
-                    text: SettingsController.remote
-                          ? qsTr("Connected to the AgentDesk server at %1.").arg(SettingsController.serverUrl)
-                          : qsTr("AgentDesk runs its own service on this computer; start it with --server URL to use a shared server instead.")
-                }
-                RowLayout {
-                    Layout.fillWidth: true
-                    visible: SettingsController.remote
-                    TextField {
-                        id: tokenField
+                    // Add or edit a server
+                    Rectangle {
                         Layout.fillWidth: true
-                        echoMode: TextInput.Password
-                        placeholderText: qsTr("Access token (agentdesk token create)")
-                        selectByMouse: true
-                        Accessible.name: qsTr("Access token")
-                    }
-                    Button {
-                        text: qsTr("Save token")
-                        enabled: tokenField.text.trim().length > 0
-                        onClicked: SettingsController.saveServerToken(tokenField.text)
-                    }
-                }
+                        Layout.topMargin: 8
+                        implicitHeight: serverForm.implicitHeight + 28
+                        radius: 10
+                        color: "transparent"
+                        border.width: 1
+                        border.color: Theme.border
 
-                Label {
-                    Layout.topMargin: 18
-                    Layout.fillWidth: true
-                    wrapMode: Text.Wrap
-                    color: Theme.textFaint
-                    font.pixelSize: Theme.smallFontSize
-                    text: qsTr("The theme follows the system's light or dark palette. Shortcuts: Ctrl+N new chat, Esc stop, Ctrl+F search chats, Ctrl+, settings.")
+                        ColumnLayout {
+                            id: serverForm
+                            anchors.fill: parent
+                            anchors.margins: 14
+                            spacing: 8
+
+                            Label {
+                                text: page.editingServer.length > 0 ? qsTr("Edit server “%1”").arg(page.editingServer)
+                                                                    : qsTr("Add a server")
+                                font.bold: true
+                                color: Theme.text
+                            }
+                            RowLayout {
+                                RadioButton { id: byCommand; objectName: "mcpByCommand"; text: qsTr("Command"); checked: true }
+                                RadioButton { id: byUrl; objectName: "mcpByUrl"; text: qsTr("URL (Streamable HTTP)") }
+                            }
+                            GridLayout {
+                                Layout.fillWidth: true
+                                columns: 2
+                                columnSpacing: 12
+                                rowSpacing: 6
+                                Label { text: qsTr("Name") }
+                                TextField {
+                                    id: serverNameField
+                                    objectName: "mcpName"
+                                    Layout.fillWidth: true
+                                    selectByMouse: true
+                                    placeholderText: qsTr("e.g. files (letters, digits, _ or -)")
+                                    Accessible.name: qsTr("Server name")
+                                }
+                                Label { text: byUrl.checked ? qsTr("URL") : qsTr("Command") }
+                                TextField {
+                                    id: serverTargetField
+                                    objectName: "mcpTarget"
+                                    Layout.fillWidth: true
+                                    selectByMouse: true
+                                    font.family: Theme.monoFamily
+                                    placeholderText: byUrl.checked ? "https://example.com/mcp"
+                                                                   : "npx -y @modelcontextprotocol/server-filesystem /home/you/Documents"
+                                    Accessible.name: byUrl.checked ? qsTr("Server URL") : qsTr("Command line")
+                                }
+                                Label { text: byUrl.checked ? qsTr("Headers") : qsTr("Environment"); Layout.alignment: Qt.AlignTop; topPadding: 6 }
+                                TextArea {
+                                    id: serverSecretsArea
+                                    objectName: "mcpSecrets"
+                                    Layout.fillWidth: true
+                                    Layout.preferredHeight: 64
+                                    font.family: Theme.monoFamily
+                                    selectByMouse: true
+                                    wrapMode: TextArea.NoWrap
+                                    placeholderText: byUrl.checked ? qsTr("Authorization: Bearer …  (one per line, kept as secrets)")
+                                                                   : qsTr("API_KEY=…  (one per line, kept as secrets)")
+                                    Accessible.name: byUrl.checked ? qsTr("Headers") : qsTr("Environment")
+                                    background: Rectangle {
+                                        radius: 3
+                                        color: Theme.inputBackground
+                                        border.width: serverSecretsArea.activeFocus ? 2 : 1
+                                        border.color: serverSecretsArea.activeFocus ? Theme.accent : Theme.border
+                                    }
+                                }
+                                Label { text: qsTr("Call time-out") }
+                                RowLayout {
+                                    SpinBox {
+                                        id: timeoutBox
+                                        from: 1
+                                        to: 3600
+                                        value: 120
+                                        editable: true
+                                        Accessible.name: qsTr("Call time-out in seconds")
+                                    }
+                                    Label { text: qsTr("seconds without an answer or progress"); color: Theme.textMuted }
+                                }
+                            }
+                            RowLayout {
+                                Layout.fillWidth: true
+                                BusyIndicator {
+                                    visible: page.connectingServer.length > 0
+                                    running: visible
+                                    implicitWidth: 24
+                                    implicitHeight: 24
+                                }
+                                Label {
+                                    id: serverFormStatus
+                                    objectName: "mcpFormStatus"
+                                    Layout.fillWidth: true
+                                    wrapMode: Text.Wrap
+                                    color: page.serverFormError ? Theme.error : Theme.textMuted
+                                    text: page.connectingServer.length > 0 ? qsTr("Connecting to “%1”…").arg(page.connectingServer)
+                                                                            : page.serverFormText
+                                }
+                                Button {
+                                    text: qsTr("Clear")
+                                    flat: true
+                                    onClicked: page.clearServerForm()
+                                }
+                                Button {
+                                    objectName: "mcpSave"
+                                    text: page.editingServer.length > 0 ? qsTr("Save server") : qsTr("Add server")
+                                    highlighted: true
+                                    enabled: serverNameField.text.trim().length > 0 && serverTargetField.text.trim().length > 0
+                                             && page.connectingServer.length === 0
+                                    onClicked: {
+                                        page.connectingServer = serverNameField.text.trim()
+                                        page.serverFormText = ""
+                                        SettingsController.saveMcpServer({
+                                            name: serverNameField.text,
+                                            transport: byUrl.checked ? "http" : "stdio",
+                                            commandLine: serverTargetField.text,
+                                            url: serverTargetField.text,
+                                            secrets: serverSecretsArea.text,
+                                            timeoutSeconds: timeoutBox.value
+                                        })
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Item { Layout.preferredHeight: 24 }
                 }
-                Item { Layout.preferredHeight: 24 }
+            }
+            ScrollView {
+                objectName: "generalPage"
+                contentWidth: availableWidth
+                clip: true
+
+                ColumnLayout {
+                    width: Math.min(parent.width - 48, 760)
+                    x: Math.max(24, (parent.width - width) / 2)
+                    spacing: 10
+
+                    Item { Layout.preferredHeight: 8 }
+
+                    Label {
+                        text: qsTr("Secrets")
+                        font.pixelSize: 16
+                        font.bold: true
+                        color: Theme.text
+                    }
+                    Label {
+                        objectName: "secretsStatus"
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        text: (SettingsController.keychainAvailable ? "🔒 " : "⚠ ") + SettingsController.secretsStatus
+                        color: SettingsController.keychainAvailable ? Theme.textMuted : Theme.warning
+                        padding: SettingsController.keychainAvailable ? 0 : 8
+                        background: Rectangle {
+                            visible: !SettingsController.keychainAvailable
+                            radius: 6
+                            color: Theme.warningBackground
+                        }
+                    }
+
+                    Label {
+                        Layout.topMargin: 18
+                        text: qsTr("Server")
+                        font.pixelSize: 16
+                        font.bold: true
+                        color: Theme.text
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        color: Theme.textMuted
+                        text: SettingsController.remote
+                              ? qsTr("Connected to the AgentDesk server at %1.").arg(SettingsController.serverUrl)
+                              : qsTr("AgentDesk runs its own service on this computer; start it with --server URL to use a shared server instead.")
+                    }
+                    RowLayout {
+                        Layout.fillWidth: true
+                        visible: SettingsController.remote
+                        TextField {
+                            id: tokenField
+                            Layout.fillWidth: true
+                            echoMode: TextInput.Password
+                            placeholderText: qsTr("Access token (agentdesk token create)")
+                            selectByMouse: true
+                            Accessible.name: qsTr("Access token")
+                        }
+                        Button {
+                            text: qsTr("Save token")
+                            enabled: tokenField.text.trim().length > 0
+                            onClicked: SettingsController.saveServerToken(tokenField.text)
+                        }
+                    }
+
+                    Label {
+                        Layout.topMargin: 18
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        color: Theme.textFaint
+                        font.pixelSize: Theme.smallFontSize
+                        text: qsTr("The theme follows the system's light or dark palette. Shortcuts: Ctrl+N new chat, Esc stop, Ctrl+F search chats, Ctrl+, settings.")
+                    }
+                    Item { Layout.preferredHeight: 24 }
+                }
             }
         }
     }

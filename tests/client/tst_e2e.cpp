@@ -10,6 +10,7 @@
 
 #include <QDeadlineTimer>
 #include <QDir>
+#include <QFile>
 #include <QProcess>
 #include <QQuickItem>
 #include <QQuickWindow>
@@ -71,7 +72,8 @@ private:
             qWarning() << m_server->errorString();
             return false;
         }
-        m_token = m_server->createToken(u"local"_s, u"tester"_s, u"desktop window"_s, true).value_or(QString());
+        m_token =
+            m_server->createToken(u"local"_s, u"tester"_s, u"desktop window"_s, true).value_or(QString());
         return !m_token.isEmpty();
     }
 
@@ -92,6 +94,85 @@ private:
         return window()->findChild<QQuickItem *>(QLatin1String(name));
     }
     QString inputText() const { return item("messageInput")->property("text").toString(); }
+
+    // What a user sees, top to bottom: shown items of that name (delegates too, so through the
+    // visual tree rather than QObject children).
+    static void collect(QQuickItem *at, const QString &name, QList<QQuickItem *> *out)
+    {
+        if (!at->isVisible())
+            return;
+        if (at->objectName() == name && at->width() > 0)
+            out->append(at);
+        for (QQuickItem *child : at->childItems())
+            collect(child, name, out);
+    }
+    QList<QQuickItem *> shown(const char *name, QQuickItem *within = nullptr) const
+    {
+        QList<QQuickItem *> list;
+        collect(within ? within : window()->contentItem(), QLatin1String(name), &list);
+        std::sort(list.begin(), list.end(),
+                  [](QQuickItem *a, QQuickItem *b) { return a->mapToScene({}).y() < b->mapToScene({}).y(); });
+        return list;
+    }
+
+    // Waits until a control stops moving (a layout or a popup still settling) before a click.
+    void waitStill(QQuickItem *target)
+    {
+        QVERIFY(target);
+        QPointF before = target->mapToScene({});
+        for (int i = 0; i < 50; ++i) {
+            QTest::qWait(60);
+            const QPointF now = target->mapToScene({});
+            if (now == before)
+                return;
+            before = now;
+        }
+        QFAIL("the control kept moving");
+    }
+
+    void click(QQuickItem *target)
+    {
+        QVERIFY(target);
+        const QPointF center = target->mapToScene(QPointF(target->width() / 2, target->height() / 2));
+        QTest::mouseClick(window(), Qt::LeftButton, Qt::NoModifier, center.toPoint());
+    }
+
+    void typeInto(const char *name, const QString &text)
+    {
+        QQuickItem *field = item(name);
+        QVERIFY2(field, name);
+        field->forceActiveFocus();
+        QTRY_VERIFY(field->hasActiveFocus());
+        for (const QChar c : text)
+            QTest::sendKeyEvent(QTest::Click, window(), Qt::Key_unknown, QString(c), Qt::NoModifier);
+        QCOMPARE(field->property("text").toString(), text);
+    }
+
+    // The tool cards of a message, in order, as the model gives them to the QML.
+    QList<QVariantMap> toolSegments(int row) const
+    {
+        QList<QVariantMap> list;
+        const QVariantList segments =
+            chat()->messages()->data(chat()->messages()->index(row), MessageListModel::SegmentsRole).toList();
+        for (const QVariant &s : segments) {
+            if (s.toMap().value(u"kind"_s) == u"tool"_s)
+                list.append(s.toMap());
+        }
+        return list;
+    }
+
+    // Answers the approval of the n-th card shown with the button named `button`.
+    void answerCard(int n, const char *button)
+    {
+        QList<QQuickItem *> cards;
+        QTRY_VERIFY((cards = shown("toolCard")).size() > n);
+        const QList<QQuickItem *> buttons = shown(button, cards.at(n));
+        QVERIFY2(buttons.size() == 1, button);
+        QQuickItem *target = buttons.constFirst();
+        waitStill(target);
+        QVERIFY(target->isEnabled());
+        click(target);
+    }
 
     void type(const QString &text)
     {
@@ -314,6 +395,178 @@ private Q_SLOTS:
         QTRY_COMPARE(chat()->messages()->at(2).content, expectedReply(u"fake:tokens=40,delay=25"_s));
         QVERIFY(chat()->canSend());
         shot(u"e2e-04-restarted"_s);
+    }
+
+    void toolCallsWithApprovalInTheWindow()
+    {
+#ifndef AGENTDESK_NODE
+        QSKIP("node is missing: the MCP server cannot run");
+#else
+        const QString everything =
+            QStringLiteral(AGENTDESK_SOURCE_DIR
+                           "/tests/js/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+        QVERIFY2(QFile::exists(everything), "server-everything is missing: run `npm ci --prefix tests/js`");
+        SettingsController *settings = m_app->settings();
+
+        // Settings, Tools: a server added by the command line that starts it, typed in.
+        QTest::keyClick(window(), Qt::Key_Comma, Qt::ControlModifier);
+        QTRY_VERIFY(window()->findChild<QObject *>(u"settingsPage"_s)->property("opened").toBool());
+        waitStill(item("toolsTab"));
+        click(item("toolsTab"));
+        QTRY_VERIFY(item("toolsPage")->isVisible());
+        typeInto("mcpName", u"everything"_s);
+        typeInto("mcpTarget", u"\"%1\" \"%2\" stdio"_s.arg(QStringLiteral(AGENTDESK_NODE), everything));
+        waitStill(item("mcpSave"));
+        click(item("mcpSave"));
+        QTRY_COMPARE_WITH_TIMEOUT(settings->mcpServers()->rowCount(), 1, 40000);
+        const McpServerItem server = settings->mcpServers()->servers().at(0);
+        QCOMPARE(server.status, u"connected"_s);
+        QCOMPARE(server.command, QStringLiteral(AGENTDESK_NODE));
+        QCOMPARE(server.args, QStringList({everything, u"stdio"_s}));
+        QVERIFY(server.tools.size() >= 10);
+        QTRY_VERIFY(!shown("mcpServer_everything").isEmpty());
+        QTRY_COMPARE(item("mcpFormStatus")->property("text").toString(), u"“everything” is connected."_s);
+        shot(u"e2e-09-tools-settings"_s);
+        QTest::keyClick(window(), Qt::Key_Escape);
+
+        // The agent dialog: all of that server's tools, asking before each call.
+        QObject *dialog = window()->findChild<QObject *>(u"agentDialog"_s);
+        QVERIFY(QMetaObject::invokeMethod(dialog, "openNew"));
+        QTRY_VERIFY(dialog->property("opened").toBool());
+        const QString model =
+            u"fake:calls=everything__get-sum|{\"a\":2%2C\"b\":3};everything__get-tiny-image|{},pre=Let me check.,tokens=12,delay=10"_s;
+        typeInto("agentName", u"Operator"_s);
+        typeInto("agentModel", model);
+        QTRY_COMPARE(shown("agentToolServer_everything").size(), 1);
+        QQuickItem *allTools = shown("agentToolServer_everything").constFirst();
+        allTools->forceActiveFocus();
+        QTest::keyClick(window(), Qt::Key_Space);
+        QTRY_COMPARE(dialog->property("selectedTools").toStringList(), QStringList{u"everything/*"_s});
+        QSignalSpy saved(settings, &SettingsController::agentSaved);
+        waitStill(item("agentSave"));
+        click(item("agentSave"));
+        QVERIFY(saved.wait(5000));
+        const AgentItem *agent = chat()->agents()->find(saved.at(0).at(0).toString());
+        QVERIFY(agent);
+        QCOMPARE(agent->tools, QStringList{u"everything/*"_s});
+        QCOMPARE(agent->toolApproval, u"ask"_s);
+        QCOMPARE(agent->maxSteps, 8);
+        const QString agentId = agent->id; // the list is replaced when the agents are loaded again
+        QCOMPARE(chat()->currentAgentName(), u"Operator"_s);
+
+        // Two parallel calls, both waiting: open cards with Allow / Always allow / Deny.
+        type(u"Add 2 and 3, then show me the logo"_s);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        const int row = lastRow(u"assistant"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(shown("toolAllow").size(), 2, 15000);
+        QCOMPARE(shown("toolAlways").size(), 2);
+        QCOMPARE(shown("toolDeny").size(), 2);
+        QList<QVariantMap> calls = toolSegments(row);
+        QCOMPARE(calls.size(), 2);
+        QCOMPARE(calls.at(0).value(u"name"_s).toString(), u"get-sum"_s);
+        QCOMPARE(calls.at(0).value(u"server"_s).toString(), u"everything"_s);
+        QCOMPARE(calls.at(0).value(u"statusText"_s).toString(), u"Waiting for your approval"_s);
+        QVERIFY(calls.at(0).value(u"expanded"_s).toBool());
+        QVERIFY(calls.at(0).value(u"arguments"_s).toString().contains(u"\"b\": 3"_s));
+        QCOMPARE(calls.at(1).value(u"name"_s).toString(), u"get-tiny-image"_s);
+        QVERIFY(chat()->messages()->at(row).content.startsWith(u"Let me check."_s));
+        QVERIFY(chat()->isStreaming());
+        QCOMPARE(finished.count(), 0);
+        shot(u"e2e-10-tool-approval"_s);
+
+        // Allow the first: it runs, its result comes, its card closes; the other still waits.
+        answerCard(0, "toolAllow");
+        QTRY_VERIFY_WITH_TIMEOUT(toolSegments(row).at(0).value(u"hasResult"_s).toBool(), 15000);
+        calls = toolSegments(row);
+        QCOMPARE(calls.at(0).value(u"state"_s).toString(), u"done"_s);
+        QVERIFY(calls.at(0).value(u"result"_s).toString().contains(u"5"_s));
+        QVERIFY(!calls.at(0).value(u"expanded"_s).toBool());
+        QVERIFY(calls.at(1).value(u"awaitingApproval"_s).toBool());
+        QCOMPARE(shown("toolAllow").size(), 1);
+        QCOMPARE(finished.count(), 0);
+
+        // Always allow the second: the reply goes on to its end.
+        answerCard(1, "toolAlways");
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+        QCOMPARE(finished.at(0).at(0).toString(), u"complete"_s);
+        QVERIFY(shown("toolAllow").isEmpty());
+        // The server's copy (loaded after the end): both calls with their decisions, results and
+        // the image as a file.
+        auto storedCalls = [&] {
+            QList<ToolCallItem> list;
+            for (const ReplyPart &p : chat()->messages()->at(row).parts) {
+                if (p.isTool)
+                    list.append(p.call);
+            }
+            return list;
+        };
+        QTRY_COMPARE(chat()->messages()->at(row).steps, 2);
+        QTRY_VERIFY(storedCalls().size() == 2 && !storedCalls().at(0).decision.isEmpty());
+        QCOMPARE(storedCalls().at(0).decision, u"allow"_s);
+        QCOMPARE(storedCalls().at(1).decision, u"always"_s);
+        QVERIFY(storedCalls().at(0).hasResult && storedCalls().at(1).hasResult);
+        calls = toolSegments(row);
+        QCOMPARE(calls.size(), 2);
+        QVERIFY(!calls.at(0).value(u"expanded"_s).toBool()); // collapsed once done
+        QVERIFY(!calls.at(1).value(u"expanded"_s).toBool());
+        QCOMPARE(calls.at(1).value(u"images"_s).toList().size(), 1);
+        QVERIFY(!chat()
+                     ->messages()
+                     ->data(chat()->messages()->index(row), MessageListModel::TailRole)
+                     .toString()
+                     .isEmpty());
+
+        // Open the image card: the picture loads from /api/files with the window's token.
+        QList<QQuickItem *> headers;
+        QTRY_COMPARE((headers = shown("toolCardHeader")).size(), 2);
+        waitStill(headers.at(1));
+        click(headers.at(1));
+        QTRY_VERIFY(toolSegments(row).at(1).value(u"expanded"_s).toBool());
+        QQuickItem *image = nullptr;
+        QTRY_VERIFY(!shown("toolImage").isEmpty());
+        image = shown("toolImage").constFirst();
+        QTRY_COMPARE_WITH_TIMEOUT(image->property("status").toInt(), 1 /* Image.Ready */, 10000);
+        QVERIFY(image->property("sourceSize").toSize().width() > 0);
+        QVERIFY(!shown("toolResult").isEmpty());
+        // "Always" is the agent's now.
+        QTRY_VERIFY(chat()->agents()->find(agentId) &&
+                    chat()->agents()->find(agentId)->allowedTools.contains(u"everything/get-tiny-image"_s));
+        shot(u"e2e-11-tool-results"_s);
+
+        // A new chat: the image tool runs without asking; Deny the other, the reply still ends well.
+        QTest::keyClick(window(), Qt::Key_N, Qt::ControlModifier);
+        QTRY_VERIFY(chat()->currentSessionId().isEmpty());
+        type(u"Again, please"_s);
+        QTest::keyClick(window(), Qt::Key_Return);
+        const int second = lastRow(u"assistant"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(shown("toolDeny").size(), 1, 15000);
+        QTRY_VERIFY(toolSegments(second).at(1).value(u"hasResult"_s).toBool()); // ran on its own
+        answerCard(0, "toolDeny");
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 15000);
+        QCOMPARE(finished.at(1).at(0).toString(), u"complete"_s);
+        QTRY_COMPARE(toolSegments(second).at(1).value(u"decision"_s).toString(),
+                     u"auto"_s); // the stored copy
+        calls = toolSegments(second);
+        QCOMPARE(calls.at(0).value(u"state"_s).toString(), u"denied"_s);
+        QCOMPARE(calls.at(0).value(u"statusText"_s).toString(), u"Declined"_s);
+
+        // Stop while a call waits: the reply ends at once, the card says it was stopped.
+        QTest::keyClick(window(), Qt::Key_N, Qt::ControlModifier);
+        QTRY_VERIFY(chat()->currentSessionId().isEmpty());
+        type(u"Once more"_s);
+        QTest::keyClick(window(), Qt::Key_Return);
+        const int third = lastRow(u"assistant"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(shown("toolAllow").size(), 1, 15000);
+        QTest::keyClick(window(), Qt::Key_Escape);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 8000);
+        QCOMPARE(finished.at(2).at(0).toString(), u"cancelled"_s);
+        QTRY_COMPARE(chat()->messages()->at(third).status, u"cancelled"_s);
+        QCOMPARE(toolSegments(third).at(0).value(u"statusText"_s).toString(), u"Stopped"_s);
+        QVERIFY(shown("toolAllow").isEmpty());
+        QVERIFY(chat()->canSend());
+        QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
+#endif
     }
 
     void remoteServerInAnotherProcessGoesAwayAndComesBack()
