@@ -49,6 +49,16 @@ Rectangle {
                     currentIndex: ChatController.agents.count >= 0
                                   ? ChatController.agents.indexOf(ChatController.currentAgentId) : -1
                     onActivated: (index) => ChatController.currentAgentId = valueAt(index)
+                    // The style's delegate shows no text for a C++ model's role here: name it.
+                    delegate: ItemDelegate {
+                        required property int index
+                        required property string name
+                        width: ListView.view ? ListView.view.width : implicitWidth
+                        text: name
+                        font.pixelSize: Theme.fontSize
+                        font.bold: index === agentPicker.currentIndex
+                        highlighted: agentPicker.highlightedIndex === index
+                    }
                 }
 
                 Label {

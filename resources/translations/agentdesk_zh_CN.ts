@@ -56,7 +56,7 @@
         <translation>默认服务商</translation>
     </message>
     <message>
-        <source>The provider's model</source>
+        <source>The provider&apos;s model</source>
         <translation>服务商的默认模型</translation>
     </message>
     <message>
@@ -91,6 +91,58 @@
         <source>Delete</source>
         <translation>删除</translation>
     </message>
+    <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <source>No MCP server is set up yet, so this agent can only talk.</source>
+        <translation>还没有设置 MCP 服务器，所以这个智能体只能对话。</translation>
+    </message>
+    <message>
+        <source>What the agent may use. All of a server&apos;s tools includes those it adds later.</source>
+        <translation>智能体可以使用的工具。选择服务器的全部工具时，也包括它以后新增的工具。</translation>
+    </message>
+    <message>
+        <source>Add an MCP server…</source>
+        <translation>添加 MCP 服务器…</translation>
+    </message>
+    <message>
+        <source>All tools of %1</source>
+        <translation>%1 的全部工具</translation>
+    </message>
+    <message>
+        <source>Before a tool runs</source>
+        <translation>工具运行前</translation>
+    </message>
+    <message>
+        <source>Ask me each time (Allow / Always / Deny)</source>
+        <translation>每次询问我（允许 / 始终允许 / 拒绝）</translation>
+    </message>
+    <message>
+        <source>Run it without asking</source>
+        <translation>直接运行，不询问</translation>
+    </message>
+    <message>
+        <source>Tool approval</source>
+        <translation>工具审批</translation>
+    </message>
+    <message>
+        <source>Steps per reply</source>
+        <translation>每次回复的步数</translation>
+    </message>
+    <message>
+        <source>rounds of tool calls before the reply ends</source>
+        <translation>回复结束前最多进行的工具调用轮数</translation>
+    </message>
+    <message>
+        <source>Runs without asking: %1</source>
+        <translation>无需询问即可运行：%1</translation>
+    </message>
+    <message>
+        <source>Ask again</source>
+        <translation>重新询问</translation>
+    </message>
 </context>
 <context>
     <name>ApiClient</name>
@@ -103,7 +155,7 @@
         <translation>服务器返回了 HTTP %1。</translation>
     </message>
     <message>
-        <source>The server's answer is not valid JSON.</source>
+        <source>The server&apos;s answer is not valid JSON.</source>
         <translation>服务器的响应不是有效的 JSON。</translation>
     </message>
 </context>
@@ -185,6 +237,26 @@
         <source>The server stopped sending the reply.</source>
         <translation>服务器停止发送回复。</translation>
     </message>
+    <message>
+        <source>Connection lost — reconnecting…</source>
+        <translation>连接已断开 — 正在重新连接…</translation>
+    </message>
+    <message>
+        <source>That tool call no longer waits for an answer.</source>
+        <translation>该工具调用已不再等待答复。</translation>
+    </message>
+    <message>
+        <source>Could not send your answer: %1</source>
+        <translation>无法发送你的答复：%1</translation>
+    </message>
+    <message>
+        <source>The reply is no longer on the server.</source>
+        <translation>服务器上已没有这条回复。</translation>
+    </message>
+    <message>
+        <source>The connection was lost and the reply could not be resumed.</source>
+        <translation>连接已断开，回复无法续传。</translation>
+    </message>
 </context>
 <context>
     <name>ChatStream</name>
@@ -199,6 +271,10 @@
     <message>
         <source>The reply ended before it was complete.</source>
         <translation>回复在完成前中断了。</translation>
+    </message>
+    <message>
+        <source>The reply has ended.</source>
+        <translation>回复已结束。</translation>
     </message>
 </context>
 <context>
@@ -339,6 +415,10 @@
         <source>Copy message</source>
         <translation>复制消息</translation>
     </message>
+    <message>
+        <source>Connection lost — reconnecting…</source>
+        <translation>连接已断开 — 正在重新连接…</translation>
+    </message>
 </context>
 <context>
     <name>MessageListModel</name>
@@ -357,6 +437,58 @@
     <message>
         <source>(estimated)</source>
         <translation>（估算）</translation>
+    </message>
+    <message>
+        <source>%1 ms</source>
+        <translation>%1 毫秒</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>Failed after %1</source>
+        <translation>%1 后失败</translation>
+    </message>
+    <message>
+        <source>Done in %1</source>
+        <translation>完成，用时 %1</translation>
+    </message>
+    <message>
+        <source>Declined</source>
+        <translation>已拒绝</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Did not finish</source>
+        <translation>未完成</translation>
+    </message>
+    <message>
+        <source>Sending your answer…</source>
+        <translation>正在发送你的答复…</translation>
+    </message>
+    <message>
+        <source>Waiting for your approval</source>
+        <translation>等待你的批准</translation>
+    </message>
+    <message>
+        <source>Running…</source>
+        <translation>运行中…</translation>
+    </message>
+    <message>
+        <source>Writing the call…</source>
+        <translation>正在生成调用…</translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <source>(%1 more characters)</source>
+        <translation>（还有 %1 个字符）</translation>
     </message>
 </context>
 <context>
@@ -477,6 +609,26 @@
     <message>
         <source>An agent needs a name.</source>
         <translation>智能体需要一个名称。</translation>
+    </message>
+    <message>
+        <source>A server name is 1 to 32 letters, digits, _ or -.</source>
+        <translation>服务器名称由 1 到 32 个字母、数字、_ 或 - 组成。</translation>
+    </message>
+    <message>
+        <source>The URL must start with http:// or https://.</source>
+        <translation>URL 必须以 http:// 或 https:// 开头。</translation>
+    </message>
+    <message>
+        <source>Type the command that starts the server, e.g. npx -y @modelcontextprotocol/server-everything</source>
+        <translation>请输入启动服务器的命令，例如 npx -y @modelcontextprotocol/server-everything</translation>
+    </message>
+    <message>
+        <source>Write each header as Name: value.</source>
+        <translation>每个请求头请写成 名称: 值。</translation>
+    </message>
+    <message>
+        <source>Write each variable as NAME=value.</source>
+        <translation>每个变量请写成 名称=值。</translation>
     </message>
 </context>
 <context>
@@ -602,8 +754,203 @@
         <translation>保存令牌</translation>
     </message>
     <message>
-        <source>The theme follows the system's light or dark palette. Shortcuts: Ctrl+N new chat, Esc stop, Ctrl+F search chats, Ctrl+, settings.</source>
+        <source>The theme follows the system&apos;s light or dark palette. Shortcuts: Ctrl+N new chat, Esc stop, Ctrl+F search chats, Ctrl+, settings.</source>
         <translation>主题跟随系统的浅色或深色配色。快捷键：Ctrl+N 新对话，Esc 停止，Ctrl+F 搜索对话，Ctrl+, 设置。</translation>
+    </message>
+    <message>
+        <source>“%1” is connected.</source>
+        <translation>“%1”已连接。</translation>
+    </message>
+    <message>
+        <source>“%1” was saved but did not connect: %2</source>
+        <translation>“%1”已保存，但未能连接：%2</translation>
+    </message>
+    <message>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>通用</translation>
+    </message>
+    <message>
+        <source>Tools (MCP servers)</source>
+        <translation>工具（MCP 服务器）</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Agents act through the tools of MCP servers. Add a server by the command that starts it or by its URL, then choose its tools in an agent&apos;s settings.</source>
+        <translation>智能体通过 MCP 服务器的工具执行操作。按启动命令或 URL 添加服务器，然后在智能体设置中选择它的工具。</translation>
+    </message>
+    <message>
+        <source>Connected · 1 tool</source>
+        <translation>已连接 · 1 个工具</translation>
+    </message>
+    <message>
+        <source>Connected · %1 tools</source>
+        <translation>已连接 · %1 个工具</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Hide tools</source>
+        <translation>隐藏工具</translation>
+    </message>
+    <message>
+        <source>Show tools</source>
+        <translation>显示工具</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>No MCP server yet: add one below.</source>
+        <translation>还没有 MCP 服务器：请在下方添加。</translation>
+    </message>
+    <message>
+        <source>Edit server “%1”</source>
+        <translation>编辑服务器“%1”</translation>
+    </message>
+    <message>
+        <source>Add a server</source>
+        <translation>添加服务器</translation>
+    </message>
+    <message>
+        <source>Command</source>
+        <translation>命令</translation>
+    </message>
+    <message>
+        <source>URL (Streamable HTTP)</source>
+        <translation>URL（Streamable HTTP）</translation>
+    </message>
+    <message>
+        <source>e.g. files (letters, digits, _ or -)</source>
+        <translation>例如 files（字母、数字、_ 或 -）</translation>
+    </message>
+    <message>
+        <source>Server name</source>
+        <translation>服务器名称</translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation>URL</translation>
+    </message>
+    <message>
+        <source>Server URL</source>
+        <translation>服务器 URL</translation>
+    </message>
+    <message>
+        <source>Command line</source>
+        <translation>命令行</translation>
+    </message>
+    <message>
+        <source>Headers</source>
+        <translation>请求头</translation>
+    </message>
+    <message>
+        <source>Environment</source>
+        <translation>环境变量</translation>
+    </message>
+    <message>
+        <source>Authorization: Bearer …  (one per line, kept as secrets)</source>
+        <translation>Authorization: Bearer …（每行一个，作为密钥保存）</translation>
+    </message>
+    <message>
+        <source>API_KEY=…  (one per line, kept as secrets)</source>
+        <translation>API_KEY=…（每行一个，作为密钥保存）</translation>
+    </message>
+    <message>
+        <source>Call time-out</source>
+        <translation>调用超时</translation>
+    </message>
+    <message>
+        <source>Call time-out in seconds</source>
+        <translation>调用超时（秒）</translation>
+    </message>
+    <message>
+        <source>seconds without an answer or progress</source>
+        <translation>秒内无响应或无进度即超时</translation>
+    </message>
+    <message>
+        <source>Connecting to “%1”…</source>
+        <translation>正在连接“%1”…</translation>
+    </message>
+    <message>
+        <source>Save server</source>
+        <translation>保存服务器</translation>
+    </message>
+    <message>
+        <source>Add server</source>
+        <translation>添加服务器</translation>
+    </message>
+</context>
+<context>
+    <name>ToolCard</name>
+    <message>
+        <source>Tool %1: %2</source>
+        <translation>工具 %1：%2</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>收起</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>展开</translation>
+    </message>
+    <message>
+        <source>Arguments</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+    <message>
+        <source>Image from %1</source>
+        <translation>来自 %1 的图片</translation>
+    </message>
+    <message>
+        <source>Let the agent run %1 from %2?</source>
+        <translation>允许智能体运行 %2 的 %1 吗？</translation>
+    </message>
+    <message>
+        <source>Let the agent run %1?</source>
+        <translation>允许智能体运行 %1 吗？</translation>
+    </message>
+    <message>
+        <source>Deny</source>
+        <translation>拒绝</translation>
+    </message>
+    <message>
+        <source>Always allow</source>
+        <translation>始终允许</translation>
+    </message>
+    <message>
+        <source>Run %1 for this agent from now on without asking</source>
+        <translation>从现在起，此智能体运行 %1 时不再询问</translation>
+    </message>
+    <message>
+        <source>Allow</source>
+        <translation>允许</translation>
     </message>
 </context>
 <context>

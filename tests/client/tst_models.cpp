@@ -69,7 +69,8 @@ private Q_SLOTS:
             QVERIFY(args.at(2).value<QList<int>>().contains(MessageListModel::ContentRole));
         }
         // Only the first token also changes the state (typing -> streaming).
-        QCOMPARE(changed.at(1).at(2).value<QList<int>>(), QList<int>{MessageListModel::ContentRole});
+        QCOMPARE(changed.at(1).at(2).value<QList<int>>(),
+                 QList<int>({MessageListModel::ContentRole, MessageListModel::TailRole}));
         QCOMPARE(model.data(model.index(row), MessageListModel::ContentRole).toString(), u"你好 world"_s);
         QCOMPARE(model.data(model.index(row), MessageListModel::StatusRole).toString(), u"streaming"_s);
     }
@@ -179,6 +180,171 @@ private Q_SLOTS:
         QCOMPARE(back.content, m.content);
         QCOMPARE(back.createdAt, m.createdAt);
         QCOMPARE(back.completionTokens, 4);
+    }
+
+    void agentToolFieldsRoundTrip()
+    {
+        AgentItem a = AgentItem::fromJson(QJsonObject{{u"id"_s, u"a"_s}, {u"name"_s, u"N"_s}});
+        QVERIFY(a.tools.isEmpty()); // an older server: no tools, ask, 8 steps
+        QCOMPARE(a.toolApproval, u"ask"_s);
+        QCOMPARE(a.maxSteps, 8);
+        a.tools = QStringList{u"files/*"_s, u"everything/echo"_s};
+        a.toolApproval = u"auto"_s;
+        a.maxSteps = 3;
+        a.allowedTools = QStringList{u"everything/echo"_s};
+        const AgentItem back = AgentItem::fromJson(a.toJson());
+        QCOMPARE(back.tools, a.tools);
+        QCOMPARE(back.toolApproval, u"auto"_s);
+        QCOMPARE(back.maxSteps, 3);
+        QCOMPARE(back.allowedTools, a.allowedTools);
+    }
+
+    void replyPartsFromTheServer()
+    {
+        // docs/api.md, message `parts`: a result joins its call; arguments stay the model's text.
+        const QJsonArray parts{
+            QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u"Let me check."_s}},
+            QJsonObject{{u"type"_s, u"tool_call"_s}, {u"id"_s, u"c1"_s}, {u"function"_s, u"everything__get-sum"_s},
+                        {u"server"_s, u"everything"_s}, {u"name"_s, u"get-sum"_s},
+                        {u"arguments"_s, u"{\"a\":2,\"b\":3}"_s}, {u"status"_s, u"done"_s},
+                        {u"decision"_s, u"always"_s}, {u"step"_s, 1}},
+            QJsonObject{{u"type"_s, u"tool_result"_s}, {u"tool_call_id"_s, u"c1"_s}, {u"is_error"_s, false},
+                        {u"duration_ms"_s, 1234}, {u"text"_s, u"5"_s},
+                        {u"parts"_s, QJsonArray{QJsonObject{{u"type"_s, u"image"_s}, {u"mimeType"_s, u"image/png"_s},
+                                                            {u"attachment_id"_s, u"f1"_s}, {u"url"_s, u"/api/files/f1"_s}}}}},
+            QJsonObject{{u"type"_s, u"tool_result"_s}, {u"tool_call_id"_s, u"nobody"_s}, {u"text"_s, u"x"_s}},
+            QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u"The sum is 5."_s}},
+        };
+        const MessageItem m = MessageItem::fromJson(QJsonObject{{u"id"_s, u"r"_s}, {u"role"_s, u"assistant"_s},
+                                                                {u"content"_s, u"Let me check.\n\nThe sum is 5."_s},
+                                                                {u"steps"_s, 2}, {u"parts"_s, parts}});
+        QCOMPARE(m.steps, 2);
+        QCOMPARE(m.parts.size(), 3);
+        QVERIFY(!m.parts.at(0).isTool);
+        const ToolCallItem &c = m.parts.at(1).call;
+        QVERIFY(m.parts.at(1).isTool);
+        QCOMPARE(c.name, u"get-sum"_s);
+        QCOMPARE(c.decision, u"always"_s);
+        QVERIFY(c.hasResult);
+        QCOMPARE(c.durationMs, 1234);
+        QCOMPARE(c.resultText, u"5"_s);
+        QCOMPARE(m.parts.at(2).text, u"The sum is 5."_s);
+        // The local cache keeps the same JSON: what comes back is equal.
+        QCOMPARE(MessageItem::fromJson(m.toJson()).parts, m.parts);
+
+        MessageListModel model;
+        model.setFileUrlResolver([](const QString &path) { return QUrl(u"http://h:1"_s + path + u"?t=x"_s); });
+        model.setMessages({m});
+        const QModelIndex i = model.index(0);
+        const QVariantList segments = model.data(i, MessageListModel::SegmentsRole).toList();
+        QCOMPARE(segments.size(), 2);
+        QCOMPARE(segments.at(0).toMap().value(u"kind"_s), u"text"_s);
+        const QVariantMap card = segments.at(1).toMap();
+        QCOMPARE(card.value(u"kind"_s), u"tool"_s);
+        QCOMPARE(card.value(u"state"_s), u"done"_s);
+        QCOMPARE(card.value(u"statusText"_s).toString(), u"Done in 1.2 s"_s);
+        QVERIFY(!card.value(u"expanded"_s).toBool()); // history: closed
+        QVERIFY(!card.value(u"running"_s).toBool());
+        QCOMPARE(card.value(u"arguments"_s).toString(), u"{\n    \"a\": 2,\n    \"b\": 3\n}"_s);
+        QCOMPARE(card.value(u"images"_s).toList(), QVariantList{QUrl(u"http://h:1/api/files/f1?t=x"_s)});
+        QCOMPARE(model.data(i, MessageListModel::TailRole).toString(), u"The sum is 5."_s);
+        QCOMPARE(model.data(i, MessageListModel::ContentRole).toString(), m.content);
+
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        model.setToolExpanded(0, u"c1"_s, true);
+        QCOMPARE(changed.count(), 1);
+        QVERIFY(model.data(i, MessageListModel::SegmentsRole).toList().at(1).toMap().value(u"expanded"_s).toBool());
+    }
+
+    void liveToolCardsAndTheTextAfterThem()
+    {
+        MessageListModel model;
+        QAbstractItemModelTester tester(&model);
+        MessageItem reply;
+        reply.id = u"local-2"_s;
+        reply.role = u"assistant"_s;
+        reply.status = u"typing"_s;
+        model.setMessages({reply});
+        const QModelIndex i = model.index(0);
+        auto cards = [&] {
+            QList<QVariantMap> list;
+            for (const QVariant &s : model.data(i, MessageListModel::SegmentsRole).toList())
+                list.append(s.toMap());
+            return list;
+        };
+
+        // A call whose arguments still stream, then one that waits, then one that runs.
+        QList<ReplyPart> parts(3);
+        for (ReplyPart &p : parts)
+            p.isTool = true;
+        parts[0].call = {u"a"_s, u"s__read"_s, u"s"_s, u"read"_s, u"{\"path\": \"/tm"_s, u"streaming"_s};
+        parts[1].call = {u"b"_s, u"s__write"_s, u"s"_s, u"write"_s, u"{}"_s, u"awaiting_approval"_s};
+        parts[2].call = {u"c"_s, u"s__long"_s, u"s"_s, u"long"_s, u"{}"_s, u"running"_s};
+        parts[2].call.progress = 3;
+        parts[2].call.total = 10;
+        parts[2].call.progressMessage = u"Step 3"_s;
+        model.setParts(0, parts, false);
+        QCOMPARE(model.at(0).status, u"streaming"_s); // a card is something to show: no more dots
+        QList<QVariantMap> c = cards();
+        QCOMPARE(c.size(), 3);
+        QCOMPARE(c.at(0).value(u"arguments"_s).toString(), u"{\"path\": \"/tm"_s); // as it came
+        QCOMPARE(c.at(0).value(u"statusText"_s).toString(), u"Writing the call…"_s);
+        QVERIFY(c.at(1).value(u"awaitingApproval"_s).toBool());
+        QVERIFY(!c.at(1).value(u"running"_s).toBool());
+        QVERIFY(c.at(2).value(u"running"_s).toBool());
+        QCOMPARE(c.at(2).value(u"progress"_s).toDouble(), 0.3);
+        QCOMPARE(c.at(2).value(u"progressText"_s).toString(), u"Step 3  ·  3 of 10"_s);
+        for (const QVariantMap &card : c)
+            QVERIFY(card.value(u"expanded"_s).toBool()); // live: open
+
+        // Text after the calls goes to the tail; only its first token changes the segments.
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        model.appendContent(0, u"\n\nDone"_s);
+        model.appendContent(0, u" now."_s);
+        QCOMPARE(changed.count(), 2);
+        const auto roles = [&](int n) { return changed.at(n).at(2).value<QList<int>>(); };
+        QVERIFY(roles(0).contains(MessageListModel::SegmentsRole));
+        QVERIFY(!roles(1).contains(MessageListModel::SegmentsRole));
+        QVERIFY(roles(1).contains(MessageListModel::TailRole));
+        QCOMPARE(model.data(i, MessageListModel::TailRole).toString(), u"\n\nDone now."_s);
+        QCOMPARE(cards().size(), 3);
+
+        // The reply ends without results for them (stopped, or cut by a crash).
+        model.setStatus(0, u"cancelled"_s);
+        c = cards();
+        QCOMPARE(c.at(1).value(u"statusText"_s).toString(), u"Stopped"_s);
+        QVERIFY(!c.at(1).value(u"awaitingApproval"_s).toBool());
+        QVERIFY(!c.at(2).value(u"running"_s).toBool());
+        QVERIFY(!c.at(2).value(u"expanded"_s).toBool());
+        model.setStatus(0, u"interrupted"_s);
+        QCOMPARE(cards().at(2).value(u"statusText"_s).toString(), u"Did not finish"_s);
+
+        // A failed call and one declined; a very long result is cut for the screen.
+        parts[0].call.status = u"done"_s;
+        parts[0].call.hasResult = true;
+        parts[0].call.isError = true;
+        parts[0].call.durationMs = 40;
+        parts[0].call.resultText = QString(30000, u'x');
+        parts[1].call.status = u"denied"_s;
+        parts[1].call.hasResult = true;
+        model.setParts(0, parts, false);
+        c = cards();
+        QCOMPARE(c.at(0).value(u"state"_s), u"error"_s);
+        QCOMPARE(c.at(0).value(u"statusText"_s).toString(), u"Failed after 40 ms"_s);
+        QVERIFY(c.at(0).value(u"result"_s).toString().size() < 20100);
+        QVERIFY(c.at(0).value(u"result"_s).toString().endsWith(u"(10000 more characters)"_s));
+        QCOMPARE(c.at(1).value(u"state"_s), u"denied"_s);
+        QCOMPARE(c.at(1).value(u"statusText"_s).toString(), u"Declined"_s);
+
+        // A reply without tools has no segments: its content is its tail.
+        MessageItem plain;
+        plain.role = u"assistant"_s;
+        plain.content = u"你好"_s;
+        model.append(plain);
+        QVERIFY(model.data(model.index(1), MessageListModel::SegmentsRole).toList().isEmpty());
+        QCOMPARE(model.data(model.index(1), MessageListModel::TailRole).toString(), u"你好"_s);
+        model.appendContent(1, u"！"_s);
+        QVERIFY(model.at(1).parts.isEmpty());
     }
 };
 

@@ -155,6 +155,22 @@ private Q_SLOTS:
         QVERIFY(!ChatChunk::parse("not json", &why));
         QVERIFY(!why.isEmpty());
         QCOMPARE(ChatChunk::parse(R"({"type":"other"})")->type, ChatChunk::Type::Unknown);
+
+        // Protocol v2's tool chunks keep the same eight fields; what they add is in metadata.
+        const std::pair<const char *, ChatChunk::Type> tools[] = {
+            {"tool_call_delta", ChatChunk::Type::ToolCallDelta}, {"tool_call", ChatChunk::Type::ToolCall},
+            {"tool_result", ChatChunk::Type::ToolResult},         {"progress", ChatChunk::Type::Progress},
+            {"attachment", ChatChunk::Type::Attachment}};
+        for (const auto &[name, type] : tools) {
+            const QJsonObject chunk{{u"type"_s, QLatin1String(name)},
+                                    {u"content"_s, u"frag"_s},
+                                    {u"metadata"_s, QJsonObject{{u"tool_call_id"_s, u"call_1"_s}}}};
+            const auto c = ChatChunk::parse(QJsonDocument(chunk).toJson(QJsonDocument::Compact));
+            QVERIFY(c);
+            QCOMPARE(c->type, type);
+            QVERIFY(!c->isClosing());
+            QCOMPARE(c->metadata.value("tool_call_id"_L1).toString(), u"call_1"_s);
+        }
     }
 };
 
