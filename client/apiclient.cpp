@@ -1,6 +1,7 @@
 #include "apiclient.h"
 
 #include "chatstream.h"
+#include "filenetworkfactory.h"
 #include "logging.h"
 
 #include <QJsonDocument>
@@ -25,6 +26,15 @@ void ApiClient::setServer(const QUrl &baseUrl, const QString &token)
         path.chop(1);
     m_baseUrl.setPath(path);
     m_token = token;
+    if (m_files)
+        m_files->setServer(m_baseUrl, m_token);
+}
+
+void ApiClient::setFileNetworkFactory(FileNetworkFactory *factory)
+{
+    m_files = factory;
+    if (m_files)
+        m_files->setServer(m_baseUrl, m_token);
 }
 
 void ApiClient::setHealthIntervals(int onlineMs, int offlineMs)
@@ -326,8 +336,6 @@ QUrl ApiClient::fileUrl(const QString &path) const
         return {};
     QUrl url = m_baseUrl;
     url.setPath(m_baseUrl.path() + path);
-    if (!m_token.isEmpty())
-        url.setQuery(QUrlQuery{{u"access_token"_s, m_token}});
     return url;
 }
 

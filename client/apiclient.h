@@ -11,6 +11,7 @@
 #include <functional>
 
 class ChatStream;
+class FileNetworkFactory;
 
 // What a request ended with. ok() for a 2xx answer; otherwise `code` is the server's stable
 // error code (docs/api.md) or a client one: "network_error" (offline is then true when the
@@ -84,9 +85,10 @@ public:
     // decision: "allow", "deny" or "always".
     void decideToolCall(const QString &replyId, const QString &toolCallId, const QString &decision,
                         QObject *context, Handler handler);
-    // A server path (a tool's image, `/api/files/{id}`) as a URL a QML Image can load: the
-    // token goes in the query, as for an <img src>.
+    // A server path (a tool's image, `/api/files/{id}`) as a URL a QML Image can load; the
+    // engine's FileNetworkFactory, kept on this server and token, adds the Authorization.
     QUrl fileUrl(const QString &path) const;
+    void setFileNetworkFactory(FileNetworkFactory *factory);
     void health(QObject *context, Handler handler);
 
     // Starts a streamed reply. The stream belongs to the caller (parented to `parent`). The same
@@ -119,6 +121,7 @@ private:
     QNetworkAccessManager m_healthNam; // its own connection, so health is not queued behind a stream
     QUrl m_baseUrl;
     QString m_token;
+    FileNetworkFactory *m_files = nullptr;
     bool m_online = true;
     QString m_offlineReason;
     QTimer m_healthTimer;

@@ -684,10 +684,12 @@ void ChatController::onToolChunk(const ChatChunk &chunk)
     QList<ReplyPart> &parts = m_pending->parts;
     const QJsonObject &meta = chunk.metadata;
     const QString id = meta.value("tool_call_id"_L1).toString();
+    // Deltas and calls name their round; results and progress belong to the latest call of that id.
+    const int step = meta.value("step"_L1).toInt(-1);
     auto call = [&]() -> ToolCallItem * {
         if (id.isEmpty())
             return nullptr;
-        if (ToolCallItem *c = ReplyPart::findCall(parts, id))
+        if (ToolCallItem *c = ReplyPart::findCall(parts, id, step))
             return c;
         if (parts.isEmpty() && !m_pending->content.isEmpty())
             ReplyPart::appendText(parts, m_pending->content); // what the model said before its first call
@@ -695,6 +697,7 @@ void ChatController::onToolChunk(const ChatChunk &chunk)
         part.isTool = true;
         part.call.id = id;
         part.call.status = u"streaming"_s;
+        part.call.step = qMax(step, 0);
         parts.append(part);
         return &parts.last().call;
     };
@@ -712,7 +715,6 @@ void ChatController::onToolChunk(const ChatChunk &chunk)
             c->server = cut > 0 ? function.left(cut) : QString();
             c->name = cut > 0 ? function.mid(cut + 2) : function;
         }
-        c->step = meta.value("step"_L1).toInt(c->step);
         c->arguments += chunk.content;
         if (wasThinking || c->arguments.size() == chunk.content.size())
             showPendingParts(); // a new card at once; its fragments a few times a second
@@ -725,7 +727,7 @@ void ChatController::onToolChunk(const ChatChunk &chunk)
         if (!c)
             return;
         c->name = meta.value("name"_L1).toString(c->name);
-        c->server = meta.value("server"_L1).toString(c->server);
+        c->server = meta.value("server"_L1).toString(); // null: no such tool
         if (c->function.isEmpty())
             c->function = c->server.isEmpty() ? c->name : c->server + u"__"_s + c->name;
         const QJsonValue args = meta.value("arguments"_L1);
@@ -734,7 +736,6 @@ void ChatController::onToolChunk(const ChatChunk &chunk)
         else if (args.isString())
             c->arguments = args.toString();
         c->status = meta.value("status"_L1).toString();
-        c->step = meta.value("step"_L1).toInt(c->step);
         c->deciding = false;
         if (c->status == "denied"_L1)
             c->decision = u"deny"_s;
@@ -782,35 +783,44 @@ void ChatController::decideToolCall(int row, const QString &callId, const QStrin
 {
     if (row < 0 || row >= m_messages.rowCount())
         return;
+    const QString rowId = m_messages.at(row).id;
     const bool pendingReply = m_pending && pendingRow(m_pending->replyRowId) == row;
-    const QString replyId = pendingReply ? m_pending->replyId() : m_messages.at(row).id;
+    const QString replyId = pendingReply ? m_pending->replyId() : rowId;
     if (replyId.isEmpty() || replyId.startsWith(u"local-"_s))
         return;
-    auto setDeciding = [this, row, pendingReply, callId](bool deciding) {
-        if (pendingReply && m_pending) {
-            if (ToolCallItem *c = ReplyPart::findCall(m_pending->parts, callId))
+    // By the row's id, not its index: the answer may come after the rows changed.
+    auto mark = [this, rowId, callId](bool deciding, const QString &decided) {
+        auto apply = [&](QList<ReplyPart> &parts) {
+            if (ToolCallItem *c = ReplyPart::findCall(parts, callId)) {
                 c->deciding = deciding;
+                if (!decided.isEmpty())
+                    c->decision = decided;
+            }
+        };
+        if (m_pending && m_pending->replyRowId == rowId) {
+            apply(m_pending->parts);
             showPendingParts();
-        } else if (row < m_messages.rowCount()) {
-            QList<ReplyPart> parts = m_messages.at(row).parts;
-            if (ToolCallItem *c = ReplyPart::findCall(parts, callId))
-                c->deciding = deciding;
-            m_messages.setParts(row, parts, m_messages.at(row).thinking);
+        } else if (const int at = m_messages.rowOf(rowId); at >= 0) {
+            QList<ReplyPart> parts = m_messages.at(at).parts;
+            apply(parts);
+            m_messages.setParts(at, parts, m_messages.at(at).thinking);
         }
     };
-    setDeciding(true);
+    mark(true, {});
     qCInfo(lcClient) << "tool call" << callId << "decided:" << decision;
     // The stream brings the call's new state; only a refusal needs handling here.
-    m_api->decideToolCall(replyId, callId, decision, this, [this, setDeciding, decision](const ApiResult &r) {
+    m_api->decideToolCall(replyId, callId, decision, this, [this, mark, decision](const ApiResult &r) {
         if (r.ok()) {
+            mark(true, decision); // still deciding until the stream says running or denied
             if (decision == "always"_L1)
                 refreshAgents(); // the agent's allowed_tools changed
             return;
         }
-        setDeciding(false);
-        setNotice(r.code == "reply_ended"_L1 || r.code == "tool_call_decided"_L1
-                      ? tr("That tool call no longer waits for an answer.")
-                      : tr("Could not send your answer: %1").arg(r.message));
+        mark(false, {});
+        const bool gone = r.code == "reply_ended"_L1 || r.code == "tool_call_decided"_L1 ||
+                          r.code == "tool_call_not_found"_L1 || r.code == "reply_not_found"_L1;
+        setNotice(gone ? tr("That tool call no longer waits for an answer.")
+                       : tr("Could not send your answer: %1").arg(r.message));
     });
 }
 
@@ -897,6 +907,8 @@ void ChatController::onFailed(const QString &code, const QString &message, bool 
         return;
     if (code == "reply_ended"_L1) {
         // 204: the server counts the end as seen. The stored copy, loaded next, says how it ended.
+        if (const int row = pendingRow(m_pending->replyRowId); row >= 0)
+            m_messages.setStatus(row, u"interrupted"_s);
         finishPending(u"interrupted"_s);
         return;
     }

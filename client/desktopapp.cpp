@@ -2,6 +2,7 @@
 
 #include "apiclient.h"
 #include "chatcontroller.h"
+#include "filenetworkfactory.h"
 #include "keychainstore.h"
 #include "localcache.h"
 #include "logging.h"
@@ -140,6 +141,8 @@ bool DesktopApp::start(const QUrl &serverUrl, const QString &token, bool inProce
         m_secrets->setForceFile(true);
 
     m_api = new ApiClient();
+    m_files = std::make_unique<FileNetworkFactory>();
+    m_api->setFileNetworkFactory(m_files.get());
     m_api->setServer(serverUrl, token);
     m_api->setHealthIntervals(m_options.healthOnlineMs, m_options.healthOfflineMs);
 
@@ -149,6 +152,7 @@ bool DesktopApp::start(const QUrl &serverUrl, const QString &token, bool inProce
 
     qml_register_types_org_agentdesk();
     m_engine = std::make_unique<QQmlApplicationEngine>();
+    m_engine->setNetworkAccessManagerFactory(m_files.get());
     connect(m_engine.get(), &QQmlApplicationEngine::warnings, this, [this](const QList<QQmlError> &warnings) {
         for (const QQmlError &w : warnings) {
             m_warnings.append(w.toString());

@@ -8,6 +8,7 @@
 #include <memory>
 
 class ApiClient;
+class FileNetworkFactory;
 class QCommandLineParser;
 class ChatController;
 class LocalCache;
@@ -93,6 +94,7 @@ private:
     std::unique_ptr<KeychainStore> m_ownSecrets;
     ChatController *m_chat = nullptr;
     SettingsController *m_settings = nullptr;
+    std::unique_ptr<FileNetworkFactory> m_files; // outlives the engine that uses it
     std::unique_ptr<QQmlApplicationEngine> m_engine;
     QStringList m_warnings;
 };

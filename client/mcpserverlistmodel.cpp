@@ -22,6 +22,13 @@ QVariant McpServerListModel::data(const QModelIndex &index, int role) const
         return s.transport;
     case TargetRole:
         return s.target();
+    case ShownTargetRole: {
+        if (s.transport != "http"_L1)
+            return s.target();
+        const QUrl url(s.url);
+        const QString shown = url.adjusted(QUrl::RemoveQuery | QUrl::RemoveUserInfo | QUrl::RemoveFragment).toString();
+        return url.hasQuery() ? shown + u"?…"_s : shown;
+    }
     case SecretNamesRole:
         return QStringList(s.envNames + s.headerNames);
     case TimeoutSecondsRole:
@@ -49,6 +56,7 @@ QHash<int, QByteArray> McpServerListModel::roleNames() const
     return {{NameRole, "name"},
             {TransportRole, "transport"},
             {TargetRole, "target"},
+            {ShownTargetRole, "shownTarget"},
             {SecretNamesRole, "secretNames"},
             {TimeoutSecondsRole, "timeoutSeconds"},
             {StatusRole, "status"},
@@ -60,6 +68,16 @@ QHash<int, QByteArray> McpServerListModel::roleNames() const
 
 void McpServerListModel::setServers(const QList<McpServerItem> &servers)
 {
+    bool sameNames = servers.size() == m_servers.size();
+    for (qsizetype i = 0; sameNames && i < servers.size(); ++i)
+        sameNames = servers.at(i).name == m_servers.at(i).name;
+    if (sameNames) {
+        for (int i = 0; i < servers.size(); ++i) {
+            m_servers[i] = servers.at(i);
+            Q_EMIT dataChanged(index(i), index(i));
+        }
+        return;
+    }
     beginResetModel();
     m_servers = servers;
     endResetModel();

@@ -17,7 +17,8 @@ public:
     enum Role {
         NameRole = Qt::UserRole + 1,
         TransportRole,
-        TargetRole, // the command line or the URL
+        TargetRole,      // the command line or the URL
+        ShownTargetRole, // the same, without what a URL may hide a key in (query, user info)
         SecretNamesRole,
         TimeoutSecondsRole,
         StatusRole,
@@ -34,6 +35,7 @@ public:
     QVariant data(const QModelIndex &index, int role) const override;
     QHash<int, QByteArray> roleNames() const override;
 
+    // In place when the same servers come again (a poll): open rows stay as they are.
     void setServers(const QList<McpServerItem> &servers);
     void upsert(const McpServerItem &server);
     void remove(const QString &name);

@@ -110,6 +110,7 @@ void MessageListModel::setMessages(const QList<MessageItem> &messages)
     beginResetModel();
     m_messages = messages;
     m_retryRow = -1;
+    m_expanded.clear();
     endResetModel();
     Q_EMIT countChanged();
 }
@@ -150,13 +151,8 @@ void MessageListModel::appendContent(int row, const QString &text)
     MessageItem &m = m_messages[row];
     m.content += text;
     QList<int> roles{ContentRole, TailRole};
-    if (!m.parts.isEmpty()) {
-        // Text after a call starts a new part: a segment of its own once the next call comes.
-        const bool newPart = m.parts.constLast().isTool;
-        ReplyPart::appendText(m.parts, text);
-        if (newPart)
-            roles.append(SegmentsRole);
-    }
+    if (!m.parts.isEmpty())
+        ReplyPart::appendText(m.parts, text); // the tail: segments end at the last call
     if (m.thinking) {
         m.thinking = false;
         roles.append(ThinkingRole);
@@ -176,8 +172,15 @@ void MessageListModel::setStatus(int row, const QString &status, const QString &
     MessageItem &m = m_messages[row];
     m.status = status;
     m.error = error;
+    QList<int> roles{StatusRole, ErrorRole, StatsTextRole};
+    if (!m.parts.isEmpty())
+        roles.append(SegmentsRole); // whether a call is still live depends on the reply's state
+    if (m.thinking && status != "streaming"_L1 && status != "reconnecting"_L1) {
+        m.thinking = false;
+        roles.append(ThinkingRole);
+    }
     const QModelIndex idx = index(row);
-    Q_EMIT dataChanged(idx, idx, {StatusRole, ErrorRole, StatsTextRole});
+    Q_EMIT dataChanged(idx, idx, roles);
 }
 
 void MessageListModel::update(int row, const MessageItem &message)
@@ -210,11 +213,20 @@ void MessageListModel::setFileUrlResolver(std::function<QUrl(const QString &)> r
     m_fileUrl = std::move(resolver);
 }
 
-void MessageListModel::setToolExpanded(int row, const QString &callId, bool expanded)
+QString MessageListModel::expandedKey(const ToolCallItem &c)
+{
+    // Ids only need to be unique within a round; the view forgets these when it shows another chat.
+    return QString::number(c.step) + u':' + c.id;
+}
+
+void MessageListModel::setToolExpanded(int row, const QString &callId, int step, bool expanded)
 {
     if (row < 0 || row >= m_messages.size())
         return;
-    m_expanded.insert(callId, expanded);
+    ToolCallItem key;
+    key.id = callId;
+    key.step = step;
+    m_expanded.insert(expandedKey(key), expanded);
     const QModelIndex idx = index(row);
     Q_EMIT dataChanged(idx, idx, {SegmentsRole});
 }
@@ -331,7 +343,7 @@ QVariantMap MessageListModel::toolSegment(const MessageItem &m, const ToolCallIt
         {u"images"_s, images},
         {u"decision"_s, c.decision},
         {u"step"_s, c.step},
-        {u"expanded"_s, m_expanded.value(c.id, live)},
+        {u"expanded"_s, m_expanded.value(expandedKey(c), live)},
     };
 }
 

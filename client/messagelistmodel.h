@@ -67,7 +67,7 @@ public:
     Q_INVOKABLE QVariantMap get(int row) const;
     Q_INVOKABLE QString contentAt(int row) const;
     // A tool card opened or closed by the user; untouched ones are open while the call is live.
-    Q_INVOKABLE void setToolExpanded(int row, const QString &callId, bool expanded);
+    Q_INVOKABLE void setToolExpanded(int row, const QString &callId, int step, bool expanded);
 
     static QString statsText(const MessageItem &m);
     static QString tail(const MessageItem &m);
@@ -78,9 +78,10 @@ Q_SIGNALS:
 
 private:
     QVariantMap toolSegment(const MessageItem &m, const ToolCallItem &c) const;
+    static QString expandedKey(const ToolCallItem &c);
 
     QList<MessageItem> m_messages;
     int m_retryRow = -1;
-    QHash<QString, bool> m_expanded; // by tool call id
+    QHash<QString, bool> m_expanded; // by expandedKey()
     std::function<QUrl(const QString &)> m_fileUrl;
 };

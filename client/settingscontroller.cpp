@@ -207,9 +207,9 @@ void SettingsController::refreshMcpServers()
 void SettingsController::saveMcpServer(const QVariantMap &server)
 {
     const QString name = server.value(u"name"_s).toString().trimmed();
-    static const QRegularExpression namePattern(u"^[A-Za-z0-9_-]{1,32}$"_s);
+    static const QRegularExpression namePattern(u"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"_s);
     if (!namePattern.match(name).hasMatch()) {
-        Q_EMIT mcpServerFailed(name, tr("A server name is 1 to 32 letters, digits, _ or -."));
+        Q_EMIT mcpServerFailed(name, tr("A server name is 1 to 32 letters, digits, _ or -, starting with a letter or digit."));
         return;
     }
     const bool http = server.value(u"transport"_s).toString() == "http"_L1;
@@ -313,13 +313,16 @@ void SettingsController::saveAgent(const QVariantMap &agent)
     if (agent.value(u"toolApproval"_s).toString() == "auto"_L1)
         a.toolApproval = u"auto"_s;
     a.maxSteps = qBound(1, agent.value(u"maxSteps"_s, 8).toInt(), 50);
-    a.allowedTools = agent.value(u"allowedTools"_s).toStringList();
+    // Tools allowed for good change from the chat too ("always"): only "Ask again" sends them.
+    const bool forgetAllowed = agent.value(u"forgetAllowedTools"_s).toBool();
     if (a.name.isEmpty()) {
         Q_EMIT agentFailed(tr("An agent needs a name."));
         return;
     }
     QJsonObject body = a.toJson();
     body.remove(u"id"_s);
+    if (!forgetAllowed)
+        body.remove(u"allowed_tools"_s);
     busy(+1);
     auto handler = [this](const ApiResult &r) {
         busy(-1);

@@ -60,7 +60,8 @@ public:
     // What a server's secrets field shows when it is edited: its names, values masked.
     Q_INVOKABLE QString maskedSecrets(const QString &name) const;
     // `agent`: id (empty = create), name, description, systemPrompt, greeting, provider, model,
-    // temperature (a number, or anything else for unset), maxTokens.
+    // temperature (a number, or anything else for unset), maxTokens, tools, toolApproval
+    // ("ask" or "auto"), maxSteps, forgetAllowedTools (true: ask again for tools allowed for good).
     Q_INVOKABLE void saveAgent(const QVariantMap &agent);
     Q_INVOKABLE void deleteAgent(const QString &id);
     Q_INVOKABLE void saveServerToken(const QString &token);

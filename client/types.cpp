@@ -204,11 +204,12 @@ QString McpServerItem::target() const
 {
     if (transport == "http"_L1)
         return url;
+    // Quoted as QProcess::splitCommand reads it back: "..." around, """ for a quote inside.
     QStringList words{command};
     words += args;
     for (QString &w : words) {
-        if (w.contains(u' ') || w.isEmpty())
-            w = u'"' + w + u'"';
+        if (w.isEmpty() || w.contains(u'"') || std::any_of(w.cbegin(), w.cend(), [](QChar c) { return c.isSpace(); }))
+            w = u'"' + QString(w).replace(u"\""_s, u"\"\"\""_s) + u'"';
     }
     return words.join(u' ');
 }
@@ -303,10 +304,11 @@ void ReplyPart::appendText(QList<ReplyPart> &parts, const QString &text)
     parts.last().text += text;
 }
 
-ToolCallItem *ReplyPart::findCall(QList<ReplyPart> &parts, const QString &id)
+ToolCallItem *ReplyPart::findCall(QList<ReplyPart> &parts, const QString &id, int step)
 {
-    for (ReplyPart &part : parts) {
-        if (part.isTool && part.call.id == id)
+    for (qsizetype i = parts.size() - 1; i >= 0; --i) {
+        ReplyPart &part = parts[i];
+        if (part.isTool && part.call.id == id && (step < 0 || part.call.step == step))
             return &part.call;
     }
     return nullptr;

@@ -94,7 +94,8 @@ struct ReplyPart
     // Streamed text of a reply that has parts goes into the last text part, or a new one after
     // a call (a reply without tools keeps no parts: its content is all there is).
     static void appendText(QList<ReplyPart> &parts, const QString &text);
-    static ToolCallItem *findCall(QList<ReplyPart> &parts, const QString &id);
+    // The latest call with this id (ids are unique only within a round), of that step if >= 0.
+    static ToolCallItem *findCall(QList<ReplyPart> &parts, const QString &id, int step = -1);
 };
 
 struct MessageItem

@@ -11,7 +11,8 @@ Dialog {
     property string agentId: ""
     property string errorText: ""
     property var selectedTools: [] // "server/tool" or "server/*"
-    property var allowedTools: []  // allowed for good; cleared by "Ask again"
+    property var allowedTools: []  // allowed for good
+    property bool forgetAllowed: false // "Ask again" pressed
 
     signal toolsSettingsRequested()
 
@@ -32,6 +33,7 @@ Dialog {
     function resetTools(tools, approval, maxSteps, allowed) {
         selectedTools = tools ? tools.slice() : []
         allowedTools = allowed ? allowed.slice() : []
+        forgetAllowed = false
         approvalBox.currentIndex = approval === "auto" ? 1 : 0
         maxStepsBox.value = maxSteps > 0 ? maxSteps : 8
         SettingsController.refreshMcpServers()
@@ -236,8 +238,9 @@ Dialog {
                     spacing: 0
                     CheckBox {
                         objectName: "agentToolServer_" + serverTools.name
-                        text: qsTr("All tools of %1").arg(serverTools.name)
-                              + (serverTools.status === "connected" ? "" : "  (" + serverTools.status + ")")
+                        text: serverTools.status === "connected" ? qsTr("All tools of %1").arg(serverTools.name)
+                              : serverTools.status === "error" ? qsTr("All tools of %1 (not connected)").arg(serverTools.name)
+                              : qsTr("All tools of %1 (connecting)").arg(serverTools.name)
                         checked: serverTools.all
                         onToggled: dialog.setServerTools(serverTools.name, checked)
                     }
@@ -306,7 +309,14 @@ Dialog {
                     color: Theme.textMuted
                     text: qsTr("Runs without asking: %1").arg(dialog.allowedTools.join(", "))
                 }
-                Button { text: qsTr("Ask again"); flat: true; onClicked: dialog.allowedTools = [] }
+                Button {
+                    text: qsTr("Ask again")
+                    flat: true
+                    onClicked: {
+                        dialog.allowedTools = []
+                        dialog.forgetAllowed = true
+                    }
+                }
             }
 
             Label {
@@ -353,7 +363,7 @@ Dialog {
             tools: selectedTools,
             toolApproval: approvalBox.currentIndex === 1 ? "auto" : "ask",
             maxSteps: maxStepsBox.value,
-            allowedTools: allowedTools
+            forgetAllowedTools: forgetAllowed
         })
     }
 

@@ -105,23 +105,25 @@ Item {
                         width: parent.width - 28
                         spacing: 8
 
-                    // Text and tool cards up to the last call.
+                    // Text and tool cards up to the last call. By count, so that a card's
+                    // updates (arguments, progress, a click) change it in place.
                     Repeater {
-                        model: bubble.hasSegments ? bubble.segments : []
+                        model: bubble.hasSegments ? bubble.segments.length : 0
                         delegate: Loader {
                             id: segment
-                            required property var modelData
+                            required property int index
+                            readonly property var seg: bubble.segments[index] || ({})
                             width: stack.width
-                            sourceComponent: modelData.kind === "tool" ? cardComponent : textComponent
+                            sourceComponent: seg.kind === "tool" ? cardComponent : textComponent
 
                             Component {
                                 id: cardComponent
-                                ToolCard { seg: segment.modelData; row: bubble.index }
+                                ToolCard { seg: segment.seg; row: bubble.index }
                             }
                             Component {
                                 id: textComponent
                                 TextEdit {
-                                    text: segment.modelData.text
+                                    text: segment.seg.text || ""
                                     textFormat: TextEdit.MarkdownText
                                     wrapMode: TextEdit.Wrap
                                     readOnly: true

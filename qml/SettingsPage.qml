@@ -30,6 +30,15 @@ Popup {
         closeButton.forceActiveFocus()
     }
 
+    // The servers' state while the Tools tab is shown: a server that died and came back, or
+    // one still connecting, shows as it is now.
+    Timer {
+        interval: 3000
+        repeat: true
+        running: page.opened && tabs.currentIndex === 1
+        onTriggered: SettingsController.refreshMcpServers()
+    }
+
     function openTools() {
         tabs.currentIndex = 1
         open()
@@ -44,6 +53,11 @@ Popup {
         byCommand.checked = true
         serverFormText = ""
         serverFormError = false
+    }
+
+    function dropMaskedSecrets() {
+        if (serverSecretsArea.text.indexOf("***") >= 0)
+            serverSecretsArea.text = ""
     }
 
     function editServer(row) {
@@ -105,9 +119,10 @@ Popup {
                 page.editingServer = name
                 serverSecretsArea.text = SettingsController.maskedSecrets(name)
             }
-            page.serverFormError = status !== "connected"
+            page.serverFormError = status !== "connected" && status !== "connecting"
             page.serverFormText = status === "connected" ? qsTr("“%1” is connected.").arg(name)
-                                                         : qsTr("“%1” was saved but did not connect: %2").arg(name).arg(error)
+                                : status === "connecting" ? qsTr("“%1” is saved and still connecting.").arg(name)
+                                : qsTr("“%1” was saved but did not connect: %2").arg(name).arg(error)
         }
         function onMcpServerFailed(name, message) {
             page.connectingServer = ""
@@ -386,7 +401,7 @@ Popup {
                             required property int index
                             required property string name
                             required property string transport
-                            required property string target
+                            required property string shownTarget
                             required property string status
                             required property string error
                             required property string protocolVersion
@@ -439,12 +454,16 @@ Popup {
                                         objectName: "mcpRemove"
                                         text: qsTr("Remove")
                                         flat: true
-                                        onClicked: SettingsController.deleteMcpServer(serverRow.name)
+                                        onClicked: {
+                                            if (page.editingServer === serverRow.name)
+                                                page.clearServerForm()
+                                            SettingsController.deleteMcpServer(serverRow.name)
+                                        }
                                     }
                                 }
                                 Label {
                                     Layout.fillWidth: true
-                                    text: (serverRow.transport === "http" ? "" : "$ ") + serverRow.target
+                                    text: (serverRow.transport === "http" ? "" : "$ ") + serverRow.shownTarget
                                           + (serverRow.protocolVersion ? "   ·   MCP " + serverRow.protocolVersion : "")
                                     font.family: Theme.monoFamily
                                     font.pixelSize: Theme.smallFontSize
@@ -516,8 +535,20 @@ Popup {
                                 color: Theme.text
                             }
                             RowLayout {
-                                RadioButton { id: byCommand; objectName: "mcpByCommand"; text: qsTr("Command"); checked: true }
-                                RadioButton { id: byUrl; objectName: "mcpByUrl"; text: qsTr("URL (Streamable HTTP)") }
+                                // Saved values (***) are of the other kind once the transport changes.
+                                RadioButton {
+                                    id: byCommand
+                                    objectName: "mcpByCommand"
+                                    text: qsTr("Command")
+                                    checked: true
+                                    onToggled: page.dropMaskedSecrets()
+                                }
+                                RadioButton {
+                                    id: byUrl
+                                    objectName: "mcpByUrl"
+                                    text: qsTr("URL (Streamable HTTP)")
+                                    onToggled: page.dropMaskedSecrets()
+                                }
                             }
                             GridLayout {
                                 Layout.fillWidth: true
@@ -529,6 +560,7 @@ Popup {
                                     id: serverNameField
                                     objectName: "mcpName"
                                     Layout.fillWidth: true
+                                    readOnly: page.editingServer.length > 0 // another name would be another server
                                     selectByMouse: true
                                     placeholderText: qsTr("e.g. files (letters, digits, _ or -)")
                                     Accessible.name: qsTr("Server name")

@@ -50,7 +50,7 @@ Rectangle {
             Keys.onSpacePressed: toggle()
             Keys.onReturnPressed: toggle()
 
-            function toggle() { ChatController.messages.setToolExpanded(card.row, seg.callId, !card.expanded) }
+            function toggle() { ChatController.messages.setToolExpanded(card.row, seg.callId, seg.step, !card.expanded) }
 
             HoverHandler { id: headerHover; cursorShape: Qt.PointingHandCursor }
             TapHandler { onTapped: header.toggle() }
@@ -191,11 +191,12 @@ Rectangle {
                 visible: seg.images.length > 0
                 spacing: 8
                 Repeater {
-                    model: seg.images
+                    // By count: a card's other updates (progress, a toggle) must not reload them.
+                    model: seg.images.length
                     delegate: Image {
-                        required property var modelData
+                        required property int index
                         objectName: "toolImage"
-                        source: modelData
+                        source: seg.images[index] || ""
                         fillMode: Image.PreserveAspectFit
                         asynchronous: true
                         // Small images (icons) are shown larger, big ones fit the card.

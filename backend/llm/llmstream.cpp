@@ -1,5 +1,7 @@
 #include "llmstream.h"
 
+#include <QUuid>
+
 void LlmStream::emitDelta(const QString &text)
 {
     if (m_finished || text.isEmpty())
@@ -38,7 +40,9 @@ void LlmStream::emitToolCallDelta(int upstreamIndex, const QString &id, const QS
     bool first = false;
     if (opens) {
         ToolCall call;
-        call.id = id.isEmpty() ? QStringLiteral("call_%1").arg(m_toolCalls.size() + 1) : id;
+        // An upstream that names no calls: ids of our own, unique across the reply's rounds too
+        // (a result and a decision find their call by it).
+        call.id = id.isEmpty() ? QStringLiteral("call_%1").arg(QUuid::createUuid().toString(QUuid::Id128).left(24)) : id;
         m_toolCalls.append(call);
         m_toolCallUpstreamIndex.append(upstreamIndex);
         index = int(m_toolCalls.size()) - 1;

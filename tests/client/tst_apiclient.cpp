@@ -1,5 +1,6 @@
 #include "apiclient.h"
 #include "chatstream.h"
+#include "filenetworkfactory.h"
 #include "mockserver.h"
 
 #include <QJsonArray>
@@ -43,6 +44,41 @@ class ApiClientTest : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void fileImagesCarryTheTokenOnlyToTheServer()
+    {
+        // Images of tool results load through the QML engine: the token goes in a header, only
+        // to the server's file route, and never into the URL (a failed load logs the URL).
+        FileNetworkFactory files;
+        ApiClient api;
+        api.setFileNetworkFactory(&files);
+        api.setServer(QUrl(u"http://127.0.0.1:8080/agentdesk/"_s), u"tok-1"_s);
+        const QUrl image = api.fileUrl(u"/api/files/f1"_s);
+        QCOMPARE(image, QUrl(u"http://127.0.0.1:8080/agentdesk/api/files/f1"_s));
+        QVERIFY(!image.toString().contains(u"tok"_s));
+        QCOMPARE(files.authorizationFor(image), QByteArray("Bearer tok-1"));
+        QVERIFY(files.authorizationFor(QUrl(u"http://127.0.0.1:8080/agentdesk/api/agents"_s)).isEmpty());
+        QVERIFY(files.authorizationFor(QUrl(u"http://127.0.0.1:9090/agentdesk/api/files/f1"_s)).isEmpty());
+        QVERIFY(files.authorizationFor(QUrl(u"http://evil.example/agentdesk/api/files/f1"_s)).isEmpty());
+        QVERIFY(files.authorizationFor(QUrl(u"https://127.0.0.1:8080/agentdesk/api/files/f1"_s)).isEmpty());
+        QVERIFY(api.fileUrl(u"https://elsewhere/x.png"_s).isEmpty());
+        api.setServer(api.baseUrl(), u"tok-2"_s); // a new token from Settings
+        QCOMPARE(files.authorizationFor(image), QByteArray("Bearer tok-2"));
+        // A QML Image's request gets the header from the engine's manager.
+        std::unique_ptr<QNetworkAccessManager> nam(files.create(nullptr));
+        QTcpServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost));
+        api.setServer(QUrl(u"http://127.0.0.1:%1"_s.arg(server.serverPort())), u"tok-3"_s);
+        std::unique_ptr<QNetworkReply> reply(nam->get(QNetworkRequest(api.fileUrl(u"/api/files/f2"_s))));
+        QVERIFY(QTest::qWaitFor([&] { return server.hasPendingConnections(); }, 5000));
+        QTcpSocket *socket = server.nextPendingConnection();
+        QByteArray head;
+        QVERIFY(QTest::qWaitFor([&] {
+            head += socket->readAll();
+            return head.contains("\r\n\r\n");
+        }, 5000));
+        QVERIFY(head.startsWith("GET /api/files/f2 "));
+        QVERIFY(head.contains("Authorization: Bearer tok-3\r\n"));
+    }
     void crud()
     {
         MockServer mock;

@@ -180,7 +180,8 @@ private Q_SLOTS:
         QCOMPARE(reset.count(), 0); // tokens never reset the model
         int contentChanges = 0;
         for (const QList<QVariant> &args : std::as_const(changed)) {
-            if (args.at(2).value<QList<int>>() == QList<int>{MessageListModel::ContentRole}) {
+            if (args.at(2).value<QList<int>>() ==
+                QList<int>({MessageListModel::ContentRole, MessageListModel::TailRole})) {
                 QCOMPARE(args.at(0).toModelIndex().row(), 2);
                 ++contentChanges;
             }
@@ -295,6 +296,47 @@ private Q_SLOTS:
         QVERIFY(!chat()->messages()->at(row).error.isEmpty());
         QCOMPARE(chat()->messages()->at(rowOfLast(u"user"_s)).status, u"failed"_s);
         QCOMPARE(inputText(), u"hello"_s);
+    }
+
+    void agentPickerListsTheAgentsByName()
+    {
+        QQuickItem *picker = item("agentPicker");
+        QVERIFY(picker);
+        const QPointF center = picker->mapToScene(QPointF(picker->width() / 2, picker->height() / 2));
+        QTest::mouseClick(window(), Qt::LeftButton, Qt::NoModifier, center.toPoint());
+        // The popup's rows, as shown: each agent's name, the current one highlighted.
+        QList<QQuickItem *> rows;
+        std::function<void(QQuickItem *)> collect = [&](QQuickItem *at) {
+            if (!at->isVisible())
+                return;
+            if (at->inherits("QQuickItemDelegate"))
+                rows.append(at);
+            for (QQuickItem *child : at->childItems())
+                collect(child);
+        };
+        QTRY_VERIFY((rows.clear(), collect(window()->contentItem()), rows.size() == chat()->agents()->rowCount()));
+        QStringList names;
+        for (QQuickItem *row : std::as_const(rows))
+            names << row->property("text").toString();
+        QStringList expected;
+        for (const AgentItem &a : chat()->agents()->agents())
+            expected << a.name;
+        QCOMPARE(names, expected);
+        shot(u"05b-agent-picker"_s);
+        // Choosing one by a click switches the agent.
+        const QString coder = chat()->agents()->agents().at(1).id;
+        QQuickItem *second = rows.at(1);
+        QPointF before(-1, -1); // the popup may still be settling: click once it stands still
+        QTRY_VERIFY([&] {
+            const QPointF now = second->mapToScene({});
+            const bool still = now == before;
+            before = now;
+            return still;
+        }());
+        const QPointF at = second->mapToScene(QPointF(second->width() / 2, second->height() / 2));
+        QTest::mouseClick(window(), Qt::LeftButton, Qt::NoModifier, at.toPoint());
+        QTRY_COMPARE(chat()->currentAgentId(), coder);
+        chat()->setCurrentAgentId(m_agentId);
     }
 
     void switchSessionsAndManageThem()

@@ -1,8 +1,10 @@
 #include "agentlistmodel.h"
+#include "mcpserverlistmodel.h"
 #include "messagelistmodel.h"
 #include "sessionlistmodel.h"
 
 #include <QAbstractItemModelTester>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -199,6 +201,34 @@ private Q_SLOTS:
         QCOMPARE(back.allowedTools, a.allowedTools);
     }
 
+    void mcpServerCommandLineRoundTrip()
+    {
+        // What the Tools page shows for editing is read back by QProcess::splitCommand on save.
+        McpServerItem s;
+        s.transport = u"stdio"_s;
+        s.command = u"/opt/my tools/node"_s;
+        s.args = QStringList{u"server.js"_s, u"--config"_s, u"{\"a\": 1}"_s, u"路径 with\ttab"_s};
+        QStringList back = QProcess::splitCommand(s.target());
+        QCOMPARE(back.takeFirst(), s.command);
+        QCOMPARE(back, s.args);
+
+        McpServerListModel model;
+        McpServerItem h;
+        h.name = u"remote"_s;
+        h.transport = u"http"_s;
+        h.url = u"https://user:pw@mcp.example.com/mcp?api_key=sk-123#x"_s;
+        model.setServers({h});
+        const QString shown = model.data(model.index(0), McpServerListModel::ShownTargetRole).toString();
+        QCOMPARE(shown, u"https://mcp.example.com/mcp?…"_s);
+        QCOMPARE(model.data(model.index(0), McpServerListModel::TargetRole).toString(), h.url);
+        // A poll with the same servers updates in place.
+        QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        h.status = u"connected"_s;
+        model.setServers({h});
+        QCOMPARE(reset.count(), 0);
+        QCOMPARE(model.servers().at(0).status, u"connected"_s);
+    }
+
     void replyPartsFromTheServer()
     {
         // docs/api.md, message `parts`: a result joins its call; arguments stay the model's text.
@@ -251,7 +281,7 @@ private Q_SLOTS:
         QCOMPARE(model.data(i, MessageListModel::ContentRole).toString(), m.content);
 
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
-        model.setToolExpanded(0, u"c1"_s, true);
+        model.setToolExpanded(0, u"c1"_s, 1, true);
         QCOMPARE(changed.count(), 1);
         QVERIFY(model.data(i, MessageListModel::SegmentsRole).toList().at(1).toMap().value(u"expanded"_s).toBool());
     }
@@ -297,20 +327,22 @@ private Q_SLOTS:
         for (const QVariantMap &card : c)
             QVERIFY(card.value(u"expanded"_s).toBool()); // live: open
 
-        // Text after the calls goes to the tail; only its first token changes the segments.
+        // Text after the calls goes to the tail: the cards are not touched.
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         model.appendContent(0, u"\n\nDone"_s);
         model.appendContent(0, u" now."_s);
         QCOMPARE(changed.count(), 2);
         const auto roles = [&](int n) { return changed.at(n).at(2).value<QList<int>>(); };
-        QVERIFY(roles(0).contains(MessageListModel::SegmentsRole));
+        QVERIFY(!roles(0).contains(MessageListModel::SegmentsRole));
         QVERIFY(!roles(1).contains(MessageListModel::SegmentsRole));
         QVERIFY(roles(1).contains(MessageListModel::TailRole));
         QCOMPARE(model.data(i, MessageListModel::TailRole).toString(), u"\n\nDone now."_s);
         QCOMPARE(cards().size(), 3);
 
-        // The reply ends without results for them (stopped, or cut by a crash).
+        // The reply ends without results for them (stopped, or cut by a crash): the cards hear of it.
+        changed.clear();
         model.setStatus(0, u"cancelled"_s);
+        QVERIFY(roles(0).contains(MessageListModel::SegmentsRole));
         c = cards();
         QCOMPARE(c.at(1).value(u"statusText"_s).toString(), u"Stopped"_s);
         QVERIFY(!c.at(1).value(u"awaitingApproval"_s).toBool());
