@@ -45,6 +45,14 @@ public:
     Started start(const Principal &principal, const QString &agentId, const QString &message,
                   const QString &sessionId, const QString &idempotencyKey = {});
 
+    // Another answer to a user message, or to the user message a reply answers: a new version of
+    // that turn, whose history is the branch before it.
+    Started regenerate(const Principal &principal, const QString &messageId,
+                       const QString &idempotencyKey = {});
+    // A new version of a user message (`text` in its place) and the answer to it.
+    Started edit(const Principal &principal, const QString &messageId, const QString &text,
+                 const QString &idempotencyKey = {});
+
     // Not found (404) when the session is not the principal's; `running` says whether a reply stopped.
     ApiError cancel(const Principal &principal, const QString &sessionId, bool *running);
     // The same for one reply.
@@ -77,6 +85,22 @@ public:
     static QJsonArray functionsFor(const QList<ToolInfo> &tools);
 
 private:
+    // What a reply continues: its session (empty id: a new one), the branch before its user
+    // message, and that message (already stored, or `text` to store after `parentId`).
+    struct Turn
+    {
+        Session session;
+        QList<Message> before;
+        std::optional<Message> existingUser;
+        QString text;
+        std::optional<QString> parentId;
+    };
+    Started continueAt(const Principal &principal, Turn &turn, const QString &userMessageId,
+                       const QString &idempotencyKey);
+    Started launch(const Principal &principal, const Agent &agent, Turn &turn, const QString &idempotencyKey);
+    static Started refused(const ApiError &error);
+    static ApiError busy();
+
     Database &m_db;
     LlmClient &m_llm;
     ProviderResolver &m_providers;

@@ -102,3 +102,13 @@ ChatRequestDecoder::Result ChatRequestDecoder::fromQuery(const QString &agentIdS
     result.error = checkFields(message, sessionId, &result.input);
     return result;
 }
+
+ChatRequestDecoder::Result ChatRequestDecoder::messageOnly(const QByteArray &body)
+{
+    Result result;
+    QJsonObject object;
+    if ((result.error = parseObject(body, &object)).isError())
+        return result;
+    result.error = checkFields(object.value(u"message"_s), QJsonValue(), &result.input);
+    return result;
+}

@@ -37,6 +37,8 @@ public:
     // GET /api/agents/{agentIdSegment}/chat/stream?message=…&session_id=…
     static Result fromQuery(const QString &agentIdSegment, const QUrlQuery &query);
 
+    // `{"message": …}` alone (editing a message): the same checks on the message.
+    static Result messageOnly(const QByteArray &body);
     // A request body that must be one JSON object; `invalid_json` otherwise.
     static ApiError parseObject(const QByteArray &body, QJsonObject *object);
 };

@@ -47,6 +47,9 @@ void ChatRoutes::registerRoutes(Router &router)
         Method::Get, u"/api/agents/{}/chat/stream"_s, [this](RequestContext &c) { stream(c, true); },
         Router::QueryToken);
     router.add(Method::Post, u"/api/agents/{}/chat"_s, [this](RequestContext &c) { complete(c); });
+    router.add(Method::Post, u"/api/messages/{}/regenerate"_s,
+               [this](RequestContext &c) { newVersion(c, false); });
+    router.add(Method::Post, u"/api/messages/{}/edit"_s, [this](RequestContext &c) { newVersion(c, true); });
     router.add(Method::Post, u"/api/sessions/{}/cancel"_s,
                [this](RequestContext &c) { cancel(c, u"session"_s, &ChatService::cancel); });
     router.add(
@@ -97,41 +100,69 @@ SseStream *ChatRoutes::openStream(RequestContext &context)
     return new SseStream(context.takeResponder(), m_keepAliveMs, Cors::lines(context.extraHeaders), chunked);
 }
 
-void ChatRoutes::stream(RequestContext &context, bool fromQuery)
+bool ChatRoutes::needsNewTurn(RequestContext &context, bool fromQuery, QString *idempotencyKey)
 {
     // A client that saw events of a reply is resuming it, never asking again (an EventSource
     // reconnects with the same URL, fetch-event-source retries the same POST).
     std::optional<LastEventId> resume;
     if (!lastEventId(context, fromQuery, &resume))
-        return;
+        return false;
     if (resume) {
         attach(context, resume->replyId, resume->seq);
-        return;
+        return false;
     }
     const QByteArray key = fromQuery ? QByteArray() : context.request.value("idempotency-key").trimmed();
     if (!isValidIdempotencyKey(key)) {
         context.sendError(
             400, u"invalid_idempotency_key"_s,
             u"Idempotency-Key must be at most %1 visible ASCII characters"_s.arg(maxIdempotencyKeyLength));
-        return;
+        return false;
     }
+    *idempotencyKey = QString::fromLatin1(key);
     if (!key.isEmpty()) {
-        const QString started = m_chat.replyForIdempotencyKey(context.principal, QString::fromLatin1(key));
+        const QString started = m_chat.replyForIdempotencyKey(context.principal, *idempotencyKey);
         if (!started.isEmpty()) {
             attach(context, started, 0);
-            return;
+            return false;
         }
     }
-    ChatInput input;
-    if (!readInput(context, fromQuery, &input))
-        return;
-    const ChatService::Started started = m_chat.start(context.principal, input.agentId, input.message,
-                                                      input.sessionId, QString::fromLatin1(key));
+    return true;
+}
+
+void ChatRoutes::streamReply(RequestContext &context, const ChatService::Started &started)
+{
     if (started.error.isError()) {
         context.sendError(started.error.status, started.error.code, started.error.message);
         return;
     }
     ReplyChannel::of(started.turn, m_resumeGraceMs)->attach(openStream(context), 0);
+}
+
+void ChatRoutes::stream(RequestContext &context, bool fromQuery)
+{
+    QString key;
+    if (!needsNewTurn(context, fromQuery, &key))
+        return;
+    ChatInput input;
+    if (!readInput(context, fromQuery, &input))
+        return;
+    streamReply(context, m_chat.start(context.principal, input.agentId, input.message, input.sessionId, key));
+}
+
+void ChatRoutes::newVersion(RequestContext &context, bool edit)
+{
+    const QString messageId = context.params.value(0).toLower();
+    if (!Uuid::isValid(messageId))
+        return context.sendError(400, u"invalid_uuid"_s, u"The message id is not a UUID"_s);
+    QString key;
+    if (!needsNewTurn(context, false, &key))
+        return;
+    if (!edit)
+        return streamReply(context, m_chat.regenerate(context.principal, messageId, key));
+    const ChatRequestDecoder::Result decoded = ChatRequestDecoder::messageOnly(context.request.body());
+    if (!decoded.ok())
+        return context.sendError(decoded.error.status, decoded.error.code, decoded.error.message);
+    streamReply(context, m_chat.edit(context.principal, messageId, decoded.input.message, key));
 }
 
 void ChatRoutes::attachRoute(RequestContext &context)
@@ -250,7 +281,8 @@ void ChatRoutes::decide(RequestContext &context)
         return;
     const QString decision = body->value(u"decision"_s).toString();
     const QString toolCallId = context.params.value(1);
-    if (const ApiError error = m_chat.decideToolCall(context.principal, replyId, toolCallId, decision); error.isError())
+    if (const ApiError error = m_chat.decideToolCall(context.principal, replyId, toolCallId, decision);
+        error.isError())
         return context.sendError(error.status, error.code, error.message);
     context.sendJson({{u"tool_call_id"_s, toolCallId}, {u"decision"_s, decision}});
 }

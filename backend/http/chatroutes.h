@@ -1,5 +1,6 @@
 #pragma once
 
+#include "chat/chatservice.h"
 #include "chatrequest.h"
 #include "storage/entities.h"
 
@@ -7,15 +8,14 @@
 
 #include <optional>
 
-class ChatService;
 class ChatTurn;
 class Router;
 class SseStream;
 class StreamTickets;
 struct RequestContext;
 
-// The chat endpoints: the SSE stream (POST, and GET for EventSource), resuming and attaching to a
-// reply's stream, the whole-reply variant, cancel, and stream tickets.
+// The chat endpoints: the SSE stream (POST, and GET for EventSource), new versions of a turn, resuming and
+// attaching to a reply's stream, the whole-reply variant, cancel, and stream tickets.
 class ChatRoutes : public QObject
 {
     Q_OBJECT
@@ -30,6 +30,12 @@ public:
 private:
     bool readInput(RequestContext &context, bool fromQuery, ChatInput *input);
     void stream(RequestContext &context, bool fromQuery);
+    // Regenerate (a reply, or the answer to a user message) or edit a user message; streams.
+    void newVersion(RequestContext &context, bool edit);
+    // False when the request was answered already: a resume (Last-Event-ID), a repeated
+    // Idempotency-Key, or a malformed one of those.
+    bool needsNewTurn(RequestContext &context, bool fromQuery, QString *idempotencyKey);
+    void streamReply(RequestContext &context, const ChatService::Started &started);
     void attachRoute(RequestContext &context);
     // Replays a reply of the caller's own after `afterSeq` and follows it while it runs.
     void attach(RequestContext &context, const QString &replyId, int afterSeq);

@@ -47,6 +47,7 @@ QJsonObject session(const Session &session, bool streaming)
         {u"agent_id"_s, session.agentId},
         {u"title"_s, session.title},
         {u"message_count"_s, session.messageCount},
+        {u"pinned"_s, session.pinned},
         {u"created_at"_s, timestamp(session.createdAt)},
         {u"updated_at"_s, timestamp(session.updatedAt)},
         {u"streaming"_s, streaming},
@@ -58,6 +59,7 @@ QJsonObject message(const Message &message)
     QJsonObject json{
         {u"id"_s, message.id},
         {u"session_id"_s, message.sessionId},
+        {u"parent_id"_s, nullable(message.parentId)},
         {u"role"_s, message.role},
         {u"content"_s, message.content},
         {u"status"_s, message.status},
@@ -69,10 +71,13 @@ QJsonObject message(const Message &message)
         {u"tokens_estimated"_s, message.tokensEstimated},
         {u"created_at"_s, timestamp(message.createdAt)},
     };
+    if (!message.siblingIds.isEmpty())
+        json.insert(u"sibling_ids"_s, QJsonArray::fromStringList(message.siblingIds));
     if (message.role == "assistant"_L1) {
         json.insert(u"steps"_s, message.steps);
-        json.insert(u"parts"_s, message.parts.isEmpty() ? QJsonArray()
-                                                        : QJsonDocument::fromJson(message.parts.toUtf8()).array());
+        json.insert(u"parts"_s, message.parts.isEmpty()
+                                    ? QJsonArray()
+                                    : QJsonDocument::fromJson(message.parts.toUtf8()).array());
     }
     return json;
 }
@@ -163,7 +168,8 @@ ApiError applyAgent(const QJsonObject &body, Agent &agent, bool creating)
     }
     // Tools: "server/tool" or "server/*", as the MCP servers are named.
     static const QRegularExpression toolPattern(u"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}/([^/\\s]{1,128}|\\*)$"_s);
-    for (auto [field, member] : {std::pair{"tools", &Agent::tools}, std::pair{"allowed_tools", &Agent::allowedTools}}) {
+    for (auto [field, member] :
+         {std::pair{"tools", &Agent::tools}, std::pair{"allowed_tools", &Agent::allowedTools}}) {
         const QJsonValue value = body.value(QLatin1String(field));
         if (value.isUndefined())
             continue;
@@ -180,7 +186,8 @@ ApiError applyAgent(const QJsonObject &body, Agent &agent, bool creating)
                 patterns.append(item.toString());
         }
         if (!value.isArray() || patterns.size() > 200)
-            return invalidField(QLatin1String(field), u"a list of at most 200 \"server/tool\" or \"server/*\""_s);
+            return invalidField(QLatin1String(field),
+                                u"a list of at most 200 \"server/tool\" or \"server/*\""_s);
         agent.*member = patterns;
     }
     const QJsonValue approval = body.value(u"tool_approval"_s);

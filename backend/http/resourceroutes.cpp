@@ -52,10 +52,14 @@ void ResourceRoutes::registerRoutes(Router &router)
     router.add(Method::Patch, u"/api/sessions/{}"_s, bind(&ResourceRoutes::renameSession));
     router.add(Method::Delete, u"/api/sessions/{}"_s, bind(&ResourceRoutes::deleteSession));
     router.add(Method::Get, u"/api/sessions/{}/messages"_s, bind(&ResourceRoutes::sessionMessages));
+    router.add(Method::Post, u"/api/sessions/{}/branch"_s, bind(&ResourceRoutes::switchBranch));
+    router.add(Method::Post, u"/api/sessions/{}/fork"_s, bind(&ResourceRoutes::forkSession));
     router.add(Method::Get, u"/api/providers"_s, bind(&ResourceRoutes::listProviders));
     router.add(Method::Put, u"/api/providers/{}"_s, bind(&ResourceRoutes::putProvider), Router::AdminOnly);
-    router.add(Method::Delete, u"/api/providers/{}"_s, bind(&ResourceRoutes::deleteProvider), Router::AdminOnly);
-    router.add(Method::Post, u"/api/providers/{}/test"_s, bind(&ResourceRoutes::testProvider), Router::AdminOnly);
+    router.add(Method::Delete, u"/api/providers/{}"_s, bind(&ResourceRoutes::deleteProvider),
+               Router::AdminOnly);
+    router.add(Method::Post, u"/api/providers/{}/test"_s, bind(&ResourceRoutes::testProvider),
+               Router::AdminOnly);
     router.add(Method::Get, u"/api/stats"_s, bind(&ResourceRoutes::tenantStats));
 }
 
@@ -177,36 +181,140 @@ void ResourceRoutes::getSession(RequestContext &context)
     context.sendJson(JsonView::session(*session, m_chat.isStreaming(id)));
 }
 
-void ResourceRoutes::sessionMessages(RequestContext &context)
+std::optional<Session> ResourceRoutes::ownSession(RequestContext &context)
 {
     QString id;
     if (!readId(context, 0, &id, u"session"_s))
-        return;
-    if (!m_sessions.session(context.principal.tenantId, context.principal.userId, id))
-        return context.sendError(404, u"session_not_found"_s, u"No session %1 for this user"_s.arg(id));
+        return std::nullopt;
+    auto session = m_sessions.session(context.principal.tenantId, context.principal.userId, id);
+    if (!session)
+        context.sendError(404, u"session_not_found"_s, u"No session %1 for this user"_s.arg(id));
+    return session;
+}
+
+// A message id from the query or the body: empty when absent; false (answered) when malformed.
+static bool readMessageId(RequestContext &context, const QJsonValue &value, QString *id)
+{
+    if (value.isUndefined() || value.isNull())
+        return true;
+    *id = value.toString().toLower();
+    if (!value.isString() || !Uuid::isValid(*id)) {
+        context.sendError(400, u"invalid_uuid"_s, u"Field \"message_id\" is not a UUID"_s);
+        return false;
+    }
+    return true;
+}
+
+void ResourceRoutes::sendBranch(RequestContext &context, const Session &session, const QString &throughId)
+{
+    const auto branch = m_sessions.branch(session.id, throughId);
+    if (!branch)
+        return context.sendError(404, u"message_not_found"_s,
+                                 u"No message %1 in session %2"_s.arg(throughId, session.id));
     QJsonArray messages;
-    for (const Message &message : m_sessions.messages(id))
+    for (const Message &message : *branch)
         messages.append(JsonView::message(message));
-    context.sendJson({{u"messages"_s, messages}});
+    context.sendJson({{u"messages"_s, messages},
+                      {u"leaf_id"_s, branch->isEmpty() ? QJsonValue() : QJsonValue(branch->constLast().id)}});
+}
+
+void ResourceRoutes::sessionMessages(RequestContext &context)
+{
+    const auto session = ownSession(context);
+    if (!session)
+        return;
+    const QUrlQuery query = context.request.query();
+    QString through;
+    if (query.hasQueryItem(u"branch"_s) &&
+        !readMessageId(context, query.queryItemValue(u"branch"_s, QUrl::FullyDecoded), &through))
+        return;
+    sendBranch(context, *session, through);
+}
+
+void ResourceRoutes::switchBranch(RequestContext &context)
+{
+    const auto session = ownSession(context);
+    if (!session)
+        return;
+    const auto body = context.jsonBody();
+    if (!body)
+        return;
+    QString through;
+    if (!readMessageId(context, body->value(u"message_id"_s), &through))
+        return;
+    if (through.isEmpty())
+        return context.sendError(400, u"missing_field"_s, u"Field \"message_id\" is required"_s);
+    if (m_chat.isStreaming(session->id))
+        return context.sendError(409, u"session_busy"_s,
+                                 u"A reply is still being generated in this session; cancel it or wait"_s);
+    if (!m_sessions.activateBranch(session->id, through))
+        return context.sendError(404, u"message_not_found"_s,
+                                 u"No message %1 in session %2"_s.arg(through, session->id));
+    sendBranch(context, *session, {});
+}
+
+void ResourceRoutes::forkSession(RequestContext &context)
+{
+    const auto session = ownSession(context);
+    if (!session)
+        return;
+    const auto body = context.jsonBody();
+    if (!body)
+        return;
+    QString at;
+    if (!readMessageId(context, body->value(u"message_id"_s), &at))
+        return;
+    const QJsonValue title = body->value(u"title"_s);
+    if (!title.isUndefined() &&
+        (!title.isString() || title.toString().trimmed().isEmpty() || title.toString().size() > 200))
+        return context.sendError(400, u"invalid_field"_s,
+                                 u"Field \"title\" must be a non-empty string of at most 200 characters"_s);
+    if (at.isEmpty()) { // the whole active branch
+        const auto branch = m_sessions.branch(session->id);
+        if (!branch || branch->isEmpty())
+            return context.sendError(400, u"empty_session"_s, u"The session has no messages to fork"_s);
+        at = branch->constLast().id;
+    }
+    const auto message = m_sessions.message(session->id, at);
+    if (!message)
+        return context.sendError(404, u"message_not_found"_s,
+                                 u"No message %1 in session %2"_s.arg(at, session->id));
+    if (message->status == "streaming"_L1)
+        return context.sendError(409, u"reply_streaming"_s,
+                                 u"The reply is still being generated; fork it once it ends"_s);
+    const auto forked =
+        m_sessions.fork(*session, at, title.isString() ? title.toString().trimmed() : session->title);
+    if (!forked)
+        return context.sendError(500, u"storage_error"_s, u"Could not store the new session"_s);
+    context.sendJson(JsonView::session(*forked, false), 201);
 }
 
 void ResourceRoutes::renameSession(RequestContext &context)
 {
-    QString id;
-    if (!readId(context, 0, &id, u"session"_s))
+    const auto session = ownSession(context);
+    if (!session)
         return;
     const auto body = context.jsonBody();
     if (!body)
         return;
     const QJsonValue title = body->value(u"title"_s);
-    if (!title.isString() || title.toString().trimmed().isEmpty() || title.toString().size() > 200)
+    const QJsonValue pinned = body->value(u"pinned"_s);
+    if (title.isUndefined() && pinned.isUndefined())
+        return context.sendError(400, u"missing_field"_s, u"Give \"title\", \"pinned\" or both"_s);
+    if (!title.isUndefined() &&
+        (!title.isString() || title.toString().trimmed().isEmpty() || title.toString().size() > 200))
         return context.sendError(400, u"invalid_field"_s,
                                  u"Field \"title\" must be a non-empty string of at most 200 characters"_s);
+    if (!pinned.isUndefined() && !pinned.isBool())
+        return context.sendError(400, u"invalid_field"_s, u"Field \"pinned\" must be a boolean"_s);
     const Principal &p = context.principal;
-    if (!m_sessions.rename(p.tenantId, p.userId, id, title.toString().trimmed()))
-        return context.sendError(404, u"session_not_found"_s, u"No session %1 for this user"_s.arg(id));
-    context.sendJson(
-        JsonView::session(*m_sessions.session(p.tenantId, p.userId, id), m_chat.isStreaming(id)));
+    if ((!title.isUndefined() &&
+         !m_sessions.rename(p.tenantId, p.userId, session->id, title.toString().trimmed())) ||
+        (!pinned.isUndefined() && !m_sessions.setPinned(p.tenantId, p.userId, session->id, pinned.toBool())))
+        return context.sendError(404, u"session_not_found"_s,
+                                 u"No session %1 for this user"_s.arg(session->id));
+    context.sendJson(JsonView::session(*m_sessions.session(p.tenantId, p.userId, session->id),
+                                       m_chat.isStreaming(session->id)));
 }
 
 void ResourceRoutes::deleteSession(RequestContext &context)

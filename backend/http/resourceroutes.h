@@ -37,7 +37,12 @@ private:
 
     void listSessions(RequestContext &context);
     void getSession(RequestContext &context);
+    // The session in the path, when it is the caller's (404 answered otherwise).
+    std::optional<Session> ownSession(RequestContext &context);
+    void sendBranch(RequestContext &context, const Session &session, const QString &throughId);
     void sessionMessages(RequestContext &context);
+    void switchBranch(RequestContext &context);
+    void forkSession(RequestContext &context);
     void renameSession(RequestContext &context);
     void deleteSession(RequestContext &context);
 

@@ -183,6 +183,44 @@ const QList<QStringList> &migrations()
             u"CREATE INDEX idx_files_session ON files (session_id)"_s,
             u"CREATE INDEX idx_files_sha ON files (sha256)"_s,
         },
+        // v5: conversations as trees. Every message follows its parent (a user message the reply
+        // before it), the session remembers the end of the branch it follows, sessions can be
+        // pinned; full-text search over finished messages (SQLite: FTS5 trigrams, so Chinese needs
+        // no word breaks; PostgreSQL: a pg_trgm index for ILIKE).
+        {
+            u"ALTER TABLE sessions ADD COLUMN active_leaf_id TEXT"_s,
+            u"ALTER TABLE sessions ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0"_s,
+            u"UPDATE messages SET parent_id = (SELECT p.id FROM messages p WHERE p.session_id = "
+            u"messages.session_id"
+            u" AND p.seq < messages.seq ORDER BY p.seq DESC LIMIT 1) WHERE parent_id IS NULL OR parent_id = ''"_s,
+            u"UPDATE messages SET parent_id = '' WHERE parent_id IS NULL"_s,
+            u"UPDATE sessions SET active_leaf_id = (SELECT m.id FROM messages m WHERE m.session_id = "
+            u"sessions.id"
+            u" ORDER BY m.seq DESC LIMIT 1)"_s,
+            u"sqlite:CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages',"
+            u" content_rowid='rowid', tokenize='trigram')"_s,
+            u"sqlite:INSERT INTO messages_fts (rowid, content) SELECT rowid, content FROM messages"
+            u" WHERE status <> 'streaming'"_s,
+            // A growing reply is indexed once, when it ends, not at every checkpoint.
+            u"sqlite:CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.status <> "
+            u"'streaming'"
+            u" BEGIN INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content); END"_s,
+            u"sqlite:CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.status <> "
+            u"'streaming'"
+            u" BEGIN INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, "
+            u"old.content);"
+            u" END"_s,
+            u"sqlite:CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, status ON messages"
+            u" WHEN (old.status <> 'streaming' OR new.status <> 'streaming')"
+            u" AND (old.status <> new.status OR old.content <> new.content) BEGIN"
+            u" INSERT INTO messages_fts (messages_fts, rowid, content) SELECT 'delete', old.rowid, "
+            u"old.content"
+            u" WHERE old.status <> 'streaming';"
+            u" INSERT INTO messages_fts (rowid, content) SELECT new.rowid, new.content WHERE new.status <> "
+            u"'streaming';"
+            u" END"_s,
+            u"pg:@trigram-index"_s,
+        },
     };
     return steps;
 }
@@ -358,7 +396,17 @@ bool Database::migrate(int targetVersion)
             continue;
         }
         qCInfo(lcStorage) << "migrating the database to schema version" << next;
-        for (const QString &sql : migrations().at(next - 1)) {
+        for (QString sql : migrations().at(next - 1)) {
+            if (sql.startsWith("sqlite:"_L1) || sql.startsWith("pg:"_L1)) {
+                const bool forSqlite = sql.startsWith("sqlite:"_L1);
+                if (forSqlite != m_sqlite)
+                    continue;
+                sql = sql.mid(sql.indexOf(u':') + 1);
+            }
+            if (sql == "@trigram-index"_L1) {
+                createTrigramIndex();
+                continue;
+            }
             if (!execute(sql)) {
                 const QString error = m_lastError;
                 rollback();
@@ -377,6 +425,30 @@ bool Database::migrate(int targetVersion)
     }
     m_version = current;
     return true;
+}
+
+void Database::createTrigramIndex()
+{
+    // Search works without it (a scan); a server without the extension, or a user who may not
+    // create it, must not stop the migration. A savepoint keeps a failure from aborting it.
+    if (!execute(u"SAVEPOINT trigram"_s))
+        return;
+    QSqlQuery query(connection());
+    const bool ok =
+        execute(u"CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"_s) &&
+        query.exec(u"SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+                   u" WHERE e.extname = 'pg_trgm'"_s) &&
+        query.next() && isSafeIdentifier(query.value(0).toString()) &&
+        execute(
+            u"CREATE INDEX idx_messages_content_trgm ON messages USING gin (content %1.gin_trgm_ops)"_s.arg(
+                query.value(0).toString()));
+    query.finish();
+    if (ok) {
+        execute(u"RELEASE SAVEPOINT trigram"_s);
+        return;
+    }
+    qCWarning(lcStorage) << "no pg_trgm index on messages (search scans them):" << m_lastError;
+    execute(u"ROLLBACK TO SAVEPOINT trigram"_s);
 }
 
 int Database::readVersion()

@@ -62,6 +62,7 @@ public:
 
 private:
     bool migrate(int targetVersion);
+    void createTrigramIndex();
     int readVersion();
     bool writeVersion(int version);
     bool execute(const QString &sql);

@@ -79,6 +79,9 @@ struct Session
     QString agentId;
     QString title;
     int messageCount = 0;
+    // The last message of the branch the conversation follows (empty: the newest message).
+    QString activeLeafId;
+    bool pinned = false;
     QDateTime createdAt;
     QDateTime updatedAt;
 };
@@ -90,6 +93,12 @@ struct Message
     // replies ended by cancel, disconnect or an upstream failure.
     QString id;
     QString sessionId;
+    // The message this one follows in the conversation tree: a reply's user message, a user
+    // message's previous reply; empty for a first message. Versions of a turn share a parent.
+    QString parentId;
+    // The versions of this turn (messages with the same parent and role, oldest first, this one
+    // included); filled only when a branch is read (SessionStore::branch).
+    QStringList siblingIds;
     QString role; // "user" | "assistant"
     QString content;
     QString status = QStringLiteral("complete");

@@ -5,6 +5,9 @@
 #include "statement.h"
 #include "storageutil.h"
 
+#include <QHash>
+
+#include <algorithm>
 #include <charconv>
 
 using namespace Qt::StringLiterals;
@@ -13,11 +16,11 @@ using namespace StorageUtil;
 namespace {
 
 const QString sessionColumns =
-    u"id, tenant_id, user_id, agent_id, title, message_count, created_at, updated_at"_s;
+    u"id, tenant_id, user_id, agent_id, title, message_count, created_at, updated_at, active_leaf_id, pinned"_s;
 const QString messageColumns =
     u"id, session_id, role, content, status, finish_reason, model, error,"
-    u" prompt_tokens, completion_tokens, tokens_estimated, created_at, updated_at, parts, steps"_s;
-const int messageColumnCount = 15;
+    u" prompt_tokens, completion_tokens, tokens_estimated, created_at, updated_at, parts, steps, parent_id"_s;
+const int messageColumnCount = 16;
 
 // The non-content events' JSON, one per line (JSON text has no raw line breaks), kept byte for byte:
 // a replay must send exactly what the live stream sent.
@@ -43,6 +46,8 @@ Session readSession(const Statement &q)
     s.messageCount = q.value(5).toInt();
     s.createdAt = fromMs(q.value(6));
     s.updatedAt = fromMs(q.value(7));
+    s.activeLeafId = q.value(8).toString();
+    s.pinned = q.value(9).toInt() != 0;
     return s;
 }
 
@@ -64,6 +69,7 @@ Message readMessage(const Statement &q)
     m.updatedAt = fromMs(q.value(12));
     m.parts = q.value(13).toString();
     m.steps = q.value(14).toInt();
+    m.parentId = q.value(15).toString();
     return m;
 }
 
@@ -84,9 +90,10 @@ bool countUsage(Database &db, const QString &tenantId, const QString &agentId, q
     return q.exec();
 }
 
-// Appends a message at the end of its session, bumps the session's count and activity time
-// and counts the message for the agent: one transaction, so statistics match the messages.
-bool appendMessage(Database &db, Message &message, const QString &parentId = {})
+// Appends a message to its session after `parentId` (nullopt: after the active branch's last
+// message), makes it the active branch's end, bumps the session's count and activity time and
+// counts the message for the agent: one transaction, so statistics match the messages.
+bool appendMessage(Database &db, Message &message, const std::optional<QString> &parentId)
 {
     Transaction tx(db);
     if (!tx.isActive())
@@ -96,24 +103,24 @@ bool appendMessage(Database &db, Message &message, const QString &parentId = {})
     qint64 seq = 0;
     {
         Statement q(db, u"SELECT s.tenant_id, s.agent_id,"
-                        u" (SELECT COALESCE(MAX(m.seq), 0) FROM messages m WHERE m.session_id = s.id)"
-                        u" FROM sessions s WHERE s.id = ?"_s);
+                        u" (SELECT COALESCE(MAX(m.seq), 0) FROM messages m WHERE m.session_id = s.id),"
+                        u" COALESCE(s.active_leaf_id, '') FROM sessions s WHERE s.id = ?"_s);
         q.bind(message.sessionId);
         if (!q.exec() || !q.next())
             return false;
         tenantId = q.value(0).toString();
         agentId = q.value(1).toString();
         seq = q.value(2).toLongLong() + 1;
+        message.parentId = parentId ? *parentId : q.value(3).toString();
     }
     const qint64 now = nowMs();
     message.id = newId();
     message.createdAt = fromMs(now);
     message.updatedAt = message.createdAt;
     {
-        Statement q(db, u"INSERT INTO messages (seq, parent_id, "_s + messageColumns +
+        Statement q(db, u"INSERT INTO messages (seq, "_s + messageColumns +
                             u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
         q.bind(seq)
-            .bind(parentId)
             .bind(message.id)
             .bind(message.sessionId)
             .bind(message.role)
@@ -128,14 +135,16 @@ bool appendMessage(Database &db, Message &message, const QString &parentId = {})
             .bind(now)
             .bind(now)
             .bind(message.parts)
-            .bind(message.steps);
+            .bind(message.steps)
+            .bind(message.parentId);
         if (!q.exec())
             return false;
     }
     {
-        Statement q(db,
-                    u"UPDATE sessions SET message_count = message_count + 1, updated_at = ? WHERE id = ?"_s);
-        q.bind(now).bind(message.sessionId);
+        Statement q(
+            db, u"UPDATE sessions SET message_count = message_count + 1, updated_at = ?, active_leaf_id = ?"
+                u" WHERE id = ?"_s);
+        q.bind(now).bind(message.id).bind(message.sessionId);
         if (!q.exec())
             return false;
     }
@@ -161,8 +170,8 @@ bool SessionStore::createSession(Session &session)
         return false;
     {
         // The composite foreign keys reject a user or agent from another tenant.
-        Statement q(m_db,
-                    u"INSERT INTO sessions ("_s + sessionColumns + u") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
+        Statement q(m_db, u"INSERT INTO sessions ("_s + sessionColumns +
+                              u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
         q.bind(row.id)
             .bind(row.tenantId)
             .bind(row.userId)
@@ -170,7 +179,9 @@ bool SessionStore::createSession(Session &session)
             .bind(row.title)
             .bind(0)
             .bind(row.createdAt.toMSecsSinceEpoch())
-            .bind(row.updatedAt.toMSecsSinceEpoch());
+            .bind(row.updatedAt.toMSecsSinceEpoch())
+            .bind(QString())
+            .bind(row.pinned);
         if (!q.exec())
             return false;
     }
@@ -201,7 +212,7 @@ QList<Session> SessionStore::sessions(const QString &tenantId, const QString &us
     // LOWER on both sides folds the same way on each engine (SQLite folds ASCII only).
     if (!titleFilter.isEmpty())
         sql += u" AND LOWER(title) LIKE LOWER(?) ESCAPE '!'"_s;
-    sql += u" ORDER BY updated_at DESC, created_at DESC, id DESC"_s;
+    sql += u" ORDER BY pinned DESC, updated_at DESC, created_at DESC, id DESC"_s;
 
     Statement q(m_db, sql);
     q.bind(tenantId).bind(userId);
@@ -255,8 +266,158 @@ std::optional<Message> SessionStore::message(const QString &sessionId, const QSt
     return readMessage(q);
 }
 
+QList<Message> SessionStore::pathThrough(const QList<Message> &all, const QString &activeLeafId,
+                                         const QString &throughId)
+{
+    if (all.isEmpty())
+        return {};
+    QHash<QString, qsizetype> index;
+    QHash<QString, QList<qsizetype>> children; // by parent id, oldest first
+    for (qsizetype i = 0; i < all.size(); ++i) {
+        index.insert(all.at(i).id, i);
+        children[all.at(i).parentId].append(i);
+    }
+    // Walks up from `id`; a bounded walk, whatever the stored parents say.
+    const auto ancestors = [&](const QString &id) {
+        QList<qsizetype> up;
+        for (auto it = index.constFind(id); it != index.cend() && up.size() < all.size();
+             it = index.constFind(all.at(*it).parentId))
+            up.append(*it);
+        return up;
+    };
+    QString leaf = index.contains(activeLeafId) ? activeLeafId : all.constLast().id;
+    if (!throughId.isEmpty()) {
+        const QList<qsizetype> up = ancestors(leaf);
+        const qsizetype through = index.value(throughId, -1);
+        if (!up.contains(through)) {
+            leaf = throughId;
+            for (int guard = 0; children.contains(leaf) && guard < all.size(); ++guard)
+                leaf = all.at(children.value(leaf).constLast()).id;
+        }
+    }
+    QList<qsizetype> up = ancestors(leaf);
+    QList<Message> path;
+    path.reserve(up.size());
+    for (auto it = up.crbegin(); it != up.crend(); ++it) {
+        Message message = all.at(*it);
+        for (const qsizetype sibling : children.value(message.parentId))
+            if (all.at(sibling).role == message.role)
+                message.siblingIds.append(all.at(sibling).id);
+        path.append(message);
+    }
+    return path;
+}
+
+std::optional<QList<Message>> SessionStore::branch(const QString &sessionId, const QString &throughId)
+{
+    QString activeLeaf;
+    {
+        Statement q(m_db, u"SELECT COALESCE(active_leaf_id, '') FROM sessions WHERE id = ?"_s);
+        q.bind(sessionId);
+        if (!q.exec() || !q.next())
+            return std::nullopt;
+        activeLeaf = q.value(0).toString();
+    }
+    const QList<Message> all = messages(sessionId);
+    if (!throughId.isEmpty() &&
+        std::none_of(all.cbegin(), all.cend(), [&](const Message &m) { return m.id == throughId; }))
+        return std::nullopt;
+    return pathThrough(all, activeLeaf, throughId);
+}
+
+std::optional<QString> SessionStore::activateBranch(const QString &sessionId, const QString &messageId)
+{
+    const auto path = branch(sessionId, messageId);
+    if (!path || path->isEmpty())
+        return std::nullopt;
+    Statement q(m_db, u"UPDATE sessions SET active_leaf_id = ? WHERE id = ?"_s);
+    q.bind(path->constLast().id).bind(sessionId);
+    if (!q.exec() || q.rowsAffected() != 1)
+        return std::nullopt;
+    return path->constLast().id;
+}
+
+std::optional<std::pair<Session, Message>>
+SessionStore::ownedMessage(const QString &tenantId, const QString &userId, const QString &id)
+{
+    QString sessionId;
+    {
+        Statement q(m_db, u"SELECT session_id FROM messages WHERE id = ?"_s);
+        q.bind(id);
+        if (!q.exec() || !q.next())
+            return std::nullopt;
+        sessionId = q.value(0).toString();
+    }
+    auto owner = session(tenantId, userId, sessionId);
+    if (!owner)
+        return std::nullopt;
+    auto found = message(sessionId, id);
+    if (!found)
+        return std::nullopt;
+    return std::make_pair(*owner, *found);
+}
+
+std::optional<Session> SessionStore::fork(const Session &source, const QString &messageId,
+                                          const QString &title)
+{
+    const auto path = branch(source.id, messageId);
+    if (!path)
+        return std::nullopt;
+    QList<Message> copied;
+    for (const Message &message : *path) {
+        copied.append(message);
+        if (message.id == messageId)
+            break;
+    }
+    Transaction tx(m_db);
+    if (!tx.isActive())
+        return std::nullopt;
+    Session forked;
+    forked.tenantId = source.tenantId;
+    forked.userId = source.userId;
+    forked.agentId = source.agentId;
+    forked.title = title;
+    if (!createSession(forked))
+        return std::nullopt;
+    const qint64 now = nowMs();
+    QString parentId;
+    qint64 seq = 0;
+    for (const Message &message : std::as_const(copied)) {
+        const QString id = newId();
+        // The stream's events come along, so the copy's replies replay like the originals.
+        Statement q(
+            m_db, u"INSERT INTO messages (seq, "_s + messageColumns +
+                      u", chunks, extra_events) SELECT ?, ?, ?, role, content, status, finish_reason, model,"
+                      u" error, prompt_tokens, completion_tokens, tokens_estimated, created_at, ?, parts,"
+                      u" steps, ?, chunks, extra_events FROM messages WHERE id = ?"_s);
+        q.bind(++seq).bind(id).bind(forked.id).bind(now).bind(parentId).bind(message.id);
+        if (!q.exec() || q.rowsAffected() != 1)
+            return std::nullopt;
+        parentId = id;
+    }
+    {
+        Statement q(m_db, u"UPDATE sessions SET message_count = ?, active_leaf_id = ? WHERE id = ?"_s);
+        q.bind(seq).bind(parentId).bind(forked.id);
+        if (!q.exec())
+            return std::nullopt;
+    }
+    if (!countUsage(m_db, forked.tenantId, forked.agentId, 0, seq, 0, 0) || !tx.commit())
+        return std::nullopt;
+    forked.messageCount = int(seq);
+    forked.activeLeafId = parentId;
+    return forked;
+}
+
+bool SessionStore::setPinned(const QString &tenantId, const QString &userId, const QString &id, bool pinned)
+{
+    Statement q(m_db, u"UPDATE sessions SET pinned = ? WHERE id = ? AND tenant_id = ? AND user_id = ?"_s);
+    q.bind(pinned).bind(id).bind(tenantId).bind(userId);
+    return q.exec() && q.rowsAffected() == 1;
+}
+
 std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, const QString &content,
-                                                    int estimatedTokens)
+                                                    int estimatedTokens,
+                                                    const std::optional<QString> &parentId)
 {
     Message message;
     message.sessionId = sessionId;
@@ -267,13 +428,13 @@ std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, co
     // text, so statistics take tokens from replies alone and never count it twice.
     message.promptTokens = qMax(0, estimatedTokens);
     message.tokensEstimated = estimatedTokens > 0;
-    if (!appendMessage(m_db, message))
+    if (!appendMessage(m_db, message, parentId))
         return std::nullopt;
     return message;
 }
 
 std::optional<Message> SessionStore::beginReply(const QString &sessionId, const QString &model,
-                                                const QString &parentId)
+                                                const std::optional<QString> &parentId)
 {
     Message message;
     message.sessionId = sessionId;
@@ -288,8 +449,9 @@ std::optional<Message> SessionStore::beginReply(const QString &sessionId, const 
 bool SessionStore::saveReplyProgress(const QString &replyId, const QString &content, const QString &parts,
                                      const ReplyEventLog &events)
 {
-    Statement q(m_db, u"UPDATE messages SET content = ?, parts = ?, chunks = ?, extra_events = ?, updated_at = ?"
-                      u" WHERE id = ? AND status = 'streaming'"_s);
+    Statement q(m_db,
+                u"UPDATE messages SET content = ?, parts = ?, chunks = ?, extra_events = ?, updated_at = ?"
+                u" WHERE id = ? AND status = 'streaming'"_s);
     q.bind(content)
         .bind(parts)
         .bind(encodeChunks(events.chunks))
@@ -347,20 +509,20 @@ std::optional<StoredReply> SessionStore::storedReply(const QString &tenantId, co
     }();
     Statement q(m_db,
                 u"SELECT "_s + columns +
-                    u", m.parent_id, m.chunks, m.extra_events FROM messages m JOIN sessions s ON s.id = m.session_id"
+                    u", m.chunks, m.extra_events FROM messages m JOIN sessions s ON s.id = m.session_id"
                     u" WHERE m.id = ? AND s.tenant_id = ? AND s.user_id = ? AND m.role = 'assistant'"_s);
     q.bind(replyId).bind(tenantId).bind(userId);
     if (!q.exec() || !q.next())
         return std::nullopt;
     StoredReply stored;
     stored.reply = readMessage(q);
-    stored.userMessageId = q.value(messageColumnCount).toString();
-    QString chunks = q.value(messageColumnCount + 1).toString();
+    stored.userMessageId = stored.reply.parentId;
+    QString chunks = q.value(messageColumnCount).toString();
     stored.cutByCrash = chunks.endsWith(u'!');
     if (stored.cutByCrash)
         chunks.chop(1);
     stored.events.chunks = decodeChunks(chunks);
-    stored.events.extras = decodeExtras(q.value(messageColumnCount + 2).toString());
+    stored.events.extras = decodeExtras(q.value(messageColumnCount + 1).toString());
     return stored;
 }
 
@@ -426,14 +588,15 @@ bool SessionStore::finishReply(const Message &reply, const ReplyEventLog &events
     const int completionTokens = qMax(0, reply.completionTokens);
     {
         // An empty model keeps the one recorded by beginReply.
-        Statement q(m_db,
-                    reply.model.isEmpty()
-                        ? u"UPDATE messages SET content = ?, parts = ?, steps = ?, chunks = ?, extra_events = ?,"
-                          u" status = ?, finish_reason = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,"
-                          u" tokens_estimated = ?, updated_at = ? WHERE id = ? AND status = 'streaming'"_s
-                        : u"UPDATE messages SET content = ?, parts = ?, steps = ?, chunks = ?, extra_events = ?,"
-                          u" status = ?, finish_reason = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,"
-                          u" tokens_estimated = ?, updated_at = ?, model = ? WHERE id = ? AND status = 'streaming'"_s);
+        Statement q(
+            m_db,
+            reply.model.isEmpty()
+                ? u"UPDATE messages SET content = ?, parts = ?, steps = ?, chunks = ?, extra_events = ?,"
+                  u" status = ?, finish_reason = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,"
+                  u" tokens_estimated = ?, updated_at = ? WHERE id = ? AND status = 'streaming'"_s
+                : u"UPDATE messages SET content = ?, parts = ?, steps = ?, chunks = ?, extra_events = ?,"
+                  u" status = ?, finish_reason = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,"
+                  u" tokens_estimated = ?, updated_at = ?, model = ? WHERE id = ? AND status = 'streaming'"_s);
         q.bind(reply.content)
             .bind(reply.parts)
             .bind(qMax(1, reply.steps))

@@ -3,7 +3,9 @@
 #include "entities.h"
 
 #include <QList>
+
 #include <optional>
+#include <utility>
 
 class Database;
 
@@ -28,12 +30,34 @@ public:
     QList<Message> messages(const QString &sessionId);
     std::optional<Message> message(const QString &sessionId, const QString &id);
 
-    // Stores a complete user message; counts it in the agent's statistics.
+    // Stores a complete user message after `parentId` ("": a first message; nullopt: at the end of
+    // the active branch) and makes it the active branch's end; counts it in the agent's statistics.
     std::optional<Message> addUserMessage(const QString &sessionId, const QString &content,
-                                          int estimatedTokens = 0);
-    // Inserts the assistant reply to `parentId` with status "streaming" and empty content; counts it.
+                                          int estimatedTokens = 0,
+                                          const std::optional<QString> &parentId = std::nullopt);
+    // Inserts the assistant reply to `parentId` (nullopt: the active branch's end) with status
+    // "streaming" and empty content, as the active branch's end; counts it.
     std::optional<Message> beginReply(const QString &sessionId, const QString &model,
-                                      const QString &parentId = {});
+                                      const std::optional<QString> &parentId = std::nullopt);
+    // --- the conversation tree (callers have checked the session belongs to the principal)
+    // The branch through `throughId` (empty: the active branch), first message first, each with
+    // its siblingIds. Below `throughId` it follows the active branch where that passes through it,
+    // else the newest version of each turn. nullopt when `throughId` is not in the session.
+    std::optional<QList<Message>> branch(const QString &sessionId, const QString &throughId = {});
+    // Makes the branch through `messageId` the one the conversation follows; returns its last
+    // message (nullopt when `messageId` is not in the session).
+    std::optional<QString> activateBranch(const QString &sessionId, const QString &messageId);
+    // The same walk over messages already read (oldest first), for branch().
+    static QList<Message> pathThrough(const QList<Message> &all, const QString &activeLeafId,
+                                      const QString &throughId);
+    // The message `id` in one of this user's sessions, and that session.
+    std::optional<std::pair<Session, Message>> ownedMessage(const QString &tenantId, const QString &userId,
+                                                            const QString &id);
+    // A new session of the same user and agent holding a copy of `source`'s branch up to and
+    // including `messageId` (new ids, same texts, parts and stream events).
+    std::optional<Session> fork(const Session &source, const QString &messageId, const QString &title);
+    bool setPinned(const QString &tenantId, const QString &userId, const QString &id, bool pinned);
+
     // Checkpoints a streaming reply's text, parts and stream events so a crash loses at most the
     // last interval.
     bool saveReplyProgress(const QString &replyId, const QString &content, const QString &parts = {},

@@ -145,6 +145,16 @@ private Q_SLOTS:
         QVERIFY(added);
         QCOMPARE(sessions.messages(u"s1"_s).last().id, added->id);
         QVERIFY(sessions.message(u"s1"_s, added->id)->tokensEstimated);
+        // v5 made the old linear history a tree: each message follows the one before it, and the
+        // new message follows the old reply, on the active branch.
+        const auto branch = sessions.branch(u"s1"_s);
+        QVERIFY(branch);
+        QCOMPARE(branch->size(), 3);
+        QCOMPARE(branch->at(0).parentId, QString());
+        QCOMPARE(branch->at(1).parentId, u"m1"_s);
+        QCOMPARE(branch->at(2).parentId, u"m2"_s);
+        QCOMPARE(branch->at(1).siblingIds, QStringList{u"m2"_s});
+        QCOMPARE(sessions.session(u"t1"_s, u"u1"_s, u"s1"_s)->activeLeafId, added->id);
         ProviderRow provider{{}, u"t1"_s, u"local"_s, u"openai"_s, u"http://127.0.0.1:1"_s, {}, 1, 2, true};
         QVERIFY(ProviderStore(db).upsert(provider));
     }

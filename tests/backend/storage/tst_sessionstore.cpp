@@ -451,6 +451,67 @@ private Q_SLOTS:
         QCOMPARE(StatsStore(db).agentStats(m_acme, m_helper).messages, 2);
     }
 
+    void treeOfVersions()
+    {
+        SessionStore store(*m_db);
+        Session session = newSession(u"tree"_s);
+        const auto u1 = store.addUserMessage(session.id, u"q1"_s);
+        const auto r1 = store.beginReply(session.id, u"m"_s, u1->id);
+        const auto u2 = store.addUserMessage(session.id, u"q2"_s);
+        QCOMPARE(u2->parentId, r1->id); // after the active branch's end
+        const auto r2 = store.beginReply(session.id, u"m"_s);
+        QCOMPARE(r2->parentId, u2->id);
+        // A second answer to q1, then a first message of another version.
+        const auto r1b = store.beginReply(session.id, u"m"_s, u1->id);
+        auto branch = store.branch(session.id);
+        QCOMPARE(branch->size(), 2);
+        QCOMPARE(branch->at(1).id, r1b->id);
+        QCOMPARE(branch->at(1).siblingIds, (QStringList{r1->id, r1b->id}));
+        QCOMPARE(branch->at(0).siblingIds, QStringList{u1->id});
+        const auto root = store.addUserMessage(session.id, u"q1 again"_s, 0, QString());
+        QCOMPARE(store.branch(session.id)->at(0).siblingIds, (QStringList{u1->id, root->id}));
+
+        // Through a message: the active branch if it passes there, else the newest versions below it.
+        QCOMPARE(store.branch(session.id, u2->id)->constLast().id, r2->id);
+        QCOMPARE(store.branch(session.id, u1->id)->constLast().id, r1b->id);
+        QVERIFY(!store.branch(session.id, u"nope"_s));
+        QCOMPARE(*store.activateBranch(session.id, r1->id), r2->id);
+        QCOMPARE(store.branch(session.id)->size(), 4);
+        QCOMPARE(store.session(m_acme, m_alice, session.id)->activeLeafId, r2->id);
+
+        // The owner's messages only.
+        QVERIFY(store.ownedMessage(m_acme, m_alice, r2->id));
+        QVERIFY(!store.ownedMessage(m_acme, m_bob, r2->id));
+        QVERIFY(!store.ownedMessage(m_globex, m_alice, r2->id));
+
+        // A fork copies the path up to the message, and counts the copies.
+        const qint64 before = total(u"SELECT messages FROM agent_stats WHERE agent_id = ?"_s, {m_helper});
+        const auto forked = store.fork(*store.session(m_acme, m_alice, session.id), u2->id, u"copy"_s);
+        QVERIFY(forked);
+        QCOMPARE(forked->messageCount, 3);
+        const auto copied = store.branch(forked->id);
+        QCOMPARE(copied->size(), 3);
+        QCOMPARE(copied->at(2).content, u"q2"_s);
+        QCOMPARE(copied->at(2).parentId, copied->at(1).id);
+        QCOMPARE(total(u"SELECT messages FROM agent_stats WHERE agent_id = ?"_s, {m_helper}), before + 3);
+    }
+
+    void pathThroughBadParents()
+    {
+        // Parents that loop or point nowhere (a hand-edited database) end the walk, never hang it.
+        Message a, b, c;
+        a.id = u"a"_s;
+        a.parentId = u"b"_s;
+        b.id = u"b"_s;
+        b.parentId = u"a"_s;
+        c.id = u"c"_s;
+        c.parentId = u"gone"_s;
+        QCOMPARE(SessionStore::pathThrough({a, b}, u"a"_s, {}).size(), 2);
+        QCOMPARE(SessionStore::pathThrough({a, b}, {}, u"a"_s).size(), 2);
+        QCOMPARE(SessionStore::pathThrough({a, b, c}, u"c"_s, {}).size(), 1);
+        QVERIFY(SessionStore::pathThrough({}, {}, {}).isEmpty());
+    }
+
     void textRoundTrip()
     {
         const QStringList texts = {
