@@ -4,15 +4,16 @@
 #include "config/filesecretstore.h"
 #include "config/providerresolver.h"
 #include "core/logging.h"
+#include "files/filestore.h"
 #include "http/apiserver.h"
 #include "http/chatroutes.h"
-#include "files/filestore.h"
 #include "http/fileroutes.h"
 #include "http/mcproutes.h"
 #include "http/resourceroutes.h"
-#include "mcp/mcpregistry.h"
+#include "http/searchroutes.h"
 #include "http/streamtickets.h"
 #include "llm/llmclient.h"
+#include "mcp/mcpregistry.h"
 #include "storage/authstore.h"
 #include "storage/providerstore.h"
 #include "storage/sessionstore.h"
@@ -74,7 +75,8 @@ bool Server::start(const Options &options)
     m_files = std::make_unique<FileStore>(*m_db, QDir(dataDir).filePath(u"files"_s));
     if (const int removed = m_files->collectGarbage(); removed > 0)
         qCInfo(lcApp) << removed << "stored files of deleted sessions removed";
-    m_mcp = std::make_unique<McpRegistry>(*m_db, m_externalSecrets ? m_externalSecrets : m_fileSecrets.get(), *m_llm);
+    m_mcp = std::make_unique<McpRegistry>(*m_db, m_externalSecrets ? m_externalSecrets : m_fileSecrets.get(),
+                                          *m_llm);
     m_chat = std::make_unique<ChatService>(*m_db, *m_llm, *m_providers);
     m_chat->setProgressInterval(options.progressIntervalMs);
     m_chat->setToolHost(m_mcp.get());
@@ -100,6 +102,8 @@ bool Server::start(const Options &options)
     m_mcpRoutes->registerRoutes(m_http->router());
     m_fileRoutes = std::make_unique<FileRoutes>(*m_files);
     m_fileRoutes->registerRoutes(m_http->router());
+    m_searchRoutes = std::make_unique<SearchRoutes>(*m_db);
+    m_searchRoutes->registerRoutes(m_http->router());
     m_mcp->startAll();
 
 #ifdef __GLIBC__
@@ -134,6 +138,7 @@ void Server::stop()
     if (m_chat)
         m_chat->interruptAll();
     m_http.reset();
+    m_searchRoutes.reset();
     m_fileRoutes.reset();
     m_mcpRoutes.reset();
     m_resourceRoutes.reset();

@@ -24,6 +24,7 @@ class LlmClient;
 class ProviderResolver;
 class ProviderStore;
 class ResourceRoutes;
+class SearchRoutes;
 class SecretStore;
 class StreamTickets;
 class WalCheckpointer;
@@ -96,6 +97,7 @@ private:
     std::unique_ptr<ApiServer> m_http;
     std::unique_ptr<ChatRoutes> m_chatRoutes;
     std::unique_ptr<ResourceRoutes> m_resourceRoutes;
+    std::unique_ptr<SearchRoutes> m_searchRoutes;
     std::unique_ptr<McpRoutes> m_mcpRoutes;
     std::unique_ptr<FileRoutes> m_fileRoutes;
     // Gives freed heap back to the system once the streams are gone (glibc keeps it otherwise).

@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QTest>
+#include <QUrl>
 
 using namespace Qt::StringLiterals;
 
@@ -25,6 +26,7 @@ private Q_SLOTS:
     void pinnedSessionsComeFirst();
     void refusals();
     void regenerateIsIdempotent();
+    void searchOpensTheBranchOfAHit();
 
 private:
     bool start(ApiFixture &f);
@@ -438,6 +440,58 @@ void ConversationsTest::regenerateIsIdempotent()
     QCOMPARE(b.text, a.text);
     QCOMPARE(f.fake.requestsReceived(), before + 1);
     QCOMPARE(branch(f, first.session).at(1).toObject().value("sibling_ids"_L1).toArray().size(), 2);
+}
+
+void ConversationsTest::searchOpensTheBranchOfAHit()
+{
+    ApiFixture f;
+    QVERIFY(start(f));
+    const QString agent = f.createAgent(u"fake:text=北京今天晴 <b>sunny</b>."_s);
+    const Turn weather = chat(f, agent, u"今天天气怎么样？"_s);
+    // An old version of a reply is found too, and opens on its own branch.
+    QCOMPARE(f.client()
+                 .request("PATCH", u"/api/agents/"_s + agent,
+                          QJsonDocument(QJsonObject{{u"model"_s, u"fake:text=多云 cloudy."_s}}).toJson())
+                 .status,
+             200);
+    chat(f, agent, u"unrelated question"_s);
+    const Turn again = regenerate(f, weather.reply);
+    QCOMPARE(again.text, u"多云 cloudy."_s);
+
+    HttpResult result =
+        f.client().get(u"/api/search?q=%1"_s.arg(QString::fromLatin1(QUrl::toPercentEncoding(u"天气"_s))));
+    QCOMPARE(result.status, 200);
+    QJsonArray results = result.json().value("results"_L1).toArray();
+    QCOMPARE(results.size(), 1);
+    QJsonObject hit = results.at(0).toObject();
+    QCOMPARE(hit.value("session_id"_L1).toString(), weather.session);
+    QCOMPARE(hit.value("agent_id"_L1).toString(), agent);
+    QCOMPARE(hit.value("title_html"_L1).toString(), u"今天<mark>天气</mark>怎么样？"_s);
+    QJsonObject message = hit.value("hits"_L1).toArray().at(0).toObject();
+    QCOMPARE(message.value("message_id"_L1).toString(), weather.user);
+    QCOMPARE(message.value("snippet"_L1).toString(), u"今天<mark>天气</mark>怎么样？"_s);
+
+    result = f.client().get(u"/api/search?q=SUNNY"_s);
+    results = result.json().value("results"_L1).toArray();
+    QCOMPARE(results.size(), 1);
+    message = results.at(0).toObject().value("hits"_L1).toArray().at(0).toObject();
+    QCOMPARE(message.value("message_id"_L1).toString(), weather.reply);
+    QCOMPARE(message.value("role"_L1).toString(), u"assistant"_s);
+    QCOMPARE(message.value("snippet"_L1).toString(), u"北京今天晴 &lt;b&gt;<mark>sunny</mark>&lt;/b&gt;."_s);
+    const QJsonArray opened = branch(f, weather.session, weather.reply);
+    QCOMPARE(opened.last().toObject().value("id"_L1).toString(), weather.reply);
+    QCOMPARE(branch(f, weather.session).last().toObject().value("id"_L1).toString(), again.reply);
+
+    // Only the caller's own, and clear refusals.
+    auto bob = f.client(f.newToken(u"acme"_s, u"bob"_s));
+    QCOMPARE(bob.get(u"/api/search?q=sunny"_s).json().value("results"_L1).toArray().size(), 0);
+    QCOMPARE(f.client().get(u"/api/search"_s).errorCode(), QByteArray("missing_query"));
+    QCOMPARE(f.client().get(u"/api/search?q=%20"_s).errorCode(), QByteArray("missing_query"));
+    QCOMPARE(f.client().get(u"/api/search?q="_s + QString(201, u'x')).errorCode(),
+             QByteArray("query_too_long"));
+    QCOMPARE(f.client().get(u"/api/search?q=x&limit=0"_s).errorCode(), QByteArray("invalid_limit"));
+    QCOMPARE(f.client().get(u"/api/search?q=x&limit=many"_s).status, 400);
+    QCOMPARE(f.client(u"not-a-token"_s).get(u"/api/search?q=x"_s).status, 401);
 }
 
 QTEST_MAIN(ConversationsTest)
