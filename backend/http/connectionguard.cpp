@@ -15,7 +15,8 @@ constexpr int closeGraceMs = 5000; // after the linger, how long a close may wai
 
 ConnectionGuard::ConnectionGuard(QTcpSocket *socket, std::shared_ptr<Shared> shared)
     : QObject(socket), m_socket(socket), m_shared(std::move(shared)),
-      m_framer({m_shared->limits.maxHeaderBytes, m_shared->limits.maxBodyBytes})
+      m_framer({m_shared->limits.maxHeaderBytes, m_shared->limits.maxBodyBytes,
+                m_shared->limits.maxImportBodyBytes})
 {
     ++m_shared->open;
     // The first request has its whole time-out from the moment the client connected.
@@ -74,7 +75,7 @@ void ConnectionGuard::beforeServerRead()
         return;
     case RequestFramer::Verdict::BodyTooLarge:
         refuse(413, "Payload Too Large", u"payload_too_large"_s,
-               u"The request body is over the limit of %1 bytes"_s.arg(m_shared->limits.maxBodyBytes));
+               u"The request body is over the limit of %1 bytes"_s.arg(m_framer.bodyLimit()));
         return;
     case RequestFramer::Verdict::Malformed:
         refuse(400, "Bad Request", u"bad_request"_s,

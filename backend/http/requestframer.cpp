@@ -57,7 +57,7 @@ void RequestFramer::completeRequest()
     // taken as they are answered, so more than a few here means nobody answers: stop counting.
     if (m_completedInfo.size() < 64)
         m_completedInfo.append({m_http10, m_connectionClose || (m_http10 && !m_connectionKeepAlive)});
-    m_http10 = m_connectionClose = m_connectionKeepAlive = false;
+    m_http10 = m_connectionClose = m_connectionKeepAlive = m_import = false;
     m_origin.clear();
     m_state = State::Idle;
     m_line.clear();
@@ -78,6 +78,9 @@ bool RequestFramer::headLine(QByteArrayView line)
     if (!m_sawRequestLine) {
         m_sawRequestLine = true;
         m_http10 = line.endsWith("HTTP/1.0");
+        const qsizetype space = line.indexOf(' ');
+        const qsizetype end = space < 0 ? -1 : line.indexOf(' ', space + 1);
+        m_import = end > space && isImportTarget(line.sliced(space + 1, end - space - 1));
         return true;
     }
     if (!line.isEmpty()) {
@@ -114,7 +117,7 @@ bool RequestFramer::headLine(QByteArrayView line)
     if (m_chunked) {
         m_contentLength = -1;
         m_state = State::ChunkSize;
-    } else if (m_contentLength > m_limits.maxBodyBytes) {
+    } else if (m_contentLength > bodyLimit()) {
         fail(Verdict::BodyTooLarge);
         return false;
     } else if (m_contentLength > 0) {
@@ -149,7 +152,7 @@ bool RequestFramer::chunkSizeLine(QByteArrayView line)
         }
         size = size * 16 + digit;
     }
-    if (size > m_limits.maxBodyBytes - m_bodyBytes) {
+    if (size > bodyLimit() - m_bodyBytes) {
         fail(Verdict::BodyTooLarge);
         return false;
     }
@@ -261,4 +264,10 @@ RequestFramer::Verdict RequestFramer::feed(QByteArrayView bytes)
         }
     }
     return m_verdict;
+}
+
+bool RequestFramer::isImportTarget(QByteArrayView target)
+{
+    const QByteArrayView path = target.first(target.indexOf('?') < 0 ? target.size() : target.indexOf('?'));
+    return path == "/api/import" || path == "/api/import/";
 }

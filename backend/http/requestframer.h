@@ -18,9 +18,12 @@ class RequestFramer
 public:
     struct Limits
     {
-        qint64 maxHeaderBytes = 64 * 1024; // request line and header fields together
-        qint64 maxBodyBytes = 1024 * 1024; // Content-Length, or the chunked sizes summed
+        qint64 maxHeaderBytes = 64 * 1024;            // request line and header fields together
+        qint64 maxBodyBytes = 1024 * 1024;            // Content-Length, or the chunked sizes summed
+        qint64 maxImportBodyBytes = 64 * 1024 * 1024; // the same for POST /api/import (whole exports)
     };
+    // Whether a request target is the import route, which takes files larger than any other body.
+    static bool isImportTarget(QByteArrayView target);
     enum class Verdict {
         Ok,
         HeaderTooLarge, // 431
@@ -42,6 +45,8 @@ public:
     qint64 completedRequests() const { return m_completed; }
     // The declared body size of the request being read (-1 unknown or chunked).
     qint64 contentLength() const { return m_contentLength; }
+    // The body limit of the request being read (its route's).
+    qint64 bodyLimit() const { return m_import ? m_limits.maxImportBodyBytes : m_limits.maxBodyBytes; }
     // The `Origin` header of the request being read, once its head line arrived (for CORS on a
     // refusal).
     QByteArray origin() const { return m_origin; }
@@ -74,6 +79,7 @@ private:
     bool m_sawEncoding = false;
     bool m_chunked = false;
     bool m_http10 = false;
+    bool m_import = false;
     bool m_connectionClose = false;
     bool m_connectionKeepAlive = false;
     QByteArray m_origin;

@@ -12,6 +12,7 @@
 #include "http/resourceroutes.h"
 #include "http/searchroutes.h"
 #include "http/streamtickets.h"
+#include "http/transferroutes.h"
 #include "llm/llmclient.h"
 #include "mcp/mcpregistry.h"
 #include "storage/authstore.h"
@@ -88,6 +89,7 @@ bool Server::start(const Options &options)
     m_http->setCors(Cors(options.corsOrigins));
     ConnectionLimits limits;
     limits.maxBodyBytes = options.maxBodyBytes;
+    limits.maxImportBodyBytes = options.maxImportBodyBytes;
     limits.maxHeaderBytes = options.maxHeaderBytes;
     limits.requestTimeoutMs = options.requestTimeoutMs;
     limits.idleTimeoutMs = options.idleTimeoutMs;
@@ -104,6 +106,8 @@ bool Server::start(const Options &options)
     m_fileRoutes->registerRoutes(m_http->router());
     m_searchRoutes = std::make_unique<SearchRoutes>(*m_db);
     m_searchRoutes->registerRoutes(m_http->router());
+    m_transferRoutes = std::make_unique<TransferRoutes>(*m_db);
+    m_transferRoutes->registerRoutes(m_http->router());
     m_mcp->startAll();
 
 #ifdef __GLIBC__
@@ -138,6 +142,7 @@ void Server::stop()
     if (m_chat)
         m_chat->interruptAll();
     m_http.reset();
+    m_transferRoutes.reset();
     m_searchRoutes.reset();
     m_fileRoutes.reset();
     m_mcpRoutes.reset();

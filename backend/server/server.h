@@ -25,6 +25,7 @@ class ProviderResolver;
 class ProviderStore;
 class ResourceRoutes;
 class SearchRoutes;
+class TransferRoutes;
 class SecretStore;
 class StreamTickets;
 class WalCheckpointer;
@@ -48,9 +49,10 @@ public:
         QStringList corsOrigins;   // pages from these origins may call the API ("*": any)
         int progressIntervalMs = 1000;
         qint64 maxBodyBytes = 1024 * 1024;
-        qint64 maxHeaderBytes = 64 * 1024; // request line + headers; more answers 431
-        int requestTimeoutMs = 30000;      // a request must arrive whole this soon (else 408)
-        int idleTimeoutMs = 60000;         // keep-alive connections idle this long are closed
+        qint64 maxImportBodyBytes = 64 * 1024 * 1024; // POST /api/import: whole exports
+        qint64 maxHeaderBytes = 64 * 1024;            // request line + headers; more answers 431
+        int requestTimeoutMs = 30000;                 // a request must arrive whole this soon (else 408)
+        int idleTimeoutMs = 60000;                    // keep-alive connections idle this long are closed
     };
 
     explicit Server(QObject *parent = nullptr);
@@ -98,6 +100,7 @@ private:
     std::unique_ptr<ChatRoutes> m_chatRoutes;
     std::unique_ptr<ResourceRoutes> m_resourceRoutes;
     std::unique_ptr<SearchRoutes> m_searchRoutes;
+    std::unique_ptr<TransferRoutes> m_transferRoutes;
     std::unique_ptr<McpRoutes> m_mcpRoutes;
     std::unique_ptr<FileRoutes> m_fileRoutes;
     // Gives freed heap back to the system once the streams are gone (glibc keeps it otherwise).

@@ -185,11 +185,15 @@ const QList<QStringList> &migrations()
         },
         // v5: conversations as trees. Every message follows its parent (a user message the reply
         // before it), the session remembers the end of the branch it follows, sessions can be
-        // pinned; full-text search over finished messages (SQLite: FTS5 trigrams, so Chinese needs
+        // pinned and imported; full-text search over finished messages (SQLite: FTS5 trigrams, so Chinese needs
         // no word breaks; PostgreSQL: a pg_trgm index for ILIKE).
         {
             u"ALTER TABLE sessions ADD COLUMN active_leaf_id TEXT"_s,
             u"ALTER TABLE sessions ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0"_s,
+            // Where an imported session came from ("chatgpt:<id>", "agentdesk:<id>"): importing
+            // the same file again adds nothing. NULLs are distinct, on both engines.
+            u"ALTER TABLE sessions ADD COLUMN import_key TEXT"_s,
+            u"CREATE UNIQUE INDEX idx_sessions_import ON sessions (tenant_id, user_id, import_key)"_s,
             u"UPDATE messages SET parent_id = (SELECT p.id FROM messages p WHERE p.session_id = "
             u"messages.session_id"
             u" AND p.seq < messages.seq ORDER BY p.seq DESC LIMIT 1) WHERE parent_id IS NULL OR parent_id = ''"_s,

@@ -415,6 +415,72 @@ bool SessionStore::setPinned(const QString &tenantId, const QString &userId, con
     return q.exec() && q.rowsAffected() == 1;
 }
 
+bool SessionStore::wasImported(const QString &tenantId, const QString &userId, const QString &importKey,
+                               const QString &sessionId)
+{
+    Statement q(
+        m_db,
+        u"SELECT COUNT(*) FROM sessions WHERE tenant_id = ? AND user_id = ? AND (import_key = ? OR id = ?)"_s);
+    q.bind(tenantId).bind(userId).bind(importKey).bind(sessionId);
+    return q.exec() && q.next() && q.value(0).toInt() > 0;
+}
+
+std::optional<Session> SessionStore::importSession(const Session &source, const QList<Message> &messages,
+                                                   const QString &activeLeafId, const QString &importKey)
+{
+    Transaction tx(m_db);
+    if (!tx.isActive())
+        return std::nullopt;
+    Session row = source;
+    row.id.clear();
+    if (!createSession(row))
+        return std::nullopt;
+    QHash<QString, QString> newIds;
+    qint64 seq = 0;
+    for (const Message &message : messages) {
+        const QString id = newId();
+        const qint64 created = toMs(message.createdAt, nowMs());
+        Statement q(m_db, u"INSERT INTO messages (seq, "_s + messageColumns +
+                              u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+        q.bind(++seq)
+            .bind(id)
+            .bind(row.id)
+            .bind(message.role)
+            .bind(message.content)
+            .bind(message.status == streaming ? u"interrupted"_s : message.status)
+            .bind(message.status == streaming ? u"Interrupted"_s : message.finishReason)
+            .bind(message.model)
+            .bind(message.error)
+            .bind(qMax(0, message.promptTokens))
+            .bind(qMax(0, message.completionTokens))
+            .bind(message.tokensEstimated)
+            .bind(created)
+            .bind(toMs(message.updatedAt, created))
+            .bind(message.parts)
+            .bind(qMax(1, message.steps))
+            .bind(newIds.value(message.parentId));
+        if (!q.exec())
+            return std::nullopt;
+        newIds.insert(message.id, id);
+    }
+    {
+        Statement q(
+            m_db,
+            u"UPDATE sessions SET message_count = ?, active_leaf_id = ?, import_key = ? WHERE id = ?"_s);
+        q.bind(seq)
+            .bind(newIds.value(activeLeafId,
+                               messages.isEmpty() ? QString() : newIds.value(messages.constLast().id)))
+            .bind(importKey)
+            .bind(row.id);
+        if (!q.exec())
+            return std::nullopt;
+    }
+    if (!countUsage(m_db, row.tenantId, row.agentId, 0, seq, 0, 0) || !tx.commit())
+        return std::nullopt;
+    row.messageCount = int(seq);
+    return session(row.tenantId, row.userId, row.id);
+}
+
 std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, const QString &content,
                                                     int estimatedTokens,
                                                     const std::optional<QString> &parentId)

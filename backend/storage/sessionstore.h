@@ -58,6 +58,16 @@ public:
     std::optional<Session> fork(const Session &source, const QString &messageId, const QString &title);
     bool setPinned(const QString &tenantId, const QString &userId, const QString &id, bool pinned);
 
+    // --- import (in the caller's transaction)
+    // Whether this user already has the session `importKey` names, or a session with `sessionId`.
+    bool wasImported(const QString &tenantId, const QString &userId, const QString &importKey,
+                     const QString &sessionId = {});
+    // Stores `session` (tenant, user, agent, title, pinned, times) and `messages`, whose ids and
+    // parent ids are the source's (parents before children); they get new ids. `activeLeafId` is
+    // a source id. Returns the new session.
+    std::optional<Session> importSession(const Session &session, const QList<Message> &messages,
+                                         const QString &activeLeafId, const QString &importKey);
+
     // Checkpoints a streaming reply's text, parts and stream events so a crash loses at most the
     // last interval.
     bool saveReplyProgress(const QString &replyId, const QString &content, const QString &parts = {},

@@ -17,6 +17,7 @@ private Q_SLOTS:
     void refusesLargeBodyBeforeItArrives();
     void inRequestTracksPartialRequests();
     void staysRefused();
+    void importTakesItsOwnLimit();
 };
 
 using Verdict = RequestFramer::Verdict;
@@ -186,6 +187,32 @@ void RequestFramerTest::staysRefused()
     QCOMPARE(framer.feed(QByteArray(300, 'x')), Verdict::HeaderTooLarge);
     QCOMPARE(framer.feed("GET / HTTP/1.1\r\n\r\n"), Verdict::HeaderTooLarge);
     QCOMPARE(framer.completedRequests(), qint64(0));
+}
+
+void RequestFramerTest::importTakesItsOwnLimit()
+{
+    RequestFramer::Limits limits = smallLimits();
+    limits.maxImportBodyBytes = 1000;
+    const QByteArray body(500, 'x');
+    for (const QByteArray target : {QByteArray("/api/import"), QByteArray("/api/import?agent_id=x")}) {
+        RequestFramer framer(limits);
+        QCOMPARE(framer.feed("POST " + target + " HTTP/1.1\r\nContent-Length: 500\r\n\r\n" + body),
+                 Verdict::Ok);
+        QCOMPARE(framer.completedRequests(), 1);
+        QCOMPARE(framer.feed("POST " + target + " HTTP/1.1\r\nContent-Length: 1001\r\n\r\n"),
+                 Verdict::BodyTooLarge);
+    }
+    // Every other route keeps the small limit, on the same connection too.
+    RequestFramer framer(limits);
+    QCOMPARE(framer.feed("POST /api/import HTTP/1.1\r\nContent-Length: 500\r\n\r\n" + body), Verdict::Ok);
+    QCOMPARE(framer.feed("POST /api/importer HTTP/1.1\r\nContent-Length: 500\r\n\r\n"),
+             Verdict::BodyTooLarge);
+    RequestFramer chunked(limits);
+    QCOMPARE(chunked.feed("POST /api/import HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1f4\r\n" + body +
+                          "\r\n0\r\n\r\n"),
+             Verdict::Ok);
+    QVERIFY(RequestFramer::isImportTarget("/api/import/"));
+    QVERIFY(!RequestFramer::isImportTarget("/api/imports"));
 }
 
 QTEST_GUILESS_MAIN(RequestFramerTest)
