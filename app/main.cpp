@@ -137,6 +137,23 @@ void setIdentity()
     QCoreApplication::setApplicationVersion(QStringLiteral(AGENTDESK_VERSION));
 }
 
+// The admin command word, when there is one: the first argument that is neither an option nor
+// the value of --data-dir / --database (which may come before it).
+bool isAdminCommand(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        const QString arg = QString::fromLocal8Bit(argv[i]);
+        if (arg == "--data-dir"_L1 || arg == "--database"_L1) {
+            ++i;
+            continue;
+        }
+        if (arg.startsWith(u'-'))
+            return false;
+        return AdminCli::handles(arg);
+    }
+    return false;
+}
+
 int runAdmin(int argc, char **argv)
 {
     QCoreApplication app(argc, argv);
@@ -151,7 +168,8 @@ int runAdmin(int argc, char **argv)
         err << error << Qt::endl;
         return 2;
     }
-    QDir().mkpath(dataDir);
+    if (!AdminCli::wantsHelp(arguments))
+        QDir().mkpath(dataDir);
     if (database->driver == "QSQLITE"_L1 && database->path.isEmpty())
         database->path = Database::defaultPath(dataDir);
     AdminCli cli(out, err);
@@ -162,7 +180,7 @@ int runAdmin(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && AdminCli::handles(QString::fromLocal8Bit(argv[1])))
+    if (isAdminCommand(argc, argv))
         return runAdmin(argc, argv);
 
     bool headless = !hasDisplay();

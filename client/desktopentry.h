@@ -21,6 +21,20 @@
 #include <memory>
 #include <optional>
 
+// With --data-dir, everything the window keeps goes there too (its cache, and the file its secrets
+// fall back to without a keychain); without it, the user's data and config directories.
+inline DesktopApp::Options windowOptions(const QCommandLineParser &parser, const QString &dataDir)
+{
+    using namespace Qt::StringLiterals;
+    DesktopApp::Options options;
+    if (parser.isSet(u"data-dir"_s)) {
+        options.cachePath = QDir(dataDir).filePath(u"client-cache.db"_s);
+        // Not secrets.json: that is the backend's older key file, which moves into the keychain.
+        options.secretsFile = QDir(dataDir).filePath(u"window-secrets.json"_s);
+    }
+    return options;
+}
+
 template<typename ServerOptions>
 int DesktopApp::run(const QCommandLineParser &parser, const ServerOptions &options)
 {
@@ -39,7 +53,7 @@ int DesktopApp::run(const QCommandLineParser &parser, const ServerOptions &optio
         QString token = parser.value(u"token"_s);
         if (token.isEmpty())
             token = qEnvironmentVariable("AGENTDESK_TOKEN");
-        DesktopApp desktop;
+        DesktopApp desktop(windowOptions(parser, options.dataDir));
         if (!desktop.start(url, token, false))
             return 1;
         return QCoreApplication::exec();
@@ -51,7 +65,10 @@ int DesktopApp::run(const QCommandLineParser &parser, const ServerOptions &optio
     // keys an older version left in <data dir>/secrets.json move there. The backend starts once
     // the keys are loaded, from the event loop: nothing waits, and no request goes out without
     // its key.
-    KeychainStore keychain;
+    const DesktopApp::Options ownFiles = windowOptions(parser, options.dataDir);
+    KeychainStore keychain(u"AgentDesk"_s, ownFiles.secretsFile.isEmpty()
+                                               ? KeychainStore::defaultFallbackPath()
+                                               : ownFiles.secretsFile);
     const QString dataDir = options.dataDir.isEmpty()
                                 ? QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)
                                 : options.dataDir;
@@ -73,13 +90,14 @@ int DesktopApp::run(const QCommandLineParser &parser, const ServerOptions &optio
             QString user = qEnvironmentVariable("USER");
             if (user.isEmpty())
                 user = u"desktop"_s;
-            token = server.createToken(u"local"_s, user, u"desktop window"_s, true); // the desktop user is admin
+            token =
+                server.createToken(u"local"_s, user, u"desktop window"_s, true); // the desktop user is admin
             if (!token) {
                 qCCritical(lcClient) << "could not create a token for the desktop user";
                 QCoreApplication::exit(1);
                 return;
             }
-            DesktopApp::Options desktopOptions;
+            DesktopApp::Options desktopOptions = ownFiles;
             desktopOptions.secrets = &keychain;
             desktop = std::make_unique<DesktopApp>(desktopOptions);
             if (!desktop->start(server.url(), *token, true))

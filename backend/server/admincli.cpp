@@ -2,8 +2,8 @@
 
 #include "config/filesecretstore.h"
 #include "config/providerresolver.h"
-#include "storage/authstore.h"
 #include "mcp/mcpregistry.h"
+#include "storage/authstore.h"
 #include "storage/mcpserverstore.h"
 #include "storage/providerstore.h"
 
@@ -18,10 +18,17 @@ bool AdminCli::handles(const QString &command)
     return command == "token"_L1 || command == "provider"_L1 || command == "mcp"_L1;
 }
 
+bool AdminCli::wantsHelp(const QStringList &arguments)
+{
+    return arguments.contains(u"--help"_s) || arguments.contains(u"-h"_s) ||
+           arguments.contains(u"--help-all"_s) || arguments.contains(u"-?"_s);
+}
+
 int AdminCli::run(const QStringList &arguments, const Database::Options &database, const QString &secretsPath)
 {
     Database db;
-    if (!db.open(database)) {
+    // Help is printed without opening (and so creating or migrating) any database.
+    if (!wantsHelp(arguments) && !db.open(database)) {
         m_err << "Cannot open the database: " << db.lastError() << Qt::endl;
         return 1;
     }
@@ -62,14 +69,15 @@ int AdminCli::token(const QStringList &arguments, Database &db)
             m_err << "token create needs --tenant NAME and --user NAME" << Qt::endl;
             return 2;
         }
-        const auto created = auth.createToken(tenant, user, parser.value(u"label"_s), parser.isSet(u"admin"_s));
+        const auto created =
+            auth.createToken(tenant, user, parser.value(u"label"_s), parser.isSet(u"admin"_s));
         if (!created) {
             m_err << "Could not create the token" << Qt::endl;
             return 1;
         }
         m_out << created->token << Qt::endl;
-        m_err << (created->info.admin ? "Admin token " : "Token ") << created->info.id << " for " << user << "@"
-              << tenant << ". It is shown only now: store it safely." << Qt::endl;
+        m_err << (created->info.admin ? "Admin token " : "Token ") << created->info.id << " for " << user
+              << "@" << tenant << ". It is shown only now: store it safely." << Qt::endl;
         return 0;
     }
     if (verb == "list"_L1) {
@@ -85,7 +93,8 @@ int AdminCli::token(const QStringList &arguments, Database &db)
                          .arg(info.prefix, -8)
                          .arg(info.tenantName + u'/' + info.userName, -24)
                          .arg(info.createdAt.toUTC().toString(Qt::ISODate), -20)
-                         .arg((info.revokedAt ? u"revoked"_s : u"active"_s) + (info.admin ? u", admin"_s : QString()))
+                         .arg((info.revokedAt ? u"revoked"_s : u"active"_s) +
+                              (info.admin ? u", admin"_s : QString()))
                   << Qt::endl;
         }
         return 0;
@@ -103,10 +112,10 @@ int AdminCli::token(const QStringList &arguments, Database &db)
         m_out << "Revoked " << which << Qt::endl;
         return 0;
     }
-    m_err
-        << "Usage: agentdesk token create --tenant NAME --user NAME [--label TEXT] [--admin] | list [--tenant NAME] | "
-           "revoke ID|PREFIX"
-        << Qt::endl;
+    m_err << "Usage: agentdesk token create --tenant NAME --user NAME [--label TEXT] [--admin] | list "
+             "[--tenant NAME] | "
+             "revoke ID|PREFIX"
+          << Qt::endl;
     return 2;
 }
 
@@ -124,6 +133,10 @@ int AdminCli::provider(const QStringList &arguments, Database &db, const QString
     if (!parser.parse(arguments)) {
         m_err << parser.errorText() << Qt::endl;
         return 2;
+    }
+    if (parser.isSet(u"help"_s)) {
+        m_out << parser.helpText();
+        return 0;
     }
     const QStringList positional = parser.positionalArguments();
     const QString verb = positional.value(1);
@@ -214,10 +227,14 @@ int AdminCli::mcp(const QStringList &arguments, Database &db, const QString &sec
     parser.addOption({u"arg"_s, u"stdio: an argument (repeatable)."_s, u"argument"_s});
     parser.addOption({u"url"_s, u"Streamable HTTP: the server's URL."_s, u"url"_s});
     parser.addOption({u"env"_s, u"stdio: KEY=VALUE in its environment (repeatable)."_s, u"pair"_s});
-    parser.addOption({u"env-from"_s, u"stdio: KEY=VAR, the value read from this environment variable (secrets)."_s, u"pair"_s});
+    parser.addOption({u"env-from"_s,
+                      u"stdio: KEY=VAR, the value read from this environment variable (secrets)."_s,
+                      u"pair"_s});
     parser.addOption({u"header"_s, u"HTTP: NAME=VALUE sent with each request (repeatable)."_s, u"pair"_s});
-    parser.addOption({u"header-from"_s, u"HTTP: NAME=VAR, the value from this environment variable (secrets)."_s, u"pair"_s});
-    parser.addOption({u"timeout"_s, u"Seconds a tool call may take without progress (default 120)."_s, u"seconds"_s});
+    parser.addOption({u"header-from"_s,
+                      u"HTTP: NAME=VAR, the value from this environment variable (secrets)."_s, u"pair"_s});
+    parser.addOption(
+        {u"timeout"_s, u"Seconds a tool call may take without progress (default 120)."_s, u"seconds"_s});
     parser.addHelpOption();
     if (!parser.parse(arguments)) {
         m_err << parser.errorText() << Qt::endl;
@@ -231,7 +248,8 @@ int AdminCli::mcp(const QStringList &arguments, Database &db, const QString &sec
     const QString verb = positional.value(1);
     const QString tenantName = parser.value(u"tenant"_s).trimmed();
     if (tenantName.isEmpty() || verb.isEmpty()) {
-        m_err << "Usage: agentdesk mcp add NAME --tenant T (--command PROGRAM [--arg A]... [--env K=V]... | --url URL "
+        m_err << "Usage: agentdesk mcp add NAME --tenant T (--command PROGRAM [--arg A]... [--env K=V]... | "
+                 "--url URL "
                  "[--header N=V]...) [--timeout S] | list --tenant T | remove NAME --tenant T"
               << Qt::endl;
         return 2;
@@ -264,7 +282,8 @@ int AdminCli::mcp(const QStringList &arguments, Database &db, const QString &sec
             return 1;
         }
         McpRegistry::writeSecrets(&secrets, row->id, {});
-        m_out << "MCP server " << name << " removed (a running server drops it at its next start)" << Qt::endl;
+        m_out << "MCP server " << name << " removed (a running server drops it at its next start)"
+              << Qt::endl;
         return 0;
     }
     if (verb != "add"_L1) {
@@ -282,8 +301,9 @@ int AdminCli::mcp(const QStringList &arguments, Database &db, const QString &sec
                 m_err << "--" << option << " needs NAME=" << (fromEnvironment ? "VAR" : "VALUE") << Qt::endl;
                 return false;
             }
-            const QString value = fromEnvironment ? qEnvironmentVariable(pair.mid(eq + 1).toLocal8Bit().constData())
-                                                  : pair.mid(eq + 1);
+            const QString value = fromEnvironment
+                                      ? qEnvironmentVariable(pair.mid(eq + 1).toLocal8Bit().constData())
+                                      : pair.mid(eq + 1);
             if (fromEnvironment && value.isEmpty()) {
                 m_err << "Environment variable " << pair.mid(eq + 1) << " is empty" << Qt::endl;
                 return false;

@@ -14,6 +14,8 @@ public:
     AdminCli(QTextStream &out, QTextStream &err) : m_out(out), m_err(err) {}
 
     static bool handles(const QString &command);
+    // --help / -h anywhere: the command prints its help and touches no database.
+    static bool wantsHelp(const QStringList &arguments);
     // `arguments` starts with the program name, then the command word ("token", "provider").
     // Returns the process exit code.
     int run(const QStringList &arguments, const Database::Options &database, const QString &secretsPath);

@@ -52,15 +52,15 @@ std::optional<ProviderRow> ProviderStore::byName(const QString &tenantId, const 
 
 std::optional<ProviderRow> ProviderStore::defaultProvider(const QString &tenantId)
 {
-    // The one marked default; a tenant with a single provider needs no mark.
-    const QList<ProviderRow> rows = list(tenantId);
-    for (const ProviderRow &row : rows) {
-        if (row.isDefault)
-            return row;
-    }
-    if (rows.size() == 1)
-        return rows.constFirst();
-    return std::nullopt;
+    // The one marked default, else the first one added: adding another provider never changes
+    // which one the agents without a provider of their own use.
+    Statement q(
+        m_db, u"SELECT "_s + columns +
+                  u" FROM providers WHERE tenant_id = ? ORDER BY is_default DESC, created_at, id LIMIT 1"_s);
+    q.bind(tenantId);
+    if (!q.exec() || !q.next())
+        return std::nullopt;
+    return readProvider(q);
 }
 
 bool ProviderStore::upsert(ProviderRow &row)
@@ -88,6 +88,14 @@ bool ProviderStore::upsert(ProviderRow &row)
             id = q.value(0).toString();
     }
     if (id.isEmpty()) {
+        // A tenant's first provider is its default, marked so, as every client then shows it.
+        Statement any(m_db, u"SELECT COUNT(*) FROM providers WHERE tenant_id = ? AND is_default <> 0"_s);
+        any.bind(row.tenantId);
+        if (!any.exec() || !any.next())
+            return false;
+        if (any.value(0).toInt() == 0)
+            row.isDefault = true;
+        any.finish();
         id = row.id.isEmpty() ? newId() : row.id;
         Statement q(m_db, u"INSERT INTO providers ("_s + columns +
                               u", created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);

@@ -3,6 +3,7 @@
 #include "../backend/http/apitestclient.h"
 #include "fakeupstream.h"
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QProcess>
 #include <QTcpServer>
@@ -25,6 +26,7 @@ private Q_SLOTS:
     void usesOpenAiEnvironment();
     void sigtermSavesRunningReply();
     void rejectsBadArguments();
+    void globalOptionsBeforeTheCommand();
 
 private:
     static quint16 freePort();
@@ -204,6 +206,34 @@ void HeadlessTest::rejectsBadArguments()
     QVERIFY(process.waitForFinished(10000));
     QCOMPARE(process.exitCode(), 2);
     QVERIFY(process.readAllStandardError().contains("--port"));
+}
+
+void HeadlessTest::globalOptionsBeforeTheCommand()
+{
+    // `agentdesk --data-dir D token create …`: the options may come before the command.
+    QTemporaryDir other;
+    QProcess process;
+    process.start(QStringLiteral(AGENTDESK_BINARY), {u"--data-dir"_s, other.path(), u"token"_s, u"create"_s,
+                                                     u"--tenant"_s, u"acme"_s, u"--user"_s, u"bob"_s});
+    QVERIFY(process.waitForFinished(20000));
+    QCOMPARE(process.exitCode(), 0);
+    QVERIFY(QString::fromUtf8(process.readAllStandardOutput()).startsWith(u"adk_"_s));
+    QVERIFY(QFile::exists(other.filePath(u"agentdesk.db"_s)));
+
+    // Help creates, opens and migrates nothing.
+    QTemporaryDir fresh;
+    const QString dir = fresh.filePath(u"never"_s);
+    for (const QStringList &args : {QStringList{u"token"_s, u"create"_s, u"--help"_s},
+                                    QStringList{u"--data-dir"_s, dir, u"provider"_s, u"set"_s, u"-h"_s},
+                                    QStringList{u"mcp"_s, u"--help"_s, u"--data-dir"_s, dir}}) {
+        QProcess help;
+        help.start(QStringLiteral(AGENTDESK_BINARY),
+                   args.contains(dir) ? args : args + QStringList{u"--data-dir"_s, dir});
+        QVERIFY(help.waitForFinished(20000));
+        QCOMPARE(help.exitCode(), 0);
+        QVERIFY2(help.readAllStandardOutput().contains("--tenant"), qPrintable(args.join(u' ')));
+        QVERIFY2(!QFileInfo::exists(dir), qPrintable(args.join(u' ')));
+    }
 }
 
 QTEST_GUILESS_MAIN(HeadlessTest)

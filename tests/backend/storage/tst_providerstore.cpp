@@ -56,7 +56,7 @@ private Q_SLOTS:
         QCOMPARE(stored->model, u"gpt-test"_s);
         QCOMPARE(stored->connectTimeoutMs, 1000);
         QCOMPARE(stored->stallTimeoutMs, 2000);
-        QCOMPARE(stored->isDefault, false);
+        QCOMPARE(stored->isDefault, true); // the tenant's first provider is its default
 
         ProviderRow changed = provider(m_acme, u"openai"_s);
         changed.model = u"gpt-next"_s;
@@ -77,7 +77,14 @@ private Q_SLOTS:
         QVERIFY(!store.defaultProvider(m_acme));
         ProviderRow only = provider(m_acme, u"local"_s);
         QVERIFY(store.upsert(only));
-        QCOMPARE(store.defaultProvider(m_acme)->name, u"local"_s); // a single provider needs no mark
+        QCOMPARE(store.defaultProvider(m_acme)->name, u"local"_s);
+        QVERIFY(store.byName(m_acme, u"local"_s)->isDefault); // marked, as clients show it
+        // Adding another one, not marked, changes nothing for the agents that use the default.
+        ProviderRow second = provider(m_acme, u"aaa-second"_s);
+        QVERIFY(store.upsert(second));
+        QCOMPARE(store.defaultProvider(m_acme)->name, u"local"_s);
+        QVERIFY(!store.byName(m_acme, u"aaa-second"_s)->isDefault);
+        QVERIFY(store.remove(m_acme, u"aaa-second"_s));
 
         ProviderRow a = provider(m_acme, u"alpha"_s, true);
         QVERIFY(store.upsert(a));
@@ -93,7 +100,7 @@ private Q_SLOTS:
 
         ProviderRow unmark = provider(m_acme, u"beta"_s, false);
         QVERIFY(store.upsert(unmark));
-        QVERIFY(!store.defaultProvider(m_acme)); // several, none marked
+        QCOMPARE(store.defaultProvider(m_acme)->name, u"local"_s); // none marked: the first one added
     }
 
     void scopedToTenant()
