@@ -267,6 +267,20 @@ void ApiClient::deleteSession(const QString &id, QObject *context, Handler handl
     del(u"/api/sessions/"_s + enc(id), context, std::move(handler));
 }
 
+void ApiClient::switchBranch(const QString &sessionId, const QString &messageId, QObject *context,
+                             Handler handler)
+{
+    post(u"/api/sessions/"_s + enc(sessionId) + u"/branch"_s, QJsonObject{{u"message_id"_s, messageId}},
+         context, std::move(handler));
+}
+
+void ApiClient::forkSession(const QString &sessionId, const QString &messageId, const QString &title,
+                            QObject *context, Handler handler)
+{
+    post(u"/api/sessions/"_s + enc(sessionId) + u"/fork"_s,
+         QJsonObject{{u"message_id"_s, messageId}, {u"title"_s, title}}, context, std::move(handler));
+}
+
 void ApiClient::listMessages(const QString &sessionId, QObject *context, Handler handler)
 {
     get(u"/api/sessions/"_s + enc(sessionId) + u"/messages"_s, {}, context, std::move(handler));
@@ -357,6 +371,20 @@ ChatStream *ApiClient::chatStream(const QString &agentId, const QString &message
     QJsonObject body{{u"message"_s, message}, {u"stream"_s, true}};
     if (!sessionId.isEmpty())
         body.insert(u"session_id"_s, sessionId);
+    return watch(m_nam.post(req, jsonBytes(body)), parent);
+}
+
+ChatStream *ApiClient::versionStream(const QString &messageId, const QString &text,
+                                     const QString &idempotencyKey, QObject *parent)
+{
+    QNetworkRequest req =
+        request(u"/api/messages/"_s + enc(messageId) + (text.isEmpty() ? u"/regenerate"_s : u"/edit"_s));
+    req.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+    req.setRawHeader("Accept", "text/event-stream");
+    req.setAttribute(QNetworkRequest::CacheLoadControlAttribute, QNetworkRequest::AlwaysNetwork);
+    if (!idempotencyKey.isEmpty())
+        req.setRawHeader("Idempotency-Key", idempotencyKey.toLatin1());
+    const QJsonObject body = text.isEmpty() ? QJsonObject{} : QJsonObject{{u"message"_s, text}};
     return watch(m_nam.post(req, jsonBytes(body)), parent);
 }
 

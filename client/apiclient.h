@@ -73,6 +73,10 @@ public:
     void renameSession(const QString &id, const QString &title, QObject *context, Handler handler);
     void deleteSession(const QString &id, QObject *context, Handler handler);
     void listMessages(const QString &sessionId, QObject *context, Handler handler);
+    // Makes the branch through `messageId` the one the session follows; answers its messages.
+    void switchBranch(const QString &sessionId, const QString &messageId, QObject *context, Handler handler);
+    void forkSession(const QString &sessionId, const QString &messageId, const QString &title,
+                     QObject *context, Handler handler);
     void cancel(const QString &sessionId, QObject *context, Handler handler);
     void cancelReply(const QString &replyId, QObject *context, Handler handler);
     void listProviders(QObject *context, Handler handler);
@@ -95,6 +99,10 @@ public:
     // `idempotencyKey` again attaches to the reply the first request started instead.
     ChatStream *chatStream(const QString &agentId, const QString &message, const QString &sessionId,
                            const QString &idempotencyKey, QObject *parent);
+    // A new version of a turn, streamed like a chat: another answer to the user message
+    // `messageId` (text empty), or `text` in that message's place and the answer to it.
+    ChatStream *versionStream(const QString &messageId, const QString &text, const QString &idempotencyKey,
+                              QObject *parent);
     // Follows a reply again after a dropped connection: the events after `lastEventId`.
     ChatStream *replyStream(const QString &replyId, const QByteArray &lastEventId, QObject *parent);
 

@@ -36,6 +36,15 @@ ChatController::ChatController(ApiClient *api, LocalCache *cache, const QString 
 {
     s_instance = this;
     m_sessions.setAgentModel(&m_agents);
+    // Titles and agents' names change often; the draft shown only when the chat or agent does.
+    const auto draftMayChange = [this] {
+        if (draftKey() != m_shownDraftKey) {
+            m_shownDraftKey = draftKey();
+            Q_EMIT draftKeyChanged();
+        }
+    };
+    connect(this, &ChatController::currentSessionChanged, this, draftMayChange);
+    connect(this, &ChatController::currentAgentChanged, this, draftMayChange);
     m_stopFallback.setSingleShot(true);
     connect(&m_stopFallback, &QTimer::timeout, this, [this] {
         if (m_pending && m_pending->stream) {
@@ -238,6 +247,8 @@ void ChatController::refreshAgents()
         const QJsonArray arr = r.json.value("agents"_L1).toArray();
         for (const QJsonValue &v : arr)
             agents.append(AgentItem::fromJson(v.toObject()));
+        if (agents.isEmpty() && !m_remote)
+            createDefaultAgent();
         m_agents.setAgents(agents);
         if (m_cache)
             m_cache->replaceAgents(m_cacheKey, agents);
@@ -246,6 +257,42 @@ void ChatController::refreshAgents()
         if (m_sessionId.isEmpty() && !m_pending)
             showMessages({}, true); // the greeting may have changed
         updateCanSend();
+    });
+}
+
+QString ChatController::draftKey() const
+{
+    return m_sessionId.isEmpty() ? u"draft:new:"_s + m_agentId : u"draft:"_s + m_sessionId;
+}
+
+QString ChatController::draft(const QString &key) const
+{
+    return m_cache && key.startsWith("draft:"_L1) ? m_cache->value(m_cacheKey, key) : QString();
+}
+
+void ChatController::saveDraft(const QString &key, const QString &text)
+{
+    if (m_cache && key.startsWith("draft:"_L1))
+        m_cache->setValue(m_cacheKey, key, text.trimmed().isEmpty() ? QString() : text);
+}
+
+void ChatController::createDefaultAgent()
+{
+    // On the first start the user can say hello at once. Once only: someone who deleted every
+    // agent meant it.
+    if (!m_cache || !m_cache->value(m_cacheKey, u"default-agent"_s).isEmpty())
+        return;
+    m_cache->setValue(m_cacheKey, u"default-agent"_s, u"created"_s);
+    const QJsonObject agent{
+        {u"name"_s, tr("Assistant")},
+        {u"description"_s, tr("A general assistant")},
+        {u"system_prompt"_s, tr("You are a helpful assistant. Answer in the language of the user.")}};
+    m_api->createAgent(agent, this, [this](const ApiResult &r) {
+        if (!r.ok()) {
+            qCWarning(lcClient) << "could not create the default agent:" << r.message;
+            return;
+        }
+        agentSaved(AgentItem::fromJson(r.json));
     });
 }
 
@@ -405,6 +452,7 @@ void ChatController::newChat()
     const bool changed = !m_sessionId.isEmpty();
     m_sessionId.clear();
     m_retryText.clear();
+    m_retryUserMessageId.clear();
     Q_EMIT canRetryChanged();
     showMessages({}, false);
     if (changed)
@@ -425,6 +473,7 @@ void ChatController::openSession(const QString &id)
     m_unsent.clear();
     m_sessionId = id;
     m_retryText.clear();
+    m_retryUserMessageId.clear();
     Q_EMIT canRetryChanged();
     const SessionItem *s = m_sessions.find(id);
     if (s && s->agentId != m_agentId) {
@@ -521,6 +570,20 @@ void ChatController::agentRemoved(const QString &id)
 
 // --- sending -----------------------------------------------------------------------------
 
+ChatController::Pending ChatController::newPending(const QString &text)
+{
+    Pending p;
+    p.agentId = m_agentId;
+    p.sessionId = m_sessionId;
+    p.text = text;
+    p.view = m_view;
+    p.userRowId = u"local-%1"_s.arg(++m_localIds);
+    p.replyRowId = u"local-%1"_s.arg(++m_localIds);
+    p.idempotencyKey = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    p.clock.start();
+    return p;
+}
+
 bool ChatController::send(const QString &text)
 {
     const QString message = text.trimmed();
@@ -528,44 +591,137 @@ bool ChatController::send(const QString &text)
         return false;
     if (m_sessions.filterText().size())
         m_sessions.setFilterText({});
-    m_retryText.clear();
-    m_messages.setRetryRow(-1);
-    Q_EMIT canRetryChanged();
+    return begin(newPending(message), m_messages.rowCount(), false);
+}
 
-    Pending p;
-    p.agentId = m_agentId;
-    p.sessionId = m_sessionId;
-    p.text = message;
-    p.view = m_view;
-    p.userRowId = u"local-%1"_s.arg(++m_localIds);
-    p.replyRowId = u"local-%1"_s.arg(++m_localIds);
-    p.idempotencyKey = QUuid::createUuid().toString(QUuid::WithoutBraces);
-    p.clock.start();
+bool ChatController::begin(const Pending &pending, int keepRows, bool userStored)
+{
+    m_retryText.clear();
+    m_retryUserMessageId.clear();
+    m_messages.setRetryRow(-1);
+    // A new version replaces the turn shown from its row on; what followed it belongs to the
+    // old branch.
+    if (keepRows < m_messages.rowCount())
+        m_unsent.clear();
+    while (m_messages.rowCount() > keepRows)
+        m_messages.removeRow(m_messages.rowCount() - 1);
 
     MessageItem user;
-    user.id = p.userRowId;
+    user.id = pending.userRowId;
     user.sessionId = m_sessionId;
     user.role = u"user"_s;
-    user.content = message;
-    user.status = u"sending"_s;
+    user.content = pending.text;
+    user.status = userStored ? u"complete"_s : u"sending"_s;
     user.createdAt = QDateTime::currentDateTimeUtc();
     m_messages.append(user);
     MessageItem reply;
-    reply.id = p.replyRowId;
+    reply.id = pending.replyRowId;
     reply.sessionId = m_sessionId;
     reply.role = u"assistant"_s;
     reply.status = u"typing"_s;
     reply.createdAt = user.createdAt;
     m_messages.append(reply);
 
-    m_pending = p;
-    watchStream(m_api->chatStream(p.agentId, message, p.sessionId, p.idempotencyKey, this));
-    qCDebug(lcClient) << "sending a message of" << message.size() << "characters";
+    m_pending = pending;
+    watchStream(openPendingStream());
+    qCDebug(lcClient) << "sending a message of" << pending.text.size() << "characters"
+                      << (pending.versionOf.isEmpty() ? "" : "as a new version");
     Q_EMIT streamingChanged();
     Q_EMIT canRetryChanged();
     updateCanSend();
     Q_EMIT replyStarted();
     return true;
+}
+
+ChatStream *ChatController::openPendingStream()
+{
+    const Pending &p = *m_pending;
+    if (!p.versionOf.isEmpty())
+        return m_api->versionStream(p.versionOf, p.edit ? p.text : QString(), p.idempotencyKey, this);
+    return m_api->chatStream(p.agentId, p.text, p.sessionId, p.idempotencyKey, this);
+}
+
+int ChatController::userRowFor(int row) const
+{
+    for (int i = row; i >= 0 && i < m_messages.rowCount(); --i) {
+        const MessageItem &m = m_messages.at(i);
+        if (m.role == "user"_L1)
+            return m.isLocal() ? -1 : i;
+        if (m.role != "assistant"_L1)
+            return -1;
+    }
+    return -1;
+}
+
+void ChatController::regenerate(int row)
+{
+    const int userRow = userRowFor(row);
+    if (userRow < 0 || !canSend() || m_sessionId.isEmpty())
+        return;
+    const MessageItem &user = m_messages.at(userRow);
+    Pending p = newPending(user.content);
+    p.versionOf = user.id;
+    p.userMessageId = user.id;
+    begin(p, userRow, true);
+}
+
+void ChatController::editMessage(int row, const QString &text)
+{
+    const QString message = text.trimmed();
+    if (row < 0 || row >= m_messages.rowCount() || message.isEmpty() || !canSend() || m_sessionId.isEmpty())
+        return;
+    const MessageItem &user = m_messages.at(row);
+    if (user.role != "user"_L1 || user.isLocal())
+        return;
+    Pending p = newPending(message);
+    p.versionOf = user.id;
+    p.edit = true;
+    begin(p, row, false);
+}
+
+void ChatController::showVersion(int row, int step)
+{
+    if (row < 0 || row >= m_messages.rowCount() || m_pending || m_sessionId.isEmpty())
+        return;
+    const MessageItem &m = m_messages.at(row);
+    const QString target = m.siblingIds.value(m.siblingIds.indexOf(m.id) + step);
+    if (target.isEmpty() || step == 0)
+        return;
+    const QString sessionId = m_sessionId;
+    const int view = m_view;
+    m_api->switchBranch(sessionId, target, this, [this, sessionId, view](const ApiResult &r) {
+        if (!r.ok()) {
+            setNotice(tr("Could not show that version: %1").arg(r.message));
+            return;
+        }
+        QList<MessageItem> list;
+        for (const QJsonValue &v : r.json.value("messages"_L1).toArray())
+            list.append(MessageItem::fromJson(v.toObject()));
+        if (m_cache)
+            m_cache->replaceMessages(m_cacheKey, sessionId, list);
+        if (view == m_view && m_sessionId == sessionId)
+            showMessages(list, true);
+    });
+}
+
+void ChatController::forkAt(int row)
+{
+    if (row < 0 || row >= m_messages.rowCount() || m_sessionId.isEmpty())
+        return;
+    const MessageItem &m = m_messages.at(row);
+    if (m.isLocal() || m.role == "greeting"_L1)
+        return;
+    m_api->forkSession(m_sessionId, m.id, tr("%1 (copy)").arg(currentTitle()), this,
+                       [this](const ApiResult &r) {
+                           if (!r.ok()) {
+                               setNotice(tr("Could not copy the chat: %1").arg(r.message));
+                               return;
+                           }
+                           const SessionItem forked = SessionItem::fromJson(r.json);
+                           m_sessions.upsert(forked);
+                           openSession(forked.id);
+                           refreshSessions();
+                       });
 }
 
 void ChatController::watchStream(ChatStream *stream)
@@ -616,8 +772,7 @@ void ChatController::resumeNow()
     // After an event: the events that follow it. Before any: the same POST, whose
     // Idempotency-Key attaches to the turn if the first one started it.
     watchStream(m_pending->lastEventId.isEmpty()
-                    ? m_api->chatStream(m_pending->agentId, m_pending->text, m_pending->sessionId,
-                                        m_pending->idempotencyKey, this)
+                    ? openPendingStream()
                     : m_api->replyStream(m_pending->replyId(), m_pending->lastEventId, this));
 }
 
@@ -890,11 +1045,11 @@ void ChatController::onClosed(const ChatChunk &closing)
         if (row >= 0)
             m_messages.setStatus(row, u"error"_s, error);
         m_retryText = m_pending->text;
-        m_retryDropRows = false; // the server kept the message and the partial reply
+        m_retryUserMessageId = m_pending->userMessageId; // the server kept the message and the partial reply
+        m_retryDropRows = false;
         m_retryReplyRowId = row >= 0 ? m_messages.at(row).id : QString();
         if (row >= 0)
             m_messages.setRetryRow(row);
-        Q_EMIT inputRestoreRequested(m_pending->text);
         finishPending(u"error"_s);
     }
 }
@@ -940,7 +1095,9 @@ void ChatController::onFailed(const QString &code, const QString &message, bool 
         m_messages.setStatus(row, u"error"_s, text);
         m_messages.setRetryRow(row);
     }
+    // The message stays in the chat with Retry; the input stays the user's, for what they type next.
     m_retryText = m_pending->text;
+    m_retryUserMessageId = stored ? m_pending->userMessageId : QString();
     m_retryDropRows = !stored;
     m_retryUserRowId = m_pending->userRowId;
     m_retryReplyRowId = m_pending->replyRowId;
@@ -948,7 +1105,6 @@ void ChatController::onFailed(const QString &code, const QString &message, bool 
         m_unsent = {m_messages.at(userRow), m_messages.at(row)};
         m_unsentView = m_view;
     }
-    Q_EMIT inputRestoreRequested(m_pending->text);
     finishPending(u"error"_s);
 }
 
@@ -1021,6 +1177,22 @@ void ChatController::retry()
     if (m_retryText.isEmpty() || m_pending)
         return;
     const QString text = m_retryText;
+    if (!m_retryUserMessageId.isEmpty()) {
+        // Stored: the message is answered again, as a new version of the reply; the failed one
+        // stays as the version before it.
+        int userRow = m_messages.rowOf(m_retryUserMessageId);
+        if (userRow < 0)
+            userRow = m_messages.rowOf(m_retryUserRowId);
+        if (userRow < 0 || !canSend()) {
+            setNotice(sendBlockedReason());
+            return;
+        }
+        Pending p = newPending(text);
+        p.versionOf = m_retryUserMessageId;
+        p.userMessageId = m_retryUserMessageId;
+        begin(p, userRow, true);
+        return;
+    }
     if (m_retryDropRows) {
         // Never reached the server: the failed attempt goes, the new one replaces it.
         m_unsent.clear();
@@ -1030,9 +1202,7 @@ void ChatController::retry()
     m_messages.setRetryRow(-1);
     m_retryText.clear();
     Q_EMIT canRetryChanged();
-    if (send(text)) {
-        Q_EMIT inputConsumed(text);
-    } else {
+    if (!send(text)) {
         m_retryText = text;
         Q_EMIT canRetryChanged();
         setNotice(sendBlockedReason());

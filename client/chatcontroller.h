@@ -46,6 +46,8 @@ class ChatController : public QObject
     Q_PROPERTY(bool canRetry READ canRetry NOTIFY canRetryChanged)
     Q_PROPERTY(QString notice READ notice NOTIFY noticeChanged)
     Q_PROPERTY(bool loaded READ isLoaded NOTIFY loadedChanged)
+    // Which draft the input shows: this chat's, or a new chat's with the current agent.
+    Q_PROPERTY(QString draftKey READ draftKey NOTIFY draftKeyChanged)
 
 public:
     static ChatController *create(QQmlEngine *qmlEngine, QJSEngine *jsEngine);
@@ -73,10 +75,21 @@ public:
     QString notice() const { return m_notice; }
     bool isLoaded() const { return m_loaded; }
     QString cacheKey() const { return m_cacheKey; }
+    QString draftKey() const;
 
     Q_INVOKABLE bool send(const QString &text);
     Q_INVOKABLE void stop();
+    // After a failed reply: another answer to the same message (never the message twice), or the
+    // message again when it never reached the server.
     Q_INVOKABLE void retry();
+    // Versions of a turn: another answer to the user message of `row` (a reply or that message),
+    // a new text for the user message of `row` and its answer, and the version `step` before or
+    // after the one shown (the conversation follows it from then on).
+    Q_INVOKABLE void regenerate(int row);
+    Q_INVOKABLE void editMessage(int row, const QString &text);
+    Q_INVOKABLE void showVersion(int row, int step);
+    // A new chat holding this one up to `row`, opened.
+    Q_INVOKABLE void forkAt(int row);
     Q_INVOKABLE void newChat();
     Q_INVOKABLE void openSession(const QString &id);
     Q_INVOKABLE void renameSession(const QString &id, const QString &title);
@@ -85,6 +98,9 @@ public:
     Q_INVOKABLE void copyText(const QString &text);
     Q_INVOKABLE void refresh();
     Q_INVOKABLE void clearNotice();
+    // What was typed and not sent, kept in the local cache across restarts.
+    Q_INVOKABLE QString draft(const QString &key) const;
+    Q_INVOKABLE void saveDraft(const QString &key, const QString &text);
     // Answers a tool call that waits for approval: "allow", "always" or "deny".
     Q_INVOKABLE void decideToolCall(int row, const QString &callId, const QString &decision);
 
@@ -102,10 +118,7 @@ Q_SIGNALS:
     void canRetryChanged();
     void noticeChanged();
     void loadedChanged();
-    // The text of a message that did not go through: the input gets it back.
-    void inputRestoreRequested(const QString &text);
-    // A retry re-sent this text: the input drops it if it still holds it.
-    void inputConsumed(const QString &text);
+    void draftKeyChanged();
     void messageCopied();
     void replyStarted();
     void replyFinished(const QString &status); // complete, cancelled, error
@@ -125,6 +138,9 @@ private:
         QString userRowId;     // local ids of the two rows
         QString replyRowId;
         QString idempotencyKey; // sent with the POST: asking again never starts a second turn
+        // A new version of a turn: the message the regenerate / edit route names (else a send).
+        QString versionOf;
+        bool edit = false;
         QByteArray lastEventId; // of the last event seen: <reply_id>:<seq>
         QString replyId() const
         {
@@ -147,6 +163,13 @@ private:
         bool stopRequested = false;
     };
 
+    Pending newPending(const QString &text);
+    // Shows the first `keepRows` rows, then the pending turn's two, and starts its stream.
+    bool begin(const Pending &pending, int keepRows, bool userStored);
+    ChatStream *openPendingStream();
+    // The row of the user message a reply or user row belongs to (-1: none stored yet).
+    int userRowFor(int row) const;
+    void createDefaultAgent();
     void loadFromCache();
     void refreshAgents();
     void refreshSessions();
@@ -191,6 +214,7 @@ private:
     QTimer m_resumeTimer;
     QTimer m_partsTimer; // argument fragments are shown a few times a second, not each one
     QString m_retryText;
+    QString m_retryUserMessageId; // the server has the message: a retry regenerates its answer
     QString m_retryUserRowId;
     QString m_retryReplyRowId;
     bool m_retryDropRows = false;
@@ -206,4 +230,5 @@ private:
     // Tokens per second of the last replies, kept by reply id so a reload keeps them.
     QHash<QString, double> m_rates;
     bool m_lastCanSend = false;
+    QString m_shownDraftKey;
 };

@@ -11,8 +11,7 @@ class AuthorizingManager : public QNetworkAccessManager
 public:
     AuthorizingManager(const FileNetworkFactory *factory, QObject *parent)
         : QNetworkAccessManager(parent), m_factory(factory)
-    {
-    }
+    {}
 
 protected:
     QNetworkReply *createRequest(Operation op, const QNetworkRequest &request, QIODevice *data) override
@@ -47,7 +46,8 @@ QByteArray FileNetworkFactory::authorizationFor(const QUrl &url) const
     QMutexLocker lock(&m_mutex);
     // Only the server's own file route: same scheme, host and port, under its path.
     if (m_authorization.isEmpty() || url.scheme() != m_base.scheme() || url.host() != m_base.host() ||
-        url.port(url.scheme() == "https"_L1 ? 443 : 80) != m_base.port(m_base.scheme() == "https"_L1 ? 443 : 80) ||
+        url.port(url.scheme() == "https"_L1 ? 443 : 80) !=
+            m_base.port(m_base.scheme() == "https"_L1 ? 443 : 80) ||
         !url.path().startsWith(m_base.path() + u"/api/files/"_s))
         return {};
     return m_authorization;

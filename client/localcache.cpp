@@ -91,6 +91,8 @@ bool LocalCache::migrate(QString *error)
          "json TEXT NOT NULL, PRIMARY KEY (server, id))"_s,
          u"CREATE TABLE messages (server TEXT NOT NULL, session_id TEXT NOT NULL, position INTEGER NOT NULL, "
          "json TEXT NOT NULL, PRIMARY KEY (server, session_id, position))"_s},
+        // 2: drafts and flags.
+        {u"CREATE TABLE kv (server TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (server, key))"_s},
     };
     for (int v = version; v < SchemaVersion; ++v) {
         db.transaction();
@@ -116,6 +118,29 @@ static QString toText(const QJsonObject &o)
 static QJsonObject fromText(const QString &s)
 {
     return QJsonDocument::fromJson(s.toUtf8()).object();
+}
+
+QString LocalCache::value(const QString &server, const QString &key) const
+{
+    if (!m_open)
+        return {};
+    QSqlQuery q(QSqlDatabase::database(m_connection, false));
+    q.prepare(u"SELECT value FROM kv WHERE server = ? AND key = ?"_s);
+    q.addBindValue(server);
+    q.addBindValue(key);
+    return q.exec() && q.next() ? q.value(0).toString() : QString();
+}
+
+void LocalCache::setValue(const QString &server, const QString &key, const QString &value)
+{
+    if (!m_open)
+        return;
+    if (value.isEmpty())
+        exec(u"DELETE FROM kv WHERE server = ? AND key = ?"_s, {server, key});
+    else
+        exec(
+            u"INSERT INTO kv (server, key, value) VALUES (?, ?, ?) ON CONFLICT (server, key) DO UPDATE SET value = excluded.value"_s,
+            {server, key, value});
 }
 
 QList<AgentItem> LocalCache::agents(const QString &server) const

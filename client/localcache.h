@@ -12,7 +12,7 @@
 class LocalCache
 {
 public:
-    static constexpr int SchemaVersion = 1;
+    static constexpr int SchemaVersion = 2;
 
     explicit LocalCache(const QString &filePath = {});
     ~LocalCache();
@@ -34,6 +34,10 @@ public:
     void replaceSessions(const QString &server, const QList<SessionItem> &sessions);
     void upsertSession(const QString &server, const SessionItem &session);
     void removeSession(const QString &server, const QString &sessionId);
+
+    // Small values the window keeps per server: drafts, what was done once. Empty when unset.
+    QString value(const QString &server, const QString &key) const;
+    void setValue(const QString &server, const QString &key, const QString &value); // empty: removes
 
     QList<MessageItem> messages(const QString &server, const QString &sessionId) const;
     void replaceMessages(const QString &server, const QString &sessionId, const QList<MessageItem> &messages);

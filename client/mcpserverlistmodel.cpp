@@ -26,7 +26,8 @@ QVariant McpServerListModel::data(const QModelIndex &index, int role) const
         if (s.transport != "http"_L1)
             return s.target();
         const QUrl url(s.url);
-        const QString shown = url.adjusted(QUrl::RemoveQuery | QUrl::RemoveUserInfo | QUrl::RemoveFragment).toString();
+        const QString shown =
+            url.adjusted(QUrl::RemoveQuery | QUrl::RemoveUserInfo | QUrl::RemoveFragment).toString();
         return url.hasQuery() ? shown + u"?…"_s : shown;
     }
     case SecretNamesRole:

@@ -79,6 +79,10 @@ QVariant MessageListModel::data(const QModelIndex &index, int role) const
         return tail(m);
     case ThinkingRole:
         return m.thinking;
+    case VersionRole:
+        return int(m.siblingIds.indexOf(m.id)) + 1;
+    case VersionCountRole:
+        return int(qMax(qsizetype(1), m.siblingIds.size()));
     }
     return {};
 }
@@ -102,7 +106,9 @@ QHash<int, QByteArray> MessageListModel::roleNames() const
             {CanRetryRole, "canRetry"},
             {SegmentsRole, "segments"},
             {TailRole, "tail"},
-            {ThinkingRole, "thinking"}};
+            {ThinkingRole, "thinking"},
+            {VersionRole, "version"},
+            {VersionCountRole, "versionCount"}};
 }
 
 void MessageListModel::setMessages(const QList<MessageItem> &messages)

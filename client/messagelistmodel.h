@@ -36,9 +36,11 @@ public:
         CreatedAtRole,
         StatsTextRole, // "42 tok/s · 128 tokens", empty until a reply is done
         CanRetryRole,
-        SegmentsRole, // [{kind: "text", text} | {kind: "tool", callId, title, status, ...}]
-        TailRole,     // the text after the last tool call (all of it without tools)
-        ThinkingRole, // the model is asked again after tool results
+        SegmentsRole,     // [{kind: "text", text} | {kind: "tool", callId, title, status, ...}]
+        TailRole,         // the text after the last tool call (all of it without tools)
+        ThinkingRole,     // the model is asked again after tool results
+        VersionRole,      // 1-based position among the turn's versions (0: a local row)
+        VersionCountRole, // how many versions the turn has (1 without regenerate or edit)
     };
     Q_ENUM(Role)
 

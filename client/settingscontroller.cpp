@@ -209,7 +209,8 @@ void SettingsController::saveMcpServer(const QVariantMap &server)
     const QString name = server.value(u"name"_s).toString().trimmed();
     static const QRegularExpression namePattern(u"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"_s);
     if (!namePattern.match(name).hasMatch()) {
-        Q_EMIT mcpServerFailed(name, tr("A server name is 1 to 32 letters, digits, _ or -, starting with a letter or digit."));
+        Q_EMIT mcpServerFailed(
+            name, tr("A server name is 1 to 32 letters, digits, _ or -, starting with a letter or digit."));
         return;
     }
     const bool http = server.value(u"transport"_s).toString() == "http"_L1;

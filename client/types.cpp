@@ -135,6 +135,8 @@ MessageItem MessageItem::fromJson(const QJsonObject &o)
     MessageItem m;
     m.id = string(o, "id"_L1);
     m.sessionId = string(o, "session_id"_L1);
+    m.parentId = string(o, "parent_id"_L1);
+    m.siblingIds = JsonUtil::stringList(o, "sibling_ids"_L1);
     m.role = string(o, "role"_L1);
     m.content = string(o, "content"_L1);
     m.status = string(o, "status"_L1);
@@ -173,6 +175,10 @@ QJsonObject MessageItem::toJson() const
     };
     if (tokensPerSecond > 0)
         o.insert(u"tokens_per_second"_s, tokensPerSecond);
+    if (!parentId.isEmpty())
+        o.insert(u"parent_id"_s, parentId);
+    if (!siblingIds.isEmpty())
+        o.insert(u"sibling_ids"_s, QJsonArray::fromStringList(siblingIds));
     if (role == "assistant"_L1) {
         o.insert(u"steps"_s, steps);
         o.insert(u"parts"_s, ReplyPart::listToJson(parts));
@@ -208,7 +214,8 @@ QString McpServerItem::target() const
     QStringList words{command};
     words += args;
     for (QString &w : words) {
-        if (w.isEmpty() || w.contains(u'"') || std::any_of(w.cbegin(), w.cend(), [](QChar c) { return c.isSpace(); }))
+        if (w.isEmpty() || w.contains(u'"') ||
+            std::any_of(w.cbegin(), w.cend(), [](QChar c) { return c.isSpace(); }))
             w = u'"' + QString(w).replace(u"\""_s, u"\"\"\""_s) + u'"';
     }
     return words.join(u' ');

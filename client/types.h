@@ -102,6 +102,10 @@ struct MessageItem
 {
     QString id; // server id, or a "local-" id until the server names it
     QString sessionId;
+    QString parentId;
+    // The versions of this turn on the server (oldest first, this one included): more than one
+    // after a regenerate or an edit.
+    QStringList siblingIds;
     QString role; // "user" | "assistant" | "greeting" (the agent's greeting, never stored)
     QString content;
     QString status; // complete, streaming, cancelled, error, interrupted; client-only: typing, sending

@@ -79,13 +79,13 @@ Rectangle {
                 }
 
                 IconButton {
-                    glyph: "✎"
+                    iconName: "edit"
                     tip: qsTr("Edit agent")
                     enabled: ChatController.currentAgentId.length > 0
                     onClicked: view.editAgentRequested(ChatController.currentAgentId)
                 }
                 IconButton {
-                    glyph: "＋"
+                    iconName: "plus"
                     tip: qsTr("New agent")
                     onClicked: view.newAgentRequested()
                 }

@@ -17,23 +17,38 @@ ColumnLayout {
         if (!ChatController.canSend || area.text.trim().length === 0)
             return
         const text = area.text
-        if (ChatController.send(text))
+        const key = composer.draftKey
+        if (ChatController.send(text)) {
+            draftTimer.stop()
+            ChatController.saveDraft(key, "")
             area.clear()
+        }
     }
 
+    // Unsent text survives switching chats and restarting: saved a moment after typing stops.
+    property string draftKey: ""
+    function showDraft() {
+        if (composer.draftKey === ChatController.draftKey)
+            return
+        if (draftTimer.running) {
+            draftTimer.stop()
+            ChatController.saveDraft(composer.draftKey, area.text)
+        }
+        composer.draftKey = ChatController.draftKey
+        area.text = ChatController.draft(composer.draftKey)
+        area.cursorPosition = area.length
+    }
+    Component.onCompleted: showDraft()
     Connections {
         target: ChatController
-        function onInputRestoreRequested(text) {
-            // Never lose what was typed: put it back unless the user already typed something new.
-            if (area.text.trim().length === 0)
-                area.text = text
-            area.cursorPosition = area.length
-        }
-        function onInputConsumed(text) {
-            if (area.text === text)
-                area.clear()
-        }
+        function onDraftKeyChanged() { composer.showDraft() }
     }
+    Timer {
+        id: draftTimer
+        interval: 400
+        onTriggered: ChatController.saveDraft(composer.draftKey, area.text)
+    }
+
 
     Rectangle {
         Layout.fillWidth: true
@@ -60,6 +75,7 @@ ColumnLayout {
                 TextArea {
                     id: area
                     objectName: "messageInput"
+                    onTextChanged: draftTimer.restart()
                     wrapMode: TextArea.Wrap
                     font.pixelSize: Theme.fontSize
                     color: Theme.text

@@ -1,11 +1,14 @@
 import QtQuick
 import QtQuick.Controls
+import QtQuick.Controls.impl
 
-// A flat round button showing one glyph, with a tooltip; keyboard focusable.
+// A flat round button showing an icon (icons/<name>.svg, in the glyph colour) or a glyph, with a
+// tooltip; keyboard focusable.
 ToolButton {
     id: control
 
     property string glyph
+    property string iconName
     property string tip
     property color glyphColor: Theme.textMuted
     property int size: 32
@@ -19,12 +22,23 @@ ToolButton {
     ToolTip.delay: 600
     ToolTip.text: tip
 
-    contentItem: Text {
-        text: control.glyph
-        font.pixelSize: Math.round(control.size * 0.5)
-        color: control.enabled ? control.glyphColor : Theme.textFaint
-        horizontalAlignment: Text.AlignHCenter
-        verticalAlignment: Text.AlignVCenter
+    contentItem: Item {
+        IconImage {
+            visible: control.iconName.length > 0
+            anchors.centerIn: parent
+            source: visible ? "icons/" + control.iconName + ".svg" : ""
+            sourceSize: Qt.size(Math.round(control.size * 0.55), Math.round(control.size * 0.55))
+            color: control.enabled ? control.glyphColor : Theme.textFaint
+        }
+        Text {
+            visible: control.iconName.length === 0
+            anchors.fill: parent
+            text: control.glyph
+            font.pixelSize: Math.round(control.size * 0.5)
+            color: control.enabled ? control.glyphColor : Theme.textFaint
+            horizontalAlignment: Text.AlignHCenter
+            verticalAlignment: Text.AlignVCenter
+        }
     }
     background: Rectangle {
         radius: width / 2

@@ -21,7 +21,16 @@ Item {
     required property var segments
     required property string tail
     required property bool thinking
+    required property int version
+    required property int versionCount
 
+    // Editing a user message in place: its new text is sent as a new version of the turn.
+    property bool editing: false
+    readonly property bool stored: messageId.length > 0 && !messageId.startsWith("local-")
+    readonly property bool settled: stored && status !== "typing" && status !== "streaming"
+                                    && status !== "sending" && status !== "reconnecting"
+    readonly property bool showActions: (hover.hovered || editButton.activeFocus || regenerateButton.activeFocus
+                                         || forkButton.activeFocus || copyButton.activeFocus) && settled
     property real availableWidth: ListView.view ? ListView.view.width : 600
     readonly property bool isUser: role === "user"
     readonly property bool hasSegments: !isUser && segments.length > 0
@@ -74,7 +83,8 @@ Item {
                     Layout.preferredWidth: bubble.isUser
                         ? Math.min(measure.implicitWidth + 2, bubble.maxBubbleWidth) + 28
                         : bubble.maxBubbleWidth
-                    Layout.preferredHeight: (bubble.waiting ? typing.implicitHeight : stack.implicitHeight) + 20
+                    Layout.preferredHeight: (bubble.editing ? editor.implicitHeight
+                                             : bubble.waiting ? typing.implicitHeight : stack.implicitHeight) + 20
                     radius: Theme.radius
                     color: bubble.isUser ? Theme.userBubble : Theme.assistantBubble
                     border.width: bubble.status === "error" && !bubble.isUser ? 1 : 0
@@ -89,9 +99,52 @@ Item {
                         font.pixelSize: Theme.fontSize
                     }
 
+                    ColumnLayout {
+                        id: editor
+                        visible: bubble.editing
+                        x: 14
+                        y: 10
+                        width: parent.width - 28
+                        spacing: 6
+                        TextArea {
+                            id: editArea
+                            objectName: "editArea"
+                            Layout.fillWidth: true
+                            wrapMode: TextEdit.Wrap
+                            font.pixelSize: Theme.fontSize
+                            color: Theme.userText
+                            background: null
+                            Keys.onEscapePressed: bubble.editing = false
+                            Keys.onReturnPressed: (event) => {
+                                if (event.modifiers & Qt.ShiftModifier)
+                                    event.accepted = false
+                                else
+                                    saveEdit.clicked()
+                            }
+                        }
+                        RowLayout {
+                            Layout.alignment: Qt.AlignRight
+                            Button {
+                                text: qsTr("Cancel")
+                                flat: true
+                                onClicked: bubble.editing = false
+                            }
+                            Button {
+                                id: saveEdit
+                                objectName: "saveEdit"
+                                text: qsTr("Send")
+                                enabled: editArea.text.trim().length > 0 && ChatController.canSend
+                                onClicked: {
+                                    bubble.editing = false
+                                    ChatController.editMessage(bubble.index, editArea.text)
+                                }
+                            }
+                        }
+                    }
+
                     TypingIndicator {
                         id: typing
-                        visible: bubble.waiting
+                        visible: bubble.waiting && !bubble.editing
                         x: 16
                         anchors.verticalCenter: parent.verticalCenter
                         height: 14
@@ -99,7 +152,7 @@ Item {
 
                     Column {
                         id: stack
-                        visible: !bubble.waiting
+                        visible: !bubble.waiting && !bubble.editing
                         x: 14
                         y: 10
                         width: parent.width - 28
@@ -174,16 +227,34 @@ Item {
                     }
                 }
 
-                // The user's own message: copy sits beside the bubble.
+                // The user's own message: copy and edit sit beside the bubble.
                 IconButton {
-                    visible: bubble.isUser
+                    visible: bubble.isUser && !bubble.editing
                     Layout.alignment: Qt.AlignVCenter
                     size: 26
-                    glyph: "⧉"
+                    iconName: "copy"
                     tip: qsTr("Copy message")
                     opacity: hover.hovered || activeFocus ? 1 : 0
                     Behavior on opacity { NumberAnimation { duration: 120 } }
                     onClicked: ChatController.copyMessage(bubble.index)
+                }
+                IconButton {
+                    id: editButton
+                    objectName: "editButton"
+                    visible: bubble.isUser && !bubble.editing
+                    Layout.alignment: Qt.AlignVCenter
+                    size: 26
+                    iconName: "edit"
+                    tip: qsTr("Edit and send again")
+                    opacity: bubble.showActions && ChatController.canSend ? 1 : 0
+                    enabled: opacity > 0
+                    Behavior on opacity { NumberAnimation { duration: 120 } }
+                    onClicked: {
+                        editArea.text = bubble.content
+                        bubble.editing = true
+                        editArea.forceActiveFocus()
+                        editArea.cursorPosition = editArea.length
+                    }
                 }
 
                 Item { Layout.fillWidth: true }
@@ -195,7 +266,7 @@ Item {
                 Layout.leftMargin: bubble.isUser ? 0 : 42
                 spacing: 8
                 layoutDirection: bubble.isUser ? Qt.RightToLeft : Qt.LeftToRight
-                visible: bubble.role === "assistant" || footerText.text.length > 0
+                visible: bubble.role === "assistant" || footerText.text.length > 0 || bubble.versionCount > 1
                 Layout.preferredHeight: 22
 
                 Label {
@@ -229,11 +300,66 @@ Item {
                     onClicked: ChatController.retry()
                 }
 
+                // ‹ 2/3 ›: the versions of this turn; the conversation follows the one chosen.
+                RowLayout {
+                    objectName: "versions"
+                    visible: bubble.versionCount > 1 && bubble.version > 0
+                    spacing: 0
+                    IconButton {
+                        objectName: "previousVersion"
+                        size: 22
+                        iconName: "chevron-left"
+                        tip: qsTr("Previous version")
+                        enabled: bubble.version > 1 && !ChatController.streaming
+                        onClicked: ChatController.showVersion(bubble.index, -1)
+                    }
+                    Label {
+                        objectName: "versionLabel"
+                        text: bubble.version + "/" + bubble.versionCount
+                        font.pixelSize: Theme.smallFontSize
+                        color: Theme.textMuted
+                    }
+                    IconButton {
+                        objectName: "nextVersion"
+                        size: 22
+                        iconName: "chevron-right"
+                        tip: qsTr("Next version")
+                        enabled: bubble.version < bubble.versionCount && !ChatController.streaming
+                        onClicked: ChatController.showVersion(bubble.index, 1)
+                    }
+                }
+
+                IconButton {
+                    id: regenerateButton
+                    objectName: "regenerateButton"
+                    visible: !bubble.isUser && bubble.role === "assistant"
+                    size: 24
+                    iconName: "regenerate"
+                    tip: qsTr("Regenerate")
+                    opacity: bubble.showActions && ChatController.canSend ? 1 : 0
+                    enabled: opacity > 0
+                    Behavior on opacity { NumberAnimation { duration: 120 } }
+                    onClicked: ChatController.regenerate(bubble.index)
+                }
+
+                IconButton {
+                    id: forkButton
+                    objectName: "forkButton"
+                    visible: !bubble.isUser && bubble.role === "assistant"
+                    size: 24
+                    iconName: "fork"
+                    tip: qsTr("Continue in a new chat from here")
+                    opacity: bubble.showActions ? 1 : 0
+                    enabled: opacity > 0
+                    Behavior on opacity { NumberAnimation { duration: 120 } }
+                    onClicked: ChatController.forkAt(bubble.index)
+                }
+
                 IconButton {
                     id: copyButton
                     visible: !bubble.isUser
                     size: 24
-                    glyph: "⧉"
+                    iconName: "copy"
                     tip: qsTr("Copy message")
                     opacity: (hover.hovered || activeFocus) && bubble.content.length > 0
                              && !bubble.waiting ? 1 : 0

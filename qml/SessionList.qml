@@ -32,7 +32,7 @@ Rectangle {
             }
             IconButton {
                 objectName: "newChatButton"
-                glyph: "✚"
+                iconName: "plus"
                 tip: qsTr("New chat (Ctrl+N)")
                 glyphColor: Theme.accent
                 onClicked: ChatController.newChat()
@@ -164,7 +164,7 @@ Rectangle {
                     IconButton {
                         id: moreButton
                         size: 26
-                        glyph: "⋯"
+                        iconName: "more"
                         tip: qsTr("More")
                         visible: row.hovered || menu.visible
                         onClicked: menu.popup()
@@ -222,7 +222,7 @@ Rectangle {
             }
             IconButton {
                 objectName: "settingsButton"
-                glyph: "⚙"
+                iconName: "settings"
                 tip: qsTr("Settings (Ctrl+,)")
                 onClicked: sidebar.settingsRequested()
             }

@@ -159,7 +159,7 @@ Popup {
                 }
                 IconButton {
                     id: closeButton
-                    glyph: "✕"
+                    iconName: "close"
                     tip: qsTr("Close (Esc)")
                     onClicked: page.close()
                 }

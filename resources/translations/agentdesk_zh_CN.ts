@@ -143,6 +143,14 @@
         <source>Ask again</source>
         <translation>重新询问</translation>
     </message>
+    <message>
+        <source>All tools of %1 (not connected)</source>
+        <translation>%1 的全部工具（未连接）</translation>
+    </message>
+    <message>
+        <source>All tools of %1 (connecting)</source>
+        <translation>%1 的全部工具（正在连接）</translation>
+    </message>
 </context>
 <context>
     <name>ApiClient</name>
@@ -256,6 +264,30 @@
     <message>
         <source>The connection was lost and the reply could not be resumed.</source>
         <translation>连接已断开，回复无法续传。</translation>
+    </message>
+    <message>
+        <source>Could not show that version: %1</source>
+        <translation>无法显示该版本：%1</translation>
+    </message>
+    <message>
+        <source>%1 (copy)</source>
+        <translation>%1（副本）</translation>
+    </message>
+    <message>
+        <source>Could not copy the chat: %1</source>
+        <translation>无法复制对话：%1</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <source>A general assistant</source>
+        <translation>通用助手</translation>
+    </message>
+    <message>
+        <source>You are a helpful assistant. Answer in the language of the user.</source>
+        <translation>你是一个乐于助人的助手。请用用户使用的语言回答。</translation>
     </message>
 </context>
 <context>
@@ -418,6 +450,34 @@
     <message>
         <source>Connection lost — reconnecting…</source>
         <translation>连接已断开 — 正在重新连接…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Edit and send again</source>
+        <translation>编辑并重新发送</translation>
+    </message>
+    <message>
+        <source>Previous version</source>
+        <translation>上一个版本</translation>
+    </message>
+    <message>
+        <source>Next version</source>
+        <translation>下一个版本</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Continue in a new chat from here</source>
+        <translation>从这里开始新对话</translation>
     </message>
 </context>
 <context>
@@ -611,10 +671,6 @@
         <translation>智能体需要一个名称。</translation>
     </message>
     <message>
-        <source>A server name is 1 to 32 letters, digits, _ or -.</source>
-        <translation>服务器名称由 1 到 32 个字母、数字、_ 或 - 组成。</translation>
-    </message>
-    <message>
         <source>The URL must start with http:// or https://.</source>
         <translation>URL 必须以 http:// 或 https:// 开头。</translation>
     </message>
@@ -629,6 +685,10 @@
     <message>
         <source>Write each variable as NAME=value.</source>
         <translation>每个变量请写成 名称=值。</translation>
+    </message>
+    <message>
+        <source>A server name is 1 to 32 letters, digits, _ or -, starting with a letter or digit.</source>
+        <translation>服务器名称为 1 到 32 个字母、数字、_ 或 -，并以字母或数字开头。</translation>
     </message>
 </context>
 <context>
@@ -896,6 +956,10 @@
     <message>
         <source>Add server</source>
         <translation>添加服务器</translation>
+    </message>
+    <message>
+        <source>“%1” is saved and still connecting.</source>
+        <translation>“%1”已保存，仍在连接。</translation>
     </message>
 </context>
 <context>

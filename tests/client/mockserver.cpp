@@ -191,6 +191,28 @@ void MockServer::handle(QTcpSocket *socket, const QByteArray &verb, const QStrin
     }
     const QStringList parts = path.split(u'/', Qt::SkipEmptyParts); // api, ...
     const QJsonObject json = QJsonDocument::fromJson(body).object();
+    // Another answer to a user message: like the real route, no second copy of the message.
+    if (parts.value(1) == "messages"_L1 && parts.size() == 4 && parts.at(3) == "regenerate"_L1 &&
+        verb == "POST") {
+        for (auto it = m_messages.cbegin(); it != m_messages.cend(); ++it) {
+            for (const QJsonValue &m : it.value()) {
+                if (m.toObject().value("id"_L1).toString() != parts.at(2) ||
+                    m.toObject().value("role"_L1) != "user"_L1)
+                    continue;
+                QString agentId;
+                for (const QJsonObject &s : std::as_const(m_sessions))
+                    if (s.value("id"_L1).toString() == it.key())
+                        agentId = s.value("agent_id"_L1).toString();
+                ++regenerateCount;
+                startStream(socket, agentId,
+                            {{u"message"_s, m.toObject().value("content"_L1)}, {u"session_id"_s, it.key()}},
+                            parts.at(2));
+                return;
+            }
+        }
+        replyError(socket, 404, u"message_not_found"_s, u"No such message"_s);
+        return;
+    }
     if (parts.value(1) == "agents"_L1) {
         if (parts.size() == 2 && verb == "GET") {
             reply(socket, 200, QJsonObject{{u"agents"_s, m_agents}});
@@ -343,7 +365,8 @@ void MockServer::writeChunk(QTcpSocket *socket, const QJsonObject &c)
     socket->flush();
 }
 
-void MockServer::startStream(QTcpSocket *socket, const QString &agentId, const QJsonObject &request)
+void MockServer::startStream(QTcpSocket *socket, const QString &agentId, const QJsonObject &request,
+                             const QString &existingUserId)
 {
     ++streamCount;
     lastMessage = request.value("message"_L1).toString();
@@ -365,8 +388,11 @@ void MockServer::startStream(QTcpSocket *socket, const QString &agentId, const Q
     s.insert(u"streaming"_s, true);
     s.insert(u"updated_at"_s, now());
     m_sessions.replace(sessionRow, s);
-    addMessage(sessionId, u"user"_s, lastMessage);
-    const QString messageId = m_messages[sessionId].last().toObject().value("id"_L1).toString();
+    if (existingUserId.isEmpty())
+        addMessage(sessionId, u"user"_s, lastMessage);
+    const QString messageId = existingUserId.isEmpty()
+                                  ? m_messages[sessionId].last().toObject().value("id"_L1).toString()
+                                  : existingUserId;
 
     socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
                   "Cache-Control: no-cache\r\nConnection: close\r\n\r\n: keep-alive\n\n");

@@ -40,6 +40,7 @@ public:
 
     int cancelCount = 0;
     int streamCount = 0;
+    int regenerateCount = 0;
     QString lastMessage;
     QList<QByteArray> requests; // "VERB /path"
 
@@ -54,7 +55,9 @@ private:
                 const QHash<QByteArray, QByteArray> &headers, const QByteArray &body);
     void reply(QTcpSocket *socket, int status, const QJsonValue &body);
     void replyError(QTcpSocket *socket, int status, const QString &code, const QString &message);
-    void startStream(QTcpSocket *socket, const QString &agentId, const QJsonObject &request);
+    // `existingUserId`: a regenerate, answering that stored message again.
+    void startStream(QTcpSocket *socket, const QString &agentId, const QJsonObject &request,
+                     const QString &existingUserId = {});
     void writeChunk(QTcpSocket *socket, const QJsonObject &chunk);
     static QJsonObject chunk(const QString &type);
 

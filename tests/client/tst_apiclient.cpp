@@ -72,10 +72,12 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitFor([&] { return server.hasPendingConnections(); }, 5000));
         QTcpSocket *socket = server.nextPendingConnection();
         QByteArray head;
-        QVERIFY(QTest::qWaitFor([&] {
-            head += socket->readAll();
-            return head.contains("\r\n\r\n");
-        }, 5000));
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                head += socket->readAll();
+                return head.contains("\r\n\r\n");
+            },
+            5000));
         QVERIFY(head.startsWith("GET /api/files/f2 "));
         QVERIFY(head.contains("Authorization: Bearer tok-3\r\n"));
     }

@@ -254,7 +254,7 @@ private Q_SLOTS:
         shot(u"04-stopped"_s);
     }
 
-    void errorIsInlineAndTheTextComesBack()
+    void errorIsInlineAndRetryAnswersTheSameMessage()
     {
         m_mock->failStream = true;
         focusInput();
@@ -268,7 +268,13 @@ private Q_SLOTS:
         QCOMPARE(chat()->messages()->at(row).status, u"error"_s);
         QVERIFY(chat()->messages()->at(row).error.contains(u"went away"_s));
         QVERIFY(!chat()->messages()->at(row).content.isEmpty()); // the partial reply stays
-        QCOMPARE(inputText(), u"Fail please"_s);                 // the text is back in the input
+        // The message is in the chat with Retry; the input stays empty for what comes next
+        // (refilled, the next words typed were glued to the failed message).
+        QCOMPARE(inputText(), QString());
+        type(u"next"_s);
+        QCOMPARE(inputText(), u"next"_s);
+        QTest::keyClick(window(), Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClick(window(), Qt::Key_Delete);
         QVERIFY(chat()->canRetry());
         QVERIFY(chat()
                     ->messages()
@@ -278,10 +284,15 @@ private Q_SLOTS:
 
         m_mock->failStream = false;
         chat()->retry();
-        QCOMPARE(inputText(), QString()); // retry took it
         QTRY_COMPARE(finished.count(), 2);
         QCOMPARE(finished.at(1).at(0).toString(), u"complete"_s);
         QCOMPARE(m_mock->streamCount, 2);
+        // Another answer to the stored message, not the message sent a second time.
+        QCOMPARE(m_mock->regenerateCount, 1);
+        int users = 0;
+        for (const MessageItem &m : chat()->messages()->messages())
+            users += m.role == "user"_L1 && m.content == "Fail please"_L1;
+        QCOMPARE(users, 1);
     }
 
     void sessionBusyIsExplained()
@@ -295,7 +306,7 @@ private Q_SLOTS:
         const int row = rowOfLast(u"assistant"_s);
         QVERIFY(!chat()->messages()->at(row).error.isEmpty());
         QCOMPARE(chat()->messages()->at(rowOfLast(u"user"_s)).status, u"failed"_s);
-        QCOMPARE(inputText(), u"hello"_s);
+        QCOMPARE(inputText(), QString()); // the unsent message is in the chat, with Retry
     }
 
     void agentPickerListsTheAgentsByName()
@@ -314,7 +325,8 @@ private Q_SLOTS:
             for (QQuickItem *child : at->childItems())
                 collect(child);
         };
-        QTRY_VERIFY((rows.clear(), collect(window()->contentItem()), rows.size() == chat()->agents()->rowCount()));
+        QTRY_VERIFY(
+            (rows.clear(), collect(window()->contentItem()), rows.size() == chat()->agents()->rowCount()));
         QStringList names;
         for (QQuickItem *row : std::as_const(rows))
             names << row->property("text").toString();

@@ -297,6 +297,36 @@ private Q_SLOTS:
         }
     }
 
+    void firstStartHasAnAssistant()
+    {
+        // Nothing set up yet: an assistant is there, and "Hello" just works.
+        QTRY_COMPARE(chat()->agents()->rowCount(), 1);
+        QTRY_COMPARE(chat()->currentAgentName(), u"Assistant"_s);
+        QVERIFY(chat()->canSend());
+        type(u"Hello"_s);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+        QCOMPARE(finished.at(0).at(0).toString(), u"complete"_s);
+        QCOMPARE(m_fake.requests()
+                     .constLast()
+                     .json.value("messages"_L1)
+                     .toArray()
+                     .last()
+                     .toObject()
+                     .value("content"_L1),
+                 QJsonValue(u"Hello"_s));
+        // Once only: deleted, it does not come back at the next start.
+        QTRY_COMPARE(chat()->sessions()->rowCount(), 1);
+        chat()->deleteSession(chat()->currentSessionId());
+        QTRY_COMPARE(chat()->sessions()->rowCount(), 0);
+        m_app->settings()->deleteAgent(chat()->currentAgentId());
+        QTRY_COMPARE(chat()->agents()->rowCount(), 0);
+        chat()->refresh();
+        QTest::qWait(300);
+        QCOMPARE(chat()->agents()->rowCount(), 0);
+    }
+
     void typeEnterAndWatchTheReplyStream()
     {
         const QString model = u"fake:tokens=40,delay=25"_s;
@@ -380,6 +410,17 @@ private Q_SLOTS:
     {
         const int sessions = chat()->sessions()->rowCount();
         const QString first = chat()->sessions()->get(sessions - 1).value(u"sessionId"_s).toString();
+        // Half a message in this chat, another in a new one: both wait for the next start.
+        const QString current = chat()->sessions()->get(0).value(u"sessionId"_s).toString();
+        QVERIFY(current != first);
+        chat()->openSession(current);
+        QTRY_COMPARE(inputText(), QString());
+        type(u"half a thought, 未完"_s);
+        QTest::qWait(600);
+        chat()->newChat();
+        QTRY_COMPARE(inputText(), QString());
+        type(u"a new chat's draft"_s);
+        QTest::qWait(600);
         m_app.reset();
         m_server.reset();
         QVERIFY(startServer()); // the same data folder, a new port and token, as on a new start
@@ -391,6 +432,20 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(window()));
         QTRY_VERIFY(chat()->isLoaded());
         QCOMPARE(chat()->sessions()->rowCount(), sessions);
+        QTRY_COMPARE(inputText(), u"a new chat's draft"_s);
+        chat()->openSession(current);
+        QTRY_COMPARE(inputText(), u"half a thought, 未完"_s);
+        QTest::keyClick(window(), Qt::Key_A, Qt::ControlModifier); // sent or not, it goes when emptied
+        QTest::keyClick(window(), Qt::Key_Delete);
+        QTest::qWait(600);
+        chat()->openSession(first);
+        QTRY_COMPARE(inputText(), QString());
+        chat()->openSession(current);
+        QTRY_COMPARE(inputText(), QString());
+        chat()->newChat();
+        QTRY_COMPARE(inputText(), u"a new chat's draft"_s);
+        QTest::keyClick(window(), Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClick(window(), Qt::Key_Delete);
         chat()->openSession(first);
         QTRY_COMPARE(chat()->messages()->at(2).content, expectedReply(u"fake:tokens=40,delay=25"_s));
         QVERIFY(chat()->canSend());
@@ -567,6 +622,105 @@ private Q_SLOTS:
         QVERIFY(chat()->canSend());
         QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
 #endif
+    }
+
+    // The rows' texts top to bottom, "role: text".
+    QStringList rows() const
+    {
+        QStringList out;
+        for (const MessageItem &m : chat()->messages()->messages())
+            out.append(m.role + u": "_s + m.content);
+        return out;
+    }
+    QStringList lastPrompt() const
+    {
+        QStringList out;
+        for (const QJsonValue &v : m_fake.requests().constLast().json.value("messages"_L1).toArray())
+            out.append(v.toObject().value("role"_L1).toString() + u": "_s +
+                       v.toObject().value("content"_L1).toString());
+        return out;
+    }
+    // Points at a row's bubble, so its actions show, and clicks the action `name` of that row.
+    void clickRowAction(int row, const char *name)
+    {
+        const QList<QQuickItem *> buttons = shown(name);
+        QQuickItem *target = nullptr;
+        for (QQuickItem *b : buttons) {
+            QQuickItem *p = b;
+            while (p && !p->property("messageId").isValid())
+                p = p->parentItem();
+            if (p && p->property("index").toInt() == row)
+                target = b;
+        }
+        QVERIFY2(target, name);
+        QQuickItem *bubble = target;
+        while (!bubble->property("messageId").isValid())
+            bubble = bubble->parentItem();
+        QTest::mouseMove(window(), bubble->mapToScene(QPointF(bubble->width() / 2, 10)).toPoint());
+        QTRY_VERIFY(target->isEnabled() && target->opacity() > 0.99);
+        click(target);
+    }
+    void sendAndWait(const QString &text)
+    {
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        type(text);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+        QTRY_VERIFY(!chat()->messages()->at(lastRow(u"assistant"_s)).isLocal());
+    }
+
+    void versionsRegenerateEditAndForkInTheWindow()
+    {
+        QVERIFY(!createAgent(u"Versions"_s, u"fake:tokens=4"_s, {}).isEmpty());
+        chat()->newChat();
+        const QString reply = expectedReply(u"fake:tokens=4"_s);
+        sendAndWait(u"first question"_s);
+        sendAndWait(u"second question"_s);
+        QCOMPARE(rows(), (QStringList{u"user: first question"_s, u"assistant: "_s + reply,
+                                      u"user: second question"_s, u"assistant: "_s + reply}));
+        QVERIFY(shown("versions").isEmpty()); // one version of every turn: no switcher
+
+        // Regenerate the first reply: the model sees only the first question; the turn after it
+        // belongs to the old version.
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        clickRowAction(1, "regenerateButton");
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+        QCOMPARE(lastPrompt(), (QStringList{u"system: Be brief."_s, u"user: first question"_s}));
+        QTRY_COMPARE(chat()->messages()->at(1).siblingIds.size(), 2);
+        QCOMPARE(rows(), (QStringList{u"user: first question"_s, u"assistant: "_s + reply}));
+        QTRY_COMPARE(shown("versionLabel").size(), 1);
+        QCOMPARE(shown("versionLabel").constFirst()->property("text").toString(), u"2/2"_s);
+
+        // Back to the first version: the conversation that followed it is there again.
+        click(shown("previousVersion").constFirst());
+        QTRY_COMPARE(chat()->messages()->rowCount(), 4);
+        QCOMPARE(shown("versionLabel").constFirst()->property("text").toString(), u"1/2"_s);
+        shot(u"e2e-08-versions"_s);
+
+        // Edit the second question in place and send it.
+        clickRowAction(2, "editButton");
+        QQuickItem *editor = shown("editArea").constFirst();
+        QTRY_VERIFY(editor->hasActiveFocus());
+        QCOMPARE(editor->property("text").toString(), u"second question"_s);
+        QTest::keyClick(window(), Qt::Key_A, Qt::ControlModifier);
+        for (const QChar c : u"second, edited"_s)
+            QTest::keyClick(window(), c.toLatin1());
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 15000);
+        QCOMPARE(lastPrompt(), (QStringList{u"system: Be brief."_s, u"user: first question"_s,
+                                            u"assistant: "_s + reply, u"user: second, edited"_s}));
+        QTRY_COMPARE(chat()->messages()->at(2).siblingIds.size(), 2);
+        QCOMPARE(rows().at(2), u"user: second, edited"_s);
+        QCOMPARE(chat()->messages()->rowCount(), 4);
+        QVERIFY(m_app->qmlWarnings().isEmpty());
+
+        // Continue in a new chat from the first reply.
+        const QString original = chat()->currentSessionId();
+        const int sessions = chat()->sessions()->rowCount();
+        clickRowAction(1, "forkButton");
+        QTRY_VERIFY(chat()->currentSessionId() != original);
+        QTRY_COMPARE(chat()->sessions()->rowCount(), sessions + 1);
+        QTRY_COMPARE(rows(), (QStringList{u"user: first question"_s, u"assistant: "_s + reply}));
     }
 
     void remoteServerInAnotherProcessGoesAwayAndComesBack()

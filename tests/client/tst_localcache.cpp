@@ -88,6 +88,43 @@ private Q_SLOTS:
         QVERIFY(cache.messages(u"k"_s, u"s"_s).isEmpty());
     }
 
+    void valuesPerServerAndAnOlderFile()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(u"v1.db"_s);
+        {
+            // A cache a version-1 build wrote: it gains the table, and keeps what it had.
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"v1"_s);
+            db.setDatabaseName(path);
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY(q.exec(
+                u"CREATE TABLE agents (server TEXT NOT NULL, id TEXT NOT NULL, position INTEGER NOT NULL, "
+                "json TEXT NOT NULL, PRIMARY KEY (server, id))"_s));
+            QVERIFY(q.exec(
+                u"CREATE TABLE sessions (server TEXT NOT NULL, id TEXT NOT NULL, agent_id TEXT NOT NULL, "
+                "json TEXT NOT NULL, PRIMARY KEY (server, id))"_s));
+            QVERIFY(q.exec(
+                u"CREATE TABLE messages (server TEXT NOT NULL, session_id TEXT NOT NULL, position INTEGER "
+                "NOT NULL, json TEXT NOT NULL, PRIMARY KEY (server, session_id, position))"_s));
+            QVERIFY(q.exec(u"INSERT INTO agents VALUES ('k', 'a', 0, '{\"id\":\"a\",\"name\":\"Old\"}')"_s));
+            QVERIFY(q.exec(u"PRAGMA user_version = 1"_s));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(u"v1"_s);
+        LocalCache cache(path);
+        QVERIFY(cache.open());
+        QCOMPARE(cache.agents(u"k"_s).value(0).name, u"Old"_s);
+        QCOMPARE(cache.value(u"k"_s, u"draft"_s), QString());
+        cache.setValue(u"k"_s, u"draft"_s, u"半句话"_s);
+        cache.setValue(u"k"_s, u"draft"_s, u"半句话，接着写"_s);
+        cache.setValue(u"other"_s, u"draft"_s, u"x"_s);
+        QCOMPARE(cache.value(u"k"_s, u"draft"_s), u"半句话，接着写"_s);
+        QCOMPARE(cache.value(u"other"_s, u"draft"_s), u"x"_s);
+        cache.setValue(u"k"_s, u"draft"_s, {});
+        QCOMPARE(cache.value(u"k"_s, u"draft"_s), QString());
+    }
+
     void refusesANewerSchema()
     {
         QTemporaryDir dir;

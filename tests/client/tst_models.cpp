@@ -234,20 +234,33 @@ private Q_SLOTS:
         // docs/api.md, message `parts`: a result joins its call; arguments stay the model's text.
         const QJsonArray parts{
             QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u"Let me check."_s}},
-            QJsonObject{{u"type"_s, u"tool_call"_s}, {u"id"_s, u"c1"_s}, {u"function"_s, u"everything__get-sum"_s},
-                        {u"server"_s, u"everything"_s}, {u"name"_s, u"get-sum"_s},
-                        {u"arguments"_s, u"{\"a\":2,\"b\":3}"_s}, {u"status"_s, u"done"_s},
-                        {u"decision"_s, u"always"_s}, {u"step"_s, 1}},
-            QJsonObject{{u"type"_s, u"tool_result"_s}, {u"tool_call_id"_s, u"c1"_s}, {u"is_error"_s, false},
-                        {u"duration_ms"_s, 1234}, {u"text"_s, u"5"_s},
-                        {u"parts"_s, QJsonArray{QJsonObject{{u"type"_s, u"image"_s}, {u"mimeType"_s, u"image/png"_s},
-                                                            {u"attachment_id"_s, u"f1"_s}, {u"url"_s, u"/api/files/f1"_s}}}}},
+            QJsonObject{{u"type"_s, u"tool_call"_s},
+                        {u"id"_s, u"c1"_s},
+                        {u"function"_s, u"everything__get-sum"_s},
+                        {u"server"_s, u"everything"_s},
+                        {u"name"_s, u"get-sum"_s},
+                        {u"arguments"_s, u"{\"a\":2,\"b\":3}"_s},
+                        {u"status"_s, u"done"_s},
+                        {u"decision"_s, u"always"_s},
+                        {u"step"_s, 1}},
+            QJsonObject{{u"type"_s, u"tool_result"_s},
+                        {u"tool_call_id"_s, u"c1"_s},
+                        {u"is_error"_s, false},
+                        {u"duration_ms"_s, 1234},
+                        {u"text"_s, u"5"_s},
+                        {u"parts"_s, QJsonArray{QJsonObject{{u"type"_s, u"image"_s},
+                                                            {u"mimeType"_s, u"image/png"_s},
+                                                            {u"attachment_id"_s, u"f1"_s},
+                                                            {u"url"_s, u"/api/files/f1"_s}}}}},
             QJsonObject{{u"type"_s, u"tool_result"_s}, {u"tool_call_id"_s, u"nobody"_s}, {u"text"_s, u"x"_s}},
             QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, u"The sum is 5."_s}},
         };
-        const MessageItem m = MessageItem::fromJson(QJsonObject{{u"id"_s, u"r"_s}, {u"role"_s, u"assistant"_s},
-                                                                {u"content"_s, u"Let me check.\n\nThe sum is 5."_s},
-                                                                {u"steps"_s, 2}, {u"parts"_s, parts}});
+        const MessageItem m =
+            MessageItem::fromJson(QJsonObject{{u"id"_s, u"r"_s},
+                                              {u"role"_s, u"assistant"_s},
+                                              {u"content"_s, u"Let me check.\n\nThe sum is 5."_s},
+                                              {u"steps"_s, 2},
+                                              {u"parts"_s, parts}});
         QCOMPARE(m.steps, 2);
         QCOMPARE(m.parts.size(), 3);
         QVERIFY(!m.parts.at(0).isTool);
@@ -263,7 +276,8 @@ private Q_SLOTS:
         QCOMPARE(MessageItem::fromJson(m.toJson()).parts, m.parts);
 
         MessageListModel model;
-        model.setFileUrlResolver([](const QString &path) { return QUrl(u"http://h:1"_s + path + u"?t=x"_s); });
+        model.setFileUrlResolver(
+            [](const QString &path) { return QUrl(u"http://h:1"_s + path + u"?t=x"_s); });
         model.setMessages({m});
         const QModelIndex i = model.index(0);
         const QVariantList segments = model.data(i, MessageListModel::SegmentsRole).toList();
@@ -283,7 +297,12 @@ private Q_SLOTS:
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         model.setToolExpanded(0, u"c1"_s, 1, true);
         QCOMPARE(changed.count(), 1);
-        QVERIFY(model.data(i, MessageListModel::SegmentsRole).toList().at(1).toMap().value(u"expanded"_s).toBool());
+        QVERIFY(model.data(i, MessageListModel::SegmentsRole)
+                    .toList()
+                    .at(1)
+                    .toMap()
+                    .value(u"expanded"_s)
+                    .toBool());
     }
 
     void liveToolCardsAndTheTextAfterThem()
@@ -332,7 +351,9 @@ private Q_SLOTS:
         model.appendContent(0, u"\n\nDone"_s);
         model.appendContent(0, u" now."_s);
         QCOMPARE(changed.count(), 2);
-        const auto roles = [&](int n) { return changed.at(n).at(2).value<QList<int>>(); };
+        const auto roles = [&](int n) {
+            return changed.at(n).at(2).value<QList<int>>();
+        };
         QVERIFY(!roles(0).contains(MessageListModel::SegmentsRole));
         QVERIFY(!roles(1).contains(MessageListModel::SegmentsRole));
         QVERIFY(roles(1).contains(MessageListModel::TailRole));

@@ -158,8 +158,10 @@ private Q_SLOTS:
 
         // Protocol v2's tool chunks keep the same eight fields; what they add is in metadata.
         const std::pair<const char *, ChatChunk::Type> tools[] = {
-            {"tool_call_delta", ChatChunk::Type::ToolCallDelta}, {"tool_call", ChatChunk::Type::ToolCall},
-            {"tool_result", ChatChunk::Type::ToolResult},         {"progress", ChatChunk::Type::Progress},
+            {"tool_call_delta", ChatChunk::Type::ToolCallDelta},
+            {"tool_call", ChatChunk::Type::ToolCall},
+            {"tool_result", ChatChunk::Type::ToolResult},
+            {"progress", ChatChunk::Type::Progress},
             {"attachment", ChatChunk::Type::Attachment}};
         for (const auto &[name, type] : tools) {
             const QJsonObject chunk{{u"type"_s, QLatin1String(name)},
