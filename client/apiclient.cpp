@@ -262,6 +262,11 @@ void ApiClient::renameSession(const QString &id, const QString &title, QObject *
     patch(u"/api/sessions/"_s + enc(id), QJsonObject{{u"title"_s, title}}, context, std::move(handler));
 }
 
+void ApiClient::pinSession(const QString &id, bool pinned, QObject *context, Handler handler)
+{
+    patch(u"/api/sessions/"_s + enc(id), QJsonObject{{u"pinned"_s, pinned}}, context, std::move(handler));
+}
+
 void ApiClient::deleteSession(const QString &id, QObject *context, Handler handler)
 {
     del(u"/api/sessions/"_s + enc(id), context, std::move(handler));

@@ -71,6 +71,7 @@ public:
     void deleteAgent(const QString &id, QObject *context, Handler handler);
     void listSessions(const QString &agentId, const QString &query, QObject *context, Handler handler);
     void renameSession(const QString &id, const QString &title, QObject *context, Handler handler);
+    void pinSession(const QString &id, bool pinned, QObject *context, Handler handler);
     void deleteSession(const QString &id, QObject *context, Handler handler);
     void listMessages(const QString &sessionId, QObject *context, Handler handler);
     // Makes the branch through `messageId` the one the session follows; answers its messages.

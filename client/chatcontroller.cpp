@@ -32,7 +32,7 @@ int resumeDelayMs(int attempt)
 
 ChatController::ChatController(ApiClient *api, LocalCache *cache, const QString &cacheKey, bool remote,
                                QObject *parent)
-    : QObject(parent), m_api(api), m_cache(cache), m_cacheKey(cacheKey), m_remote(remote)
+    : QObject(parent), m_api(api), m_cache(cache), m_cacheKey(cacheKey), m_remote(remote), m_search(api)
 {
     s_instance = this;
     m_sessions.setAgentModel(&m_agents);
@@ -376,6 +376,12 @@ void ChatController::showMessages(const QList<MessageItem> &stored, bool merge)
     } else {
         mergeRows(rows);
     }
+    if (!m_focusMessageId.isEmpty()) {
+        if (const int row = m_messages.rowOf(m_focusMessageId); row >= 0) {
+            m_focusMessageId.clear();
+            Q_EMIT messageFocusRequested(row);
+        }
+    }
     if (!m_retryText.isEmpty()) {
         for (int i = int(rows.size()) - 1; i >= 0; --i) {
             if (rows.at(i).role == "assistant"_L1) {
@@ -488,6 +494,24 @@ void ChatController::openSession(const QString &id)
         loadMessages(id);
 }
 
+void ChatController::openSearchHit(const QString &sessionId, const QString &messageId)
+{
+    if (sessionId.isEmpty())
+        return;
+    m_focusMessageId = messageId;
+    // A reply still running there keeps its branch; otherwise the chat follows the hit's.
+    if (messageId.isEmpty() || (m_pending && m_pending->sessionId == sessionId)) {
+        openSession(sessionId);
+        return;
+    }
+    m_api->switchBranch(sessionId, messageId, this, [this, sessionId](const ApiResult &) {
+        if (sessionId != m_sessionId)
+            openSession(sessionId);
+        else if (isOnline())
+            loadMessages(sessionId);
+    });
+}
+
 void ChatController::renameSession(const QString &id, const QString &title)
 {
     const QString t = title.trimmed();
@@ -504,6 +528,22 @@ void ChatController::renameSession(const QString &id, const QString &title)
             m_cache->upsertSession(m_cacheKey, *cur);
         if (id == m_sessionId)
             Q_EMIT currentSessionChanged();
+    });
+}
+
+void ChatController::pinSession(const QString &id, bool pinned)
+{
+    if (id.isEmpty())
+        return;
+    m_sessions.setPinned(id, pinned); // at once; put back if the server says no
+    m_api->pinSession(id, pinned, this, [this, id, pinned](const ApiResult &r) {
+        if (!r.ok()) {
+            m_sessions.setPinned(id, !pinned);
+            setNotice(tr("Could not pin the chat: %1").arg(r.message));
+            return;
+        }
+        if (const SessionItem *s = m_sessions.find(id); s && m_cache)
+            m_cache->upsertSession(m_cacheKey, *s);
     });
 }
 

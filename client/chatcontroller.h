@@ -2,6 +2,7 @@
 
 #include "agentlistmodel.h"
 #include "messagelistmodel.h"
+#include "searchresultmodel.h"
 #include "sessionlistmodel.h"
 
 #include <QElapsedTimer>
@@ -31,6 +32,7 @@ class ChatController : public QObject
     Q_PROPERTY(AgentListModel *agents READ agents CONSTANT)
     Q_PROPERTY(SessionListModel *sessions READ sessions CONSTANT)
     Q_PROPERTY(MessageListModel *messages READ messages CONSTANT)
+    Q_PROPERTY(SearchResultModel *search READ search CONSTANT)
     Q_PROPERTY(QString currentAgentId READ currentAgentId WRITE setCurrentAgentId NOTIFY currentAgentChanged)
     Q_PROPERTY(QString currentAgentName READ currentAgentName NOTIFY currentAgentChanged)
     Q_PROPERTY(QString currentAgentModel READ currentAgentModel NOTIFY currentAgentChanged)
@@ -57,6 +59,7 @@ public:
     AgentListModel *agents() { return &m_agents; }
     SessionListModel *sessions() { return &m_sessions; }
     MessageListModel *messages() { return &m_messages; }
+    SearchResultModel *search() { return &m_search; }
 
     QString currentAgentId() const { return m_agentId; }
     void setCurrentAgentId(const QString &id);
@@ -92,7 +95,10 @@ public:
     Q_INVOKABLE void forkAt(int row);
     Q_INVOKABLE void newChat();
     Q_INVOKABLE void openSession(const QString &id);
+    // Opens a chat at a search hit: on the branch that holds that message, scrolled to it.
+    Q_INVOKABLE void openSearchHit(const QString &sessionId, const QString &messageId);
     Q_INVOKABLE void renameSession(const QString &id, const QString &title);
+    Q_INVOKABLE void pinSession(const QString &id, bool pinned);
     Q_INVOKABLE void deleteSession(const QString &id);
     Q_INVOKABLE void copyMessage(int row);
     Q_INVOKABLE void copyText(const QString &text);
@@ -123,6 +129,7 @@ Q_SIGNALS:
     void replyStarted();
     void replyFinished(const QString &status); // complete, cancelled, error
     void contentStreamed(int totalChars);      // for a screenshot driver and tests
+    void messageFocusRequested(int row);       // scroll there (a search hit)
 
 private:
     friend class DesktopApp;
@@ -206,6 +213,8 @@ private:
     AgentListModel m_agents;
     SessionListModel m_sessions;
     MessageListModel m_messages;
+    SearchResultModel m_search;
+    QString m_focusMessageId; // shown once the conversation holding it is
     QString m_agentId;
     QString m_sessionId;
     int m_view = 0; // bumped whenever another conversation is shown

@@ -63,8 +63,11 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
     case AgentIdRole:
         return s.agentId;
     case AgentNameRole:
-    case SectionRole:
         return agentName(s.agentId);
+    case SectionRole:
+        return s.pinned ? tr("Pinned") : agentName(s.agentId);
+    case PinnedRole:
+        return s.pinned;
     case MessageCountRole:
         return s.messageCount;
     case CreatedAtRole:
@@ -81,10 +84,17 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
 
 QHash<int, QByteArray> SessionListModel::roleNames() const
 {
-    return {{IdRole, "sessionId"},        {AgentIdRole, "agentId"},           {AgentNameRole, "agentName"},
-            {TitleRole, "title"},         {MessageCountRole, "messageCount"}, {CreatedAtRole, "createdAt"},
-            {UpdatedAtRole, "updatedAt"}, {UpdatedLabelRole, "updatedLabel"}, {StreamingRole, "streaming"},
-            {SectionRole, "section"}};
+    return {{IdRole, "sessionId"},
+            {AgentIdRole, "agentId"},
+            {AgentNameRole, "agentName"},
+            {TitleRole, "title"},
+            {MessageCountRole, "messageCount"},
+            {CreatedAtRole, "createdAt"},
+            {UpdatedAtRole, "updatedAt"},
+            {UpdatedLabelRole, "updatedLabel"},
+            {StreamingRole, "streaming"},
+            {SectionRole, "section"},
+            {PinnedRole, "pinned"}};
 }
 
 void SessionListModel::setSessions(const QList<SessionItem> &sessions)
@@ -189,7 +199,12 @@ void SessionListModel::rebuild()
         if (!n.isValid() || activity(s) > n)
             n = activity(s);
     }
+    // Pinned chats first, in a group of their own.
     std::stable_sort(m_all.begin(), m_all.end(), [&](const SessionItem &a, const SessionItem &b) {
+        if (a.pinned != b.pinned)
+            return a.pinned;
+        if (a.pinned)
+            return activity(a) > activity(b);
         if (a.agentId != b.agentId) {
             const QDateTime na = newestOfAgent.value(a.agentId), nb = newestOfAgent.value(b.agentId);
             if (na != nb)
@@ -206,4 +221,15 @@ void SessionListModel::rebuild()
     }
     endResetModel();
     Q_EMIT countChanged();
+}
+
+void SessionListModel::setPinned(const QString &id, bool pinned)
+{
+    for (SessionItem &s : m_all) {
+        if (s.id == id && s.pinned != pinned) {
+            s.pinned = pinned;
+            rebuild();
+            return;
+        }
+    }
 }

@@ -31,7 +31,8 @@ public:
         UpdatedAtRole,
         UpdatedLabelRole,
         StreamingRole,
-        SectionRole,
+        SectionRole, // the agent's name, or "Pinned"
+        PinnedRole,
     };
     Q_ENUM(Role)
 
@@ -47,6 +48,7 @@ public:
     void upsert(const SessionItem &session);
     void remove(const QString &id);
     void setTitle(const QString &id, const QString &title);
+    void setPinned(const QString &id, bool pinned);
     void touch(const QString &id, const QDateTime &when);
     const QList<SessionItem> &sessions() const { return m_all; }
     const SessionItem *find(const QString &id) const;

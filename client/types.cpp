@@ -114,6 +114,7 @@ SessionItem SessionItem::fromJson(const QJsonObject &o)
     s.createdAt = dateTime(o, "created_at"_L1);
     s.updatedAt = dateTime(o, "updated_at"_L1);
     s.streaming = o.value("streaming"_L1).toBool();
+    s.pinned = o.value("pinned"_L1).toBool();
     return s;
 }
 
@@ -127,6 +128,7 @@ QJsonObject SessionItem::toJson() const
         {u"created_at"_s, dateTimeValue(createdAt)},
         {u"updated_at"_s, dateTimeValue(updatedAt)},
         {u"streaming"_s, streaming},
+        {u"pinned"_s, pinned},
     };
 }
 

@@ -43,6 +43,7 @@ struct SessionItem
     QDateTime createdAt;
     QDateTime updatedAt;
     bool streaming = false;
+    bool pinned = false;
 
     static SessionItem fromJson(const QJsonObject &o);
     QJsonObject toJson() const;

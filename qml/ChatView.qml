@@ -160,6 +160,11 @@ Rectangle {
                         list.followBottom = true
                         Qt.callLater(list.scrollToEnd)
                     }
+                    function onMessageFocusRequested(row) {
+                        list.followBottom = false
+                        list.positionViewAtIndex(row, ListView.Center)
+                        list.currentIndex = row
+                    }
                     function onReplyStarted() {
                         list.followBottom = true
                         Qt.callLater(list.scrollToEnd)

@@ -1,10 +1,12 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import QtQuick.Controls.impl
 import org.agentdesk
 
-// The sidebar: new chat, search by title, the sessions grouped by agent (newest first) with
-// rename and delete, and at the bottom the connection state and Settings.
+// The sidebar: new chat, search (every message of every chat; titles only while offline), the
+// sessions grouped by agent (newest first, pinned ones on top) with pin, rename and delete, and
+// at the bottom the connection state and Settings.
 Rectangle {
     id: sidebar
     color: Theme.sidebar
@@ -49,13 +51,20 @@ Rectangle {
             font.pixelSize: Theme.fontSize
             selectByMouse: true
             leftPadding: 30
-            Accessible.name: qsTr("Search chats by title")
-            onTextChanged: ChatController.sessions.filterText = text
+            Accessible.name: qsTr("Search all messages")
+            onTextChanged: {
+                ChatController.sessions.filterText = text
+                ChatController.search.search(ChatController.online ? text : "")
+            }
             Keys.onEscapePressed: text = ""
-            Keys.onDownPressed: { sessions.forceActiveFocus(); sessions.currentIndex = 0 }
-            Text {
-                text: "⌕"
-                font.pixelSize: 16
+            Keys.onDownPressed: {
+                const list = results.visible ? results : sessions
+                list.forceActiveFocus()
+                list.currentIndex = 0
+            }
+            IconImage {
+                source: "icons/search.svg"
+                sourceSize: Qt.size(15, 15)
                 color: Theme.textFaint
                 anchors.left: parent.left
                 anchors.leftMargin: 10
@@ -69,9 +78,97 @@ Rectangle {
             }
         }
 
+        // While searching (online): the chats whose messages match, best first.
+        ListView {
+            id: results
+            objectName: "searchResults"
+            visible: ChatController.search.query.length > 0
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            clip: true
+            model: ChatController.search
+            spacing: 2
+            activeFocusOnTab: true
+            keyNavigationEnabled: true
+            currentIndex: -1
+            boundsBehavior: Flickable.StopAtBounds
+            ScrollBar.vertical: ScrollBar {}
+            Accessible.name: qsTr("Search results")
+            Keys.onReturnPressed: if (currentItem) currentItem.clicked()
+
+            delegate: ItemDelegate {
+                id: hit
+                objectName: "searchHit"
+                required property int index
+                required property string sessionId
+                required property string messageId
+                required property string titleHtml
+                required property string snippetHtml
+                required property int matches
+                width: ListView.view.width
+                leftPadding: 18
+                rightPadding: 16
+                topPadding: 6
+                bottomPadding: 6
+                focusPolicy: Qt.NoFocus
+                onClicked: ChatController.openSearchHit(sessionId, messageId)
+                background: Rectangle {
+                    anchors.fill: parent
+                    anchors.leftMargin: 8
+                    anchors.rightMargin: 8
+                    radius: 8
+                    color: hit.hovered || (results.activeFocus && results.currentIndex === hit.index)
+                           ? Theme.hover : "transparent"
+                    border.width: results.activeFocus && results.currentIndex === hit.index ? 1 : 0
+                    border.color: Theme.accent
+                }
+                contentItem: ColumnLayout {
+                    spacing: 2
+                    Label {
+                        Layout.fillWidth: true
+                        text: hit.titleHtml.length > 0 ? hit.titleHtml : qsTr("New chat")
+                        textFormat: Text.StyledText
+                        elide: Text.ElideRight
+                        font.pixelSize: Theme.fontSize
+                        color: Theme.text
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        text: hit.snippetHtml
+                        textFormat: Text.StyledText
+                        wrapMode: Text.Wrap
+                        maximumLineCount: 2
+                        elide: Text.ElideRight
+                        font.pixelSize: Theme.smallFontSize
+                        color: Theme.textMuted
+                    }
+                    Label {
+                        visible: hit.matches > 1
+                        text: qsTr("%n matching messages", "", hit.matches)
+                        font.pixelSize: 11
+                        color: Theme.textFaint
+                    }
+                }
+            }
+
+            Label {
+                anchors.centerIn: parent
+                width: parent.width - 40
+                horizontalAlignment: Text.AlignHCenter
+                wrapMode: Text.Wrap
+                visible: results.count === 0 && !ChatController.search.busy
+                color: Theme.textFaint
+                font.pixelSize: Theme.smallFontSize + 1
+                text: ChatController.search.error.length > 0
+                      ? qsTr("Search failed: %1").arg(ChatController.search.error)
+                      : qsTr("No message matches “%1”.").arg(ChatController.search.query)
+            }
+        }
+
         ListView {
             id: sessions
             objectName: "sessionList"
+            visible: !results.visible
             Layout.fillWidth: true
             Layout.fillHeight: true
             clip: true
@@ -117,6 +214,7 @@ Rectangle {
                 required property string title
                 required property string updatedLabel
                 required property bool streaming
+                required property bool pinned
 
                 function askRename() { renameDialog.openFor(sessionId, title) }
                 function askDelete() { deleteDialog.openFor(sessionId, title) }
@@ -170,6 +268,10 @@ Rectangle {
                         onClicked: menu.popup()
                         Menu {
                             id: menu
+                            MenuItem {
+                                text: row.pinned ? qsTr("Unpin") : qsTr("Pin to the top")
+                                onTriggered: ChatController.pinSession(row.sessionId, !row.pinned)
+                            }
                             MenuItem { text: qsTr("Rename…"); onTriggered: row.askRename() }
                             MenuItem { text: qsTr("Delete…"); onTriggered: row.askDelete() }
                         }

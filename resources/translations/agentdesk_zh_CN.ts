@@ -289,6 +289,10 @@
         <source>You are a helpful assistant. Answer in the language of the user.</source>
         <translation>你是一个乐于助人的助手。请用用户使用的语言回答。</translation>
     </message>
+    <message>
+        <source>Could not pin the chat: %1</source>
+        <translation>无法置顶对话：%1</translation>
+    </message>
 </context>
 <context>
     <name>ChatStream</name>
@@ -569,10 +573,6 @@
         <translation>搜索对话</translation>
     </message>
     <message>
-        <source>Search chats by title</source>
-        <translation>按标题搜索对话</translation>
-    </message>
-    <message>
         <source>Chats</source>
         <translation>对话</translation>
     </message>
@@ -636,6 +636,40 @@
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
+    <message>
+        <source>Search all messages</source>
+        <translation>搜索全部消息</translation>
+    </message>
+    <message>
+        <source>Search results</source>
+        <translation>搜索结果</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n matching messages</source>
+        <translation>
+            <numerusform>%n 条匹配的消息</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Search failed: %1</source>
+        <translation>搜索失败：%1</translation>
+    </message>
+    <message>
+        <source>No message matches “%1”.</source>
+        <translation>没有消息包含“%1”。</translation>
+    </message>
+    <message>
+        <source>Unpin</source>
+        <translation>取消置顶</translation>
+    </message>
+    <message>
+        <source>Pin to the top</source>
+        <translation>置顶</translation>
+    </message>
 </context>
 <context>
     <name>SessionListModel</name>
@@ -646,6 +680,10 @@
     <message>
         <source>New chat</source>
         <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Pinned</source>
+        <translation>已置顶</translation>
     </message>
 </context>
 <context>

@@ -723,6 +723,49 @@ private Q_SLOTS:
         QTRY_COMPARE(rows(), (QStringList{u"user: first question"_s, u"assistant: "_s + reply}));
     }
 
+    void searchEveryMessageAndPin()
+    {
+        // Words from a message deep in another chat, in Chinese without spaces.
+        QSignalSpy focus(chat(), &ChatController::messageFocusRequested);
+        typeInto("sessionSearch", u"你好"_s);
+        QTRY_COMPARE(shown("searchHit").size(), 1);
+        QVERIFY(shown("sessionList").isEmpty());
+        shot(u"e2e-09-search"_s);
+        const SearchResultModel::Result result = chat()->search()->results().constFirst();
+        QVERIFY(result.snippetHtml.contains(u"<b>你好</b>"_s));
+        click(shown("searchHit").constFirst());
+        QTRY_COMPARE(chat()->currentSessionId(), result.sessionId);
+        QTRY_COMPARE(focus.count(), 1);
+        QCOMPARE(chat()->messages()->at(focus.at(0).at(0).toInt()).id, result.messageId);
+        QCOMPARE(chat()->messages()->at(focus.at(0).at(0).toInt()).content, u"Hello 你好, stream please"_s);
+        // An edited-away version is found too, and opens on its branch.
+        QQuickItem *field = item("sessionSearch");
+        field->setProperty("text", u"second question"_s);
+        QTRY_VERIFY(!chat()->search()->results().isEmpty() &&
+                    chat()->search()->results().constFirst().snippetHtml.contains(
+                        u"<b>second</b> <b>question</b>"_s));
+        QTRY_COMPARE(shown("searchHit").size(), 1);
+        click(shown("searchHit").constFirst());
+        QTRY_COMPARE(focus.count(), 2);
+        QCOMPARE(chat()->messages()->at(focus.at(1).at(0).toInt()).content, u"second question"_s);
+        field->setProperty("text", QString());
+        QTRY_VERIFY(shown("searchHit").isEmpty());
+        QVERIFY(!shown("sessionList").isEmpty());
+
+        // Pinned: on top, in a group of its own, also after a reload from the server.
+        const QString last =
+            chat()->sessions()->get(chat()->sessions()->rowCount() - 1).value(u"sessionId"_s).toString();
+        chat()->pinSession(last, true);
+        QCOMPARE(chat()->sessions()->get(0).value(u"sessionId"_s).toString(), last);
+        QCOMPARE(chat()->sessions()->get(0).value(u"section"_s).toString(), u"Pinned"_s);
+        chat()->refresh();
+        QTest::qWait(300);
+        QTRY_COMPARE(chat()->sessions()->get(0).value(u"sessionId"_s).toString(), last);
+        QCOMPARE(chat()->sessions()->get(0).value(u"pinned"_s).toBool(), true);
+        chat()->pinSession(last, false);
+        QTRY_VERIFY(chat()->sessions()->get(0).value(u"sessionId"_s).toString() != last);
+    }
+
     void remoteServerInAnotherProcessGoesAwayAndComesBack()
     {
         m_processPort = freePort();
