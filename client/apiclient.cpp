@@ -155,6 +155,7 @@ void ApiClient::send(const QByteArray &verb, const QString &path, const QUrlQuer
         ApiResult r;
         r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         const QByteArray data = reply->readAll();
+        r.body = data;
         if (r.status == 0) {
             r.code =
                 reply->error() == QNetworkReply::OperationCanceledError ? u"timeout"_s : u"network_error"_s;
@@ -180,7 +181,10 @@ void ApiClient::send(const QByteArray &verb, const QString &path, const QUrlQuer
                     r.message = tr("The server answered HTTP %1.").arg(r.status);
                 if (r.status == 401)
                     Q_EMIT unauthorized();
-            } else if (!data.isEmpty() && pe.error != QJsonParseError::NoError) {
+            } else if (!data.isEmpty() && pe.error != QJsonParseError::NoError &&
+                       reply->header(QNetworkRequest::ContentTypeHeader)
+                           .toString()
+                           .startsWith("application/json"_L1)) {
                 r.code = u"invalid_response"_s;
                 r.message = tr("The server's answer is not valid JSON.");
             }
@@ -200,6 +204,12 @@ static QByteArray jsonBytes(const QJsonObject &o)
 void ApiClient::get(const QString &path, const QUrlQuery &query, QObject *context, Handler handler)
 {
     send("GET", path, query, QByteArray(), context, std::move(handler));
+}
+
+void ApiClient::postBytes(const QString &path, const QUrlQuery &query, const QByteArray &body,
+                          QObject *context, Handler handler, int timeoutMs)
+{
+    send("POST", path, query, body, context, std::move(handler), timeoutMs);
 }
 
 void ApiClient::post(const QString &path, const QJsonObject &body, QObject *context, Handler handler)

@@ -20,6 +20,7 @@ struct ApiResult
 {
     int status = 0;
     QJsonObject json;
+    QByteArray body; // as received (an export, Markdown or JSON)
     QString code;
     QString message;
     bool offline = false;
@@ -63,6 +64,9 @@ public:
     void put(const QString &path, const QJsonObject &body, QObject *context, Handler handler);
     void patch(const QString &path, const QJsonObject &body, QObject *context, Handler handler);
     void del(const QString &path, QObject *context, Handler handler);
+    // A body sent as it is (a file to import), with a time-out of its own.
+    void postBytes(const QString &path, const QUrlQuery &query, const QByteArray &body, QObject *context,
+                   Handler handler, int timeoutMs);
 
     // docs/api.md, one by one.
     void listAgents(QObject *context, Handler handler);

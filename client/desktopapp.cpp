@@ -7,6 +7,7 @@
 #include "localcache.h"
 #include "logging.h"
 #include "settingscontroller.h"
+#include "transfercontroller.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -35,6 +36,7 @@ DesktopApp::~DesktopApp()
 {
     // The window goes first: its bindings still read the controllers.
     m_engine.reset();
+    delete m_transfer;
     delete m_settings;
     delete m_chat;
     m_ownSecrets.reset();
@@ -148,6 +150,7 @@ bool DesktopApp::start(const QUrl &serverUrl, const QString &token, bool inProce
 
     m_chat = new ChatController(m_api, m_cache.get(), cacheKey, !inProcess);
     m_settings = new SettingsController(m_api, m_secrets, m_chat, !inProcess);
+    m_transfer = new TransferController(m_api, m_chat);
     m_chat->loadFromCache(); // history shows before the server answers
 
     qml_register_types_org_agentdesk();

@@ -11,6 +11,7 @@ class ApiClient;
 class FileNetworkFactory;
 class QCommandLineParser;
 class ChatController;
+class TransferController;
 class LocalCache;
 class QQmlApplicationEngine;
 class QQuickWindow;
@@ -73,6 +74,7 @@ public:
     QQuickWindow *window() const;
     ChatController *chat() const { return m_chat; }
     SettingsController *settings() const { return m_settings; }
+    TransferController *transfer() const { return m_transfer; }
     ApiClient *api() const { return m_api; }
     KeychainStore *secrets() const { return m_secrets; }
     LocalCache *cache() const { return m_cache.get(); }
@@ -94,6 +96,7 @@ private:
     std::unique_ptr<KeychainStore> m_ownSecrets;
     ChatController *m_chat = nullptr;
     SettingsController *m_settings = nullptr;
+    TransferController *m_transfer = nullptr;
     std::unique_ptr<FileNetworkFactory> m_files; // outlives the engine that uses it
     std::unique_ptr<QQmlApplicationEngine> m_engine;
     QStringList m_warnings;

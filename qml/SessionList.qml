@@ -2,6 +2,7 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import QtQuick.Controls.impl
+import QtQuick.Dialogs
 import org.agentdesk
 
 // The sidebar: new chat, search (every message of every chat; titles only while offline), the
@@ -14,6 +15,21 @@ Rectangle {
     signal settingsRequested()
 
     function focusSearch() { search.forceActiveFocus(); search.selectAll() }
+
+    // One chat saved as Markdown or JSON, the kind by the filter chosen.
+    FileDialog {
+        id: exportOne
+        property string sessionId
+        function ask(id) {
+            sessionId = id
+            currentFile = TransferController.suggestedFile(id, "markdown")
+            open()
+        }
+        fileMode: FileDialog.SaveFile
+        nameFilters: [qsTr("Markdown (*.md)"), qsTr("JSON (*.json)")]
+        onAccepted: TransferController.exportChats(sessionId, selectedNameFilter.index === 1 ? "json" : "markdown",
+                                                   selectedFile)
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -273,6 +289,7 @@ Rectangle {
                                 onTriggered: ChatController.pinSession(row.sessionId, !row.pinned)
                             }
                             MenuItem { text: qsTr("Rename…"); onTriggered: row.askRename() }
+                            MenuItem { text: qsTr("Export…"); onTriggered: exportOne.ask(row.sessionId) }
                             MenuItem { text: qsTr("Delete…"); onTriggered: row.askDelete() }
                         }
                     }

@@ -1,10 +1,12 @@
 import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
+import QtQuick.Dialogs
 import org.agentdesk
 
 // Settings: OpenAI-compatible providers (presets, test, default), tools (MCP servers: add by
-// command or URL, status, tools, remove), the server connection and where secrets are kept.
+// command or URL, status, tools, remove), the server connection, where secrets are kept, and
+// export / import of chats.
 Popup {
     id: page
     objectName: "settingsPage"
@@ -718,6 +720,74 @@ Popup {
                             enabled: tokenField.text.trim().length > 0
                             onClicked: SettingsController.saveServerToken(tokenField.text)
                         }
+                    }
+
+                    Label {
+                        Layout.topMargin: 18
+                        text: qsTr("Chats")
+                        font.pixelSize: 16
+                        font.bold: true
+                        color: Theme.text
+                    }
+                    Label {
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        color: Theme.textMuted
+                        text: qsTr("Save every chat as Markdown to read, or as JSON to import elsewhere (every version of every turn). Import reads an AgentDesk JSON export or ChatGPT's conversations.json; chats imported before are skipped.")
+                    }
+                    RowLayout {
+                        Layout.fillWidth: true
+                        spacing: 8
+                        Button {
+                            objectName: "exportMarkdown"
+                            text: qsTr("Export all as Markdown…")
+                            enabled: !TransferController.busy
+                            onClicked: exportDialog.ask("markdown")
+                        }
+                        Button {
+                            objectName: "exportJson"
+                            text: qsTr("Export all as JSON…")
+                            enabled: !TransferController.busy
+                            onClicked: exportDialog.ask("json")
+                        }
+                        Button {
+                            objectName: "importChats"
+                            text: qsTr("Import…")
+                            enabled: !TransferController.busy
+                            onClicked: importDialog.open()
+                        }
+                        BusyIndicator {
+                            visible: TransferController.busy
+                            running: visible
+                            implicitWidth: 24
+                            implicitHeight: 24
+                        }
+                    }
+                    Label {
+                        objectName: "transferStatus"
+                        Layout.fillWidth: true
+                        wrapMode: Text.Wrap
+                        visible: text.length > 0
+                        color: Theme.textMuted
+                        text: TransferController.status
+                    }
+                    FileDialog {
+                        id: exportDialog
+                        property string format: "markdown"
+                        function ask(f) {
+                            format = f
+                            currentFile = TransferController.suggestedFile("", f)
+                            open()
+                        }
+                        fileMode: FileDialog.SaveFile
+                        nameFilters: format === "json" ? [qsTr("JSON (*.json)")] : [qsTr("Markdown (*.md)")]
+                        onAccepted: TransferController.exportChats("", format, selectedFile)
+                    }
+                    FileDialog {
+                        id: importDialog
+                        fileMode: FileDialog.OpenFile
+                        nameFilters: [qsTr("Exports (*.json)"), qsTr("All files (*)")]
+                        onAccepted: TransferController.importFile(selectedFile)
                     }
 
                     Label {

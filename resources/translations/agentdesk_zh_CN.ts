@@ -670,6 +670,18 @@
         <source>Pin to the top</source>
         <translation>置顶</translation>
     </message>
+    <message>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
 </context>
 <context>
     <name>SessionListModel</name>
@@ -999,6 +1011,42 @@
         <source>“%1” is saved and still connecting.</source>
         <translation>“%1”已保存，仍在连接。</translation>
     </message>
+    <message>
+        <source>Chats</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Save every chat as Markdown to read, or as JSON to import elsewhere (every version of every turn). Import reads an AgentDesk JSON export or ChatGPT&apos;s conversations.json; chats imported before are skipped.</source>
+        <translation>把所有对话保存为便于阅读的 Markdown，或保存为可在别处导入的 JSON（包含每一轮的所有版本）。导入支持 AgentDesk 的 JSON 导出文件和 ChatGPT 的 conversations.json；之前导入过的对话会被跳过。</translation>
+    </message>
+    <message>
+        <source>Export all as Markdown…</source>
+        <translation>全部导出为 Markdown…</translation>
+    </message>
+    <message>
+        <source>Export all as JSON…</source>
+        <translation>全部导出为 JSON…</translation>
+    </message>
+    <message>
+        <source>Import…</source>
+        <translation>导入…</translation>
+    </message>
+    <message>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <source>Exports (*.json)</source>
+        <translation>导出文件 (*.json)</translation>
+    </message>
+    <message>
+        <source>All files (*)</source>
+        <translation>所有文件 (*)</translation>
+    </message>
 </context>
 <context>
     <name>ToolCard</name>
@@ -1053,6 +1101,45 @@
     <message>
         <source>Allow</source>
         <translation>允许</translation>
+    </message>
+</context>
+<context>
+    <name>TransferController</name>
+    <message>
+        <source>Could not export: %1</source>
+        <translation>无法导出：%1</translation>
+    </message>
+    <message>
+        <source>Could not write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Saved to %1.</source>
+        <translation>已保存到 %1。</translation>
+    </message>
+    <message>
+        <source>Could not read %1: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>The file is over 64 MiB.</source>
+        <translation>文件超过 64 MiB。</translation>
+    </message>
+    <message>
+        <source>Nothing was imported: %1</source>
+        <translation>未导入任何内容：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported %n chat(s); %1 were there already.</source>
+        <translation>
+            <numerusform>已导入 %n 个对话；%1 个已存在。</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported %n chat(s).</source>
+        <translation>
+            <numerusform>已导入 %n 个对话。</numerusform>
+        </translation>
     </message>
 </context>
 <context>

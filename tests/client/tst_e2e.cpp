@@ -5,12 +5,15 @@
 #include "fakeupstream.h"
 #include "settingscontroller.h"
 #include "tcpproxy.h"
+#include "transfercontroller.h"
 
 #include "server/server.h"
 
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QProcess>
 #include <QQuickItem>
 #include <QQuickWindow>
@@ -764,6 +767,54 @@ private Q_SLOTS:
         QCOMPARE(chat()->sessions()->get(0).value(u"pinned"_s).toBool(), true);
         chat()->pinSession(last, false);
         QTRY_VERIFY(chat()->sessions()->get(0).value(u"sessionId"_s).toString() != last);
+    }
+
+    void exportAndImportChats()
+    {
+        TransferController *transfer = m_app->transfer();
+        QSignalSpy finished(transfer, &TransferController::finished);
+        const int sessions = chat()->sessions()->rowCount();
+        const QString all = m_dir.filePath(u"all.json"_s);
+        transfer->exportChats({}, u"json"_s, QUrl::fromLocalFile(all));
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(finished.at(0).at(0).toBool(), true);
+        QFile file(all);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QJsonObject exported = QJsonDocument::fromJson(file.readAll()).object();
+        QCOMPARE(exported.value("format"_L1).toString(), u"agentdesk.sessions"_s);
+        QCOMPARE(exported.value("sessions"_L1).toArray().size(), sessions);
+
+        const QString one = m_dir.filePath(u"one.md"_s);
+        const QString sessionId = chat()->sessions()->get(0).value(u"sessionId"_s).toString();
+        QVERIFY(transfer->suggestedFile(sessionId, u"markdown"_s).toLocalFile().endsWith(u".md"_s));
+        transfer->exportChats(sessionId, u"markdown"_s, QUrl::fromLocalFile(one));
+        QVERIFY(finished.wait(10000));
+        QFile markdown(one);
+        QVERIFY(markdown.open(QIODevice::ReadOnly));
+        QVERIFY(markdown.readAll().startsWith(
+            "# " + chat()->sessions()->get(0).value(u"title"_s).toString().toUtf8()));
+
+        // ChatGPT's export: two chats more, then none the second time; a broken file adds nothing.
+        const QUrl chatgpt =
+            QUrl::fromLocalFile(QStringLiteral(AGENTDESK_FIXTURES "/chatgpt-conversations.json"));
+        transfer->importFile(chatgpt);
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(transfer->status(), u"Imported 2 chat(s)."_s);
+        QTRY_COMPARE(chat()->sessions()->rowCount(), sessions + 2);
+        transfer->importFile(chatgpt);
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(transfer->status(), u"Imported 0 chat(s); 2 were there already."_s);
+        const QString broken = m_dir.filePath(u"broken.json"_s);
+        QFile bad(broken);
+        QVERIFY(bad.open(QIODevice::WriteOnly));
+        bad.write("[{\"id\":\"x\",\"mapping\":{\"a\":{\"parent\":\"gone\"}}}]");
+        bad.close();
+        transfer->importFile(QUrl::fromLocalFile(broken));
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(finished.last().at(0).toBool(), false);
+        QVERIFY2(transfer->status().startsWith(u"Nothing was imported"_s), qPrintable(transfer->status()));
+        QCOMPARE(chat()->sessions()->rowCount(), sessions + 2);
+        QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
     }
 
     void remoteServerInAnotherProcessGoesAwayAndComesBack()
