@@ -1043,7 +1043,8 @@ double ChatController::measuredRate(int tokens) const
     if (!m_pending || m_pending->firstTokenMs < 0 || tokens <= 1)
         return 0;
     const qint64 ms = m_pending->lastTokenMs - m_pending->firstTokenMs;
-    if (ms <= 0)
+    // A reply that came all at once has no speed worth showing ("4,000 tok/s").
+    if (ms < 250)
         return 0;
     // The first token opens the clock; the others arrive within it.
     return (tokens - 1) * 1000.0 / double(ms);

@@ -26,6 +26,8 @@ QVariant ProviderListModel::data(const QModelIndex &index, int role) const
         return p.model;
     case IsDefaultRole:
         return p.isDefault;
+    case ReadOnlyRole:
+        return p.readOnly;
     case HasApiKeyRole:
         return p.hasApiKey;
     }
@@ -34,8 +36,9 @@ QVariant ProviderListModel::data(const QModelIndex &index, int role) const
 
 QHash<int, QByteArray> ProviderListModel::roleNames() const
 {
-    return {{NameRole, "name"},   {KindRole, "kind"},           {BaseUrlRole, "baseUrl"},
-            {ModelRole, "model"}, {IsDefaultRole, "isDefault"}, {HasApiKeyRole, "hasApiKey"}};
+    return {{NameRole, "name"},        {KindRole, "kind"},           {BaseUrlRole, "baseUrl"},
+            {ModelRole, "model"},      {IsDefaultRole, "isDefault"}, {HasApiKeyRole, "hasApiKey"},
+            {ReadOnlyRole, "readOnly"}};
 }
 
 void ProviderListModel::setProviders(const QList<ProviderItem> &providers)

@@ -22,6 +22,7 @@ public:
         ModelRole,
         IsDefaultRole,
         HasApiKeyRole,
+        ReadOnlyRole,
     };
     Q_ENUM(Role)
 

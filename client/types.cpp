@@ -332,6 +332,7 @@ ProviderItem ProviderItem::fromJson(const QJsonObject &o)
     p.model = string(o, "model"_L1);
     p.isDefault = o.value("is_default"_L1).toBool();
     p.hasApiKey = o.value("has_api_key"_L1).toBool();
+    p.readOnly = o.value("read_only"_L1).toBool();
     p.connectTimeoutMs = o.value("connect_timeout_ms"_L1).toInt();
     p.stallTimeoutMs = o.value("stall_timeout_ms"_L1).toInt();
     return p;

@@ -136,6 +136,7 @@ struct ProviderItem
     QString model;
     bool isDefault = false;
     bool hasApiKey = false;
+    bool readOnly = false; // the server's OPENAI_* environment: not editable from here
     int connectTimeoutMs = 0;
     int stallTimeoutMs = 0;
 

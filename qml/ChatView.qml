@@ -142,14 +142,30 @@ Rectangle {
                 // Follow the bottom unless the user scrolled up.
                 property bool followBottom: true
                 property bool autoScrolling: false
-                readonly property bool nearBottom: contentY + height >= contentHeight + bottomMargin - 48
+                // contentY counts from originY, which moves as rows of another height than estimated
+                // come into view.
+                readonly property bool nearBottom: contentY + height >= originY + contentHeight + bottomMargin - 48
 
                 function scrollToEnd() {
                     autoScrolling = true
                     positionViewAtEnd()
                     autoScrolling = false
                 }
-                onContentYChanged: if (!autoScrolling) followBottom = nearBottom
+                // The user's own scrolling (wheel, drag, flick) takes over at once, however little it
+                // moved: a row settling or the stored copy arriving must not pull the view back down.
+                property real lastPosition: 0
+                onContentYChanged: {
+                    const position = contentY - originY
+                    if (!autoScrolling) {
+                        if (position < lastPosition - 0.5 && moving)
+                            followBottom = false
+                        else if (nearBottom)
+                            followBottom = true
+                    }
+                    lastPosition = position
+                }
+                onMovementStarted: followBottom = false
+                onMovementEnded: followBottom = nearBottom
                 onContentHeightChanged: if (followBottom) Qt.callLater(scrollToEnd)
                 onCountChanged: if (followBottom) Qt.callLater(scrollToEnd)
                 onHeightChanged: if (followBottom) Qt.callLater(scrollToEnd)

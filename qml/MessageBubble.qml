@@ -80,8 +80,11 @@ Item {
                 Rectangle {
                     id: body
                     Layout.alignment: Qt.AlignTop
+                    visible: !(bubble.status === "error" && !bubble.isUser && bubble.content.length === 0
+                               && !bubble.hasSegments)
                     Layout.preferredWidth: bubble.isUser
-                        ? Math.min(measure.implicitWidth + 2, bubble.maxBubbleWidth) + 28
+                        ? (bubble.editing ? bubble.maxBubbleWidth
+                                          : Math.min(measure.implicitWidth + 2, bubble.maxBubbleWidth) + 28)
                         : bubble.maxBubbleWidth
                     Layout.preferredHeight: (bubble.editing ? editor.implicitHeight
                                              : bubble.waiting ? typing.implicitHeight : stack.implicitHeight) + 20

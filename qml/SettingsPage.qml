@@ -213,6 +213,7 @@ Popup {
                             required property string model
                             required property bool isDefault
                             required property bool hasApiKey
+                            required property bool readOnly
                             readonly property var result: page.testResults[name]
 
                             Layout.fillWidth: true
@@ -241,20 +242,36 @@ Popup {
                                         background: Rectangle { radius: 4; color: Theme.accent }
                                     }
                                     Label {
-                                        Layout.fillWidth: true
-                                        text: providerRow.baseUrl + (providerRow.model ? "  ·  " + providerRow.model : "")
-                                        color: Theme.textMuted
-                                        elide: Text.ElideMiddle
+                                        visible: providerRow.readOnly
+                                        text: qsTr("From the server's OPENAI_* variables")
+                                        color: Theme.textFaint
+                                        font.pixelSize: 11
                                     }
+                                    Item { Layout.fillWidth: true }
                                     Button { text: qsTr("Test"); flat: true; onClicked: SettingsController.testProvider(providerRow.name) }
                                     Button {
                                         text: qsTr("Make default")
                                         flat: true
-                                        visible: !providerRow.isDefault
+                                        visible: !providerRow.isDefault && !providerRow.readOnly
                                         onClicked: SettingsController.setDefaultProvider(providerRow.name)
                                     }
-                                    Button { text: qsTr("Edit"); flat: true; onClicked: page.editProvider(providerRow.index) }
-                                    Button { text: qsTr("Delete"); flat: true; onClicked: SettingsController.deleteProvider(providerRow.name) }
+                                    Button {
+                                        text: qsTr("Edit"); flat: true; visible: !providerRow.readOnly
+                                        onClicked: page.editProvider(providerRow.index)
+                                    }
+                                    Button {
+                                        text: qsTr("Delete"); flat: true; visible: !providerRow.readOnly
+                                        onClicked: SettingsController.deleteProvider(providerRow.name)
+                                    }
+                                }
+                                // Where it goes and with which model, in full (wrapped, not cut).
+                                Label {
+                                    objectName: "providerTarget"
+                                    Layout.fillWidth: true
+                                    text: providerRow.baseUrl + (providerRow.model ? "  ·  " + providerRow.model : "")
+                                    color: Theme.textMuted
+                                    font.pixelSize: Theme.smallFontSize
+                                    wrapMode: Text.WrapAnywhere
                                 }
                                 Label {
                                     Layout.fillWidth: true

@@ -1047,6 +1047,10 @@
         <source>All files (*)</source>
         <translation>所有文件 (*)</translation>
     </message>
+    <message>
+        <source>From the server&apos;s OPENAI_* variables</source>
+        <translation>来自服务器的 OPENAI_* 环境变量</translation>
+    </message>
 </context>
 <context>
     <name>ToolCard</name>

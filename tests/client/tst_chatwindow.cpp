@@ -17,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTranslator>
+#include <QWheelEvent>
 
 #include <algorithm>
 
@@ -293,6 +294,42 @@ private Q_SLOTS:
         for (const MessageItem &m : chat()->messages()->messages())
             users += m.role == "user"_L1 && m.content == "Fail please"_L1;
         QCOMPARE(users, 1);
+    }
+
+    void wheelScrollsUpRightAfterAReply()
+    {
+        // A conversation taller than the window.
+        QStringList lines;
+        for (int i = 0; i < 30; ++i)
+            lines.append(u"Line %1 of a long answer.\n\n"_s.arg(i));
+        m_mock->replyTokens = lines;
+        m_mock->tokenDelayMs = 2;
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        for (int i = 0; i < 3; ++i) {
+            focusInput();
+            type(u"Tell me more %1"_s.arg(i));
+            QTest::keyClick(window(), Qt::Key_Return);
+            QTRY_COMPARE_WITH_TIMEOUT(finished.count(), i + 1, 10000);
+        }
+        QQuickItem *list = item("messageList");
+        QVERIFY(list);
+        QTRY_VERIFY(list->property("nearBottom").toBool());
+        // At once after the reply ended (its stored copy still loading), the wheel goes up...
+        const QPointF at = list->mapToScene(QPointF(list->width() / 2, list->height() / 2));
+        const qreal bottom = list->property("contentY").toReal();
+        for (int notch = 0; notch < 4; ++notch) {
+            QWheelEvent wheel(at, window()->mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton,
+                              Qt::NoModifier, Qt::NoScrollPhase, false);
+            wheel.setTimestamp(ulong(QDateTime::currentMSecsSinceEpoch() & 0x7fffffff));
+            QCoreApplication::sendEvent(window(), &wheel);
+            QTest::qWait(30);
+        }
+        QTRY_VERIFY(list->property("contentY").toReal() < bottom - 100);
+        // ... and stays there while the stored copy comes in and the rows settle.
+        QTest::qWait(800);
+        QVERIFY2(list->property("contentY").toReal() < bottom - 100,
+                 qPrintable(u"%1 vs bottom %2"_s.arg(list->property("contentY").toReal()).arg(bottom)));
+        QVERIFY(!list->property("nearBottom").toBool());
     }
 
     void sessionBusyIsExplained()

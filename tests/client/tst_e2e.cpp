@@ -705,6 +705,13 @@ private Q_SLOTS:
         QQuickItem *editor = shown("editArea").constFirst();
         QTRY_VERIFY(editor->hasActiveFocus());
         QCOMPARE(editor->property("text").toString(), u"second question"_s);
+        // The editor takes the bubble's full width, its buttons inside the window.
+        QTRY_VERIFY(editor->width() > 400);
+        for (const char *name : {"saveEdit"}) {
+            QQuickItem *button = shown(name).constFirst();
+            QVERIFY(button->mapToScene(QPointF(button->width(), 0)).x() <= window()->width());
+        }
+        shot(u"e2e-08b-editing"_s);
         QTest::keyClick(window(), Qt::Key_A, Qt::ControlModifier);
         for (const QChar c : u"second, edited"_s)
             QTest::keyClick(window(), c.toLatin1());
