@@ -334,6 +334,8 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
 
     // Checkpoints come from checkpointAll(), for every turn at once.
     auto *chatTurn = new ChatTurn(m_sessions, session, *userMessage, *reply, this);
+    if (!provider->isDemo())
+        chatTurn->setProvider(provider->name, provider->baseUrl);
     if (!tools.isEmpty()) {
         ChatTurn::Tools config;
         config.host = m_toolHost;

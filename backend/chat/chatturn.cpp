@@ -486,11 +486,22 @@ void ChatTurn::onFailed(const LlmError &error)
     outcome.ok = false;
     outcome.finishReason = u"Error"_s;
     const int status = error.kind == LlmError::Timeout ? 504 : 502;
-    // Say who failed and how: the upstream's own message alone ("Rate limit reached") hides the status.
-    const QString message =
-        error.httpStatus > 0
-            ? u"The model provider answered HTTP %1: %2"_s.arg(error.httpStatus).arg(error.message)
-            : error.message;
+    // Say who failed, where and how: the upstream's own message alone ("Rate limit reached",
+    // "Connection refused") names neither the provider nor the status, nor what to do.
+    const QString named = m_providerName.isEmpty() ? u"model provider"_s
+                                                   : u"model provider \u201c%1\u201d"_s.arg(m_providerName);
+    const QString where = m_providerUrl.isEmpty() ? QString() : u" at %1"_s.arg(m_providerUrl);
+    QString message;
+    if (error.httpStatus == 401 || error.httpStatus == 403)
+        message = u"The %1 refused the API key (HTTP %2: %3). Check the provider's API key in Settings."_s.arg(named)
+                      .arg(error.httpStatus)
+                      .arg(error.message);
+    else if (error.httpStatus > 0)
+        message = u"The %1 answered HTTP %2: %3"_s.arg(named).arg(error.httpStatus).arg(error.message);
+    else if (error.code == "upstream_unreachable"_L1)
+        message = u"Cannot reach the %1%2: %3"_s.arg(named, where, error.message);
+    else
+        message = u"The %1%2: %3"_s.arg(named, where, error.message);
     outcome.error = {status, error.code.isEmpty() ? u"upstream_error"_s : error.code, message};
     end(outcome, u"error"_s, message);
 }

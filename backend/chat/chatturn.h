@@ -9,6 +9,7 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QObject>
+#include <QUrl>
 #include <QPointer>
 
 #include <functional>
@@ -50,6 +51,12 @@ public:
     ~ChatTurn() override;
 
     void setTools(const Tools &tools) { m_tools = tools; }
+    // Who answers, for error texts that say which provider failed and where.
+    void setProvider(const QString &name, const QUrl &baseUrl)
+    {
+        m_providerName = name;
+        m_providerUrl = baseUrl.adjusted(QUrl::RemoveUserInfo | QUrl::RemoveQuery | QUrl::RemoveFragment).toString();
+    }
     // Takes ownership of the stream of the first round.
     void start(LlmStream *stream);
 
@@ -131,6 +138,8 @@ private:
     Message m_userMessage;
     Message m_reply;
     ReplyEvents m_events;
+    QString m_providerName;
+    QString m_providerUrl;
     Tools m_tools;
 
     QPointer<LlmStream> m_stream;
