@@ -98,13 +98,26 @@ void SettingsController::refreshProviders()
     });
 }
 
+QString SettingsController::providerNameProblem(const QString &name) const
+{
+    static const QRegularExpression pattern(u"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"_s);
+    const QString n = name.trimmed();
+    if (n.isEmpty())
+        return tr("A provider needs a name.");
+    if (n == "demo"_L1 || n == "env"_L1 || n == "default"_L1)
+        return tr("“%1” is reserved: choose another name.").arg(n);
+    if (!pattern.match(n).hasMatch())
+        return tr("A name is 1 to 64 letters, digits, “.”, “_” or “-”, without spaces.");
+    return {};
+}
+
 void SettingsController::saveProvider(const QString &name, const QString &baseUrl, const QString &model,
                                       const QString &apiKey, bool makeDefault)
 {
     const QString n = name.trimmed();
     const QUrl url = QUrl::fromUserInput(baseUrl.trimmed());
-    if (n.isEmpty()) {
-        Q_EMIT providerFailed(n, tr("A provider needs a name."));
+    if (const QString problem = providerNameProblem(n); !problem.isEmpty()) {
+        Q_EMIT providerFailed(n, problem);
         return;
     }
     if (!url.isValid() || (url.scheme() != "http"_L1 && url.scheme() != "https"_L1)) {

@@ -46,6 +46,9 @@ public:
 
     Q_INVOKABLE void refreshProviders();
     // An empty apiKey keeps the key the server already has.
+    // What is wrong with a provider name, as the server would say it (empty when it is fine), so
+    // the form says it while typing rather than after Save.
+    Q_INVOKABLE QString providerNameProblem(const QString &name) const;
     Q_INVOKABLE void saveProvider(const QString &name, const QString &baseUrl, const QString &model,
                                   const QString &apiKey, bool makeDefault);
     Q_INVOKABLE void deleteProvider(const QString &name);

@@ -101,10 +101,13 @@ Popup {
     Connections {
         target: SettingsController
         function onProviderSaved(name) {
+            // Done: the form is empty again, ready for another provider.
+            page.editingName = ""
+            nameField.text = ""; urlField.text = ""; modelField.text = ""; keyField.text = ""
+            keyField.placeholderText = qsTr("Optional")
+            defaultBox.checked = false
             formError.text = ""
-            page.editingName = name
-            keyField.text = ""
-            keyField.placeholderText = qsTr("Saved — leave empty to keep it")
+            formSaved.text = qsTr("Saved “%1”.").arg(name)
         }
         function onProviderFailed(name, message) { formError.text = message }
         function onProviderTested(name, ok, message) {
@@ -256,6 +259,7 @@ Popup {
                                         onClicked: SettingsController.setDefaultProvider(providerRow.name)
                                     }
                                     Button {
+                                        objectName: "editProvider_" + providerRow.name
                                         text: qsTr("Edit"); flat: true; visible: !providerRow.readOnly
                                         onClicked: page.editProvider(providerRow.index)
                                     }
@@ -331,10 +335,31 @@ Popup {
                                 columnSpacing: 12
                                 rowSpacing: 6
                                 Label { text: qsTr("Name") }
-                                TextField { id: nameField; Layout.fillWidth: true; selectByMouse: true; Accessible.name: qsTr("Name") }
+                                TextField {
+                                    id: nameField
+                                    objectName: "providerName"
+                                    Layout.fillWidth: true
+                                    selectByMouse: true
+                                    // A provider is renamed by adding a new one: editing keeps its name.
+                                    readOnly: page.editingName.length > 0
+                                    Accessible.name: qsTr("Name")
+                                    onTextChanged: formSaved.text = ""
+                                }
+                                Item { visible: nameProblem.visible }
+                                Label {
+                                    id: nameProblem
+                                    objectName: "providerNameProblem"
+                                    Layout.fillWidth: true
+                                    visible: nameField.text.length > 0 && text.length > 0
+                                    text: SettingsController.providerNameProblem(nameField.text)
+                                    color: Theme.error
+                                    font.pixelSize: Theme.smallFontSize
+                                    wrapMode: Text.Wrap
+                                }
                                 Label { text: qsTr("Base URL") }
                                 TextField {
                                     id: urlField
+                                    objectName: "providerUrl"
                                     Layout.fillWidth: true
                                     selectByMouse: true
                                     placeholderText: "https://api.example.com/v1"
@@ -369,7 +394,8 @@ Popup {
                                 Button {
                                     text: qsTr("Save provider")
                                     highlighted: true
-                                    enabled: nameField.text.trim().length > 0 && urlField.text.trim().length > 0
+                                    objectName: "saveProvider"
+                                    enabled: nameProblem.text.length === 0 && urlField.text.trim().length > 0
                                              && !SettingsController.busy
                                     onClicked: SettingsController.saveProvider(nameField.text, urlField.text, modelField.text,
                                                                                keyField.text, defaultBox.checked)
@@ -381,6 +407,14 @@ Popup {
                                 visible: text.length > 0
                                 wrapMode: Text.Wrap
                                 color: Theme.error
+                            }
+                            Label {
+                                id: formSaved
+                                objectName: "providerSaved"
+                                Layout.fillWidth: true
+                                visible: text.length > 0 && formError.text.length === 0
+                                wrapMode: Text.Wrap
+                                color: Theme.success
                             }
                         }
                     }

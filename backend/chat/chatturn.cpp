@@ -184,7 +184,8 @@ void ChatTurn::beginCalls(const QList<ToolCall> &calls, const QString &roundText
         const QJsonDocument arguments = QJsonDocument::fromJson(
             toolCall.arguments.trimmed().isEmpty() ? QByteArrayLiteral("{}") : toolCall.arguments.toUtf8());
         if (call.tool.server.isEmpty())
-            call.problem = u"There is no tool named \"%1\". Use one of the tools you were given."_s.arg(toolCall.name);
+            call.problem =
+                u"There is no tool named \"%1\". Use one of the tools you were given."_s.arg(toolCall.name);
         else if (!arguments.isObject())
             call.problem = u"The arguments are not a JSON object: %1"_s.arg(toolCall.arguments.left(200));
         else
@@ -237,15 +238,18 @@ void ChatTurn::emitToolCall(const Call &call)
 {
     QJsonObject part = m_parts.at(call.part).toObject();
     part.insert(u"status"_s, call.status);
-    part.insert(u"decision"_s, call.decision.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(call.decision));
+    part.insert(u"decision"_s,
+                call.decision.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(call.decision));
     m_parts.replace(call.part, part);
     if (call.status == "done"_L1 || call.status == "cancelled"_L1)
         return; // the stream says these with tool_result (or the end)
     emitOther(u"tool_call"_s, QString(),
               {{u"tool_call_id"_s, call.id},
                {u"name"_s, call.tool.name.isEmpty() ? call.function : call.tool.name},
-               {u"server"_s, call.tool.server.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(call.tool.server)},
-               {u"arguments"_s, call.problem.isEmpty() ? QJsonValue(call.argumentsObject) : QJsonValue(call.arguments)},
+               {u"server"_s,
+                call.tool.server.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(call.tool.server)},
+               {u"arguments"_s,
+                call.problem.isEmpty() ? QJsonValue(call.argumentsObject) : QJsonValue(call.arguments)},
                {u"status"_s, call.status},
                {u"step"_s, m_step}});
 }
@@ -255,28 +259,33 @@ void ChatTurn::run(Call &call)
     call.status = u"running"_s;
     emitToolCall(call);
     call.clock.start();
-    ToolCallJob *job = m_tools.host->call(m_session.tenantId, call.tool.server, call.tool.name,
-                                          call.argumentsObject, this);
+    ToolCallJob *job =
+        m_tools.host->call(m_session.tenantId, call.tool.server, call.tool.name, call.argumentsObject, this);
     call.job = job;
     const QString id = call.id;
-    connect(job, &ToolCallJob::progress, this, [this, id](double progress, double total, const QString &message) {
-        QJsonObject metadata{{u"phase"_s, u"tool"_s}, {u"tool_call_id"_s, id}, {u"progress"_s, progress}};
-        metadata.insert(u"total"_s, total > 0 ? QJsonValue(total) : QJsonValue(QJsonValue::Null));
-        metadata.insert(u"message"_s, message.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(message));
-        emitOther(u"progress"_s, QString(), metadata);
-    });
-    connect(job, &ToolCallJob::finished, this, [this, id](const ToolOutcome &outcome) { onToolFinished(id, outcome); });
+    connect(
+        job, &ToolCallJob::progress, this, [this, id](double progress, double total, const QString &message) {
+            QJsonObject metadata{{u"phase"_s, u"tool"_s}, {u"tool_call_id"_s, id}, {u"progress"_s, progress}};
+            metadata.insert(u"total"_s, total > 0 ? QJsonValue(total) : QJsonValue(QJsonValue::Null));
+            metadata.insert(u"message"_s,
+                            message.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(message));
+            emitOther(u"progress"_s, QString(), metadata);
+        });
+    connect(job, &ToolCallJob::finished, this,
+            [this, id](const ToolOutcome &outcome) { onToolFinished(id, outcome); });
 }
 
 ApiError ChatTurn::decide(const QString &toolCallId, const QString &decision)
 {
     Call *call = findCall(toolCallId);
     if (!call || m_ended)
-        return ApiError::notFound(u"tool_call_not_found"_s, u"No tool call %1 in this reply"_s.arg(toolCallId));
+        return ApiError::notFound(u"tool_call_not_found"_s,
+                                  u"No tool call %1 in this reply"_s.arg(toolCallId));
     if (decision != "allow"_L1 && decision != "deny"_L1 && decision != "always"_L1)
         return {400, u"invalid_decision"_s, u"decision must be \"allow\", \"deny\" or \"always\""_s};
     if (call->status != "awaiting_approval"_L1)
-        return {409, u"tool_call_decided"_s, u"The tool call %1 is %2, not waiting for a decision"_s.arg(toolCallId, call->status)};
+        return {409, u"tool_call_decided"_s,
+                u"The tool call %1 is %2, not waiting for a decision"_s.arg(toolCallId, call->status)};
     call->decision = decision;
     if (decision == "deny"_L1) {
         call->status = u"denied"_s;
@@ -321,11 +330,14 @@ void ChatTurn::onToolFinished(const QString &id, const ToolOutcome &outcome)
             // Bytes never go in the stream: a file, and an attachment chunk that names it.
             const QByteArray bytes = QByteArray::fromBase64(block.value("data"_L1).toString().toLatin1());
             const QString mediaType = block.value("mimeType"_L1).toString();
-            const QString name =
-                u"%1-%2-%3.%4"_s.arg(call->tool.name).arg(call->id).arg(++images).arg(extensionFor(mediaType));
+            const QString name = u"%1-%2-%3.%4"_s.arg(call->tool.name)
+                                     .arg(call->id)
+                                     .arg(++images)
+                                     .arg(extensionFor(mediaType));
             std::optional<FileRow> file;
             if (m_tools.files && !bytes.isEmpty())
-                file = m_tools.files->put(m_session.tenantId, m_session.userId, m_session.id, mediaType, name, bytes);
+                file = m_tools.files->put(m_session.tenantId, m_session.userId, m_session.id, mediaType, name,
+                                          bytes);
             block.remove(u"data"_s);
             if (file) {
                 const QString url = u"/api/files/"_s + file->id;
@@ -349,7 +361,8 @@ void ChatTurn::onToolFinished(const QString &id, const ToolOutcome &outcome)
             resource.remove(u"blob"_s);
             block.insert(u"resource"_s, resource);
         } else if (type == "resource_link"_L1) {
-            text.append(u"[%1: %2]"_s.arg(block.value("name"_L1).toString(), block.value("uri"_L1).toString()));
+            text.append(
+                u"[%1: %2]"_s.arg(block.value("name"_L1).toString(), block.value("uri"_L1).toString()));
         }
         parts.append(block);
     }
@@ -391,7 +404,8 @@ void ChatTurn::finishCall(Call &call, bool isError, const QString &text, const Q
 void ChatTurn::nextRoundIfDone()
 {
     for (const Call &call : std::as_const(m_calls)) {
-        if (call.status == "pending"_L1 || call.status == "awaiting_approval"_L1 || call.status == "running"_L1)
+        if (call.status == "pending"_L1 || call.status == "awaiting_approval"_L1 ||
+            call.status == "running"_L1)
             return;
     }
     if (m_ended || m_calls.isEmpty())
@@ -445,7 +459,8 @@ void ChatTurn::stopUpstream(const QString &finishReason, const QString &status)
             call.job->deleteLater();
             call.job = nullptr;
         }
-        if (call.status == "pending"_L1 || call.status == "awaiting_approval"_L1 || call.status == "running"_L1) {
+        if (call.status == "pending"_L1 || call.status == "awaiting_approval"_L1 ||
+            call.status == "running"_L1) {
             call.status = u"cancelled"_s;
             emitToolCall(call);
         }
@@ -493,7 +508,8 @@ void ChatTurn::onFailed(const LlmError &error)
     const QString where = m_providerUrl.isEmpty() ? QString() : u" at %1"_s.arg(m_providerUrl);
     QString message;
     if (error.httpStatus == 401 || error.httpStatus == 403)
-        message = u"The %1 refused the API key (HTTP %2: %3). Check the provider's API key in Settings."_s.arg(named)
+        message = u"The %1 refused the API key (HTTP %2: %3). Check the provider's API key in Settings."_s
+                      .arg(named)
                       .arg(error.httpStatus)
                       .arg(error.message);
     else if (error.httpStatus > 0)
@@ -527,8 +543,9 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
     m_reply.completionTokens = outcome.completionTokens;
     m_reply.tokensEstimated = outcome.tokensEstimated;
     m_reply.steps = m_step;
-    m_reply.parts = m_parts.isEmpty() ? QString()
-                                      : QString::fromUtf8(QJsonDocument(m_parts).toJson(QJsonDocument::Compact));
+    m_reply.parts = m_parts.isEmpty()
+                        ? QString()
+                        : QString::fromUtf8(QJsonDocument(m_parts).toJson(QJsonDocument::Compact));
     outcome.saved = m_store.finishReply(m_reply, eventLog());
     if (!outcome.saved) {
         qCCritical(lcChat) << "Could not save reply" << m_reply.id << "of session" << m_session.id;
@@ -546,8 +563,9 @@ void ChatTurn::checkpoint()
 {
     if (m_ended || eventCount() == m_savedEvents)
         return;
-    const QString parts =
-        m_parts.isEmpty() ? QString() : QString::fromUtf8(QJsonDocument(m_parts).toJson(QJsonDocument::Compact));
+    const QString parts = m_parts.isEmpty()
+                              ? QString()
+                              : QString::fromUtf8(QJsonDocument(m_parts).toJson(QJsonDocument::Compact));
     if (m_store.saveReplyProgress(m_reply.id, m_text, parts, eventLog()))
         m_savedEvents = eventCount();
 }

@@ -9,8 +9,8 @@
 #include <QElapsedTimer>
 #include <QJsonArray>
 #include <QObject>
-#include <QUrl>
 #include <QPointer>
+#include <QUrl>
 
 #include <functional>
 
@@ -55,7 +55,8 @@ public:
     void setProvider(const QString &name, const QUrl &baseUrl)
     {
         m_providerName = name;
-        m_providerUrl = baseUrl.adjusted(QUrl::RemoveUserInfo | QUrl::RemoveQuery | QUrl::RemoveFragment).toString();
+        m_providerUrl =
+            baseUrl.adjusted(QUrl::RemoveUserInfo | QUrl::RemoveQuery | QUrl::RemoveFragment).toString();
     }
     // Takes ownership of the stream of the first round.
     void start(LlmStream *stream);
@@ -103,9 +104,9 @@ private:
     struct Call
     {
         QString id;
-        QString function; // as the model called it
+        QString function;  // as the model called it
         QString arguments; // as the model wrote them
-        ToolInfo tool;    // empty server: the model called a tool it does not have
+        ToolInfo tool;     // empty server: the model called a tool it does not have
         QJsonObject argumentsObject;
         QString problem; // why it cannot run (unknown tool, arguments that are no JSON object)
         QString status;  // awaiting_approval, running, denied, done, cancelled
@@ -143,9 +144,9 @@ private:
     Tools m_tools;
 
     QPointer<LlmStream> m_stream;
-    QString m_text;             // what the content events carried, concatenated
-    QList<int> m_log{0};        // per event: >= 0 where a content event ends in m_text, < 0 an extra
-    QList<QByteArray> m_extras; // the other events' JSON; event -1 - k is m_extras[k]
+    QString m_text;                // what the content events carried, concatenated
+    QList<int> m_log{0};           // per event: >= 0 where a content event ends in m_text, < 0 an extra
+    QList<QByteArray> m_extras;    // the other events' JSON; event -1 - k is m_extras[k]
     qsizetype m_roundTextFrom = 0; // where this round's text begins in m_text
     bool m_separate = false;       // the next round's first text starts with a paragraph break
 

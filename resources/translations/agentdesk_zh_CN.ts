@@ -740,6 +740,14 @@
         <source>A server name is 1 to 32 letters, digits, _ or -, starting with a letter or digit.</source>
         <translation>服务器名称为 1 到 32 个字母、数字、_ 或 -，并以字母或数字开头。</translation>
     </message>
+    <message>
+        <source>“%1” is reserved: choose another name.</source>
+        <translation>“%1”是保留名称，请换一个。</translation>
+    </message>
+    <message>
+        <source>A name is 1 to 64 letters, digits, “.”, “_” or “-”, without spaces.</source>
+        <translation>名称为 1 到 64 个字母、数字、“.”、“_”或“-”，不能有空格。</translation>
+    </message>
 </context>
 <context>
     <name>SettingsPage</name>
@@ -1050,6 +1058,10 @@
     <message>
         <source>From the server&apos;s OPENAI_* variables</source>
         <translation>来自服务器的 OPENAI_* 环境变量</translation>
+    </message>
+    <message>
+        <source>Saved “%1”.</source>
+        <translation>已保存“%1”。</translation>
     </message>
 </context>
 <context>

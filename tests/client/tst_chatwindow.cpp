@@ -16,8 +16,10 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+
 #include <QTranslator>
 #include <QWheelEvent>
+#include <functional>
 
 #include <algorithm>
 
@@ -545,6 +547,50 @@ private Q_SLOTS:
         settings->deleteAgent(id);
         QTRY_COMPARE(chat()->agents()->rowCount(), 2);
         QVERIFY(chat()->currentAgentId() != id);
+    }
+
+    void providerFormSaysWhatIsWrongAndStartsOver()
+    {
+        QTest::keyClick(window(), Qt::Key_Comma, Qt::ControlModifier);
+        QQuickItem *name = item("providerName");
+        QVERIFY(name);
+        QTRY_VERIFY(name->isVisible());
+        QQuickItem *problem = item("providerNameProblem");
+        QQuickItem *save = item("saveProvider");
+        // A space is wrong at once, not after Save.
+        name->forceActiveFocus();
+        type(u"my provider"_s);
+        QTRY_VERIFY(problem->isVisible());
+        QVERIFY(problem->property("text").toString().contains(u"without spaces"_s));
+        QVERIFY(!save->isEnabled());
+        name->setProperty("text", u"env"_s);
+        QTRY_VERIFY(problem->property("text").toString().contains(u"reserved"_s));
+        name->setProperty("text", u"local"_s);
+        QTRY_VERIFY(!problem->isVisible());
+        item("providerUrl")->setProperty("text", u"http://127.0.0.1:11434/v1"_s);
+        QTRY_VERIFY(save->isEnabled());
+        QMetaObject::invokeMethod(save, "clicked");
+        // Saved: the form is empty again (no second provider by editing the name afterwards).
+        QTRY_VERIFY(item("providerSaved")->isVisible());
+        QCOMPARE(name->property("text").toString(), QString());
+        QTRY_COMPARE(m_app->settings()->providers()->rowCount(), 1);
+        QTRY_VERIFY(m_app->settings()->providers()->get(0).value(u"isDefault"_s).toBool()); // the first is
+                                                                                            // the default
+        // A delegate of a Repeater: found through the visual tree, not QObject children.
+        std::function<QQuickItem *(QQuickItem *)> find = [&](QQuickItem *at) -> QQuickItem * {
+            if (at->objectName() == "editProvider_local"_L1)
+                return at;
+            for (QQuickItem *child : at->childItems())
+                if (QQuickItem *found = find(child))
+                    return found;
+            return nullptr;
+        };
+        QQuickItem *editButton = find(window()->contentItem());
+        QVERIFY(editButton);
+        QMetaObject::invokeMethod(editButton, "clicked");
+        QTRY_COMPARE(name->property("text").toString(), u"local"_s);
+        QVERIFY(name->property("readOnly").toBool());
+        QTest::keyClick(window(), Qt::Key_Escape);
     }
 
     void screenshotsOfDialogsAndThemes()

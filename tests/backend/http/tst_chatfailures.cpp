@@ -44,12 +44,14 @@ void ChatFailuresTest::upstreamFailureKeepsPartialReply_data()
     QTest::addColumn<QString>("partial"); // what the user saw before the failure
     QTest::addColumn<QString>("errorPart");
     // The text names the provider, says what happened and, for a key, what to do.
-    QTest::newRow("http 500") << u"fake:status=500"_s << QString() << u"model provider \u201cenv\u201d answered HTTP 500"_s;
+    QTest::newRow("http 500") << u"fake:status=500"_s << QString()
+                              << u"model provider \u201cenv\u201d answered HTTP 500"_s;
     QTest::newRow("http 401") << u"fake:status=401"_s << QString()
                               << u"\u201cenv\u201d refused the API key (HTTP 401"_s;
     QTest::newRow("http 429") << u"fake:status=429"_s << QString() << u"429"_s;
     QTest::newRow("cut mid-stream") << u"fake:tokens=6,cut=3,text=aa%20bb%20cc%20dd%20ee%20ff"_s
-                                    << u"aa bb cc"_s << u"model provider \u201cenv\u201d at http://127.0.0.1:"_s;
+                                    << u"aa bb cc"_s
+                                    << u"model provider \u201cenv\u201d at http://127.0.0.1:"_s;
     QTest::newRow("stall mid-stream")
         << u"fake:tokens=6,stall=2,text=aa%20bb%20cc%20dd%20ee%20ff"_s << u"aa bb"_s << QString();
     QTest::newRow("stall before headers") << u"fake:stall=0"_s << QString() << QString();
@@ -102,9 +104,12 @@ void ChatFailuresTest::unreachableProviderIsNamed()
         o.environmentProvider->baseUrl = QUrl(u"http://user:secret@127.0.0.1:9/v1?key=abc"_s);
     }));
     const QString agent = f.createAgent(u"fake"_s);
-    const auto result = f.client().stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agent), ApiFixture::chatBody(u"hi"_s));
+    const auto result =
+        f.client().stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agent), ApiFixture::chatBody(u"hi"_s));
     const QString error = result.events.last().json.value("error"_L1).toString();
-    QVERIFY2(error.startsWith(u"Cannot reach the model provider \u201cenv\u201d at http://127.0.0.1:9/v1: "_s), qPrintable(error));
+    QVERIFY2(
+        error.startsWith(u"Cannot reach the model provider \u201cenv\u201d at http://127.0.0.1:9/v1: "_s),
+        qPrintable(error));
     QVERIFY(!error.contains(u"secret"_s) && !error.contains(u"abc"_s));
 }
 
