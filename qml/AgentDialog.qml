@@ -81,6 +81,7 @@ Dialog {
     width: Math.min(parent ? parent.width - 80 : 560, 560)
     height: Math.min(parent ? parent.height - 60 : 700, 700)
     modal: true
+    Overlay.modal: Rectangle { color: Theme.scrim }
     focus: true
     title: agentId.length > 0 ? qsTr("Edit agent") : qsTr("New agent")
     padding: 20
@@ -372,6 +373,7 @@ Dialog {
         parent: Overlay.overlay
         anchors.centerIn: parent
         modal: true
+        Overlay.modal: Rectangle { color: Theme.scrim }
         width: 400
         title: qsTr("Delete agent?")
         Label {

@@ -11,6 +11,8 @@ Rectangle {
 
     signal editAgentRequested(string agentId)
     signal newAgentRequested()
+    signal sidebarToggleRequested()
+    property bool sidebarShown: true
 
     function focusInput() { composer.focusInput() }
     readonly property alias messageList: list
@@ -30,6 +32,13 @@ Rectangle {
                 anchors.leftMargin: 16
                 anchors.rightMargin: 12
                 spacing: 8
+
+                IconButton {
+                    objectName: "sidebarToggle"
+                    iconName: "sidebar"
+                    tip: view.sidebarShown ? qsTr("Hide the chat list (Ctrl+B)") : qsTr("Show the chat list (Ctrl+B)")
+                    onClicked: view.sidebarToggleRequested()
+                }
 
                 ComboBox {
                     id: agentPicker

@@ -105,7 +105,14 @@ ColumnLayout {
                 focusPolicy: Qt.StrongFocus
                 enabled: ChatController.streaming || (ChatController.canSend && area.text.trim().length > 0)
                 Accessible.name: ChatController.streaming ? qsTr("Stop") : qsTr("Send")
-                ToolTip.visible: hovered
+                // Shown for a hover, not left behind when the button turns from Stop to Send.
+                property bool tipArmed: false
+                onHoveredChanged: tipArmed = hovered
+                Connections {
+                    target: ChatController
+                    function onStreamingChanged() { actionButton.tipArmed = false }
+                }
+                ToolTip.visible: tipArmed
                 ToolTip.delay: 600
                 ToolTip.text: ChatController.streaming ? qsTr("Stop the reply (Esc)") : qsTr("Send (Enter)")
                 onClicked: ChatController.streaming ? ChatController.stop() : composer.submit()

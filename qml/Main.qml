@@ -37,6 +37,17 @@ ApplicationWindow {
         sequence: "Ctrl+,"
         onActivated: settingsPage.open()
     }
+    // The chat list folds away for a wider conversation (Ctrl+B, or the button in the header).
+    property bool sidebarShown: true
+    Shortcut {
+        sequence: "Ctrl+B"
+        onActivated: window.sidebarShown = !window.sidebarShown
+    }
+    Shortcut {
+        sequence: StandardKey.Quit
+        context: Qt.ApplicationShortcut
+        onActivated: Qt.quit()
+    }
 
     RowLayout {
         anchors.fill: parent
@@ -44,11 +55,14 @@ ApplicationWindow {
 
         SessionList {
             id: sessionList
+            objectName: "sidebar"
+            visible: window.sidebarShown
             Layout.preferredWidth: 280
             Layout.fillHeight: true
             onSettingsRequested: settingsPage.open()
         }
         Rectangle {
+            visible: window.sidebarShown
             Layout.preferredWidth: 1
             Layout.fillHeight: true
             color: Theme.border
@@ -59,6 +73,8 @@ ApplicationWindow {
             Layout.fillHeight: true
             onEditAgentRequested: (agentId) => agentDialog.openFor(agentId)
             onNewAgentRequested: agentDialog.openNew()
+            sidebarShown: window.sidebarShown
+            onSidebarToggleRequested: window.sidebarShown = !window.sidebarShown
         }
     }
 

@@ -361,6 +361,7 @@ Rectangle {
         parent: Overlay.overlay
         anchors.centerIn: parent
         modal: true
+        Overlay.modal: Rectangle { color: Theme.scrim }
         width: 380
         title: qsTr("Rename chat")
         standardButtons: Dialog.Ok | Dialog.Cancel
@@ -386,6 +387,7 @@ Rectangle {
         parent: Overlay.overlay
         anchors.centerIn: parent
         modal: true
+        Overlay.modal: Rectangle { color: Theme.scrim }
         width: 400
         title: qsTr("Delete chat?")
         Label {

@@ -17,6 +17,8 @@ QtObject {
     readonly property color textMuted: mix(palette.text, palette.base, 0.42)
     readonly property color textFaint: mix(palette.text, palette.base, 0.6)
     readonly property color accent: palette.highlight
+    // Behind a modal dialog: the window dimmed, in light and dark alike.
+    readonly property color scrim: Qt.rgba(0, 0, 0, 0.38)
     readonly property color accentText: palette.highlightedText
     readonly property color base: palette.base
     readonly property color sidebar: dark ? mix(palette.window, Qt.rgba(0, 0, 0, 1), 0.18) : mix(palette.window, Qt.rgba(1, 1, 1, 1), 0.45)

@@ -355,6 +355,14 @@
         <source>Jump to the latest message</source>
         <translation>跳到最新消息</translation>
     </message>
+    <message>
+        <source>Hide the chat list (Ctrl+B)</source>
+        <translation>隐藏对话列表（Ctrl+B）</translation>
+    </message>
+    <message>
+        <source>Show the chat list (Ctrl+B)</source>
+        <translation>显示对话列表（Ctrl+B）</translation>
+    </message>
 </context>
 <context>
     <name>Composer</name>

@@ -593,6 +593,21 @@ private Q_SLOTS:
         QTest::keyClick(window(), Qt::Key_Escape);
     }
 
+    void chatListFoldsAway()
+    {
+        QQuickItem *sidebar = item("sidebar");
+        QVERIFY(sidebar && sidebar->isVisible());
+        QQuickItem *list = item("messageList");
+        const qreal before = list->width();
+        QTest::keyClick(window(), Qt::Key_B, Qt::ControlModifier);
+        QTRY_VERIFY(!sidebar->isVisible());
+        QTRY_VERIFY(list->width() > before + 200); // the conversation takes the room
+        QQuickItem *toggle = item("sidebarToggle");
+        QVERIFY(toggle);
+        QMetaObject::invokeMethod(toggle, "clicked");
+        QTRY_VERIFY(sidebar->isVisible());
+    }
+
     void screenshotsOfDialogsAndThemes()
     {
         // Keyboard: Tab from the message input reaches the send button.
