@@ -85,6 +85,7 @@ private Q_SLOTS:
         QCOMPARE(store.defaultProvider(m_acme)->name, u"local"_s);
         QVERIFY(!store.byName(m_acme, u"aaa-second"_s)->isDefault);
         QVERIFY(store.remove(m_acme, u"aaa-second"_s));
+        QTest::qWait(5); // "the first one added" is by time: not within one millisecond
 
         ProviderRow a = provider(m_acme, u"alpha"_s, true);
         QVERIFY(store.upsert(a));
