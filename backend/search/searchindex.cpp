@@ -134,6 +134,33 @@ QString SearchIndex::snippet(const QString &text, const QStringList &terms, int 
     return result;
 }
 
+int SearchIndex::catchUp(int limit)
+{
+    if (!m_db.isSqlite())
+        return 0;
+    Transaction tx(m_db);
+    if (!tx.isActive())
+        return 0;
+    int added = 0;
+    {
+        // The literal 'streaming' and "indexed = 0" let SQLite use the partial index.
+        Statement q(m_db, u"INSERT INTO messages_fts (rowid, content) SELECT rowid, content FROM messages"
+                          u" WHERE indexed = 0 AND status <> 'streaming' ORDER BY rowid LIMIT ?"_s);
+        q.bind(limit);
+        if (!q.exec())
+            return 0;
+        added = q.rowsAffected();
+    }
+    if (added > 0) {
+        Statement q(m_db, u"UPDATE messages SET indexed = 1 WHERE rowid IN (SELECT rowid FROM messages"
+                          u" WHERE indexed = 0 AND status <> 'streaming' ORDER BY rowid LIMIT ?)"_s);
+        q.bind(limit);
+        if (!q.exec() || q.rowsAffected() != added)
+            return 0; // the transaction rolls back: nothing half-indexed
+    }
+    return tx.commit() ? added : 0;
+}
+
 QList<SearchIndex::Result> SearchIndex::search(const QString &tenantId, const QString &userId,
                                                const QString &query, int limit)
 {
@@ -141,6 +168,8 @@ QList<SearchIndex::Result> SearchIndex::search(const QString &tenantId, const QS
     QList<Result> results;
     if (words.isEmpty())
         return results;
+    while (catchUp() > 0) {
+    }
 
     // The index narrows by the terms it can use (SQLite's trigrams need three characters);
     // LIKE / ILIKE checks the others.

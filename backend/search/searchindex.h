@@ -39,6 +39,10 @@ public:
         QList<Hit> hits;   // the best few, most matches first
     };
 
+    // Adds to SQLite's index up to `limit` finished messages it does not hold yet; how many
+    // (0 on PostgreSQL, whose index keeps itself up to date). search() calls it first.
+    int catchUp(int limit = 5000);
+
     // Sessions whose messages (or title) contain every term of `query`, best first.
     QList<Result> search(const QString &tenantId, const QString &userId, const QString &query,
                          int limit = 20);

@@ -15,6 +15,7 @@
 #include "http/transferroutes.h"
 #include "llm/llmclient.h"
 #include "mcp/mcpregistry.h"
+#include "search/searchindex.h"
 #include "storage/authstore.h"
 #include "storage/providerstore.h"
 #include "storage/sessionstore.h"
@@ -109,6 +110,18 @@ bool Server::start(const Options &options)
     m_transferRoutes = std::make_unique<TransferRoutes>(*m_db);
     m_transferRoutes->registerRoutes(m_http->router());
     m_mcp->startAll();
+
+    // Finished messages go into the search index while nothing streams (a search catches up on
+    // what is left); ending a reply costs nothing for it.
+    if (!m_indexTimer) {
+        m_indexTimer = new QTimer(this);
+        m_indexTimer->setInterval(2000);
+        connect(m_indexTimer, &QTimer::timeout, this, [this] {
+            if (m_db && m_chat && m_chat->activeTurns() == 0)
+                SearchIndex(*m_db).catchUp(500);
+        });
+        m_indexTimer->start();
+    }
 
 #ifdef __GLIBC__
     // A few thousand streams leave tens of MiB of freed heap behind that glibc would keep for good.

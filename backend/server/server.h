@@ -105,5 +105,6 @@ private:
     std::unique_ptr<FileRoutes> m_fileRoutes;
     // Gives freed heap back to the system once the streams are gone (glibc keeps it otherwise).
     QTimer *m_trimTimer = nullptr;
+    QTimer *m_indexTimer = nullptr;
     bool m_heapDirty = false;
 };

@@ -185,7 +185,8 @@ const QList<QStringList> &migrations()
         },
         // v5: conversations as trees. Every message follows its parent (a user message the reply
         // before it), the session remembers the end of the branch it follows, sessions can be
-        // pinned and imported; full-text search over finished messages (SQLite: FTS5 trigrams, so Chinese needs
+        // pinned and imported; full-text search over finished messages (SQLite: FTS5 trigrams, so Chinese
+        // needs
         // no word breaks; PostgreSQL: a pg_trgm index for ILIKE).
         {
             u"ALTER TABLE sessions ADD COLUMN active_leaf_id TEXT"_s,
@@ -201,27 +202,22 @@ const QList<QStringList> &migrations()
             u"UPDATE sessions SET active_leaf_id = (SELECT m.id FROM messages m WHERE m.session_id = "
             u"sessions.id"
             u" ORDER BY m.seq DESC LIMIT 1)"_s,
+            // Indexed lazily, off the path that ends every reply: `indexed` says a row is in the
+            // index (SearchIndex::catchUp adds the rest before a search and while nothing streams);
+            // the triggers only take out what changes or goes.
+            u"ALTER TABLE messages ADD COLUMN indexed INTEGER NOT NULL DEFAULT 0"_s,
+            u"sqlite:CREATE INDEX idx_messages_unindexed ON messages (status) WHERE indexed = 0"_s,
             u"sqlite:CREATE VIRTUAL TABLE messages_fts USING fts5(content, content='messages',"
             u" content_rowid='rowid', tokenize='trigram')"_s,
-            u"sqlite:INSERT INTO messages_fts (rowid, content) SELECT rowid, content FROM messages"
-            u" WHERE status <> 'streaming'"_s,
-            // A growing reply is indexed once, when it ends, not at every checkpoint.
-            u"sqlite:CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.status <> "
-            u"'streaming'"
-            u" BEGIN INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content); END"_s,
-            u"sqlite:CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.status <> "
-            u"'streaming'"
+            u"sqlite:CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.indexed <> 0"
             u" BEGIN INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, "
             u"old.content);"
             u" END"_s,
-            u"sqlite:CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, status ON messages"
-            u" WHEN (old.status <> 'streaming' OR new.status <> 'streaming')"
-            u" AND (old.status <> new.status OR old.content <> new.content) BEGIN"
-            u" INSERT INTO messages_fts (messages_fts, rowid, content) SELECT 'delete', old.rowid, "
-            u"old.content"
-            u" WHERE old.status <> 'streaming';"
-            u" INSERT INTO messages_fts (rowid, content) SELECT new.rowid, new.content WHERE new.status <> "
-            u"'streaming';"
+            u"sqlite:CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages"
+            u" WHEN old.indexed <> 0 AND old.content <> new.content BEGIN"
+            u" INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.rowid, "
+            u"old.content);"
+            u" UPDATE messages SET indexed = 0 WHERE rowid = new.rowid;"
             u" END"_s,
             u"pg:@trigram-index"_s,
         },

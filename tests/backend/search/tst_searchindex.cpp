@@ -138,6 +138,39 @@ private Q_SLOTS:
                      0);
     }
 
+    void indexedLazilyAndKeptTrue()
+    {
+        if (m_backend.isPostgres())
+            QSKIP("PostgreSQL's index keeps itself up to date");
+        const QString session = conversation(m_alice, u"lazy"_s, u"first words"_s, u"an answer"_s);
+        // Ending a reply indexes nothing; catching up (before a search, or while idle) does.
+        const auto indexed = [&] {
+            return TestBackend::scalar(*m_db, u"SELECT COUNT(*) FROM messages WHERE indexed = 1"_s).toInt();
+        };
+        const auto inIndex = [&](const char *term) {
+            return TestBackend::scalar(*m_db,
+                                       u"SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?"_s,
+                                       {QString::fromLatin1(term)})
+                .toInt();
+        };
+        QCOMPARE(indexed(), 0);
+        QCOMPARE(inIndex("first"), 0);
+        QCOMPARE(SearchIndex(*m_db).catchUp(1), 1);
+        QCOMPARE(SearchIndex(*m_db).catchUp(), 1);
+        QCOMPARE(SearchIndex(*m_db).catchUp(), 0);
+        QCOMPARE(indexed(), 2);
+        QCOMPARE(inIndex("first"), 1);
+        // A stored text that changes is taken out and indexed again.
+        QVERIFY(TestBackend::exec(
+            *m_db, u"UPDATE messages SET content = 'other words' WHERE session_id = ? AND role = 'user'"_s,
+            {session}));
+        QCOMPARE(found(u"other words"_s), QStringList{u"lazy"_s});
+        QCOMPARE(found(u"first"_s), QStringList());
+        QCOMPARE(inIndex("first"), 0);
+        QCOMPARE(inIndex("other"), 1);
+        QCOMPARE(indexed(), 2);
+    }
+
     void snippetsAndHighlights()
     {
         const QStringList terms = SearchIndex::terms(u"  Tool tool  <b>  "_s);
