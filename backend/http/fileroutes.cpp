@@ -12,7 +12,8 @@ FileRoutes::FileRoutes(FileStore &files, QObject *parent) : QObject(parent), m_f
 void FileRoutes::registerRoutes(Router &router)
 {
     // The query token too: an <img src> cannot send headers.
-    router.add(Router::Method::Get, u"/api/files/{}"_s, [this](RequestContext &c) { get(c); }, Router::QueryToken);
+    router.add(
+        Router::Method::Get, u"/api/files/{}"_s, [this](RequestContext &c) { get(c); }, Router::QueryToken);
 }
 
 void FileRoutes::get(RequestContext &context)

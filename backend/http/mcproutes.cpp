@@ -33,7 +33,8 @@ std::optional<QHash<QString, QString>> stringMap(const QJsonValue &value, const 
         return std::nullopt;
     const QJsonObject object = value.toObject();
     for (auto it = object.begin(); it != object.end(); ++it) {
-        if (!it.value().isString() || it.key().isEmpty() || it.key().contains(u'\n') || it.key().contains(u'\r'))
+        if (!it.value().isString() || it.key().isEmpty() || it.key().contains(u'\n') ||
+            it.key().contains(u'\r'))
             return std::nullopt;
         const QString v = it.value().toString();
         if (v.contains(u'\n') || v.contains(u'\r'))
@@ -60,8 +61,11 @@ void McpRoutes::registerRoutes(Router &router)
     using Method = Router::Method;
     router.add(Method::Get, u"/api/mcp/servers"_s, [this](RequestContext &c) { list(c); });
     router.add(Method::Get, u"/api/mcp/servers/{}"_s, [this](RequestContext &c) { get(c); });
-    router.add(Method::Put, u"/api/mcp/servers/{}"_s, [this](RequestContext &c) { put(c); }, Router::AdminOnly);
-    router.add(Method::Delete, u"/api/mcp/servers/{}"_s, [this](RequestContext &c) { remove(c); }, Router::AdminOnly);
+    router.add(
+        Method::Put, u"/api/mcp/servers/{}"_s, [this](RequestContext &c) { put(c); }, Router::AdminOnly);
+    router.add(
+        Method::Delete, u"/api/mcp/servers/{}"_s, [this](RequestContext &c) { remove(c); },
+        Router::AdminOnly);
 }
 
 QJsonObject McpRoutes::view(const McpServerRow &row) const
@@ -83,9 +87,11 @@ QJsonObject McpRoutes::view(const McpServerRow &row) const
     }
     const McpClient *client = m_registry.client(row.tenantId, row.name);
     json.insert(u"status"_s, client ? client->statusName() : u"stopped"_s);
-    json.insert(u"error"_s, client && !client->error().isEmpty() ? QJsonValue(client->error()) : QJsonValue::Null);
-    json.insert(u"protocol_version"_s,
-                client && !client->protocolVersion().isEmpty() ? QJsonValue(client->protocolVersion()) : QJsonValue::Null);
+    json.insert(u"error"_s,
+                client && !client->error().isEmpty() ? QJsonValue(client->error()) : QJsonValue::Null);
+    json.insert(u"protocol_version"_s, client && !client->protocolVersion().isEmpty()
+                                           ? QJsonValue(client->protocolVersion())
+                                           : QJsonValue::Null);
     QJsonArray tools;
     if (client && client->status() == McpClient::Status::Connected) {
         for (const ToolInfo &tool : client->tools()) {
@@ -129,9 +135,11 @@ void McpRoutes::put(RequestContext &context)
     McpServerRow row = existing.value_or(McpServerRow{});
     row.tenantId = tenantId;
     row.name = name;
-    const QString transport = body->value(u"transport"_s).toString(existing ? existing->transport : QString());
+    const QString transport =
+        body->value(u"transport"_s).toString(existing ? existing->transport : QString());
     if (transport != "stdio"_L1 && transport != "http"_L1)
-        return context.sendError(400, u"invalid_field"_s, u"Field \"transport\" must be \"stdio\" or \"http\""_s);
+        return context.sendError(400, u"invalid_field"_s,
+                                 u"Field \"transport\" must be \"stdio\" or \"http\""_s);
     row.transport = transport;
     const McpRegistry::Secrets kept = existing ? m_registry.secrets(existing->id) : McpRegistry::Secrets{};
     McpRegistry::Secrets secrets;
@@ -144,34 +152,39 @@ void McpRoutes::put(RequestContext &context)
         const QJsonValue args = body->value(u"args"_s);
         if (!args.isUndefined()) {
             if (!args.isArray())
-                return context.sendError(400, u"invalid_field"_s, u"Field \"args\" must be a list of strings"_s);
+                return context.sendError(400, u"invalid_field"_s,
+                                         u"Field \"args\" must be a list of strings"_s);
             row.args.clear();
             for (const QJsonValue &arg : args.toArray()) {
                 if (!arg.isString())
-                    return context.sendError(400, u"invalid_field"_s, u"Field \"args\" must be a list of strings"_s);
+                    return context.sendError(400, u"invalid_field"_s,
+                                             u"Field \"args\" must be a list of strings"_s);
                 row.args.append(arg.toString());
             }
         }
         row.url.clear();
         row.headerNames.clear();
-        const auto env = stringMap(body->contains(u"env"_s) ? body->value(u"env"_s) : QJsonValue(QJsonValue::Undefined),
-                                   kept.env);
+        const auto env = stringMap(
+            body->contains(u"env"_s) ? body->value(u"env"_s) : QJsonValue(QJsonValue::Undefined), kept.env);
         if (!env)
-            return context.sendError(400, u"invalid_field"_s, u"Field \"env\" must be an object of strings"_s);
+            return context.sendError(400, u"invalid_field"_s,
+                                     u"Field \"env\" must be an object of strings"_s);
         secrets.env = body->contains(u"env"_s) ? *env : kept.env;
     } else {
         const QJsonValue url = body->value(u"url"_s);
         if (!url.isUndefined())
             row.url = url.toString();
         const QUrl parsed(row.url, QUrl::StrictMode);
-        if (!parsed.isValid() || (parsed.scheme() != "http"_L1 && parsed.scheme() != "https"_L1) || parsed.host().isEmpty())
+        if (!parsed.isValid() || (parsed.scheme() != "http"_L1 && parsed.scheme() != "https"_L1) ||
+            parsed.host().isEmpty())
             return context.sendError(400, u"invalid_field"_s, u"Field \"url\" must be an http(s) URL"_s);
         row.command.clear();
         row.args.clear();
         row.envNames.clear();
         const auto headers = stringMap(body->value(u"headers"_s), kept.headers);
         if (!headers)
-            return context.sendError(400, u"invalid_field"_s, u"Field \"headers\" must be an object of strings"_s);
+            return context.sendError(400, u"invalid_field"_s,
+                                     u"Field \"headers\" must be an object of strings"_s);
         secrets.headers = body->contains(u"headers"_s) ? *headers : kept.headers;
     }
     const QJsonValue timeout = body->value(u"timeout_ms"_s);
@@ -205,7 +218,8 @@ void McpRoutes::put(RequestContext &context)
         if (saved)
             HttpReply::sendJsonAndClose(*responder, view(*saved), status, headers);
     };
-    if (!client || client->status() == McpClient::Status::Connected || client->status() == McpClient::Status::Error) {
+    if (!client || client->status() == McpClient::Status::Connected ||
+        client->status() == McpClient::Status::Error) {
         answer();
         return;
     }

@@ -36,13 +36,16 @@ void LlmStream::emitToolCallDelta(int upstreamIndex, const QString &id, const QS
             break;
         }
     }
-    const bool opens = index < 0 || (!id.isEmpty() && !m_toolCalls.at(index).id.isEmpty() && id != m_toolCalls.at(index).id);
+    const bool opens =
+        index < 0 || (!id.isEmpty() && !m_toolCalls.at(index).id.isEmpty() && id != m_toolCalls.at(index).id);
     bool first = false;
     if (opens) {
         ToolCall call;
         // An upstream that names no calls: ids of our own, unique across the reply's rounds too
         // (a result and a decision find their call by it).
-        call.id = id.isEmpty() ? QStringLiteral("call_%1").arg(QUuid::createUuid().toString(QUuid::Id128).left(24)) : id;
+        call.id = id.isEmpty()
+                      ? QStringLiteral("call_%1").arg(QUuid::createUuid().toString(QUuid::Id128).left(24))
+                      : id;
         m_toolCalls.append(call);
         m_toolCallUpstreamIndex.append(upstreamIndex);
         index = int(m_toolCalls.size()) - 1;

@@ -130,7 +130,8 @@ bool McpRegistry::writeSecrets(SecretStore *store, const QString &serverId, cons
         return true;
     }
     const QJsonObject json{{u"env"_s, toJson(secrets.env)}, {u"headers"_s, toJson(secrets.headers)}};
-    return store->write(secretKey(serverId), QString::fromUtf8(QJsonDocument(json).toJson(QJsonDocument::Compact)));
+    return store->write(secretKey(serverId),
+                        QString::fromUtf8(QJsonDocument(json).toJson(QJsonDocument::Compact)));
 }
 
 void McpRegistry::startAll()
@@ -148,8 +149,10 @@ void McpRegistry::startClient(const McpServerRow &row)
     auto *client = new McpClient(config, m_llm.managerFor(config.url), this);
     const QString tenantId = row.tenantId;
     const QString name = row.name;
-    connect(client, &McpClient::statusChanged, this, [this, tenantId, name] { Q_EMIT serverChanged(tenantId, name); });
-    connect(client, &McpClient::toolsChanged, this, [this, tenantId, name] { Q_EMIT serverChanged(tenantId, name); });
+    connect(client, &McpClient::statusChanged, this,
+            [this, tenantId, name] { Q_EMIT serverChanged(tenantId, name); });
+    connect(client, &McpClient::toolsChanged, this,
+            [this, tenantId, name] { Q_EMIT serverChanged(tenantId, name); });
     m_clients[tenantId].insert(name, client);
     client->start();
 }

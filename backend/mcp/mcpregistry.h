@@ -47,8 +47,8 @@ public:
     static Secrets readSecrets(SecretStore *store, const QString &serverId);
 
     QList<ToolInfo> tools(const QString &tenantId, const QStringList &patterns) const override;
-    ToolCallJob *call(const QString &tenantId, const QString &server, const QString &tool, const QJsonObject &arguments,
-                      QObject *parent) override;
+    ToolCallJob *call(const QString &tenantId, const QString &server, const QString &tool,
+                      const QJsonObject &arguments, QObject *parent) override;
 
     static QString secretKey(const QString &serverId) { return QStringLiteral("mcp/") + serverId; }
     // Whether "server/tool" is named by one of the patterns ("server/tool", "server/*").

@@ -101,8 +101,9 @@ void StdioTransport::onStdout()
         QJsonParseError error;
         const QJsonDocument doc = QJsonDocument::fromJson(line, &error);
         if (!doc.isObject()) {
-            qCWarning(lcMcp).noquote() << "MCP server" << m_name << "wrote a line that is not a JSON-RPC message:"
-                                       << QString::fromUtf8(line.left(200));
+            qCWarning(lcMcp).noquote()
+                << "MCP server" << m_name
+                << "wrote a line that is not a JSON-RPC message:" << QString::fromUtf8(line.left(200));
             continue;
         }
         Q_EMIT message(doc.object());
@@ -111,7 +112,8 @@ void StdioTransport::onStdout()
     }
     m_stdout.remove(0, start);
     if (m_stdout.size() > maxLineBytes) {
-        qCWarning(lcMcp) << "MCP server" << m_name << "wrote a line of over" << maxLineBytes << "bytes; stopping it";
+        qCWarning(lcMcp) << "MCP server" << m_name << "wrote a line of over" << maxLineBytes
+                         << "bytes; stopping it";
         m_stdout.clear();
         m_process->kill();
     }

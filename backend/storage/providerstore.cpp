@@ -55,8 +55,9 @@ std::optional<ProviderRow> ProviderStore::defaultProvider(const QString &tenantI
     // The one marked default, else the first one added: adding another provider never changes
     // which one the agents without a provider of their own use.
     Statement q(
-        m_db, u"SELECT "_s + columns +
-                  u" FROM providers WHERE tenant_id = ? ORDER BY is_default DESC, created_at, name LIMIT 1"_s);
+        m_db,
+        u"SELECT "_s + columns +
+            u" FROM providers WHERE tenant_id = ? ORDER BY is_default DESC, created_at, name LIMIT 1"_s);
     q.bind(tenantId);
     if (!q.exec() || !q.next())
         return std::nullopt;

@@ -316,11 +316,14 @@ void FakeConnection::planChatCompletion()
         if (rounds < s.rounds) {
             for (qsizetype c = 0; c < s.calls.size(); ++c) {
                 const QString &arguments = s.calls.at(c).second;
-                const QByteArray id = "call_fake" + QByteArray::number(s_completionIds) + "_" + QByteArray::number(c);
-                QByteArray head = (s.noIds ? QByteArray() : "\"id\":\"" + id + "\",") + "\"type\":\"function\",";
+                const QByteArray id =
+                    "call_fake" + QByteArray::number(s_completionIds) + "_" + QByteArray::number(c);
+                QByteArray head =
+                    (s.noIds ? QByteArray() : "\"id\":\"" + id + "\",") + "\"type\":\"function\",";
                 head += "\"function\":{\"name\":" + jsonString(s.calls.at(c).first) + ",";
                 for (qsizetype at = 0; at < qMax<qsizetype>(1, arguments.size()); at += s.argSplit) {
-                    m_toolFragments.append({s.reuseIndex ? 0 : int(c), at == 0 ? head : QByteArray("\"function\":{"),
+                    m_toolFragments.append({s.reuseIndex ? 0 : int(c),
+                                            at == 0 ? head : QByteArray("\"function\":{"),
                                             arguments.mid(at, s.argSplit)});
                 }
             }
@@ -478,8 +481,8 @@ QByteArray FakeConnection::bytes(const Step &step) const
     }
     case Step::Finish:
         return event(
-            m_chunkHead + R"({"index":0,"delta":{},"logprobs":null,"finish_reason":)" +
-            jsonString(m_finish) + "}]" +
+            m_chunkHead + R"({"index":0,"delta":{},"logprobs":null,"finish_reason":)" + jsonString(m_finish) +
+            "}]" +
             (m_scenario.usage == FakeScenario::Usage::Inline ? ",\"usage\":" + m_usageJson : m_usageNull) +
             '}');
     case Step::Usage:

@@ -97,8 +97,8 @@ private:
 
     struct ToolFragment
     {
-        int index;        // as sent (0 for all with `reuse`)
-        QByteArray head;  // id, type and name, on a call's first fragment only
+        int index;       // as sent (0 for all with `reuse`)
+        QByteArray head; // id, type and name, on a call's first fragment only
         QString arguments;
     };
     QList<ToolFragment> m_toolFragments;

@@ -420,7 +420,8 @@ void CrashDurabilityTest::sigkillMidToolCall()
     // sends the model the call with an answer for it.
     QVERIFY(startServer());
     m_fake.setRecordRequests(true);
-    const QString admin = runAdmin({u"token"_s, u"create"_s, u"--tenant"_s, u"tools"_s, u"--user"_s, u"dana"_s, u"--admin"_s});
+    const QString admin =
+        runAdmin({u"token"_s, u"create"_s, u"--tenant"_s, u"tools"_s, u"--user"_s, u"dana"_s, u"--admin"_s});
     ApiTestClient client(m_port);
     client.setToken(admin);
     const QString log = m_dir.filePath(u"slow-server.log"_s);
@@ -428,7 +429,8 @@ void CrashDurabilityTest::sigkillMidToolCall()
         "PUT", u"/api/mcp/servers/slow"_s,
         QJsonDocument(QJsonObject{{u"transport"_s, u"stdio"_s},
                                   {u"command"_s, QStringLiteral(AGENTDESK_NODE)},
-                                  {u"args"_s, QJsonArray{QStringLiteral(AGENTDESK_SOURCE_DIR "/tests/mcp/scripted-server.mjs"),
+                                  {u"args"_s, QJsonArray{QStringLiteral(AGENTDESK_SOURCE_DIR
+                                                                        "/tests/mcp/scripted-server.mjs"),
                                                          u"--log"_s, log}}})
             .toJson(),
         {}, 30000);
@@ -443,14 +445,16 @@ void CrashDurabilityTest::sigkillMidToolCall()
                               .toString();
     AsyncStream stream(m_port, chatStreamRequest(agent, admin, u"wait for the slow tool"_s));
     stream.start();
-    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(stream.record().events.cbegin(), stream.record().events.cend(),
-                                         [](const QJsonObject &e) { return e.value(u"type"_s) == u"tool_call"_s; }),
-                             20000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        std::any_of(stream.record().events.cbegin(), stream.record().events.cend(),
+                    [](const QJsonObject &e) { return e.value(u"type"_s) == u"tool_call"_s; }),
+        20000);
     // Killed once the checkpoint holds the running call.
     const auto storedParts = [&] {
         ReadOnlyDb db(m_dir.filePath(u"agentdesk.db"_s));
-        return db.scalar(u"SELECT parts FROM messages WHERE session_id = ? AND role = 'assistant'"_s,
-                         {stream.record().sessionId})
+        return db
+            .scalar(u"SELECT parts FROM messages WHERE session_id = ? AND role = 'assistant'"_s,
+                    {stream.record().sessionId})
             .toString();
     };
     QTRY_VERIFY_WITH_TIMEOUT(storedParts().contains(u"\"status\":\"running\""_s), 20000);
@@ -471,8 +475,10 @@ void CrashDurabilityTest::sigkillMidToolCall()
     QVERIFY(startServer());
     client = ApiTestClient(m_port); // a new port
     client.setToken(admin);
-    const QJsonArray rows =
-        client.get(u"/api/sessions/%1/messages"_s.arg(stream.record().sessionId)).json().value(u"messages"_s).toArray();
+    const QJsonArray rows = client.get(u"/api/sessions/%1/messages"_s.arg(stream.record().sessionId))
+                                .json()
+                                .value(u"messages"_s)
+                                .toArray();
     QCOMPARE(rows.size(), 2);
     const QJsonObject reply = rows.at(1).toObject();
     QCOMPARE(reply.value(u"status"_s).toString(), u"interrupted"_s);

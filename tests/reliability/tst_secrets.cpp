@@ -91,7 +91,8 @@ void SecretsTest::noSecretInDatabaseOrLogs()
 
     // Admin commands: tokens (printed once, by `token create` only) and a stored provider key.
     const QString alice = QString::fromUtf8(
-        runAdmin({u"token"_s, u"create"_s, u"--tenant"_s, u"acme"_s, u"--user"_s, u"alice"_s, u"--admin"_s}, env, false));
+        runAdmin({u"token"_s, u"create"_s, u"--tenant"_s, u"acme"_s, u"--user"_s, u"alice"_s, u"--admin"_s},
+                 env, false));
     const QString revoked = QString::fromUtf8(runAdmin(
         {u"token"_s, u"create"_s, u"--tenant"_s, u"acme"_s, u"--user"_s, u"bob"_s, u"--label"_s, u"old"_s},
         env, false));

@@ -18,7 +18,8 @@ using namespace Qt::StringLiterals;
 namespace {
 
 const QString node = QStringLiteral(AGENTDESK_NODE);
-const QString everything = QStringLiteral(AGENTDESK_SOURCE_DIR "/tests/js/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+const QString everything = QStringLiteral(
+    AGENTDESK_SOURCE_DIR "/tests/js/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
 const QString scripted = QStringLiteral(AGENTDESK_SOURCE_DIR "/tests/mcp/scripted-server.mjs");
 
 // The fake's model string for a model that calls these tools ("function|{json}") first.
@@ -85,25 +86,27 @@ private Q_SLOTS:
 
 private:
     bool addEverything(ApiFixture &f);
-    QString toolAgent(ApiFixture &f, const QString &model, const QString &approval, const QJsonObject &extra = {});
+    QString toolAgent(ApiFixture &f, const QString &model, const QString &approval,
+                      const QJsonObject &extra = {});
     ApiTestClient::StreamResult chat(ApiFixture &f, const QString &agent, const QString &message,
                                      const QString &session = {});
 };
 
 void ToolsTest::initTestCase()
 {
-    QVERIFY2(QFile::exists(everything), "server-everything is missing: run `npm ci --prefix tests/js` (scripts/test does)");
+    QVERIFY2(QFile::exists(everything),
+             "server-everything is missing: run `npm ci --prefix tests/js` (scripts/test does)");
 }
 
 bool ToolsTest::addEverything(ApiFixture &f)
 {
-    const HttpResult put = f.client().request(
-        "PUT", u"/api/mcp/servers/everything"_s,
-        QJsonDocument(QJsonObject{{u"transport"_s, u"stdio"_s},
-                                  {u"command"_s, node},
-                                  {u"args"_s, QJsonArray{everything, u"stdio"_s}}})
-            .toJson(),
-        {}, 40000);
+    const HttpResult put =
+        f.client().request("PUT", u"/api/mcp/servers/everything"_s,
+                           QJsonDocument(QJsonObject{{u"transport"_s, u"stdio"_s},
+                                                     {u"command"_s, node},
+                                                     {u"args"_s, QJsonArray{everything, u"stdio"_s}}})
+                               .toJson(),
+                           {}, 40000);
     if (put.status != 201 || put.json().value("status"_L1).toString() != "connected"_L1) {
         qWarning() << "server-everything did not connect:" << put.status << put.body;
         return false;
@@ -111,7 +114,8 @@ bool ToolsTest::addEverything(ApiFixture &f)
     return true;
 }
 
-QString ToolsTest::toolAgent(ApiFixture &f, const QString &model, const QString &approval, const QJsonObject &extra)
+QString ToolsTest::toolAgent(ApiFixture &f, const QString &model, const QString &approval,
+                             const QJsonObject &extra)
 {
     QJsonObject body{{u"tools"_s, QJsonArray{u"everything/*"_s}}, {u"tool_approval"_s, approval}};
     for (auto it = extra.begin(); it != extra.end(); ++it)
@@ -122,8 +126,8 @@ QString ToolsTest::toolAgent(ApiFixture &f, const QString &model, const QString 
 ApiTestClient::StreamResult ToolsTest::chat(ApiFixture &f, const QString &agent, const QString &message,
                                             const QString &session)
 {
-    return f.client().stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agent), ApiFixture::chatBody(message, session),
-                             {}, 40000);
+    return f.client().stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agent),
+                             ApiFixture::chatBody(message, session), {}, 40000);
 }
 
 void ToolsTest::serversApiIsForAdmins()
@@ -133,16 +137,18 @@ void ToolsTest::serversApiIsForAdmins()
     auto admin = f.client();
     const QString member = f.newToken(u"acme"_s, u"bob"_s);
     auto bob = f.client(member);
-    const QByteArray config = QJsonDocument(QJsonObject{{u"transport"_s, u"stdio"_s},
-                                                        {u"command"_s, node},
-                                                        {u"args"_s, QJsonArray{everything, u"stdio"_s}},
-                                                        {u"env"_s, QJsonObject{{u"MCP_TEST_KEY"_s, u"sk-mcp-secret-4711"_s}}}})
-                                  .toJson();
+    const QByteArray config =
+        QJsonDocument(QJsonObject{{u"transport"_s, u"stdio"_s},
+                                  {u"command"_s, node},
+                                  {u"args"_s, QJsonArray{everything, u"stdio"_s}},
+                                  {u"env"_s, QJsonObject{{u"MCP_TEST_KEY"_s, u"sk-mcp-secret-4711"_s}}}})
+            .toJson();
     // A member may look, not configure (a stdio server is a program run on the server's machine).
     const HttpResult refused = bob.request("PUT", u"/api/mcp/servers/everything"_s, config);
     QCOMPARE(refused.status, 403);
     QCOMPARE(refused.errorCode(), QByteArray("forbidden"));
-    const QByteArray provider = "{\"base_url\":\"http:/" "/127.0.0.1:1/v1\"}";
+    const QByteArray provider = "{\"base_url\":\"http:/"
+                                "/127.0.0.1:1/v1\"}";
     QCOMPARE(bob.request("PUT", u"/api/providers/p"_s, provider).status, 403);
 
     const HttpResult put = admin.request("PUT", u"/api/mcp/servers/everything"_s, config, {}, 40000);
@@ -154,18 +160,20 @@ void ToolsTest::serversApiIsForAdmins()
     QVERIFY(!put.body.contains("sk-mcp-secret-4711"));
     bool sum = false;
     for (const QJsonValue &tool : server.value("tools"_L1).toArray())
-        sum = sum || (tool[u"name"_s] == u"get-sum"_s && tool[u"input_schema"_s].toObject().contains("properties"_L1));
+        sum = sum || (tool[u"name"_s] == u"get-sum"_s &&
+                      tool[u"input_schema"_s].toObject().contains("properties"_L1));
     QVERIFY(sum);
     QCOMPARE(bob.get(u"/api/mcp/servers"_s).json().value("servers"_L1).toArray().size(), 1);
     QCOMPARE(bob.get(u"/api/mcp/servers/everything"_s).json().value("name"_L1).toString(), u"everything"_s);
     QCOMPARE(bob.request("DELETE", u"/api/mcp/servers/everything"_s).status, 403);
 
     // Sent back as "***", the secret stays; it is never in the database.
-    QCOMPARE(admin.request("PUT", u"/api/mcp/servers/everything"_s,
-                           QJsonDocument(QJsonObject{{u"env"_s, QJsonObject{{u"MCP_TEST_KEY"_s, u"***"_s}}},
-                                                     {u"timeout_ms"_s, 30000}})
-                               .toJson(),
-                           {}, 40000)
+    QCOMPARE(admin
+                 .request("PUT", u"/api/mcp/servers/everything"_s,
+                          QJsonDocument(QJsonObject{{u"env"_s, QJsonObject{{u"MCP_TEST_KEY"_s, u"***"_s}}},
+                                                    {u"timeout_ms"_s, 30000}})
+                              .toJson(),
+                          {}, 40000)
                  .status,
              200);
     QFile secrets(f.dir.filePath(u"secrets.json"_s));
@@ -191,9 +199,12 @@ void ToolsTest::serversApiIsForAdmins()
         QCOMPARE(bad.status, 400);
         QCOMPARE(bad.errorCode(), QByteArray("invalid_field"));
     }
-    QCOMPARE(admin.request("PUT", u"/api/mcp/servers/bad%20name"_s, R"({"transport":"stdio","command":"x"})").status, 400);
-    const HttpResult broken = admin.request("PUT", u"/api/mcp/servers/broken"_s,
-                                            R"({"transport":"stdio","command":"/nonexistent/mcp-server"})", {}, 40000);
+    QCOMPARE(admin.request("PUT", u"/api/mcp/servers/bad%20name"_s, R"({"transport":"stdio","command":"x"})")
+                 .status,
+             400);
+    const HttpResult broken =
+        admin.request("PUT", u"/api/mcp/servers/broken"_s,
+                      R"({"transport":"stdio","command":"/nonexistent/mcp-server"})", {}, 40000);
     QCOMPARE(broken.status, 201);
     QCOMPARE(broken.json().value("status"_L1).toString(), u"error"_s);
     QVERIFY(broken.json().value("error"_L1).toString().contains(u"Cannot start"_s));
@@ -211,15 +222,16 @@ void ToolsTest::oneRoundChunkSequence()
     ApiFixture f;
     QVERIFY(f.start());
     QVERIFY(addEverything(f));
-    const QString agent = toolAgent(f, callsModel({u"everything__get-sum|{\"a\":2,\"b\":3}"_s}, u"argsplit=4"_s), u"auto"_s);
+    const QString agent =
+        toolAgent(f, callsModel({u"everything__get-sum|{\"a\":2,\"b\":3}"_s}, u"argsplit=4"_s), u"auto"_s);
     const auto result = chat(f, agent, u"What is 2 + 3?"_s);
     QCOMPARE(result.events.last().json.value("type"_L1).toString(), u"done"_s);
     QStringList sequence = types(result.events);
     // content "" | tool_call_delta x4 ({"a":2,"b":3} in 4-character pieces) | tool_call running |
     // tool_result | progress thinking | the answer's content | done
-    QCOMPARE(sequence.mid(0, 8), (QStringList{u"content"_s, u"tool_call_delta"_s, u"tool_call_delta"_s,
-                                              u"tool_call_delta"_s, u"tool_call_delta"_s, u"tool_call"_s,
-                                              u"tool_result"_s, u"progress"_s}));
+    QCOMPARE(sequence.mid(0, 8),
+             (QStringList{u"content"_s, u"tool_call_delta"_s, u"tool_call_delta"_s, u"tool_call_delta"_s,
+                          u"tool_call_delta"_s, u"tool_call"_s, u"tool_result"_s, u"progress"_s}));
     sequence = sequence.mid(8);
     QCOMPARE(sequence.takeLast(), u"done"_s);
     QVERIFY(!sequence.isEmpty() && sequence.count(u"content"_s) == sequence.size());
@@ -283,10 +295,11 @@ void ToolsTest::parallelCallsWithIndexReuse()
     QVERIFY(f.start());
     QVERIFY(addEverything(f));
     // Both calls on index 0, told apart by their ids, as some OpenAI-compatible servers send them.
-    const QString agent =
-        toolAgent(f, callsModel({u"everything__get-sum|{\"a\":1,\"b\":1}"_s, u"everything__echo|{\"message\":\"二\"}"_s},
-                                u"reuse=1,argsplit=5"_s),
-                  u"auto"_s);
+    const QString agent = toolAgent(
+        f,
+        callsModel({u"everything__get-sum|{\"a\":1,\"b\":1}"_s, u"everything__echo|{\"message\":\"二\"}"_s},
+                   u"reuse=1,argsplit=5"_s),
+        u"auto"_s);
     const auto result = chat(f, agent, u"two at once"_s);
     QCOMPARE(result.events.last().json.value("type"_L1).toString(), u"done"_s);
     const QList<QJsonObject> calls = ofType(result.events, u"tool_call"_s);
@@ -297,7 +310,8 @@ void ToolsTest::parallelCallsWithIndexReuse()
     QVERIFY(sequence.indexOf(u"tool_result"_s) > sequence.lastIndexOf(u"tool_call"_s));
     const QList<QJsonObject> results = ofType(result.events, u"tool_result"_s);
     QCOMPARE(results.size(), 2);
-    QStringList texts{results.at(0).value("content"_L1).toString(), results.at(1).value("content"_L1).toString()};
+    QStringList texts{results.at(0).value("content"_L1).toString(),
+                      results.at(1).value("content"_L1).toString()};
     texts.sort();
     QVERIFY(texts.join(u'|').contains(u"The sum of 1 and 1 is 2."_s));
     QVERIFY(texts.join(u'|').contains(u"Echo: 二"_s));
@@ -313,9 +327,11 @@ void ToolsTest::longToolReportsProgress()
     QVERIFY(f.start());
     QVERIFY(addEverything(f));
     const QString agent = toolAgent(
-        f, callsModel({u"everything__trigger-long-running-operation|{\"duration\":1,\"steps\":3}"_s}), u"auto"_s);
+        f, callsModel({u"everything__trigger-long-running-operation|{\"duration\":1,\"steps\":3}"_s}),
+        u"auto"_s);
     const auto result = chat(f, agent, u"take your time"_s);
-    const QString id = meta(ofType(result.events, u"tool_call"_s).first()).value("tool_call_id"_L1).toString();
+    const QString id =
+        meta(ofType(result.events, u"tool_call"_s).first()).value("tool_call_id"_L1).toString();
     QList<double> seen;
     for (const QJsonObject &p : ofType(result.events, u"progress"_s)) {
         if (meta(p).value("phase"_L1).toString() != "tool"_L1)
@@ -364,11 +380,18 @@ void ToolsTest::approval()
     QCOMPARE(stream.record().terminal, u"done"_s);
     const QList<QJsonObject> calls = ofType(stream.record(), u"tool_call"_s);
     QCOMPARE(calls.size(), 2);
-    QCOMPARE(meta(calls.last()).value("status"_L1).toString(), decision == "deny"_L1 ? u"denied"_s : u"running"_s);
+    QCOMPARE(meta(calls.last()).value("status"_L1).toString(),
+             decision == "deny"_L1 ? u"denied"_s : u"running"_s);
     const QJsonObject result = ofType(stream.record(), u"tool_result"_s).first();
     if (decision == "deny"_L1) {
         QCOMPARE(result.value("content"_L1).toString(), u"The user declined to run this tool call."_s);
-        QVERIFY(f.fake.requests().last().json.value("messages"_L1).toArray().last()[u"content"_s].toString().contains(u"declined"_s));
+        QVERIFY(f.fake.requests()
+                    .last()
+                    .json.value("messages"_L1)
+                    .toArray()
+                    .last()[u"content"_s]
+                    .toString()
+                    .contains(u"declined"_s));
     } else {
         QCOMPARE(result.value("content"_L1).toString(), u"The sum of 4 and 5 is 9."_s);
     }
@@ -379,13 +402,15 @@ void ToolsTest::approval()
         QCOMPARE(stored.value("allowed_tools"_L1).toArray(), QJsonArray{u"everything/get-sum"_s});
         // From then on it runs without asking.
         const auto again = chat(f, agent, u"and again"_s);
-        QCOMPARE(meta(ofType(again.events, u"tool_call"_s).first()).value("status"_L1).toString(), u"running"_s);
+        QCOMPARE(meta(ofType(again.events, u"tool_call"_s).first()).value("status"_L1).toString(),
+                 u"running"_s);
         QCOMPARE(ofType(again.events, u"tool_call"_s).size(), 1);
     } else {
         QVERIFY(stored.value("allowed_tools"_L1).toArray().isEmpty());
     }
     // The decision is kept with the reply.
-    const QJsonArray rows = f.client().get(u"/api/sessions/%1/messages"_s.arg(stream.record().sessionId))
+    const QJsonArray rows = f.client()
+                                .get(u"/api/sessions/%1/messages"_s.arg(stream.record().sessionId))
                                 .json()[u"messages"_s]
                                 .toArray();
     const QJsonObject part = rows.at(1)[u"parts"_s].toArray().at(0).toObject();
@@ -404,14 +429,22 @@ void ToolsTest::decisionsThatCannotBe()
     stream.start();
     QTRY_VERIFY_WITH_TIMEOUT(!ofType(stream.record(), u"progress"_s).isEmpty(), 20000);
     const QString replyId = QString::fromLatin1(stream.record().ids.first().split(':').first());
-    const QString callId = meta(ofType(stream.record(), u"tool_call"_s).first()).value("tool_call_id"_L1).toString();
+    const QString callId =
+        meta(ofType(stream.record(), u"tool_call"_s).first()).value("tool_call_id"_L1).toString();
     const QString path = u"/api/replies/%1/tool-calls/%2"_s.arg(replyId, callId);
     auto client = f.client();
-    QCOMPARE(client.request("POST", path, R"({"decision":"maybe"})").errorCode(), QByteArray("invalid_decision"));
-    QCOMPARE(client.request("POST", u"/api/replies/%1/tool-calls/nope"_s.arg(replyId), R"({"decision":"allow"})").status, 404);
-    QCOMPARE(f.client(f.newToken(u"acme"_s, u"bob"_s)).request("POST", path, R"({"decision":"allow"})").status, 404);
+    QCOMPARE(client.request("POST", path, R"({"decision":"maybe"})").errorCode(),
+             QByteArray("invalid_decision"));
+    QCOMPARE(
+        client.request("POST", u"/api/replies/%1/tool-calls/nope"_s.arg(replyId), R"({"decision":"allow"})")
+            .status,
+        404);
+    QCOMPARE(
+        f.client(f.newToken(u"acme"_s, u"bob"_s)).request("POST", path, R"({"decision":"allow"})").status,
+        404);
     QCOMPARE(client.request("POST", path, R"({"decision":"allow"})").status, 200);
-    QCOMPARE(client.request("POST", path, R"({"decision":"deny"})").errorCode(), QByteArray("tool_call_decided"));
+    QCOMPARE(client.request("POST", path, R"({"decision":"deny"})").errorCode(),
+             QByteArray("tool_call_decided"));
     QTRY_VERIFY_WITH_TIMEOUT(stream.isFinished(), 20000);
     QCOMPARE(client.request("POST", path, R"({"decision":"deny"})").status, 409); // the reply has ended
 }
@@ -426,11 +459,15 @@ void ToolsTest::cancelWhileWaiting()
     stream.start();
     QTRY_VERIFY_WITH_TIMEOUT(!ofType(stream.record(), u"progress"_s).isEmpty(), 20000);
     const QString replyId = QString::fromLatin1(stream.record().ids.first().split(':').first());
-    QCOMPARE(f.client().request("POST", u"/api/replies/%1/cancel"_s.arg(replyId), "{}").json().value("cancelled"_L1),
+    QCOMPARE(f.client()
+                 .request("POST", u"/api/replies/%1/cancel"_s.arg(replyId), "{}")
+                 .json()
+                 .value("cancelled"_L1),
              QJsonValue(true));
     QTRY_VERIFY(stream.isFinished());
     QCOMPARE(stream.record().finishReason, u"Cancelled"_s);
-    const QJsonArray rows = f.client().get(u"/api/sessions/%1/messages"_s.arg(stream.record().sessionId))
+    const QJsonArray rows = f.client()
+                                .get(u"/api/sessions/%1/messages"_s.arg(stream.record().sessionId))
                                 .json()[u"messages"_s]
                                 .toArray();
     QCOMPARE(rows.at(1)[u"status"_s].toString(), u"cancelled"_s);
@@ -441,7 +478,8 @@ void ToolsTest::cancelWhileWaiting()
     const QJsonArray sent = f.fake.requests().last().json.value("messages"_L1).toArray();
     bool answered = false;
     for (const QJsonValue &m : sent)
-        answered = answered || (m[u"role"_s] == u"tool"_s && m[u"content"_s].toString().contains(u"did not finish"_s));
+        answered = answered ||
+                   (m[u"role"_s] == u"tool"_s && m[u"content"_s].toString().contains(u"did not finish"_s));
     QVERIFY(answered);
 }
 
@@ -450,8 +488,9 @@ void ToolsTest::stepLimit()
     ApiFixture f;
     QVERIFY(f.start());
     QVERIFY(addEverything(f));
-    const QString agent = toolAgent(f, callsModel({u"everything__get-sum|{\"a\":1,\"b\":1}"_s}, u"rounds=5"_s), u"auto"_s,
-                                    {{u"max_steps"_s, 2}});
+    const QString agent =
+        toolAgent(f, callsModel({u"everything__get-sum|{\"a\":1,\"b\":1}"_s}, u"rounds=5"_s), u"auto"_s,
+                  {{u"max_steps"_s, 2}});
     const auto result = chat(f, agent, u"keep going"_s);
     QCOMPARE(result.events.last().json.value("finish_reason"_L1).toString(), u"ToolCalls"_s);
     QCOMPARE(meta(result.events.last().json).value("steps"_L1).toInt(), 2);
@@ -465,8 +504,8 @@ void ToolsTest::unknownToolAndBadArguments()
     ApiFixture f;
     QVERIFY(f.start());
     QVERIFY(addEverything(f));
-    const QString agent =
-        toolAgent(f, callsModel({u"everything__no-such-tool|{}"_s, u"everything__get-sum|not json"_s}), u"auto"_s);
+    const QString agent = toolAgent(
+        f, callsModel({u"everything__no-such-tool|{}"_s, u"everything__get-sum|not json"_s}), u"auto"_s);
     const auto result = chat(f, agent, u"try these"_s);
     QCOMPARE(result.events.last().json.value("type"_L1).toString(), u"done"_s);
     QCOMPARE(result.events.last().json.value("finish_reason"_L1).toString(), u"Stop"_s);
@@ -478,7 +517,13 @@ void ToolsTest::unknownToolAndBadArguments()
     QVERIFY2(results.at(1).value("content"_L1).toString().contains(u"not a JSON object"_s),
              qPrintable(results.at(1).value("content"_L1).toString()));
     // The model saw both errors and answered.
-    QVERIFY(f.fake.requests().last().json.value("messages"_L1).toArray().last()[u"content"_s].toString().startsWith(u"Error: "_s));
+    QVERIFY(f.fake.requests()
+                .last()
+                .json.value("messages"_L1)
+                .toArray()
+                .last()[u"content"_s]
+                .toString()
+                .startsWith(u"Error: "_s));
 }
 
 void ToolsTest::imageBecomesAnAttachment()
@@ -498,7 +543,8 @@ void ToolsTest::imageBecomesAnAttachment()
     QCOMPARE(url, u"/api/files/"_s + a.value("attachment_id"_L1).toString());
     const QStringList sequence = types(result.events);
     QVERIFY(sequence.indexOf(u"attachment"_s) < sequence.indexOf(u"tool_result"_s));
-    const QJsonArray parts = meta(ofType(result.events, u"tool_result"_s).first()).value("parts"_L1).toArray();
+    const QJsonArray parts =
+        meta(ofType(result.events, u"tool_result"_s).first()).value("parts"_L1).toArray();
     bool image = false;
     for (const QJsonValue &p : parts) {
         if (p[u"type"_s] == u"image"_s) {
@@ -516,7 +562,10 @@ void ToolsTest::imageBecomesAnAttachment()
     QCOMPARE(f.client(f.newToken(u"acme"_s, u"bob"_s)).get(url).status, 404);
     QCOMPARE(f.client(f.newToken(u"globex"_s, u"eve"_s)).get(url).status, 404);
     // The session goes, its file with it.
-    QCOMPARE(f.client().request("DELETE", u"/api/sessions/%1"_s.arg(result.events.last().json[u"session_id"_s].toString())).status,
+    QCOMPARE(f.client()
+                 .request("DELETE",
+                          u"/api/sessions/%1"_s.arg(result.events.last().json[u"session_id"_s].toString()))
+                 .status,
              204);
     QCOMPARE(f.client().get(url).status, 404);
 }
@@ -542,7 +591,8 @@ void ToolsTest::timeoutIsAnErrorResult()
     QCOMPARE(result.events.last().json.value("type"_L1).toString(), u"done"_s);
     const QJsonObject r = ofType(result.events, u"tool_result"_s).first();
     QVERIFY(meta(r).value("is_error"_L1).toBool());
-    QVERIFY2(r.value("content"_L1).toString().contains(u"did not answer within 1 s"_s), qPrintable(r.value("content"_L1).toString()));
+    QVERIFY2(r.value("content"_L1).toString().contains(u"did not answer within 1 s"_s),
+             qPrintable(r.value("content"_L1).toString()));
 }
 
 void ToolsTest::historyAndReplay()
@@ -557,13 +607,15 @@ void ToolsTest::historyAndReplay()
     const QString replyId = QString::fromLatin1(live.record().ids.first().split(':').first());
     // A second window attached while it runs, and a client that asks after it ended: the same
     // events, tools included, from memory and from what is stored.
-    AsyncStream follower(f.server->port(), ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId),
-                                                                     {}, f.token.toUtf8(), {}));
+    AsyncStream follower(
+        f.server->port(),
+        ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, f.token.toUtf8(), {}));
     follower.start();
     QTRY_VERIFY_WITH_TIMEOUT(live.isFinished() && follower.isFinished(), 20000);
     QCOMPARE(follower.record().raw, live.record().raw);
-    AsyncStream later(f.server->port(), ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId), {},
-                                                                  f.token.toUtf8(), {}));
+    AsyncStream later(
+        f.server->port(),
+        ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, f.token.toUtf8(), {}));
     later.start();
     QTRY_VERIFY(later.isFinished());
     QCOMPARE(later.record().raw, live.record().raw);
@@ -575,7 +627,8 @@ void ToolsTest::historyAndReplay()
     const QJsonArray sent = f.fake.requests().last().json.value("messages"_L1).toArray();
     QStringList roles;
     for (const QJsonValue &m : sent)
-        roles.append(m[u"role"_s].toString() + (m.toObject().contains("tool_calls"_L1) ? u"+tool_calls"_s : QString()));
+        roles.append(m[u"role"_s].toString() +
+                     (m.toObject().contains("tool_calls"_L1) ? u"+tool_calls"_s : QString()));
     QCOMPARE(roles, (QStringList{u"system"_s, u"assistant"_s, u"user"_s, u"assistant+tool_calls"_s, u"tool"_s,
                                  u"assistant"_s, u"user"_s}));
     QCOMPARE(sent.at(4)[u"content"_s].toString(), u"Echo: 回声"_s);

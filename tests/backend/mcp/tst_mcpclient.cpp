@@ -21,8 +21,10 @@ using namespace Qt::StringLiterals;
 namespace {
 
 const QString node = QStringLiteral(AGENTDESK_NODE);
-const QString everything = QStringLiteral(AGENTDESK_SOURCE_DIR "/tests/js/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
-const QString filesystem = QStringLiteral(AGENTDESK_SOURCE_DIR "/tests/js/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js");
+const QString everything = QStringLiteral(
+    AGENTDESK_SOURCE_DIR "/tests/js/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+const QString filesystem = QStringLiteral(
+    AGENTDESK_SOURCE_DIR "/tests/js/node_modules/@modelcontextprotocol/server-filesystem/dist/index.js");
 const QString scripted = QStringLiteral(AGENTDESK_SOURCE_DIR "/tests/mcp/scripted-server.mjs");
 
 // What one call came back with.
@@ -42,7 +44,8 @@ struct Outcome
 std::shared_ptr<Outcome> watch(ToolCallJob *job)
 {
     auto out = std::make_shared<Outcome>();
-    QObject::connect(job, &ToolCallJob::progress, job, [out](double p, double, const QString &) { out->progress.append(p); });
+    QObject::connect(job, &ToolCallJob::progress, job,
+                     [out](double p, double, const QString &) { out->progress.append(p); });
     QObject::connect(job, &ToolCallJob::finished, job, [out](const ToolOutcome &o) { out->result = o; });
     return out;
 }
@@ -88,7 +91,8 @@ private:
 
 void McpClientTest::initTestCase()
 {
-    QVERIFY2(QFile::exists(everything), "server-everything is missing: run `npm ci --prefix tests/js` (scripts/test does)");
+    QVERIFY2(QFile::exists(everything),
+             "server-everything is missing: run `npm ci --prefix tests/js` (scripts/test does)");
     QVERIFY(QFile::exists(filesystem));
     QVERIFY(m_dir.isValid());
 }
@@ -130,13 +134,15 @@ void McpClientTest::everythingOverStdio()
     for (const QJsonValue &block : image->result->content) {
         if (block.toObject().value("type"_L1) == "image"_L1) {
             QCOMPARE(block.toObject().value("mimeType"_L1).toString(), u"image/png"_s);
-            png = QByteArray::fromBase64(block.toObject().value("data"_L1).toString().toLatin1()).startsWith("\x89PNG");
+            png = QByteArray::fromBase64(block.toObject().value("data"_L1).toString().toLatin1())
+                      .startsWith("\x89PNG");
         }
     }
     QVERIFY(png);
 
     // Progress while it runs, with the token it was given.
-    auto longOne = watch(client->callTool(u"trigger-long-running-operation"_s, {{u"duration"_s, 1}, {u"steps"_s, 3}}, this));
+    auto longOne = watch(
+        client->callTool(u"trigger-long-running-operation"_s, {{u"duration"_s, 1}, {u"steps"_s, 3}}, this));
     QTRY_VERIFY_WITH_TIMEOUT(longOne->result, 20000);
     QCOMPARE(longOne->progress, (QList<double>{1, 2, 3}));
     QVERIFY(longOne->text().contains(u"completed"_s));
@@ -201,13 +207,14 @@ void McpClientTest::everythingOverStreamableHttp()
     server.setProcessChannelMode(QProcess::MergedChannels);
     server.start(node, {everything, u"streamableHttp"_s});
     QVERIFY(server.waitForStarted());
-    QTRY_VERIFY_WITH_TIMEOUT(server.readAll().contains("listening") || server.state() != QProcess::Running ||
-                                 [&] {
-                                     QTcpSocket probe;
-                                     probe.connectToHost(QHostAddress::LocalHost, port);
-                                     return probe.waitForConnected(100);
-                                 }(),
-                             30000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        server.readAll().contains("listening") || server.state() != QProcess::Running ||
+            [&] {
+                QTcpSocket probe;
+                probe.connectToHost(QHostAddress::LocalHost, port);
+                return probe.waitForConnected(100);
+            }(),
+        30000);
     McpClient::Config config;
     config.name = u"remote"_s;
     config.transport = u"http"_s;
@@ -218,7 +225,8 @@ void McpClientTest::everythingOverStreamableHttp()
     QTRY_COMPARE_WITH_TIMEOUT(client.status(), McpClient::Status::Connected, 30000);
     QVERIFY(toolNames(client).contains(u"get-sum"_s));
     auto sum = watch(client.callTool(u"get-sum"_s, {{u"a"_s, 20}, {u"b"_s, 22}}, this));
-    auto longOne = watch(client.callTool(u"trigger-long-running-operation"_s, {{u"duration"_s, 1}, {u"steps"_s, 2}}, this));
+    auto longOne = watch(
+        client.callTool(u"trigger-long-running-operation"_s, {{u"duration"_s, 1}, {u"steps"_s, 2}}, this));
     QTRY_VERIFY_WITH_TIMEOUT(sum->result && longOne->result, 20000);
     QVERIFY(sum->text().contains(u"42"_s));
     QCOMPARE(longOne->progress, (QList<double>{1, 2})); // notifications on the POST's own SSE answer
@@ -238,7 +246,8 @@ void McpClientTest::filesystemServer()
     client->start();
     QTRY_COMPARE_WITH_TIMEOUT(client->status(), McpClient::Status::Connected, 30000);
     QVERIFY(toolNames(*client).contains(u"read_text_file"_s) || toolNames(*client).contains(u"read_file"_s));
-    const QString tool = toolNames(*client).contains(u"read_text_file"_s) ? u"read_text_file"_s : u"read_file"_s;
+    const QString tool =
+        toolNames(*client).contains(u"read_text_file"_s) ? u"read_text_file"_s : u"read_file"_s;
     auto read = watch(client->callTool(tool, {{u"path"_s, file.fileName()}}, this));
     auto outside = watch(client->callTool(tool, {{u"path"_s, u"/etc/passwd"_s}}, this));
     QTRY_VERIFY_WITH_TIMEOUT(read->result && outside->result, 20000);
