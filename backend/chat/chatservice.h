@@ -73,6 +73,8 @@ public:
     QString replyForIdempotencyKey(const Principal &principal, const QString &key);
 
     bool isStreaming(const QString &sessionId) const { return m_turns.contains(sessionId); }
+    // 409 session_busy: one reply per session at a time.
+    static ApiError busy();
     int activeTurns() const { return int(m_turns.size()); }
     // Saves every running reply as interrupted; for shutdown.
     void interruptAll();
@@ -99,7 +101,6 @@ private:
                        const QString &idempotencyKey);
     Started launch(const Principal &principal, const Agent &agent, Turn &turn, const QString &idempotencyKey);
     static Started refused(const ApiError &error);
-    static ApiError busy();
 
     Database &m_db;
     LlmClient &m_llm;

@@ -68,7 +68,7 @@ bool ChatRoutes::readInput(RequestContext &context, bool fromQuery, ChatInput *i
         fromQuery ? ChatRequestDecoder::fromQuery(agentId, context.request.query())
                   : ChatRequestDecoder::fromBody(agentId, context.request.body());
     if (!decoded.ok()) {
-        context.sendError(decoded.error.status, decoded.error.code, decoded.error.message);
+        context.sendError(decoded.error);
         return false;
     }
     *input = decoded.input;
@@ -132,7 +132,7 @@ bool ChatRoutes::needsNewTurn(RequestContext &context, bool fromQuery, QString *
 void ChatRoutes::streamReply(RequestContext &context, const ChatService::Started &started)
 {
     if (started.error.isError()) {
-        context.sendError(started.error.status, started.error.code, started.error.message);
+        context.sendError(started.error);
         return;
     }
     ReplyChannel::of(started.turn, m_resumeGraceMs)->attach(openStream(context), 0);
@@ -161,7 +161,7 @@ void ChatRoutes::newVersion(RequestContext &context, bool edit)
         return streamReply(context, m_chat.regenerate(context.principal, messageId, key));
     const ChatRequestDecoder::Result decoded = ChatRequestDecoder::messageOnly(context.request.body());
     if (!decoded.ok())
-        return context.sendError(decoded.error.status, decoded.error.code, decoded.error.message);
+        return context.sendError(decoded.error);
     streamReply(context, m_chat.edit(context.principal, messageId, decoded.input.message, key));
 }
 
@@ -213,7 +213,7 @@ void ChatRoutes::complete(RequestContext &context)
     const ChatService::Started started =
         m_chat.start(context.principal, input.agentId, input.message, input.sessionId);
     if (started.error.isError()) {
-        context.sendError(started.error.status, started.error.code, started.error.message);
+        context.sendError(started.error);
         return;
     }
     ChatTurn *turn = started.turn;

@@ -27,15 +27,9 @@ void FileRoutes::get(RequestContext &context)
     const QByteArray bytes = m_files.read(*row);
     if (bytes.size() != row->size)
         return context.sendError(500, u"storage_error"_s, u"The file's bytes are missing"_s);
-    QHttpServerResponder &responder = context.responder;
-    responder.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
-    responder.writeHeader("Content-Type", row->mediaType.toUtf8());
-    responder.writeHeader("Content-Length", QByteArray::number(bytes.size()));
-    responder.writeHeader("Cache-Control", "private, max-age=86400");
-    responder.writeHeader("X-Content-Type-Options", "nosniff");
-    responder.writeHeader("Content-Disposition",
-                          "inline; filename=\"" + QString(row->name).remove(u'"').toUtf8() + '"');
-    for (const auto &header : context.extraHeaders)
-        responder.writeHeader(header.first, header.second);
-    responder.writeBody(bytes);
+    context.sendBytes(
+        row->mediaType.toUtf8(), bytes,
+        {{"Cache-Control", "private, max-age=86400"},
+         {"X-Content-Type-Options", "nosniff"},
+         {"Content-Disposition", "inline; filename=\"" + QString(row->name).remove(u'"').toUtf8() + '"'}});
 }

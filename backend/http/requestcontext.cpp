@@ -64,6 +64,17 @@ void RequestContext::sendError(int status, const QString &code, const QString &m
     HttpReply::sendError(responder, status, code, message, extraHeaders);
 }
 
+void RequestContext::sendBytes(const QByteArray &contentType, const QByteArray &body,
+                               const QList<QPair<QByteArray, QByteArray>> &headers)
+{
+    responder.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
+    responder.writeHeader("Content-Type", contentType);
+    responder.writeHeader("Content-Length", QByteArray::number(body.size()));
+    for (const auto &header : headers + extraHeaders)
+        responder.writeHeader(header.first, header.second);
+    responder.writeBody(body);
+}
+
 void RequestContext::sendNoContent()
 {
     HttpReply::sendNoContent(responder, extraHeaders);

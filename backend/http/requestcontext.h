@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/apierror.h"
 #include "storage/entities.h"
 
 #include <QHttpServerRequest>
@@ -25,7 +26,11 @@ struct RequestContext
 
     void sendJson(const QJsonObject &body, int status = 200);
     void sendError(int status, const QString &code, const QString &message);
+    void sendError(const ApiError &error) { sendError(error.status, error.code, error.message); }
     void sendNoContent();
+    // 200 with a body that is not JSON (a file, an export) and the headers that go with it.
+    void sendBytes(const QByteArray &contentType, const QByteArray &body,
+                   const QList<QPair<QByteArray, QByteArray>> &headers = {});
 
     // Parses the body as a JSON object; on failure answers 400 and returns nothing.
     std::optional<QJsonObject> jsonBody();

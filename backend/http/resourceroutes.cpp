@@ -245,8 +245,7 @@ void ResourceRoutes::switchBranch(RequestContext &context)
     if (through.isEmpty())
         return context.sendError(400, u"missing_field"_s, u"Field \"message_id\" is required"_s);
     if (m_chat.isStreaming(session->id))
-        return context.sendError(409, u"session_busy"_s,
-                                 u"A reply is still being generated in this session; cancel it or wait"_s);
+        return context.sendError(ChatService::busy());
     if (!m_sessions.activateBranch(session->id, through))
         return context.sendError(404, u"message_not_found"_s,
                                  u"No message %1 in session %2"_s.arg(through, session->id));

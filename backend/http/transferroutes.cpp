@@ -103,20 +103,12 @@ void TransferRoutes::sendExport(RequestContext &context, const QList<Session> &s
                    .toJson(QJsonDocument::Indented);
     }
     const QString file = fileName(name, markdown ? u"md"_s : u"json"_s);
-    QHttpServerResponder &responder = context.responder;
-    responder.writeStatusLine(QHttpServerResponder::StatusCode::Ok);
-    responder.writeHeader("Content-Type",
-                          markdown ? "text/markdown; charset=utf-8" : "application/json; charset=utf-8");
-    responder.writeHeader("Content-Length", QByteArray::number(body.size()));
-    responder.writeHeader("Cache-Control", "no-store");
     // RFC 6266: an ASCII fallback, and the real name in UTF-8.
-    responder.writeHeader("Content-Disposition",
-                          "attachment; filename=\"" +
-                              (markdown ? QByteArray("conversation.md") : "conversation.json") +
-                              "\"; filename*=UTF-8''" + QUrl::toPercentEncoding(file));
-    for (const auto &header : context.extraHeaders)
-        responder.writeHeader(header.first, header.second);
-    responder.writeBody(body);
+    const QByteArray disposition = "attachment; filename=\"" +
+                                   (markdown ? QByteArray("conversation.md") : "conversation.json") +
+                                   "\"; filename*=UTF-8''" + QUrl::toPercentEncoding(file);
+    context.sendBytes(markdown ? "text/markdown; charset=utf-8" : "application/json; charset=utf-8", body,
+                      {{"Cache-Control", "no-store"}, {"Content-Disposition", disposition}});
 }
 
 QString TransferRoutes::agentFor(const QString &tenantId, const QString &fixedAgentId, const QString &agentId,

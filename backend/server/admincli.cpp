@@ -24,6 +24,20 @@ bool AdminCli::wantsHelp(const QStringList &arguments)
            arguments.contains(u"--help-all"_s) || arguments.contains(u"-?"_s);
 }
 
+std::optional<int> AdminCli::parse(QCommandLineParser &parser, const QStringList &arguments)
+{
+    parser.addHelpOption();
+    if (!parser.parse(arguments)) {
+        m_err << parser.errorText() << Qt::endl;
+        return 2;
+    }
+    if (parser.isSet(u"help"_s)) {
+        m_out << parser.helpText();
+        return 0;
+    }
+    return std::nullopt;
+}
+
 int AdminCli::run(const QStringList &arguments, const Database::Options &database, const QString &secretsPath)
 {
     Database db;
@@ -49,15 +63,8 @@ int AdminCli::token(const QStringList &arguments, Database &db)
     parser.addOption({u"user"_s, u"User name (created when missing)."_s, u"name"_s});
     parser.addOption({u"label"_s, u"A note to recognise the token by."_s, u"text"_s});
     parser.addOption({u"admin"_s, u"The token may also configure the tenant's providers and MCP servers."_s});
-    parser.addHelpOption();
-    if (!parser.parse(arguments)) {
-        m_err << parser.errorText() << Qt::endl;
-        return 2;
-    }
-    if (parser.isSet(u"help"_s)) {
-        m_out << parser.helpText();
-        return 0;
-    }
+    if (const auto done = parse(parser, arguments))
+        return *done;
     const QStringList positional = parser.positionalArguments();
     const QString verb = positional.value(1);
     AuthStore auth(db);
@@ -129,15 +136,8 @@ int AdminCli::provider(const QStringList &arguments, Database &db, const QString
     parser.addOption({u"model"_s, u"Default model."_s, u"model"_s});
     parser.addOption({u"api-key-env"_s, u"Read the API key from this environment variable."_s, u"var"_s});
     parser.addOption({u"default"_s, u"Make it the tenant's default provider."_s});
-    parser.addHelpOption();
-    if (!parser.parse(arguments)) {
-        m_err << parser.errorText() << Qt::endl;
-        return 2;
-    }
-    if (parser.isSet(u"help"_s)) {
-        m_out << parser.helpText();
-        return 0;
-    }
+    if (const auto done = parse(parser, arguments))
+        return *done;
     const QStringList positional = parser.positionalArguments();
     const QString verb = positional.value(1);
     const QString tenantName = parser.value(u"tenant"_s).trimmed();
@@ -147,8 +147,7 @@ int AdminCli::provider(const QStringList &arguments, Database &db, const QString
               << Qt::endl;
         return 2;
     }
-    AuthStore auth(db);
-    const auto tenant = auth.ensureTenant(tenantName);
+    const auto tenant = AuthStore(db).ensureTenant(tenantName);
     if (!tenant) {
         m_err << "Cannot create tenant " << tenantName << Qt::endl;
         return 1;
@@ -235,15 +234,8 @@ int AdminCli::mcp(const QStringList &arguments, Database &db, const QString &sec
                       u"HTTP: NAME=VAR, the value from this environment variable (secrets)."_s, u"pair"_s});
     parser.addOption(
         {u"timeout"_s, u"Seconds a tool call may take without progress (default 120)."_s, u"seconds"_s});
-    parser.addHelpOption();
-    if (!parser.parse(arguments)) {
-        m_err << parser.errorText() << Qt::endl;
-        return 2;
-    }
-    if (parser.isSet(u"help"_s)) {
-        m_out << parser.helpText();
-        return 0;
-    }
+    if (const auto done = parse(parser, arguments))
+        return *done;
     const QStringList positional = parser.positionalArguments();
     const QString verb = positional.value(1);
     const QString tenantName = parser.value(u"tenant"_s).trimmed();
@@ -254,8 +246,7 @@ int AdminCli::mcp(const QStringList &arguments, Database &db, const QString &sec
               << Qt::endl;
         return 2;
     }
-    AuthStore auth(db);
-    const auto tenant = auth.ensureTenant(tenantName);
+    const auto tenant = AuthStore(db).ensureTenant(tenantName);
     if (!tenant) {
         m_err << "Cannot create tenant " << tenantName << Qt::endl;
         return 1;

@@ -4,6 +4,9 @@
 
 #include <QStringList>
 
+#include <optional>
+
+class QCommandLineParser;
 class QTextStream;
 
 // `agentdesk token ...` and `agentdesk provider ...`: administration straight on the database,
@@ -21,6 +24,8 @@ public:
     int run(const QStringList &arguments, const Database::Options &database, const QString &secretsPath);
 
 private:
+    // Adds --help and parses; the exit code when that already ended the command (an error, help).
+    std::optional<int> parse(QCommandLineParser &parser, const QStringList &arguments);
     int token(const QStringList &arguments, Database &db);
     int provider(const QStringList &arguments, Database &db, const QString &secretsPath);
     int mcp(const QStringList &arguments, Database &db, const QString &secretsPath);
