@@ -1,29 +1,24 @@
 #pragma once
 
 #include "agentlistmodel.h"
-#include "messagelistmodel.h"
+#include "conversation.h"
+#include "replystreamer.h"
 #include "searchresultmodel.h"
-#include "sessionlistmodel.h"
+#include "sessionlistcontroller.h"
 
-#include <QElapsedTimer>
 #include <QObject>
-#include <QPointer>
 #include <QTimer>
 #include <QtQml/qqmlregistration.h>
 
-#include <optional>
-
 class ApiClient;
-class ChatChunk;
-class ChatStream;
 class LocalCache;
 class QQmlEngine;
 class QJSEngine;
 
-// The conversation side of the window: which agent and session are shown, sending a message
-// and streaming the reply into one row, stopping it, retrying after an error, the session list
-// (rename, delete, search) and the offline state. Everything the QML calls is here; the QML
-// only lays things out.
+// The conversation side of the window as the QML sees it: which agent and chat are shown, what
+// can be done now (send, retry, offline), notices and drafts. The work is done by the classes it
+// joins: Conversation (the rows and branch shown), ReplyStreamer (sending and streaming) and
+// SessionListController (the chat list). The QML only lays things out.
 class ChatController : public QObject
 {
     Q_OBJECT
@@ -57,24 +52,24 @@ public:
     ~ChatController() override;
 
     AgentListModel *agents() { return &m_agents; }
-    SessionListModel *sessions() { return &m_sessions; }
-    MessageListModel *messages() { return &m_messages; }
+    SessionListModel *sessions() { return m_sessions.model(); }
+    MessageListModel *messages() { return m_conversation.messages(); }
     SearchResultModel *search() { return &m_search; }
 
     QString currentAgentId() const { return m_agentId; }
     void setCurrentAgentId(const QString &id);
     QString currentAgentName() const;
     QString currentAgentModel() const;
-    QString currentSessionId() const { return m_sessionId; }
+    QString currentSessionId() const { return m_conversation.sessionId(); }
     QString currentTitle() const;
-    bool isStreaming() const { return m_pending.has_value(); }
+    bool isStreaming() const { return m_streamer.isStreaming(); }
     bool isOnline() const;
     bool isRemote() const { return m_remote; }
     QString serverLabel() const;
     QString offlineText() const;
     bool canSend() const { return sendBlockedReason().isEmpty(); }
     QString sendBlockedReason() const;
-    bool canRetry() const { return !m_retryText.isEmpty() && !m_pending; }
+    bool canRetry() const;
     QString notice() const { return m_notice; }
     bool isLoaded() const { return m_loaded; }
     QString cacheKey() const { return m_cacheKey; }
@@ -136,73 +131,17 @@ private:
     ChatController(ApiClient *api, LocalCache *cache, const QString &cacheKey, bool remote,
                    QObject *parent = nullptr);
 
-    struct Pending
-    {
-        QPointer<ChatStream> stream;
-        QString agentId;
-        QString sessionId;
-        QString userMessageId; // the server's, from the first chunk
-        QString userRowId;     // local ids of the two rows
-        QString replyRowId;
-        QString idempotencyKey; // sent with the POST: asking again never starts a second turn
-        // A new version of a turn: the message the regenerate / edit route names (else a send).
-        QString versionOf;
-        bool edit = false;
-        QByteArray lastEventId; // of the last event seen: <reply_id>:<seq>
-        QString replyId() const
-        {
-            return QString::fromLatin1(lastEventId.left(lastEventId.lastIndexOf(':')));
-        }
-        // After a dropped connection (remote server): the reply is followed again from where it
-        // was, until it ends or resumeGiveUpMs pass.
-        bool reconnecting = false;
-        int resumeAttempts = 0;
-        QElapsedTimer lostClock;
-        QString text;
-        QString content;
-        QList<ReplyPart> parts; // once the reply calls a tool
-        bool thinking = false;  // the model is asked again after tool results
-        int view = 0;           // the view (m_view) the reply belongs to
-        int chunks = 0;
-        QElapsedTimer clock;
-        qint64 firstTokenMs = -1;
-        qint64 lastTokenMs = -1;
-        bool stopRequested = false;
-    };
-
-    Pending newPending(const QString &text);
-    // Shows the first `keepRows` rows, then the pending turn's two, and starts its stream.
-    bool begin(const Pending &pending, int keepRows, bool userStored);
-    ChatStream *openPendingStream();
-    // The row of the user message a reply or user row belongs to (-1: none stored yet).
-    int userRowFor(int row) const;
     void createDefaultAgent();
     void loadFromCache();
     void refreshAgents();
     void refreshSessions();
     void loadMessages(const QString &sessionId);
+    // Shows `stored` for the chat on screen, with the agent's greeting and a reply still streaming.
     void showMessages(const QList<MessageItem> &stored, bool merge);
-    void mergeRows(const QList<MessageItem> &rows);
-    MessageItem greetingItem() const;
-    bool viewShowsPending() const;
-    int pendingRow(const QString &localId) const;
-    void onChunk(const ChatChunk &chunk);
-    void onContent(const QString &text);
-    void onToolChunk(const ChatChunk &chunk);
-    void showPendingParts();
-    void onClosed(const ChatChunk &closing);
-    void onFailed(const QString &code, const QString &message, bool offline);
-    void onAborted();
-    void finishPending(const QString &status);
-    void watchStream(ChatStream *stream);
-    // A stream of the pending reply broke in a way a resume can mend: try again later.
-    bool resumeLater(const QString &code, bool offline);
-    void resumeNow();
-    void cacheShownMessages();
+    void onReplyFinished(const QString &status, const QString &sessionId);
     void setNotice(const QString &text);
     void updateCanSend();
     void chooseDefaultAgent();
-    double measuredRate(int tokens) const;
 
     static ChatController *s_instance;
 
@@ -211,33 +150,14 @@ private:
     QString m_cacheKey;
     bool m_remote;
     AgentListModel m_agents;
-    SessionListModel m_sessions;
-    MessageListModel m_messages;
+    SessionListController m_sessions;
+    Conversation m_conversation;
+    ReplyStreamer m_streamer;
     SearchResultModel m_search;
-    QString m_focusMessageId; // shown once the conversation holding it is
     QString m_agentId;
-    QString m_sessionId;
-    int m_view = 0; // bumped whenever another conversation is shown
-    std::optional<Pending> m_pending;
-    QTimer m_stopFallback;
-    QTimer m_resumeTimer;
-    QTimer m_partsTimer; // argument fragments are shown a few times a second, not each one
-    QString m_retryText;
-    QString m_retryUserMessageId; // the server has the message: a retry regenerates its answer
-    QString m_retryUserRowId;
-    QString m_retryReplyRowId;
-    bool m_retryDropRows = false;
-    // A message that never reached the server and its error row: kept on screen (reloads of
-    // the conversation would otherwise drop them) until another conversation is shown.
-    QList<MessageItem> m_unsent;
-    int m_unsentView = -1;
     QString m_notice;
     QTimer m_noticeTimer;
     bool m_loaded = false;
     bool m_unauthorized = false;
-    int m_localIds = 0;
-    // Tokens per second of the last replies, kept by reply id so a reload keeps them.
-    QHash<QString, double> m_rates;
-    bool m_lastCanSend = false;
     QString m_shownDraftKey;
 };

@@ -7,6 +7,7 @@
 #include "localcache.h"
 #include "logging.h"
 #include "settingscontroller.h"
+#include "themecontroller.h"
 #include "transfercontroller.h"
 
 #include <QCoreApplication>
@@ -14,7 +15,6 @@
 #include <QFileInfo>
 #include <QGuiApplication>
 #include <QLibraryInfo>
-#include <QPalette>
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
 #include <QQuickStyle>
@@ -43,28 +43,6 @@ DesktopApp::~DesktopApp()
     delete m_api;
 }
 
-static QPalette darkPalette()
-{
-    QPalette p;
-    const QColor window(0x1f, 0x21, 0x26), base(0x17, 0x19, 0x1d), text(0xe6, 0xe8, 0xeb);
-    p.setColor(QPalette::Window, window);
-    p.setColor(QPalette::WindowText, text);
-    p.setColor(QPalette::Base, base);
-    p.setColor(QPalette::AlternateBase, window);
-    p.setColor(QPalette::Text, text);
-    p.setColor(QPalette::Button, QColor(0x2b, 0x2e, 0x35));
-    p.setColor(QPalette::ButtonText, text);
-    p.setColor(QPalette::Highlight, QColor(0x4c, 0x8d, 0xf6));
-    p.setColor(QPalette::HighlightedText, Qt::white);
-    p.setColor(QPalette::PlaceholderText, QColor(0x8a, 0x8f, 0x98));
-    p.setColor(QPalette::Mid, QColor(0x3a, 0x3d, 0x44));
-    p.setColor(QPalette::Light, QColor(0x3a, 0x3d, 0x44));
-    p.setColor(QPalette::Dark, QColor(0x12, 0x13, 0x16));
-    p.setColor(QPalette::ToolTipBase, window);
-    p.setColor(QPalette::ToolTipText, text);
-    return p;
-}
-
 void DesktopApp::prepareApplication()
 {
     if (QCoreApplication::organizationName().isEmpty())
@@ -76,11 +54,8 @@ void DesktopApp::prepareApplication()
     // Fusion follows the system palette (light or dark) and looks the same everywhere.
     if (qEnvironmentVariableIsEmpty("QT_QUICK_CONTROLS_STYLE"))
         QQuickStyle::setStyle(u"Fusion"_s);
-    // AGENTDESK_THEME=dark|light forces a palette (screenshots, checking both themes);
-    // otherwise the system's palette decides.
-    const QString theme = qEnvironmentVariable("AGENTDESK_THEME");
-    if (theme == "dark"_L1)
-        QGuiApplication::setPalette(darkPalette());
+    // The chosen look (or AGENTDESK_THEME) before the first window.
+    ThemeController::instance();
 
     static bool translated = false;
     if (!translated) {

@@ -1,5 +1,7 @@
 #include "messagelistmodel.h"
 
+#include "servertext.h"
+
 #include <QJsonDocument>
 #include <QLocale>
 
@@ -52,7 +54,7 @@ QVariant MessageListModel::data(const QModelIndex &index, int role) const
     case StatusRole:
         return m.status;
     case ErrorRole:
-        return m.error;
+        return ServerText::localized(m.error);
     case FinishReasonRole:
         return m.finishReason;
     case ModelRole:

@@ -65,6 +65,7 @@ public:
     const QList<MessageItem> &messages() const { return m_messages; }
     int rowOf(const QString &id) const;
     void setRetryRow(int row);
+    int retryRow() const { return m_retryRow; }
 
     Q_INVOKABLE QVariantMap get(int row) const;
     Q_INVOKABLE QString contentAt(int row) const;

@@ -15,6 +15,23 @@ ApplicationWindow {
     title: (ChatController.currentSessionId.length > 0 ? ChatController.currentTitle + " — " : "") + "AgentDesk"
     color: Theme.base
     font.pixelSize: Theme.fontSize
+    // The controls take the chosen theme's palette from the first frame: on their own they read
+    // the application palette set before the window (ThemeController) only when it changes.
+    palette.window: Theme.palette.window
+    palette.windowText: Theme.palette.windowText
+    palette.base: Theme.palette.base
+    palette.alternateBase: Theme.palette.alternateBase
+    palette.text: Theme.palette.text
+    palette.button: Theme.palette.button
+    palette.buttonText: Theme.palette.buttonText
+    palette.highlight: Theme.palette.highlight
+    palette.highlightedText: Theme.palette.highlightedText
+    palette.placeholderText: Theme.palette.placeholderText
+    palette.mid: Theme.palette.mid
+    palette.midlight: Theme.palette.midlight
+    palette.light: Theme.palette.light
+    palette.dark: Theme.palette.dark
+    palette.shadow: Theme.palette.shadow
 
     Shortcut {
         sequence: "Ctrl+N"

@@ -178,47 +178,36 @@ Item {
                             }
                             Component {
                                 id: textComponent
-                                TextEdit {
-                                    text: segment.seg.text || ""
-                                    textFormat: TextEdit.MarkdownText
-                                    wrapMode: TextEdit.Wrap
-                                    readOnly: true
-                                    selectByMouse: true
-                                    activeFocusOnPress: false
-                                    font.pixelSize: Theme.fontSize
-                                    color: Theme.text
-                                    selectionColor: Theme.accent
-                                    selectedTextColor: Theme.accentText
-                                    onLinkActivated: (link) => Qt.openUrlExternally(link)
-                                    Accessible.role: Accessible.StaticText
-                                    Accessible.name: text
-                                }
+                                MarkdownView { markdown: segment.seg.text || "" }
                             }
                         }
                     }
 
                     TextEdit {
                         id: textItem
-                        visible: !bubble.hasSegments || text.length > 0
+                        visible: bubble.isUser
                         width: stack.width
-                        text: bubble.isUser ? bubble.content : bubble.tail
-                        textFormat: bubble.isUser ? TextEdit.PlainText : TextEdit.MarkdownText
+                        text: bubble.isUser ? bubble.content : ""
+                        textFormat: TextEdit.PlainText
                         wrapMode: TextEdit.Wrap
                         readOnly: true
                         selectByMouse: true
                         persistentSelection: false
                         activeFocusOnPress: false
                         font.pixelSize: Theme.fontSize
-                        color: bubble.isUser ? Theme.userText : Theme.text
-                        selectionColor: bubble.isUser ? Qt.darker(Theme.accent, 1.4) : Theme.accent
+                        color: Theme.userText
+                        selectionColor: Qt.darker(Theme.accent, 1.4)
                         selectedTextColor: Theme.accentText
-                        onLinkActivated: (link) => Qt.openUrlExternally(link)
                         Accessible.role: Accessible.StaticText
                         Accessible.name: bubble.content
-                        HoverHandler {
-                            enabled: textItem.hoveredLink.length > 0
-                            cursorShape: Qt.PointingHandCursor
-                        }
+                    }
+
+                    MarkdownView {
+                        id: replyView
+                        objectName: "replyView"
+                        visible: !bubble.isUser && (!bubble.hasSegments || markdown.length > 0)
+                        width: stack.width
+                        markdown: bubble.isUser ? "" : bubble.tail
                     }
 
                     // After tool results, while the model is asked again.
@@ -270,13 +259,14 @@ Item {
                 spacing: 8
                 layoutDirection: bubble.isUser ? Qt.RightToLeft : Qt.LeftToRight
                 visible: bubble.role === "assistant" || footerText.text.length > 0 || bubble.versionCount > 1
-                Layout.preferredHeight: 22
+                Layout.preferredHeight: Math.max(22, footerText.implicitHeight)
 
                 Label {
                     id: footerText
                     Layout.maximumWidth: bubble.maxBubbleWidth - 120
                     elide: Text.ElideRight
-                    wrapMode: Text.Wrap
+                    // An error may take three lines; usage and a long model name stay on one.
+                    wrapMode: bubble.status === "error" || bubble.status === "reconnecting" ? Text.Wrap : Text.NoWrap
                     maximumLineCount: 3
                     font.pixelSize: Theme.smallFontSize
                     color: bubble.status === "error" || bubble.status === "failed" ? Theme.error : Theme.textFaint

@@ -721,6 +721,51 @@ Popup {
                     Item { Layout.preferredHeight: 8 }
 
                     Label {
+                        text: qsTr("Appearance")
+                        font.pixelSize: 16
+                        font.bold: true
+                        color: Theme.text
+                    }
+                    RowLayout {
+                        spacing: 16
+                        Repeater {
+                            model: [
+                                { mode: "system", label: qsTr("Like the system") },
+                                { mode: "light", label: qsTr("Light") },
+                                { mode: "dark", label: qsTr("Dark") }
+                            ]
+                            delegate: RadioButton {
+                                id: themeChoice
+                                required property var modelData
+                                objectName: "theme_" + modelData.mode
+                                text: modelData.label
+                                checked: ThemeController.mode === modelData.mode
+                                onClicked: ThemeController.mode = modelData.mode
+                                // Drawn in the theme's colours: Fusion's ring vanishes on dark.
+                                indicator: Rectangle {
+                                    implicitWidth: 16
+                                    implicitHeight: 16
+                                    x: themeChoice.leftPadding
+                                    y: (themeChoice.height - height) / 2
+                                    radius: 8
+                                    color: Theme.inputBackground
+                                    border.width: themeChoice.visualFocus ? 2 : 1
+                                    border.color: themeChoice.checked || themeChoice.visualFocus ? Theme.accent : Theme.textFaint
+                                    Rectangle {
+                                        anchors.centerIn: parent
+                                        width: 8
+                                        height: 8
+                                        radius: 4
+                                        color: Theme.accent
+                                        visible: themeChoice.checked
+                                    }
+                                }
+                            }
+                        }
+                    }
+
+                    Label {
+                        Layout.topMargin: 18
                         text: qsTr("Secrets")
                         font.pixelSize: 16
                         font.bold: true
@@ -847,7 +892,7 @@ Popup {
                         wrapMode: Text.Wrap
                         color: Theme.textFaint
                         font.pixelSize: Theme.smallFontSize
-                        text: qsTr("The theme follows the system's light or dark palette. Shortcuts: Ctrl+N new chat, Esc stop, Ctrl+F search chats, Ctrl+, settings.")
+                        text: qsTr("Shortcuts: Ctrl+N new chat, Esc stop, Ctrl+F search chats, Ctrl+B chat list, Ctrl+, settings, Ctrl+Q quit.")
                     }
                     Item { Layout.preferredHeight: 24 }
                 }

@@ -29,6 +29,8 @@ QtObject {
     readonly property color userBubble: accent
     readonly property color userText: accentText
     readonly property color assistantBubble: mix(palette.base, palette.text, dark ? 0.07 : 0.045)
+    // Code blocks: set apart from the reply's bubble in both themes.
+    readonly property color codeBackground: dark ? mix(palette.base, Qt.rgba(0, 0, 0, 1), 0.28) : mix(palette.base, palette.text, 0.025)
     readonly property color inputBackground: dark ? mix(palette.base, palette.text, 0.05) : Qt.rgba(1, 1, 1, 1)
     readonly property color error: dark ? "#ff8a80" : "#c62828"
     readonly property color errorBackground: dark ? Qt.rgba(1, 0.35, 0.3, 0.14) : Qt.rgba(0.85, 0.15, 0.1, 0.07)

@@ -8,9 +8,11 @@ using namespace Qt::StringLiterals;
 DemoStream::DemoStream(const ChatRequest &request, QObject *parent)
     : LlmStream(parent), m_promptEstimate(estimatePromptTokens(request.messages))
 {
-    // Word-sized tokens, each keeping its leading whitespace, like a real tokenizer's output.
-    static const QRegularExpression token(u"\\s*\\S+"_s);
-    const QString text = replyText();
+    // Word-sized tokens, each keeping its leading whitespace, like a real tokenizer's output;
+    // Chinese, which has no spaces, two characters at a time.
+    static const QRegularExpression token(
+        u"\\s*(?:[\\x{3000}-\\x{9fff}\\x{ff00}-\\x{ffef}]{1,2}|[^\\s\\x{3000}-\\x{9fff}\\x{ff00}-\\x{ffef}]+)"_s);
+    const QString text = replyText(writesChinese(request));
     auto it = token.globalMatch(text);
     while (it.hasNext())
         m_tokens.append(it.next().captured());
@@ -20,8 +22,28 @@ DemoStream::DemoStream(const ChatRequest &request, QObject *parent)
     m_timer.start(QRandomGenerator::global()->bounded(25, 41));
 }
 
-QString DemoStream::replyText()
+bool DemoStream::writesChinese(const ChatRequest &request)
 {
+    for (qsizetype i = request.messages.size() - 1; i >= 0; --i) {
+        const ChatMessage &m = request.messages.at(i);
+        if (m.role != "user"_L1)
+            continue;
+        for (const QChar c : m.content)
+            if (c.script() == QChar::Script_Han)
+                return true;
+        return false;
+    }
+    return false;
+}
+
+QString DemoStream::replyText(bool chinese)
+{
+    if (chinese)
+        return u"还没有配置语言模型，所以这是 AgentDesk 内置的演示回复，不是模型的回答。\n\n"
+               "要连接模型，请在启动 AgentDesk 前设置 OPENAI_BASE_URL、OPENAI_API_KEY 和 OPENAI_MODEL，"
+               "或在“设置”中添加提供方。任何兼容 OpenAI "
+               "的服务都可以：OpenAI、DeepSeek、通义千问（DashScope）、"
+               "Moonshot、Ollama（http://localhost:11434/v1）、llama.cpp、vLLM 或 LM Studio。"_s;
     return u"No language model is configured, so this is AgentDesk's built-in demo reply, not an "
            "answer from a model.\n\nTo connect one, set OPENAI_BASE_URL, OPENAI_API_KEY and "
            "OPENAI_MODEL before starting AgentDesk, or add a provider in Settings. Any "

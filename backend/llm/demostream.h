@@ -15,7 +15,9 @@ public:
 
     void abort() override;
 
-    static QString replyText();
+    // In Chinese when the user's last message is (most models answer in the user's language).
+    static QString replyText(bool chinese = false);
+    static bool writesChinese(const ChatRequest &request);
 
 private:
     void emitNext();

@@ -218,58 +218,6 @@
         <translation>无法加载智能体：%1</translation>
     </message>
     <message>
-        <source>Could not rename the chat: %1</source>
-        <translation>无法重命名对话：%1</translation>
-    </message>
-    <message>
-        <source>Could not delete the chat: %1</source>
-        <translation>无法删除对话：%1</translation>
-    </message>
-    <message>
-        <source>The reply failed.</source>
-        <translation>回复失败。</translation>
-    </message>
-    <message>
-        <source>Cannot reach the server: the message was not sent.</source>
-        <translation>无法连接服务器：消息未发送。</translation>
-    </message>
-    <message>
-        <source>Cannot reach the local service: the message was not sent.</source>
-        <translation>无法连接本地服务：消息未发送。</translation>
-    </message>
-    <message>
-        <source>Another reply is still being written in this chat. Try again in a moment.</source>
-        <translation>此对话中仍有回复正在生成，请稍后再试。</translation>
-    </message>
-    <message>
-        <source>The server stopped sending the reply.</source>
-        <translation>服务器停止发送回复。</translation>
-    </message>
-    <message>
-        <source>Connection lost — reconnecting…</source>
-        <translation>连接已断开 — 正在重新连接…</translation>
-    </message>
-    <message>
-        <source>That tool call no longer waits for an answer.</source>
-        <translation>该工具调用已不再等待答复。</translation>
-    </message>
-    <message>
-        <source>Could not send your answer: %1</source>
-        <translation>无法发送你的答复：%1</translation>
-    </message>
-    <message>
-        <source>The reply is no longer on the server.</source>
-        <translation>服务器上已没有这条回复。</translation>
-    </message>
-    <message>
-        <source>The connection was lost and the reply could not be resumed.</source>
-        <translation>连接已断开，回复无法续传。</translation>
-    </message>
-    <message>
-        <source>Could not show that version: %1</source>
-        <translation>无法显示该版本：%1</translation>
-    </message>
-    <message>
         <source>%1 (copy)</source>
         <translation>%1（副本）</translation>
     </message>
@@ -288,10 +236,6 @@
     <message>
         <source>You are a helpful assistant. Answer in the language of the user.</source>
         <translation>你是一个乐于助人的助手。请用用户使用的语言回答。</translation>
-    </message>
-    <message>
-        <source>Could not pin the chat: %1</source>
-        <translation>无法置顶对话：%1</translation>
     </message>
 </context>
 <context>
@@ -365,6 +309,21 @@
     </message>
 </context>
 <context>
+    <name>CodeBlock</name>
+    <message>
+        <source>code</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>Copied</source>
+        <translation>已复制</translation>
+    </message>
+    <message>
+        <source>Copy code</source>
+        <translation>复制代码</translation>
+    </message>
+</context>
+<context>
     <name>Composer</name>
     <message>
         <source>Message %1…</source>
@@ -401,6 +360,13 @@
     <message>
         <source>Enter to send · Shift+Enter for a new line · Esc to stop · Ctrl+N new chat</source>
         <translation>Enter 发送 · Shift+Enter 换行 · Esc 停止 · Ctrl+N 新对话</translation>
+    </message>
+</context>
+<context>
+    <name>Conversation</name>
+    <message>
+        <source>Could not show that version: %1</source>
+        <translation>无法显示该版本：%1</translation>
     </message>
 </context>
 <context>
@@ -571,6 +537,92 @@
     </message>
 </context>
 <context>
+    <name>ReplyStreamer</name>
+    <message>
+        <source>Connection lost — reconnecting…</source>
+        <translation>连接已断开 — 正在重新连接…</translation>
+    </message>
+    <message>
+        <source>That tool call no longer waits for an answer.</source>
+        <translation>该工具调用已不再等待答复。</translation>
+    </message>
+    <message>
+        <source>Could not send your answer: %1</source>
+        <translation>无法发送你的答复：%1</translation>
+    </message>
+    <message>
+        <source>The reply failed.</source>
+        <translation>回复失败。</translation>
+    </message>
+    <message>
+        <source>The reply is no longer on the server.</source>
+        <translation>服务器上已没有这条回复。</translation>
+    </message>
+    <message>
+        <source>Cannot reach the server: the message was not sent.</source>
+        <translation>无法连接服务器：消息未发送。</translation>
+    </message>
+    <message>
+        <source>Cannot reach the local service: the message was not sent.</source>
+        <translation>无法连接本地服务：消息未发送。</translation>
+    </message>
+    <message>
+        <source>Another reply is still being written in this chat. Try again in a moment.</source>
+        <translation>此对话中仍有回复正在生成，请稍后再试。</translation>
+    </message>
+    <message>
+        <source>The server stopped sending the reply.</source>
+        <translation>服务器停止发送回复。</translation>
+    </message>
+    <message>
+        <source>The connection was lost and the reply could not be resumed.</source>
+        <translation>连接已断开，回复无法续传。</translation>
+    </message>
+</context>
+<context>
+    <name>ServerText</name>
+    <message>
+        <source>model provider “%1”</source>
+        <translation>模型服务商“%1”</translation>
+    </message>
+    <message>
+        <source>model provider</source>
+        <translation>模型服务商</translation>
+    </message>
+    <message>
+        <source>The %1 refused the API key (HTTP %2: %3). Check the provider&apos;s API key in Settings.</source>
+        <translation>%1拒绝了 API 密钥（HTTP %2：%3）。请在“设置”中检查该服务商的 API 密钥。</translation>
+    </message>
+    <message>
+        <source>The %1 answered HTTP %2: %3</source>
+        <translation>%1返回了 HTTP %2：%3</translation>
+    </message>
+    <message>
+        <source>Cannot reach the %1: %2</source>
+        <translation>无法连接%1：%2</translation>
+    </message>
+    <message>
+        <source>Cannot reach the %1 at %2: %3</source>
+        <translation>无法连接位于 %2 的%1：%3</translation>
+    </message>
+    <message>
+        <source>The %1: %2</source>
+        <translation>%1出错：%2</translation>
+    </message>
+    <message>
+        <source>The %1 at %2: %3</source>
+        <translation>位于 %2 的%1出错：%3</translation>
+    </message>
+    <message>
+        <source>The agent&apos;s provider &quot;%1&quot; is not configured</source>
+        <translation>智能体的服务商“%1”尚未配置</translation>
+    </message>
+    <message>
+        <source>The reply failed</source>
+        <translation>回复失败。</translation>
+    </message>
+</context>
+<context>
     <name>SessionList</name>
     <message>
         <source>New chat (Ctrl+N)</source>
@@ -689,6 +741,21 @@
     <message>
         <source>Export…</source>
         <translation>导出…</translation>
+    </message>
+</context>
+<context>
+    <name>SessionListController</name>
+    <message>
+        <source>Could not rename the chat: %1</source>
+        <translation>无法重命名对话：%1</translation>
+    </message>
+    <message>
+        <source>Could not pin the chat: %1</source>
+        <translation>无法置顶对话：%1</translation>
+    </message>
+    <message>
+        <source>Could not delete the chat: %1</source>
+        <translation>无法删除对话：%1</translation>
     </message>
 </context>
 <context>
@@ -880,10 +947,6 @@
         <translation>保存令牌</translation>
     </message>
     <message>
-        <source>The theme follows the system&apos;s light or dark palette. Shortcuts: Ctrl+N new chat, Esc stop, Ctrl+F search chats, Ctrl+, settings.</source>
-        <translation>主题跟随系统的浅色或深色配色。快捷键：Ctrl+N 新对话，Esc 停止，Ctrl+F 搜索对话，Ctrl+, 设置。</translation>
-    </message>
-    <message>
         <source>“%1” is connected.</source>
         <translation>“%1”已连接。</translation>
     </message>
@@ -1070,6 +1133,26 @@
     <message>
         <source>Saved “%1”.</source>
         <translation>已保存“%1”。</translation>
+    </message>
+    <message>
+        <source>Appearance</source>
+        <translation>外观</translation>
+    </message>
+    <message>
+        <source>Like the system</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <source>Shortcuts: Ctrl+N new chat, Esc stop, Ctrl+F search chats, Ctrl+B chat list, Ctrl+, settings, Ctrl+Q quit.</source>
+        <translation>快捷键：Ctrl+N 新对话，Esc 停止，Ctrl+F 搜索对话，Ctrl+B 对话列表，Ctrl+, 设置，Ctrl+Q 退出。</translation>
     </message>
 </context>
 <context>

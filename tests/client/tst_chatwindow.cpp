@@ -5,13 +5,16 @@
 #include "localcache.h"
 #include "mockserver.h"
 #include "settingscontroller.h"
+#include "themecontroller.h"
 
+#include <QClipboard>
 #include <QDir>
 #include <QGuiApplication>
 #include <QPalette>
 #include <QQmlApplicationEngine>
 #include <QQuickItem>
 #include <QQuickWindow>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -96,6 +99,31 @@ private:
     }
 
     QString inputText() const { return item("messageInput")->property("text").toString(); }
+
+    // Items of a name the user can see: delegates of Repeaters are not QObject children.
+    QList<QQuickItem *> visibleItems(const QString &name) const
+    {
+        QList<QQuickItem *> found;
+        std::function<void(QQuickItem *)> walk = [&](QQuickItem *at) {
+            if (!at->isVisible())
+                return;
+            if (at->objectName() == name)
+                found.append(at);
+            for (QQuickItem *child : at->childItems())
+                walk(child);
+        };
+        walk(window()->contentItem());
+        return found;
+    }
+
+    static void wheel(QQuickWindow *w, QQuickItem *over, QPoint delta, Qt::KeyboardModifiers modifiers = {})
+    {
+        const QPointF at = over->mapToScene(QPointF(over->width() / 2, over->height() / 2));
+        QWheelEvent event(at, w->mapToGlobal(at), QPoint(), delta, Qt::NoButton, modifiers, Qt::NoScrollPhase,
+                          false);
+        event.setTimestamp(ulong(QDateTime::currentMSecsSinceEpoch() & 0x7fffffff));
+        QCoreApplication::sendEvent(w, &event);
+    }
 
     int rowOfLast(const QString &role) const
     {
@@ -298,6 +326,40 @@ private Q_SLOTS:
         QCOMPARE(users, 1);
     }
 
+    void aFailedReplyOffersRetryAfterARestart()
+    {
+        m_mock->failStream = true;
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        focusInput();
+        type(u"Fail please"_s);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE(finished.count(), 1);
+        const QString session = chat()->currentSessionId();
+        QTRY_VERIFY(!chat()->messages()->at(rowOfLast(u"assistant"_s)).isLocal()); // the stored copy
+
+        // Quit and start again: the failed reply still offers Retry, which answers it again.
+        m_app.reset();
+        QVERIFY(startApp());
+        QTRY_VERIFY(chat()->isLoaded());
+        chat()->openSession(session);
+        QTRY_VERIFY(rowOfLast(u"assistant"_s) > 0 &&
+                    !chat()->messages()->at(rowOfLast(u"assistant"_s)).isLocal());
+        const int row = rowOfLast(u"assistant"_s);
+        QCOMPARE(chat()->messages()->at(row).status, u"error"_s);
+        QTRY_VERIFY(chat()->canRetry());
+        QVERIFY(chat()
+                    ->messages()
+                    ->data(chat()->messages()->index(row), MessageListModel::CanRetryRole)
+                    .toBool());
+        m_mock->failStream = false;
+        QSignalSpy again(chat(), &ChatController::replyFinished);
+        chat()->retry();
+        QTRY_COMPARE(again.count(), 1);
+        QCOMPARE(again.at(0).at(0).toString(), u"complete"_s);
+        QCOMPARE(m_mock->regenerateCount, 1);
+        QVERIFY(!chat()->canRetry());
+    }
+
     void wheelScrollsUpRightAfterAReply()
     {
         // A conversation taller than the window.
@@ -332,6 +394,99 @@ private Q_SLOTS:
         QVERIFY2(list->property("contentY").toReal() < bottom - 100,
                  qPrintable(u"%1 vs bottom %2"_s.arg(list->property("contentY").toReal()).arg(bottom)));
         QVERIFY(!list->property("nearBottom").toBool());
+    }
+
+    void markdownRepliesHaveCodeBlocksTablesAndMath()
+    {
+        const QString code =
+            u"def load(path):\n    # a comment long enough to need scrolling sideways in a bubble of any "
+            "width that a window on a laptop can have, and then some more\n    return open(path).read()"_s;
+        QString md =
+            u"Here is **the** code:\n\n```python\n"_s + code +
+            u"\n```\n\n| Name | Size |\n|------|-----:|\n| a.txt | 12 |\n\nThe cost is $5 and $10; $E=mc^2$.\n\n"_s;
+        for (int i = 0; i < 25; ++i)
+            md += u"Paragraph %1 after the code, so that the chat is taller than the window.\n\n"_s.arg(i);
+        QStringList tokens;
+        for (qsizetype i = 0; i < md.size(); i += 7)
+            tokens.append(md.mid(i, 7)); // streamed in small pieces, through the code block too
+        m_mock->replyTokens = tokens;
+        m_mock->tokenDelayMs = 1;
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        focusInput();
+        type(u"Show me code"_s);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+        QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
+
+        // One code block: its language above it, its lines unwrapped in a sideways scroller that
+        // stays inside the bubble.
+        QList<QQuickItem *> labels;
+        QTRY_VERIFY((labels = visibleItems(u"codeLanguage"_s)).size() == 1);
+        QCOMPARE(labels.constFirst()->property("text").toString(), u"python"_s);
+        QQuickItem *scroller = visibleItems(u"codeScroller"_s).value(0);
+        QVERIFY(scroller);
+        QQuickItem *list = item("messageList");
+        const QRectF box = scroller->mapRectToScene(QRectF(0, 0, scroller->width(), scroller->height()));
+        const QRectF listBox = list->mapRectToScene(QRectF(0, 0, list->width(), list->height()));
+        QVERIFY(box.right() <= listBox.right());
+        QVERIFY(scroller->property("contentWidth").toReal() > scroller->width() + 100);
+        QVERIFY(visibleItems(u"codeText"_s).value(0)->property("text").toString().contains(u"<span"_s));
+        QCOMPARE(visibleItems(u"tableScroller"_s).size(), 1);
+        QQuickItem *reply = visibleItems(u"replyView"_s).value(1); // after the greeting
+        QVERIFY(reply);
+        QCOMPARE(reply->property("blockCount").toInt(), 4 + 25); // text, code, table, text, paragraphs
+        shot(u"13-markdown"_s);
+
+        // Copy takes the code as written.
+        QQuickItem *copy = visibleItems(u"copyCode"_s).value(0);
+        QVERIFY(copy);
+        QMetaObject::invokeMethod(copy, "clicked");
+        QCOMPARE(QGuiApplication::clipboard()->text(), code);
+
+        // A sideways turn of the wheel scrolls the code; an up turn over it scrolls the chat.
+        QMetaObject::invokeMethod(list, "positionViewAtEnd");
+        QTRY_VERIFY(list->property("nearBottom").toBool());
+        const qreal chatY = list->property("contentY").toReal();
+        QMetaObject::invokeMethod(list, "positionViewAtIndex", Q_ARG(int, rowOfLast(u"assistant"_s)),
+                                  Q_ARG(int, 0)); // ListView.Beginning: the code block in view
+        QTRY_VERIFY(list->property("contentY").toReal() < chatY);
+        const qreal codeY = list->property("contentY").toReal();
+        wheel(window(), scroller, QPoint(-240, 0));
+        QTRY_VERIFY(scroller->property("contentX").toReal() > 0);
+        QCOMPARE(list->property("contentY").toReal(), codeY);
+        wheel(window(), scroller, QPoint(0, -240));
+        QTRY_VERIFY(list->property("contentY").toReal() > codeY + 50);
+    }
+
+    void themeSwitchesAtOnceAndIsKept()
+    {
+        QQuickItem *list = item("messageList");
+        QVERIFY(list);
+        QCOMPARE(ThemeController::instance()->mode(), u"system"_s);
+        const QColor light = window()->color();
+        QVERIFY(light.lightness() > 128);
+        QObject *settingsPage = window()->findChild<QObject *>(u"settingsPage"_s);
+        QVERIFY(settingsPage);
+        QMetaObject::invokeMethod(settingsPage, "open");
+        QObject *tabs = window()->findChild<QObject *>(u"settingsTabs"_s);
+        QVERIFY(tabs);
+        tabs->setProperty("currentIndex", 2);
+        QQuickItem *dark = nullptr;
+        QTRY_VERIFY((dark = visibleItems(u"theme_dark"_s).value(0)));
+        QMetaObject::invokeMethod(dark, "clicked");
+        QTRY_VERIFY(window()->color().lightness() < 100);
+        QVERIFY(dark->property("checked").toBool());
+        QCOMPARE(QSettings().value(u"appearance/theme"_s).toString(), u"dark"_s);
+        shot(u"14-dark-settings"_s);
+        // Controls follow too, not only the colours the QML picks itself.
+        QQuickItem *picker = item("agentPicker");
+        QVERIFY(picker);
+        QVERIFY(qvariant_cast<QPalette>(picker->property("palette")).color(QPalette::ButtonText).lightness() >
+                160);
+        QQuickItem *system = visibleItems(u"theme_system"_s).value(0);
+        QMetaObject::invokeMethod(system, "clicked");
+        QTRY_COMPARE(window()->color(), light);
+        QCOMPARE(QSettings().value(u"appearance/theme"_s).toString(), u"system"_s);
     }
 
     void sessionBusyIsExplained()

@@ -674,9 +674,13 @@ private Q_SLOTS:
 
     void versionsRegenerateEditAndForkInTheWindow()
     {
-        QVERIFY(!createAgent(u"Versions"_s, u"fake:tokens=4"_s, {}).isEmpty());
+        // A reply with a code block, as the screenshot in the README shows it.
+        const QString text = u"Sure:\n\n```python\ndef twice(n):\n    return n * 2  # doubled\n```"_s;
+        const QString model = u"fake:tokens=12,text="_s + QString::fromLatin1(QUrl::toPercentEncoding(text));
+        QVERIFY(!createAgent(u"Versions"_s, model, {}).isEmpty());
         chat()->newChat();
-        const QString reply = expectedReply(u"fake:tokens=4"_s);
+        const QString reply = expectedReply(model);
+        QCOMPARE(reply, text);
         sendAndWait(u"first question"_s);
         sendAndWait(u"second question"_s);
         QCOMPARE(rows(), (QStringList{u"user: first question"_s, u"assistant: "_s + reply,

@@ -794,6 +794,19 @@ void LlmClientTest::demoStream()
     // a human pace: at least 25 ms per token
     QVERIFY2(out.terminalMs >= 25 * (out.deltas.size() - 1), qPrintable(QString::number(out.terminalMs)));
     QCOMPARE(client.managerCount(), 0); // no network for the demo
+
+    // Asked in Chinese, it answers in Chinese, in pieces of a couple of characters.
+    ChatRequest zh = request();
+    zh.messages.append({u"user"_s, u"你好，这是什么？"_s, {}, {}});
+    QVERIFY(DemoStream::writesChinese(zh));
+    QVERIFY(!DemoStream::writesChinese(request()));
+    Outcome zhOut;
+    LlmStream *zhStream = client.startChat(demo, zh);
+    zhOut.watch(zhStream);
+    QVERIFY(zhOut.wait(30000));
+    QCOMPARE(zhStream->text(), DemoStream::replyText(true));
+    QVERIFY(zhStream->text().contains(u"演示回复"_s));
+    QVERIFY(zhOut.deltas.size() > 40);
 }
 
 void LlmClientTest::demoAbort()

@@ -1,0 +1,398 @@
+#include "markdownrenderer.h"
+
+#include "codehighlighter.h"
+
+#include <md4c.h>
+
+#include <QUrl>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+struct Colours
+{
+    const char *inlineCode;
+    const char *link;
+    const char *border;
+};
+
+constexpr Colours kLight{"rgba(127,127,127,0.16)", "#0969da", "#d0d7de"};
+constexpr Colours kDark{"rgba(160,160,160,0.20)", "#58a6ff", "#444c56"};
+
+QString attribute(const MD_ATTRIBUTE &a)
+{
+    return QString::fromUtf8(a.text, qsizetype(a.size));
+}
+
+bool safeLink(const QString &href)
+{
+    const QString scheme = QUrl(href).scheme().toLower();
+    return scheme == "http"_L1 || scheme == "https"_L1 || scheme == "mailto"_L1;
+}
+
+class Builder
+{
+public:
+    Builder(bool dark, const MD_CHAR *inputEnd)
+        : m_dark(dark), m_c(dark ? kDark : kLight), m_inputEnd(inputEnd)
+    {}
+
+    QList<MarkdownBlock> blocks;
+
+    int enterBlock(MD_BLOCKTYPE type, void *detail)
+    {
+        ++m_depth;
+        if (m_depth == 1)
+            return 0; // the document
+        const bool top = m_depth == 2;
+        if (top) {
+            m_current = MarkdownBlock();
+            m_html.clear();
+        }
+        switch (type) {
+        case MD_BLOCK_QUOTE:
+            if (top)
+                m_current.kind = MarkdownBlock::Kind::Quote;
+            else
+                m_html += "<blockquote>"_L1;
+            break;
+        case MD_BLOCK_UL:
+            m_tight.append(static_cast<MD_BLOCK_UL_DETAIL *>(detail)->is_tight);
+            m_html += "<ul style=\"margin-top:0; margin-bottom:0\">"_L1;
+            break;
+        case MD_BLOCK_OL: {
+            const auto *ol = static_cast<MD_BLOCK_OL_DETAIL *>(detail);
+            m_tight.append(ol->is_tight);
+            m_html += u"<ol start=\"%1\" style=\"margin-top:0; margin-bottom:0\">"_s.arg(ol->start);
+            break;
+        }
+        case MD_BLOCK_LI: {
+            const auto *li = static_cast<MD_BLOCK_LI_DETAIL *>(detail);
+            const bool loose = !m_tight.isEmpty() && !m_tight.constLast();
+            m_html += loose ? "<li style=\"margin-bottom:6px\">"_L1 : "<li>"_L1;
+            if (li->is_task)
+                m_html += li->task_mark == ' ' ? u"\u2610 "_s : u"\u2611 "_s;
+            break;
+        }
+        case MD_BLOCK_HR:
+            if (top)
+                m_current.kind = MarkdownBlock::Kind::Rule;
+            else
+                m_html += "<hr/>"_L1;
+            break;
+        case MD_BLOCK_H: {
+            const int level = int(static_cast<MD_BLOCK_H_DETAIL *>(detail)->level);
+            static const int sizes[] = {24, 20, 17, 15, 14, 13};
+            if (top) {
+                m_current.kind = MarkdownBlock::Kind::Heading;
+                m_current.level = level;
+            }
+            m_html +=
+                u"<span style=\"font-size:%1px; font-weight:600\">"_s.arg(sizes[qBound(1, level, 6) - 1]);
+            break;
+        }
+        case MD_BLOCK_CODE: {
+            const auto *code = static_cast<MD_BLOCK_CODE_DETAIL *>(detail);
+            m_code.clear();
+            m_inCode = true;
+            m_codeLanguage = attribute(code->lang);
+            break;
+        }
+        case MD_BLOCK_P:
+            // A paragraph on its own needs no margins: the view spaces its blocks. (md4c reports
+            // none in a tight list.)
+            if (!top)
+                m_html += "<p style=\"margin-top:0; margin-bottom:6px\">"_L1;
+            break;
+        case MD_BLOCK_TABLE:
+            if (top)
+                m_current.kind = MarkdownBlock::Kind::Table;
+            m_html += u"<table border=\"1\" cellspacing=\"0\" cellpadding=\"6\" "
+                      "style=\"border-collapse:collapse; border-color:%1; border-style:solid\">"_s.arg(
+                          QLatin1StringView(m_c.border));
+            break;
+        case MD_BLOCK_TR:
+            m_html += "<tr>"_L1;
+            break;
+        case MD_BLOCK_TH:
+        case MD_BLOCK_TD: {
+            const MD_ALIGN align = static_cast<MD_BLOCK_TD_DETAIL *>(detail)->align;
+            const char *alignText = align == MD_ALIGN_CENTER  ? "center"
+                                    : align == MD_ALIGN_RIGHT ? "right"
+                                                              : "left";
+            // Header cells are bold (th); Qt Quick's text paints no cell backgrounds.
+            m_html += u"<%1 align=\"%2\">"_s.arg(type == MD_BLOCK_TH ? "th"_L1 : "td"_L1,
+                                                 QLatin1StringView(alignText));
+            break;
+        }
+        case MD_BLOCK_HTML: // not produced: raw HTML is off
+        case MD_BLOCK_DOC:
+        case MD_BLOCK_THEAD:
+        case MD_BLOCK_TBODY:
+            break;
+        }
+        return 0;
+    }
+
+    int leaveBlock(MD_BLOCKTYPE type, void *)
+    {
+        const bool top = m_depth == 2;
+        --m_depth;
+        if (m_depth == 0)
+            return 0;
+        switch (type) {
+        case MD_BLOCK_QUOTE:
+            if (!top)
+                m_html += "</blockquote>"_L1;
+            break;
+        case MD_BLOCK_UL:
+            m_tight.removeLast();
+            m_html += "</ul>"_L1;
+            break;
+        case MD_BLOCK_OL:
+            m_tight.removeLast();
+            m_html += "</ol>"_L1;
+            break;
+        case MD_BLOCK_LI:
+            m_html += "</li>"_L1;
+            break;
+        case MD_BLOCK_H:
+            m_html += "</span>"_L1;
+            break;
+        case MD_BLOCK_CODE: {
+            m_inCode = false;
+            if (m_code.endsWith(u'\n'))
+                m_code.chop(1);
+            const QString highlighted = CodeHighlighter::shared().toHtml(m_code, m_codeLanguage, m_dark);
+            if (top) {
+                m_current.kind = MarkdownBlock::Kind::Code;
+                m_current.code = m_code;
+                m_current.language = m_codeLanguage.section(u' ', 0, 0);
+                m_current.html = highlighted;
+            } else {
+                // Inside a list or quote: in the text, on a tinted background.
+                m_html +=
+                    u"<pre style=\"font-family:'DejaVu Sans Mono',monospace; background-color:%1\">"_s.arg(
+                        QLatin1StringView(m_c.inlineCode));
+                m_html += highlighted;
+                m_html += "</pre>"_L1;
+            }
+            break;
+        }
+        case MD_BLOCK_P:
+            if (!top)
+                m_html += "</p>"_L1;
+            break;
+        case MD_BLOCK_TABLE:
+            m_html += "</table>"_L1;
+            break;
+        case MD_BLOCK_TR:
+            m_html += "</tr>"_L1;
+            break;
+        case MD_BLOCK_TH:
+            m_html += "</th>"_L1;
+            break;
+        case MD_BLOCK_TD:
+            m_html += "</td>"_L1;
+            break;
+        default:
+            break;
+        }
+        if (top) {
+            if (m_current.kind != MarkdownBlock::Kind::Code)
+                m_current.html = trimmedBreaks(m_html);
+            blocks.append(m_current);
+            m_html.clear();
+        }
+        return 0;
+    }
+
+    int enterSpan(MD_SPANTYPE type, void *detail)
+    {
+        switch (type) {
+        case MD_SPAN_EM:
+            m_html += "<i>"_L1;
+            break;
+        case MD_SPAN_STRONG:
+            m_html += "<b>"_L1;
+            break;
+        case MD_SPAN_U:
+            m_html += "<u>"_L1;
+            break;
+        case MD_SPAN_DEL:
+            m_html += "<s>"_L1;
+            break;
+        case MD_SPAN_CODE:
+            m_html +=
+                u"<span style=\"font-family:'DejaVu Sans Mono',monospace; background-color:%1\">&#8202;"_s
+                    .arg(QLatin1StringView(m_c.inlineCode));
+            break;
+        case MD_SPAN_A: {
+            const QString href = attribute(static_cast<MD_SPAN_A_DETAIL *>(detail)->href);
+            m_linkOpen.append(safeLink(href));
+            if (m_linkOpen.constLast())
+                m_html += u"<a href=\"%1\" style=\"color:%2\">"_s.arg(href.toHtmlEscaped(),
+                                                                      QLatin1StringView(m_c.link));
+            break;
+        }
+        case MD_SPAN_IMG: {
+            // Never fetched from a reply: shown as a link to the image.
+            const QString src = attribute(static_cast<MD_SPAN_IMG_DETAIL *>(detail)->src);
+            m_linkOpen.append(safeLink(src));
+            m_html += m_linkOpen.constLast() ? u"<a href=\"%1\" style=\"color:%2\">\U0001F5BC "_s.arg(
+                                                   src.toHtmlEscaped(), QLatin1StringView(m_c.link))
+                                             : u"\U0001F5BC "_s;
+            break;
+        }
+        case MD_SPAN_LATEXMATH:
+        case MD_SPAN_LATEXMATH_DISPLAY:
+            m_math = true;
+            m_mathSource.clear();
+            m_mathEnd = nullptr;
+            m_mathHtmlStart = m_html.size();
+            if (type == MD_SPAN_LATEXMATH_DISPLAY && m_depth == 2 && m_html.isEmpty())
+                m_current.kind = MarkdownBlock::Kind::Math;
+            m_html += u"<span style=\"font-family:'DejaVu Serif',serif; font-style:italic\">"_s;
+            break;
+        case MD_SPAN_WIKILINK:
+            break;
+        }
+        return 0;
+    }
+
+    int leaveSpan(MD_SPANTYPE type, void *)
+    {
+        switch (type) {
+        case MD_SPAN_EM:
+            m_html += "</i>"_L1;
+            break;
+        case MD_SPAN_STRONG:
+            m_html += "</b>"_L1;
+            break;
+        case MD_SPAN_U:
+            m_html += "</u>"_L1;
+            break;
+        case MD_SPAN_DEL:
+            m_html += "</s>"_L1;
+            break;
+        case MD_SPAN_CODE:
+            m_html += "&#8202;</span>"_L1;
+            break;
+        case MD_SPAN_A:
+        case MD_SPAN_IMG:
+            if (!m_linkOpen.isEmpty() && m_linkOpen.takeLast())
+                m_html += "</a>"_L1;
+            break;
+        case MD_SPAN_LATEXMATH:
+        case MD_SPAN_LATEXMATH_DISPLAY: {
+            m_math = false;
+            const QString delimiter = type == MD_SPAN_LATEXMATH ? u"$"_s : u"$$"_s;
+            // md4c takes "$5 and $10" for math; like Pandoc, a formula neither begins nor ends with
+            // a space and its closing $ is not followed by a digit. Otherwise it was text.
+            const bool literal = m_mathSource.isEmpty() || m_mathSource.front().isSpace() ||
+                                 m_mathSource.back().isSpace() ||
+                                 (m_mathEnd && m_mathEnd + delimiter.size() < m_inputEnd &&
+                                  QChar::fromLatin1(m_mathEnd[delimiter.size()]).isDigit());
+            if (literal) {
+                m_html.truncate(m_mathHtmlStart);
+                m_html += (delimiter + m_mathSource + delimiter).toHtmlEscaped();
+                if (m_current.kind == MarkdownBlock::Kind::Math)
+                    m_current.kind = MarkdownBlock::Kind::Text;
+                break;
+            }
+            if (m_current.kind == MarkdownBlock::Kind::Math)
+                m_current.code = m_mathSource;
+            m_html += "</span>"_L1;
+            break;
+        } break;
+        case MD_SPAN_WIKILINK:
+            break;
+        }
+        return 0;
+    }
+
+    int text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size)
+    {
+        const QString s = QString::fromUtf8(text, qsizetype(size));
+        if (m_inCode) {
+            m_code += type == MD_TEXT_NULLCHAR ? QString(QChar::ReplacementCharacter) : s;
+            return 0;
+        }
+        if (m_math) {
+            m_mathSource += s;
+            m_mathEnd = text + size;
+        }
+        switch (type) {
+        case MD_TEXT_NULLCHAR:
+            m_html += QChar::ReplacementCharacter;
+            break;
+        case MD_TEXT_BR:
+            m_html += "<br/>"_L1;
+            break;
+        case MD_TEXT_SOFTBR:
+            m_html += u' ';
+            break;
+        case MD_TEXT_ENTITY:
+            // md4c checked it is an entity (&amp; &#123; &#x4E2D;): decoded by Qt's HTML parser.
+            m_html += s;
+            break;
+        default:
+            m_html += s.toHtmlEscaped();
+            break;
+        }
+        return 0;
+    }
+
+private:
+    static QString trimmedBreaks(QString html)
+    {
+        while (html.endsWith("<br/>"_L1))
+            html.chop(5);
+        return html;
+    }
+
+    bool m_dark;
+    Colours m_c;
+    int m_depth = 0;
+    MarkdownBlock m_current;
+    QString m_html;
+    QList<bool> m_tight;
+    QList<bool> m_linkOpen;
+    bool m_inCode = false;
+    QString m_code;
+    QString m_codeLanguage;
+    bool m_math = false;
+    QString m_mathSource;
+    qsizetype m_mathHtmlStart = 0;
+    const MD_CHAR *m_mathEnd = nullptr; // in the input, just after the formula's last character
+    const MD_CHAR *m_inputEnd;
+};
+
+} // namespace
+
+QList<MarkdownBlock> MarkdownRenderer::render(QStringView markdown, bool dark)
+{
+    const QByteArray utf8 = markdown.toUtf8();
+    Builder builder(dark, utf8.constData() + utf8.size());
+    MD_PARSER parser{};
+    parser.abi_version = 0;
+    parser.flags = MD_DIALECT_GITHUB | MD_FLAG_LATEXMATHSPANS | MD_FLAG_NOHTML;
+    parser.enter_block = [](MD_BLOCKTYPE t, void *d, void *u) {
+        return static_cast<Builder *>(u)->enterBlock(t, d);
+    };
+    parser.leave_block = [](MD_BLOCKTYPE t, void *d, void *u) {
+        return static_cast<Builder *>(u)->leaveBlock(t, d);
+    };
+    parser.enter_span = [](MD_SPANTYPE t, void *d, void *u) {
+        return static_cast<Builder *>(u)->enterSpan(t, d);
+    };
+    parser.leave_span = [](MD_SPANTYPE t, void *d, void *u) {
+        return static_cast<Builder *>(u)->leaveSpan(t, d);
+    };
+    parser.text = [](MD_TEXTTYPE t, const MD_CHAR *s, MD_SIZE n, void *u) {
+        return static_cast<Builder *>(u)->text(t, s, n);
+    };
+    md_parse(utf8.constData(), MD_SIZE(utf8.size()), &parser, &builder);
+    return builder.blocks;
+}

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <QList>
+#include <QString>
+
+// One block of a rendered reply, drawn by its own QML delegate (MarkdownView.qml).
+struct MarkdownBlock
+{
+    enum class Kind { Text, Heading, Code, Table, Quote, Math, Rule };
+    Kind kind = Kind::Text;
+    QString html;     // Qt rich text; for Code the highlighted lines, for a <pre>
+    QString code;     // Code: the text as written (what Copy puts on the clipboard); Math: the TeX
+    QString language; // Code: the fence's language, as written ("python")
+    int level = 0;    // Heading: 1-6
+
+    bool operator==(const MarkdownBlock &o) const
+    {
+        return kind == o.kind && html == o.html && code == o.code && language == o.language &&
+               level == o.level;
+    }
+    bool operator!=(const MarkdownBlock &o) const { return !(*this == o); }
+};
+
+// CommonMark with GitHub's tables, strikethrough, task lists and autolinks (md4c) turned into
+// blocks: each top-level block one MarkdownBlock, code blocks highlighted by CodeHighlighter.
+// Raw HTML in the source is shown as text, links open only for http, https and mailto, images
+// become links, and `$…$` / `$$…$$` math keeps its TeX source, set apart (it cannot be lost).
+class MarkdownRenderer
+{
+public:
+    static QList<MarkdownBlock> render(QStringView markdown, bool dark);
+};
