@@ -448,9 +448,14 @@ bool ChatController::send(const QString &text)
 void ChatController::regenerate(int row)
 {
     const int userRow = m_conversation.userRowFor(row);
-    if (userRow < 0 || !canSend() || currentSessionId().isEmpty())
+    if (userRow < 0 || currentSessionId().isEmpty())
         return;
-    m_streamer.regenerate(m_agentId, userRow);
+    if (!canSend()) {
+        setNotice(sendBlockedReason());
+        return;
+    }
+    const MessageItem &user = messages()->at(userRow);
+    m_streamer.regenerate(m_agentId, userRow, user.id, user.content);
 }
 
 void ChatController::editMessage(int row, const QString &text)
@@ -518,6 +523,10 @@ void ChatController::retry()
 {
     if (!canRetry())
         return;
+    if (!canSend()) {
+        setNotice(sendBlockedReason());
+        return;
+    }
     MessageListModel *rows = messages();
     if (!m_streamer.canRetry()) {
         regenerate(rows->retryRow());
@@ -530,11 +539,10 @@ void ChatController::retry()
         int userRow = rows->rowOf(plan.userMessageId);
         if (userRow < 0)
             userRow = rows->rowOf(plan.userRowId);
-        if (userRow < 0 || !canSend()) {
-            setNotice(sendBlockedReason());
+        if (userRow < 0)
             return;
-        }
-        m_streamer.regenerate(m_agentId, userRow);
+        // By the server's id: the row may still carry its local one until the reload.
+        m_streamer.regenerate(m_agentId, userRow, plan.userMessageId, plan.text);
         return;
     }
     if (plan.dropRows) {
@@ -545,8 +553,5 @@ void ChatController::retry()
     }
     rows->setRetryRow(-1);
     m_streamer.clearRetry();
-    if (!send(plan.text)) {
-        m_streamer.restoreRetry(plan);
-        setNotice(sendBlockedReason());
-    }
+    send(plan.text);
 }

@@ -109,7 +109,10 @@ struct CodeHighlighter::Private
     QString langFile(const QString &language)
     {
         QString name = language.trimmed().toLower();
-        // Fences often carry a file name or attributes: "```python title=x" or "```main.cpp".
+        // Fences often carry a file name or attributes: "```python title=x", "```main.cpp",
+        // "```{.python}" or "```python{1,3}".
+        if (name.startsWith(u'{'))
+            name = name.mid(1).remove(u'}').remove(u'.');
         name = name.section(u' ', 0, 0).section(u'{', 0, 0);
         static const QHash<QString, QString> aliases{
             {u"c++"_s, u"cpp.lang"_s},        {u"cxx"_s, u"cpp.lang"_s},

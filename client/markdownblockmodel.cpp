@@ -2,32 +2,49 @@
 
 #include <QClipboard>
 #include <QGuiApplication>
+#include <QRegularExpression>
 
 using namespace Qt::StringLiterals;
 
 namespace {
 
+// Blank to CommonMark: spaces and tabs only (a no-break or ideographic space is text).
 bool isBlank(QStringView line)
 {
     for (QChar c : line)
-        if (!c.isSpace())
+        if (c != u' ' && c != u'\t' && c != u'\r')
             return false;
     return true;
 }
 
-// "```" or "~~~" (three or more) after at most three spaces: a fence's character and length.
-std::pair<QChar, qsizetype> fence(QStringView line)
+// "```" or "~~~" (three or more) after at most three spaces: a fence's character and length,
+// and whether what follows it could not be a backtick fence's info string (it has a backtick).
+struct Fence
+{
+    QChar c;
+    qsizetype length = 0;
+    bool backtickInInfo = false;
+};
+
+Fence fence(QStringView line)
 {
     qsizetype i = 0;
     while (i < line.size() && i < 3 && line.at(i) == u' ')
         ++i;
     if (i >= line.size() || (line.at(i) != u'`' && line.at(i) != u'~'))
-        return {QChar(), 0};
+        return {};
     const QChar c = line.at(i);
     qsizetype n = 0;
     while (i + n < line.size() && line.at(i + n) == c)
         ++n;
-    return n >= 3 ? std::pair{c, n} : std::pair{QChar(), qsizetype(0)};
+    if (n < 3)
+        return {};
+    return {c, n, c == u'`' && line.mid(i + n).contains(u'`')};
+}
+
+bool isMarkerEnd(QStringView line, qsizetype at)
+{
+    return at >= line.size() || line.at(at) == u' ' || line.at(at) == u'\t';
 }
 
 // A line that may continue what came before a blank line: indented, a list item, a table row.
@@ -36,13 +53,20 @@ bool continuesBlock(QStringView line)
     const QChar first = line.at(0);
     if (first.isSpace() || first == u'|')
         return true;
-    if ((first == u'-' || first == u'*' || first == u'+') && line.size() > 1 && line.at(1) == u' ')
+    if ((first == u'-' || first == u'*' || first == u'+') && isMarkerEnd(line, 1))
         return true;
     qsizetype i = 0;
     while (i < line.size() && i < 9 && line.at(i).isDigit())
         ++i;
-    return i > 0 && i + 1 < line.size() && (line.at(i) == u'.' || line.at(i) == u')') &&
-           line.at(i + 1) == u' ';
+    return i > 0 && i < line.size() && (line.at(i) == u'.' || line.at(i) == u')') && isMarkerEnd(line, i + 1);
+}
+
+// "[label]: destination" at the start of a line: a link defined for the whole text, which a
+// chunk parsed alone would not know.
+bool hasLinkDefinition(QStringView text)
+{
+    static const QRegularExpression definition(u"(?:^|\\n) {0,3}\\[[^\\]\\n]+\\]:"_s);
+    return definition.match(text).hasMatch();
 }
 
 } // namespace
@@ -112,9 +136,10 @@ QList<qsizetype> MarkdownBlockModel::chunkStarts(QStringView text, qsizetype fro
         if (end < 0)
             break; // an unfinished line decides nothing yet
         const QStringView line = text.mid(pos, end - pos);
-        const auto [c, n] = fence(line);
+        const Fence f = fence(line);
         if (fenceLength > 0) {
-            if (c == fenceChar && n >= fenceLength && isBlank(line.mid(line.indexOf(c) + n)))
+            if (f.c == fenceChar && f.length >= fenceLength &&
+                isBlank(line.mid(line.indexOf(f.c) + f.length)))
                 fenceLength = 0;
             previousBlank = false;
         } else if (isBlank(line)) {
@@ -122,9 +147,9 @@ QList<qsizetype> MarkdownBlockModel::chunkStarts(QStringView text, qsizetype fro
         } else {
             if (previousBlank && pos > from && !continuesBlock(line))
                 starts.append(pos);
-            if (n > 0) {
-                fenceChar = c;
-                fenceLength = n;
+            if (f.length > 0 && !f.backtickInInfo) {
+                fenceChar = f.c;
+                fenceLength = f.length;
             }
             previousBlank = false;
         }
@@ -133,10 +158,21 @@ QList<qsizetype> MarkdownBlockModel::chunkStarts(QStringView text, qsizetype fro
     return starts;
 }
 
+void MarkdownBlockModel::componentComplete()
+{
+    m_complete = true;
+    rebuild();
+}
+
 void MarkdownBlockModel::setMarkdown(const QString &markdown)
 {
     if (markdown == m_text)
         return;
+    if (!m_complete) {
+        m_text = markdown;
+        Q_EMIT markdownChanged();
+        return;
+    }
     // The chunks before the last stand while the text up to the end of the last one's first line
     // (which decided where it starts) is unchanged.
     bool grows = !m_chunks.isEmpty();
@@ -145,6 +181,10 @@ void MarkdownBlockModel::setMarkdown(const QString &markdown)
         grows = keep > 0 && QStringView(markdown).left(keep) == QStringView(m_text).left(keep);
     }
     m_text = markdown;
+    // A link definition makes the text one chunk from then on.
+    if (grows && !m_linkDefinitions &&
+        hasLinkDefinition(QStringView(markdown).mid(m_chunks.constLast().start)))
+        grows = false;
     if (!grows) {
         rebuild();
         Q_EMIT markdownChanged();
@@ -163,19 +203,21 @@ void MarkdownBlockModel::setDark(bool dark)
     if (dark == m_dark)
         return;
     m_dark = dark;
-    rebuild(); // highlighting and tints are in the HTML
+    if (m_complete)
+        rebuild(); // highlighting and tints are in the HTML
     Q_EMIT darkChanged();
 }
 
 void MarkdownBlockModel::rebuild()
 {
     m_chunks.clear();
+    m_linkDefinitions = hasLinkDefinition(m_text);
     replaceFrom(0, m_text.isEmpty() ? QList<MarkdownBlock>() : parseFrom(0));
 }
 
 QList<MarkdownBlock> MarkdownBlockModel::parseFrom(qsizetype from)
 {
-    const QList<qsizetype> starts = chunkStarts(m_text, from);
+    const QList<qsizetype> starts = m_linkDefinitions ? QList<qsizetype>{from} : chunkStarts(m_text, from);
     QList<MarkdownBlock> fresh;
     for (qsizetype i = 0; i < starts.size(); ++i) {
         const qsizetype end = i + 1 < starts.size() ? starts.at(i + 1) : m_text.size();

@@ -3,6 +3,7 @@
 #include "markdownrenderer.h"
 
 #include <QAbstractListModel>
+#include <QQmlParserStatus>
 #include <QtQml/qqmlregistration.h>
 
 // A reply's Markdown as blocks for a view (MarkdownView.qml). While a reply streams, the text only
@@ -10,9 +11,10 @@
 // code fence, a list or an indented block), and only the last chunk is parsed again, so a token
 // costs the paragraph or code block it lands in, not the whole reply. Blocks that did not change
 // keep their delegates; new ones are inserted.
-class MarkdownBlockModel : public QAbstractListModel
+class MarkdownBlockModel : public QAbstractListModel, public QQmlParserStatus
 {
     Q_OBJECT
+    Q_INTERFACES(QQmlParserStatus)
     QML_ELEMENT
     Q_PROPERTY(QString markdown READ markdown WRITE setMarkdown NOTIFY markdownChanged)
     Q_PROPERTY(bool dark READ isDark WRITE setDark NOTIFY darkChanged)
@@ -39,6 +41,10 @@ public:
     bool isDark() const { return m_dark; }
     void setDark(bool dark);
     const QList<MarkdownBlock> &blocks() const { return m_blocks; }
+
+    // Made by QML: parsed once both `markdown` and `dark` are set.
+    void classBegin() override { m_complete = false; }
+    void componentComplete() override;
 
     // A code block's text (or a formula's TeX) to the clipboard.
     Q_INVOKABLE void copyCode(int row) const;
@@ -70,4 +76,6 @@ private:
     QList<Chunk> m_chunks; // never empty once there is text
     QList<MarkdownBlock> m_blocks;
     qsizetype m_parsed = 0;
+    bool m_complete = true;
+    bool m_linkDefinitions = false; // "[x]: url" somewhere: parsed whole, not in chunks
 };

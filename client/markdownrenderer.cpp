@@ -4,6 +4,7 @@
 
 #include <md4c.h>
 
+#include <QHash>
 #include <QUrl>
 
 using namespace Qt::StringLiterals;
@@ -20,9 +21,47 @@ struct Colours
 constexpr Colours kLight{"rgba(127,127,127,0.16)", "#0969da", "#d0d7de"};
 constexpr Colours kDark{"rgba(160,160,160,0.20)", "#58a6ff", "#444c56"};
 
+QString decodedEntity(const QString &entity)
+{
+    static const QHash<QString, QString> named{{u"&amp;"_s, u"&"_s},  {u"&lt;"_s, u"<"_s},
+                                               {u"&gt;"_s, u">"_s},   {u"&quot;"_s, u"\""_s},
+                                               {u"&apos;"_s, u"'"_s}, {u"&nbsp;"_s, u"\u00a0"_s}};
+    if (const auto it = named.constFind(entity); it != named.constEnd())
+        return *it;
+    if (entity.startsWith("&#"_L1) && entity.endsWith(u';')) {
+        bool ok = false;
+        const bool hex = entity.size() > 3 && (entity.at(2) == u'x' || entity.at(2) == u'X');
+        const uint code = entity.mid(hex ? 3 : 2, entity.size() - (hex ? 4 : 3)).toUInt(&ok, hex ? 16 : 10);
+        if (ok && code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff)) {
+            const char32_t c = code;
+            return QString::fromUcs4(&c, 1);
+        }
+    }
+    return entity;
+}
+
+// An attribute (a link's address) as text: md4c leaves its entities (&amp;) to the renderer.
 QString attribute(const MD_ATTRIBUTE &a)
 {
-    return QString::fromUtf8(a.text, qsizetype(a.size));
+    if (!a.substr_offsets)
+        return QString::fromUtf8(a.text, qsizetype(a.size));
+    QString text;
+    for (int i = 0; a.substr_offsets[i] < a.size; ++i) {
+        const MD_OFFSET from = a.substr_offsets[i];
+        const QString part = QString::fromUtf8(a.text + from, qsizetype(a.substr_offsets[i + 1] - from));
+        switch (a.substr_types[i]) {
+        case MD_TEXT_ENTITY:
+            text += decodedEntity(part);
+            break;
+        case MD_TEXT_NULLCHAR:
+            text += QChar::ReplacementCharacter;
+            break;
+        default:
+            text += part;
+            break;
+        }
+    }
+    return text;
 }
 
 bool safeLink(const QString &href)
@@ -34,8 +73,8 @@ bool safeLink(const QString &href)
 class Builder
 {
 public:
-    Builder(bool dark, const MD_CHAR *inputEnd)
-        : m_dark(dark), m_c(dark ? kDark : kLight), m_inputEnd(inputEnd)
+    Builder(bool dark, const MD_CHAR *inputBegin, const MD_CHAR *inputEnd)
+        : m_dark(dark), m_c(dark ? kDark : kLight), m_inputBegin(inputBegin), m_inputEnd(inputEnd)
     {}
 
     QList<MarkdownBlock> blocks;
@@ -52,47 +91,71 @@ public:
         }
         switch (type) {
         case MD_BLOCK_QUOTE:
-            if (top)
+            closeItemLine();
+            if (top) {
                 m_current.kind = MarkdownBlock::Kind::Quote;
-            else
+            } else {
+                ++m_nestedQuotes;
                 m_html += "<blockquote>"_L1;
+            }
             break;
         case MD_BLOCK_UL:
-            m_tight.append(static_cast<MD_BLOCK_UL_DETAIL *>(detail)->is_tight);
-            m_html += "<ul style=\"margin-top:0; margin-bottom:0\">"_L1;
-            break;
         case MD_BLOCK_OL: {
-            const auto *ol = static_cast<MD_BLOCK_OL_DETAIL *>(detail);
-            m_tight.append(ol->is_tight);
-            m_html += u"<ol start=\"%1\" style=\"margin-top:0; margin-bottom:0\">"_s.arg(ol->start);
+            closeItemLine();
+            List list;
+            if (type == MD_BLOCK_OL) {
+                const auto *ol = static_cast<MD_BLOCK_OL_DETAIL *>(detail);
+                list.ordered = true;
+                list.next = ol->start;
+                list.tight = ol->is_tight;
+            } else {
+                list.tight = static_cast<MD_BLOCK_UL_DETAIL *>(detail)->is_tight;
+            }
+            m_lists.append(list);
             break;
         }
         case MD_BLOCK_LI: {
+            // Items as paragraphs with their own marker: Qt 6.4's lists cannot start at another
+            // number than 1, and a list cut by a code block must go on counting.
+            closeItemLine();
             const auto *li = static_cast<MD_BLOCK_LI_DETAIL *>(detail);
-            const bool loose = !m_tight.isEmpty() && !m_tight.constLast();
-            m_html += loose ? "<li style=\"margin-bottom:6px\">"_L1 : "<li>"_L1;
+            List &list = m_lists.last();
+            static const char16_t bullets[] = {u'\u2022', u'\u25e6', u'\u25aa'};
+            QString marker = list.ordered ? QString::number(list.next++) + u'.'
+                                          : QString(bullets[(m_lists.size() - 1) % 3]);
             if (li->is_task)
-                m_html += li->task_mark == ' ' ? u"\u2610 "_s : u"\u2611 "_s;
+                marker = li->task_mark == ' ' ? u"\u2610"_s : u"\u2611"_s;
+            m_html += u"<p style=\"margin-top:0; margin-bottom:%1px; margin-left:%2px; text-indent:-18px\">"_s
+                          .arg(list.tight ? 2 : 6)
+                          .arg(indent());
+            m_html += marker + u"\u00a0 "_s;
+            m_itemLine = true;
             break;
         }
         case MD_BLOCK_HR:
+            closeItemLine();
             if (top)
                 m_current.kind = MarkdownBlock::Kind::Rule;
             else
                 m_html += "<hr/>"_L1;
             break;
         case MD_BLOCK_H: {
+            closeItemLine();
             const int level = int(static_cast<MD_BLOCK_H_DETAIL *>(detail)->level);
             static const int sizes[] = {24, 20, 17, 15, 14, 13};
             if (top) {
                 m_current.kind = MarkdownBlock::Kind::Heading;
                 m_current.level = level;
+            } else {
+                m_html +=
+                    u"<p style=\"margin-top:4px; margin-bottom:4px; margin-left:%1px\">"_s.arg(indent());
             }
             m_html +=
                 u"<span style=\"font-size:%1px; font-weight:600\">"_s.arg(sizes[qBound(1, level, 6) - 1]);
             break;
         }
         case MD_BLOCK_CODE: {
+            closeItemLine();
             const auto *code = static_cast<MD_BLOCK_CODE_DETAIL *>(detail);
             m_code.clear();
             m_inCode = true;
@@ -100,12 +163,15 @@ public:
             break;
         }
         case MD_BLOCK_P:
-            // A paragraph on its own needs no margins: the view spaces its blocks. (md4c reports
-            // none in a tight list.)
-            if (!top)
-                m_html += "<p style=\"margin-top:0; margin-bottom:6px\">"_L1;
+            // A paragraph on its own needs no margins: the view spaces its blocks. The first one
+            // of a list item goes on its marker's line (md4c reports none in a tight list).
+            if (m_itemLine)
+                m_itemLine = false;
+            else if (!top)
+                m_html += u"<p style=\"margin-top:0; margin-bottom:6px; margin-left:%1px\">"_s.arg(indent());
             break;
         case MD_BLOCK_TABLE:
+            closeItemLine();
             if (top)
                 m_current.kind = MarkdownBlock::Kind::Table;
             m_html += u"<table border=\"1\" cellspacing=\"0\" cellpadding=\"6\" "
@@ -143,39 +209,42 @@ public:
             return 0;
         switch (type) {
         case MD_BLOCK_QUOTE:
-            if (!top)
+            if (!top) {
+                --m_nestedQuotes;
                 m_html += "</blockquote>"_L1;
+            }
             break;
         case MD_BLOCK_UL:
-            m_tight.removeLast();
-            m_html += "</ul>"_L1;
-            break;
         case MD_BLOCK_OL:
-            m_tight.removeLast();
-            m_html += "</ol>"_L1;
+            m_lists.removeLast();
             break;
         case MD_BLOCK_LI:
-            m_html += "</li>"_L1;
+            closeItemLine();
             break;
         case MD_BLOCK_H:
-            m_html += "</span>"_L1;
+            m_html += top ? "</span>"_L1 : "</span></p>"_L1;
             break;
         case MD_BLOCK_CODE: {
             m_inCode = false;
             if (m_code.endsWith(u'\n'))
                 m_code.chop(1);
-            const QString highlighted = CodeHighlighter::shared().toHtml(m_code, m_codeLanguage, m_dark);
+            MarkdownBlock code;
+            code.kind = MarkdownBlock::Kind::Code;
+            code.code = m_code;
+            code.language = m_codeLanguage.section(u' ', 0, 0);
+            code.html = CodeHighlighter::shared().toHtml(m_code, m_codeLanguage, m_dark);
+            code.level = int(m_lists.size()); // indented as deep as its list
             if (top) {
-                m_current.kind = MarkdownBlock::Kind::Code;
-                m_current.code = m_code;
-                m_current.language = m_codeLanguage.section(u' ', 0, 0);
-                m_current.html = highlighted;
+                m_current = code;
+            } else if (m_nestedQuotes == 0) {
+                // In a list or quote: a block of its own between the text before and after it
+                // (language, Copy, sideways scroll), which goes on in the same kind of block.
+                flushText();
+                blocks.append(code);
             } else {
-                // Inside a list or quote: in the text, on a tinted background.
-                m_html +=
-                    u"<pre style=\"font-family:'DejaVu Sans Mono',monospace; background-color:%1\">"_s.arg(
-                        QLatin1StringView(m_c.inlineCode));
-                m_html += highlighted;
+                m_html += u"<pre style=\"white-space:pre-wrap; font-family:'DejaVu Sans Mono',monospace; "
+                          "background-color:%1\">"_s.arg(QLatin1StringView(m_c.inlineCode));
+                m_html += code.html;
                 m_html += "</pre>"_L1;
             }
             break;
@@ -200,9 +269,10 @@ public:
             break;
         }
         if (top) {
-            if (m_current.kind != MarkdownBlock::Kind::Code)
-                m_current.html = trimmedBreaks(m_html);
-            blocks.append(m_current);
+            if (m_current.kind == MarkdownBlock::Kind::Code || m_current.kind == MarkdownBlock::Kind::Rule)
+                blocks.append(m_current);
+            else
+                flushText();
             m_html.clear();
         }
         return 0;
@@ -287,13 +357,16 @@ public:
         case MD_SPAN_LATEXMATH:
         case MD_SPAN_LATEXMATH_DISPLAY: {
             m_math = false;
-            const QString delimiter = type == MD_SPAN_LATEXMATH ? u"$"_s : u"$$"_s;
-            // md4c takes "$5 and $10" for math; like Pandoc, a formula neither begins nor ends with
-            // a space and its closing $ is not followed by a digit. Otherwise it was text.
-            const bool literal = m_mathSource.isEmpty() || m_mathSource.front().isSpace() ||
-                                 m_mathSource.back().isSpace() ||
-                                 (m_mathEnd && m_mathEnd + delimiter.size() < m_inputEnd &&
-                                  QChar::fromLatin1(m_mathEnd[delimiter.size()]).isDigit());
+            const bool display = type == MD_SPAN_LATEXMATH_DISPLAY;
+            const QString delimiter = display ? u"$$"_s : u"$"_s;
+            // md4c takes "$5 and $10" for math; like Pandoc, an inline formula neither begins nor
+            // ends with a space and its closing $ is not followed by a digit. Otherwise it was
+            // text. ($$ on lines of their own is display math.)
+            const bool literal =
+                m_mathSource.trimmed().isEmpty() ||
+                (!display &&
+                 (m_mathSource.front().isSpace() || m_mathSource.back().isSpace() ||
+                  (m_mathEnd && m_mathEnd + 1 < m_inputEnd && QChar::fromLatin1(m_mathEnd[1]).isDigit())));
             if (literal) {
                 m_html.truncate(m_mathHtmlStart);
                 m_html += (delimiter + m_mathSource + delimiter).toHtmlEscaped();
@@ -301,6 +374,7 @@ public:
                     m_current.kind = MarkdownBlock::Kind::Text;
                 break;
             }
+            m_mathSource = m_mathSource.trimmed();
             if (m_current.kind == MarkdownBlock::Kind::Math)
                 m_current.code = m_mathSource;
             m_html += "</span>"_L1;
@@ -321,7 +395,11 @@ public:
         }
         if (m_math) {
             m_mathSource += s;
-            m_mathEnd = text + size;
+            // (md4c's text for a NUL is not in the input.)
+            if (text >= m_inputBegin && text + size <= m_inputEnd)
+                m_mathEnd = text + size;
+        } else if (m_current.kind == MarkdownBlock::Kind::Math && !s.trimmed().isEmpty()) {
+            m_current.kind = MarkdownBlock::Kind::Text; // text beside the formula: a paragraph
         }
         switch (type) {
         case MD_TEXT_NULLCHAR:
@@ -345,6 +423,38 @@ public:
     }
 
 private:
+    struct List
+    {
+        bool ordered = false;
+        unsigned next = 1;
+        bool tight = true;
+    };
+
+    int indent() const { return int(m_lists.size()) * 22; }
+
+    // A list item's first line is open until its text ends or a block inside it begins.
+    void closeItemLine()
+    {
+        if (m_itemLine) {
+            m_html += "</p>"_L1;
+            m_itemLine = false;
+        }
+    }
+
+    // The text gathered so far as a block of the current kind (text, heading, quote...).
+    void flushText()
+    {
+        const QString html = trimmedBreaks(m_html);
+        m_html.clear();
+        if (html.isEmpty())
+            return;
+        MarkdownBlock b = m_current;
+        if (b.kind == MarkdownBlock::Kind::Code || b.kind == MarkdownBlock::Kind::Rule)
+            b = MarkdownBlock();
+        b.html = html;
+        blocks.append(b);
+    }
+
     static QString trimmedBreaks(QString html)
     {
         while (html.endsWith("<br/>"_L1))
@@ -357,7 +467,9 @@ private:
     int m_depth = 0;
     MarkdownBlock m_current;
     QString m_html;
-    QList<bool> m_tight;
+    QList<List> m_lists;
+    bool m_itemLine = false;
+    int m_nestedQuotes = 0;
     QList<bool> m_linkOpen;
     bool m_inCode = false;
     QString m_code;
@@ -366,6 +478,7 @@ private:
     QString m_mathSource;
     qsizetype m_mathHtmlStart = 0;
     const MD_CHAR *m_mathEnd = nullptr; // in the input, just after the formula's last character
+    const MD_CHAR *m_inputBegin;
     const MD_CHAR *m_inputEnd;
 };
 
@@ -374,7 +487,7 @@ private:
 QList<MarkdownBlock> MarkdownRenderer::render(QStringView markdown, bool dark)
 {
     const QByteArray utf8 = markdown.toUtf8();
-    Builder builder(dark, utf8.constData() + utf8.size());
+    Builder builder(dark, utf8.constData(), utf8.constData() + utf8.size());
     MD_PARSER parser{};
     parser.abi_version = 0;
     parser.flags = MD_DIALECT_GITHUB | MD_FLAG_LATEXMATHSPANS | MD_FLAG_NOHTML;

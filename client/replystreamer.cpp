@@ -99,12 +99,12 @@ void ReplyStreamer::send(const QString &agentId, const QString &text)
     begin(newPending(agentId, text), m_messages->rowCount(), false);
 }
 
-void ReplyStreamer::regenerate(const QString &agentId, int userRow)
+void ReplyStreamer::regenerate(const QString &agentId, int userRow, const QString &messageId,
+                               const QString &text)
 {
-    const MessageItem &user = m_messages->at(userRow);
-    Pending p = newPending(agentId, user.content);
-    p.versionOf = user.id;
-    p.userMessageId = user.id;
+    Pending p = newPending(agentId, text);
+    p.versionOf = messageId;
+    p.userMessageId = messageId;
     begin(p, userRow, true);
 }
 

@@ -42,20 +42,15 @@ public:
     bool canRetry() const { return !m_retry.text.isEmpty() && !m_pending; }
     const RetryPlan &retryPlan() const { return m_retry; }
     void clearRetry();
-    void restoreRetry(const RetryPlan &plan)
-    {
-        m_retry = plan;
-        Q_EMIT canRetryChanged();
-    }
 
     // The conversation shown is the reply's: its rows, and the view they belong to from now on.
     std::optional<Conversation::LiveTurn> attachLiveTurn();
 
     // A new turn with `agentId` in the conversation shown (its session, or a new one).
     void send(const QString &agentId, const QString &text);
-    // Another answer to the stored user message in `userRow`, or that message with a new text:
-    // the rows from `userRow` on are replaced by the new version.
-    void regenerate(const QString &agentId, int userRow);
+    // Another answer to the stored user message `messageId` (`text`) shown in `userRow`, or that
+    // message with a new text: the rows from `userRow` on are replaced by the new version.
+    void regenerate(const QString &agentId, int userRow, const QString &messageId, const QString &text);
     void edit(const QString &agentId, int userRow, const QString &text);
     void stop();
     // Answers a tool call that waits for approval: "allow", "always" or "deny".

@@ -29,6 +29,7 @@ Rectangle {
             anchors.leftMargin: 12
             anchors.verticalCenter: parent.verticalCenter
             text: block.language.length > 0 ? block.language : qsTr("code")
+            textFormat: Text.PlainText // the model wrote it
             font.pixelSize: Theme.smallFontSize
             font.family: Theme.monoFamily
             color: Theme.textMuted

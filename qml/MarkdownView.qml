@@ -47,10 +47,17 @@ Column {
             }
             Component {
                 id: codeComponent
-                CodeBlock {
-                    html: block.html
-                    language: block.language
-                    onCopyRequested: blocks.copyCode(block.index)
+                // Code in a list sits as deep as the list's text.
+                Item {
+                    implicitHeight: codeBlock.implicitHeight
+                    CodeBlock {
+                        id: codeBlock
+                        x: block.level * 22
+                        width: parent.width - x
+                        html: block.html
+                        language: block.language
+                        onCopyRequested: blocks.copyCode(block.index)
+                    }
                 }
             }
             Component {

@@ -263,6 +263,7 @@ Item {
 
                 Label {
                     id: footerText
+                    textFormat: Text.PlainText // an upstream's error may be an HTML page
                     Layout.maximumWidth: bubble.maxBubbleWidth - 120
                     elide: Text.ElideRight
                     // An error may take three lines; usage and a long model name stay on one.

@@ -149,6 +149,7 @@ private Q_SLOTS:
     void init()
     {
         QVERIFY(m_dir.isValid());
+        ThemeController::instance()->setMode(u"system"_s); // a failed run leaves no theme behind
         QFile::remove(m_dir.filePath(u"client-cache.db"_s));
         m_mock = std::make_unique<MockServer>();
         QVERIFY(m_mock->listen());
@@ -401,9 +402,12 @@ private Q_SLOTS:
         const QString code =
             u"def load(path):\n    # a comment long enough to need scrolling sideways in a bubble of any "
             "width that a window on a laptop can have, and then some more\n    return open(path).read()"_s;
-        QString md =
-            u"Here is **the** code:\n\n```python\n"_s + code +
-            u"\n```\n\n| Name | Size |\n|------|-----:|\n| a.txt | 12 |\n\nThe cost is $5 and $10; $E=mc^2$.\n\n"_s;
+        QString md = u"Here is **the** code:\n\n```python\n"_s + code +
+                     u"\n```\n\n| Name | Size |\n|------|-----:|\n| a.txt | 12 |\n\nThe cost is $5 and $10; "
+                     u"$E=mc^2$.\n\n"
+                     "1. Install it:\n\n   ```bash\n   sudo apt-get install --yes a-package-with-a-long-name "
+                     "another-package-with-an-even-longer-name and-a-third-one-to-make-it-wide\n   ```\n"
+                     "2. Run it.\n\n"_s;
         for (int i = 0; i < 25; ++i)
             md += u"Paragraph %1 after the code, so that the chat is taller than the window.\n\n"_s.arg(i);
         QStringList tokens;
@@ -416,26 +420,33 @@ private Q_SLOTS:
         type(u"Show me code"_s);
         QTest::keyClick(window(), Qt::Key_Return);
         QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 20000);
+        QTRY_VERIFY(!chat()->messages()->at(rowOfLast(u"assistant"_s)).isLocal()); // the stored copy is in
         QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
 
         // One code block: its language above it, its lines unwrapped in a sideways scroller that
         // stays inside the bubble.
         QList<QQuickItem *> labels;
-        QTRY_VERIFY((labels = visibleItems(u"codeLanguage"_s)).size() == 1);
-        QCOMPARE(labels.constFirst()->property("text").toString(), u"python"_s);
-        QQuickItem *scroller = visibleItems(u"codeScroller"_s).value(0);
-        QVERIFY(scroller);
+        QTRY_VERIFY((labels = visibleItems(u"codeLanguage"_s)).size() == 2);
+        QCOMPARE(labels.at(0)->property("text").toString(), u"python"_s);
+        QCOMPARE(labels.at(1)->property("text").toString(), u"bash"_s); // in a list: a block too
+        const QList<QQuickItem *> scrollers = visibleItems(u"codeScroller"_s);
+        QCOMPARE(scrollers.size(), 2);
+        QQuickItem *scroller = scrollers.at(0);
         QQuickItem *list = item("messageList");
-        const QRectF box = scroller->mapRectToScene(QRectF(0, 0, scroller->width(), scroller->height()));
         const QRectF listBox = list->mapRectToScene(QRectF(0, 0, list->width(), list->height()));
-        QVERIFY(box.right() <= listBox.right());
-        QVERIFY(scroller->property("contentWidth").toReal() > scroller->width() + 100);
+        for (QQuickItem *s : scrollers) {
+            const QRectF box = s->mapRectToScene(QRectF(0, 0, s->width(), s->height()));
+            QVERIFY(box.right() <= listBox.right());
+            QVERIFY(s->property("contentWidth").toReal() > s->width() + 100);
+        }
+        // The list's code is indented with the list.
+        QVERIFY(scrollers.at(1)->mapToScene(QPointF()).x() > scroller->mapToScene(QPointF()).x() + 10);
         QVERIFY(visibleItems(u"codeText"_s).value(0)->property("text").toString().contains(u"<span"_s));
         QCOMPARE(visibleItems(u"tableScroller"_s).size(), 1);
         QQuickItem *reply = visibleItems(u"replyView"_s).value(1); // after the greeting
         QVERIFY(reply);
-        QCOMPARE(reply->property("blockCount").toInt(), 4 + 25); // text, code, table, text, paragraphs
-        shot(u"13-markdown"_s);
+        // text, code, table, text; the list's first item, its code, the second item; paragraphs
+        QCOMPARE(reply->property("blockCount").toInt(), 4 + 3 + 25);
 
         // Copy takes the code as written.
         QQuickItem *copy = visibleItems(u"copyCode"_s).value(0);
@@ -444,13 +455,20 @@ private Q_SLOTS:
         QCOMPARE(QGuiApplication::clipboard()->text(), code);
 
         // A sideways turn of the wheel scrolls the code; an up turn over it scrolls the chat.
-        QMetaObject::invokeMethod(list, "positionViewAtEnd");
+        // Up to the code as a user goes there: the wheel over the chat.
         QTRY_VERIFY(list->property("nearBottom").toBool());
-        const qreal chatY = list->property("contentY").toReal();
-        QMetaObject::invokeMethod(list, "positionViewAtIndex", Q_ARG(int, rowOfLast(u"assistant"_s)),
-                                  Q_ARG(int, 0)); // ListView.Beginning: the code block in view
-        QTRY_VERIFY(list->property("contentY").toReal() < chatY);
+        const auto codeInView = [&] {
+            const QPointF c = scroller->mapToScene(QPointF(scroller->width() / 2, scroller->height() / 2));
+            return listBox.contains(c);
+        };
+        for (int notch = 0; notch < 80 && !codeInView(); ++notch) {
+            wheel(window(), list, QPoint(0, 120));
+            QTest::qWait(20);
+        }
+        QTRY_VERIFY(codeInView());
+        QTRY_VERIFY(!list->property("moving").toBool()); // the wheel's flick has ended
         const qreal codeY = list->property("contentY").toReal();
+        shot(u"13-markdown"_s);
         wheel(window(), scroller, QPoint(-240, 0));
         QTRY_VERIFY(scroller->property("contentX").toReal() > 0);
         QCOMPARE(list->property("contentY").toReal(), codeY);

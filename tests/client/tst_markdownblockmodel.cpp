@@ -69,6 +69,35 @@ private Q_SLOTS:
         QVERIFY(model.parsedCharacters() * 15 < wholeCost);
     }
 
+    void chunksParseLikeTheWholeText_data()
+    {
+        QTest::addColumn<QString>("markdown");
+        QTest::newRow("reference link")
+            << u"See [the docs][1].\n\nMore text.\n\n[1]: https://example.com/docs\n"_s;
+        QTest::newRow("backtick in an info string")
+            << u"``` a`b\n\ntext\n\n```\ncode\n\nstill code\n```\n\nafter"_s;
+        QTest::newRow("no-break space line") << u"one\n\u00a0\ntwo\n\nthree"_s;
+        QTest::newRow("tab after a bullet") << u"-\tone\n\n-\ttwo\n\nend"_s;
+        QTest::newRow("bare markers") << u"1. one\n\n2.\n\n-\n\ntext"_s;
+        QTest::newRow("setext heading") << u"Title\n=====\n\nText\n---\n\nmore"_s;
+        QTest::newRow("lazy quote") << u"> quoted\nlazy line\n\n> another\n\nplain"_s;
+        QTest::newRow("indented code") << u"text\n\n    code one\n\n    code two\n\ntext"_s;
+        QTest::newRow("tilde fence") << u"~~~\n```\n\n~~~\n\nafter"_s;
+        QTest::newRow("loose list with paragraphs") << u"1. a\n\n   more a\n\n2. b\n\nend"_s;
+    }
+
+    void chunksParseLikeTheWholeText()
+    {
+        QFETCH(QString, markdown);
+        MarkdownBlockModel model;
+        for (qsizetype n = 1; n <= markdown.size(); ++n) {
+            const QString prefix = markdown.left(n);
+            model.setMarkdown(prefix);
+            QVERIFY2(model.blocks() == MarkdownRenderer::render(prefix, false),
+                     qPrintable(u"after %1 characters: %2"_s.arg(n).arg(prefix)));
+        }
+    }
+
     void aTokenTouchesOnlyTheBlockItLandsIn()
     {
         MarkdownBlockModel model;

@@ -47,9 +47,8 @@ private Q_SLOTS:
         QVERIFY(blocks.at(1).html.contains(u"<i>text</i>"_s));
         QVERIFY(blocks.at(1).html.contains(u"<b>bold</b>"_s));
         QVERIFY(blocks.at(1).html.contains(u"DejaVu Sans Mono"_s)); // inline code in monospace
-        QVERIFY(blocks.at(2).html.contains(u"<ul"_s));
-        QCOMPARE(blocks.at(2).html.count(u"<li>"_s), 3);
-        QVERIFY(blocks.at(3).html.contains(u"<ol start=\"1\""_s));
+        QCOMPARE(shown(blocks.at(2).html), u"\u2022\u00a0 one\u2022\u00a0 two\u25e6\u00a0 nested"_s);
+        QCOMPARE(shown(blocks.at(3).html), u"1.\u00a0 first2.\u00a0 second"_s);
 
         const MarkdownBlock &code = blocks.at(4);
         QCOMPARE(code.language, u"python"_s);
@@ -70,8 +69,9 @@ private Q_SLOTS:
     void codeIsHighlightedByItsLanguage()
     {
         CodeHighlighter &h = CodeHighlighter::shared();
-        for (const QString &language : {u"python"_s, u"py"_s, u"c++"_s, u"cpp"_s, u"ts"_s, u"js"_s, u"bash"_s,
-                                        u"json"_s, u"rust"_s, u"go"_s, u"sql"_s, u"main.py"_s})
+        for (const QString &language :
+             {u"python"_s, u"py"_s, u"c++"_s, u"cpp"_s, u"ts"_s, u"js"_s, u"bash"_s, u"json"_s, u"rust"_s,
+              u"go"_s, u"sql"_s, u"main.py"_s, u"{.python}"_s, u"python{1,3}"_s, u"python title=x"_s})
             QVERIFY2(h.knows(language), qPrintable(language));
         QVERIFY(!h.knows(u"no-such-language"_s));
         QVERIFY(!h.knows(QString()));
@@ -149,21 +149,61 @@ private Q_SLOTS:
             u"你好，**世界**😀 —— 中文不需要空格。\n\n- [x] 完成\n- [ ] 待办\n\n```\n代码 <中文>\n```"_s);
         QCOMPARE(blocks.size(), 3);
         QCOMPARE(shown(blocks.at(0).html), u"你好，世界😀 —— 中文不需要空格。"_s);
-        QVERIFY(blocks.at(1).html.contains(u"\u2611 完成"_s));
-        QVERIFY(blocks.at(1).html.contains(u"\u2610 待办"_s));
+        QVERIFY(blocks.at(1).html.contains(u"\u2611\u00a0 完成"_s));
+        QVERIFY(blocks.at(1).html.contains(u"\u2610\u00a0 待办"_s));
         QCOMPARE(blocks.at(2).code, u"代码 <中文>"_s);
         QCOMPARE(blocks.at(2).language, QString());
         QCOMPARE(blocks.at(2).html, u"代码 &lt;中文&gt;"_s);
     }
 
-    void codeInsideAListStaysInTheList()
+    void codeInAListIsABlockAndTheListGoesOnCounting()
     {
+        // Models write steps with code in them: the code gets its own block (language, Copy,
+        // sideways scroll) indented with its list, and the numbers go on after it.
         const QList<MarkdownBlock> blocks =
-            render(u"1. Install:\n\n   ```sh\n   apt install x\n   ```\n2. Run it\n"_s);
+            render(u"1. Install:\n\n   ```sh\n   apt install x\n   ```\n2. Run it\n3. Done\n\nThen:\n\n"
+                   "7. seventh\n8. eighth"_s);
+        QCOMPARE(blocks.size(), 5);
+        QCOMPARE(blocks.at(0).kind, MarkdownBlock::Kind::Text);
+        QVERIFY(shown(blocks.at(0).html).startsWith(u"1.\u00a0 Install:"_s));
+        QCOMPARE(blocks.at(1).kind, MarkdownBlock::Kind::Code);
+        QCOMPARE(blocks.at(1).language, u"sh"_s);
+        QCOMPARE(blocks.at(1).code, u"apt install x"_s);
+        QCOMPARE(blocks.at(1).level, 1);
+        QVERIFY(shown(blocks.at(2).html).contains(u"2.\u00a0 Run it"_s));
+        QVERIFY(shown(blocks.at(2).html).contains(u"3.\u00a0 Done"_s));
+        // A list that starts at 7 shows 7, which Qt's own lists cannot.
+        QVERIFY(shown(blocks.at(4).html).startsWith(u"7.\u00a0 seventh"_s));
+        QVERIFY(shown(blocks.at(4).html).contains(u"8.\u00a0 eighth"_s));
+        // Nested lists are indented deeper, with another bullet.
+        const QString nested = render(u"- a\n  - b\n    - c"_s).value(0).html;
+        QVERIFY(nested.contains(u"margin-left:22px"_s));
+        QVERIFY(nested.contains(u"margin-left:44px"_s));
+        QVERIFY(nested.contains(u"margin-left:66px"_s));
+        QVERIFY(shown(nested).contains(u"\u25e6\u00a0 b"_s));
+    }
+
+    void displayMathOnLinesOfItsOwn()
+    {
+        QList<MarkdownBlock> blocks = render(u"$$\n\\int_0^1 x\\,dx\n$$"_s);
         QCOMPARE(blocks.size(), 1);
-        QVERIFY(blocks.at(0).html.contains(u"<pre"_s));
-        QVERIFY(shown(blocks.at(0).html).contains(u"apt install x"_s));
-        QVERIFY(shown(blocks.at(0).html).contains(u"Run it"_s));
+        QCOMPARE(blocks.at(0).kind, MarkdownBlock::Kind::Math);
+        QCOMPARE(blocks.at(0).code, u"\\int_0^1 x\\,dx"_s);
+        blocks = render(u"$$ x + y $$"_s);
+        QCOMPARE(blocks.at(0).kind, MarkdownBlock::Kind::Math);
+        QCOMPARE(blocks.at(0).code, u"x + y"_s);
+        // A formula inside a sentence is part of the paragraph.
+        blocks = render(u"The area is $$a^2$$ square units."_s);
+        QCOMPARE(blocks.at(0).kind, MarkdownBlock::Kind::Text);
+        QCOMPARE(shown(blocks.at(0).html), u"The area is a^2 square units."_s);
+    }
+
+    void entitiesInLinksAreDecodedOnce()
+    {
+        const QString html =
+            render(u"[q](https://e.com/?a=1&amp;b=2) [n](https://e.com/&#x41;)"_s).value(0).html;
+        QVERIFY2(html.contains(u"href=\"https://e.com/?a=1&amp;b=2\""_s), qPrintable(html));
+        QVERIFY2(html.contains(u"href=\"https://e.com/A\""_s), qPrintable(html));
     }
 
     void unclosedFenceIsCodeWhileItStreams()
