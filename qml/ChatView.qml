@@ -71,6 +71,7 @@ Rectangle {
                 }
 
                 Label {
+                    objectName: "chatTitle"
                     Layout.fillWidth: true
                     elide: Text.ElideRight
                     color: Theme.textMuted

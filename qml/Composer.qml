@@ -66,6 +66,7 @@ ColumnLayout {
 
             ScrollView {
                 id: scroll
+                objectName: "messageScroll"
                 Layout.fillWidth: true
                 Layout.fillHeight: true
                 Layout.topMargin: 4

@@ -253,6 +253,28 @@ private Q_SLOTS:
         QCOMPARE(m_mock->streamCount, 0);
     }
 
+    void aTallMessageShowsItsFirstLine()
+    {
+        focusInput();
+        QQuickItem *input = item("messageInput");
+        QStringList lines;
+        for (int i = 1; i <= 15; ++i)
+            lines.append(u"第%1行 line %1"_s.arg(i));
+        input->setProperty("text", lines.join(u'\n'));
+        input->setProperty("cursorPosition", 0);
+        QQuickItem *scroll = item("messageScroll");
+        QVERIFY(scroll);
+        // Taller than the composer may grow: it scrolls, and at the top its first line is whole.
+        QTRY_VERIFY(input->height() > scroll->height());
+        const QQuickItem *flick = scroll->property("contentItem").value<QQuickItem *>();
+        QVERIFY(flick);
+        QTRY_COMPARE(flick->property("contentY").toReal(), 0.0);
+        const qreal firstLineTop =
+            input->mapToItem(scroll, QPointF(0, input->property("topPadding").toReal())).y();
+        QVERIFY2(firstLineTop >= 0, qPrintable(QString::number(firstLineTop)));
+        input->setProperty("text", QString());
+    }
+
     void stopKeepsThePartialReply()
     {
         m_mock->tokenDelayMs = 80;
@@ -806,18 +828,8 @@ private Q_SLOTS:
         QTest::keyClick(window(), Qt::Key_Escape);
         QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
 
-        // Dark palette: the theme follows the system palette.
-        const QPalette light = QGuiApplication::palette();
-        QPalette dark;
-        dark.setColor(QPalette::Window, QColor(0x1f, 0x21, 0x26));
-        dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe8, 0xeb));
-        dark.setColor(QPalette::Base, QColor(0x17, 0x19, 0x1d));
-        dark.setColor(QPalette::Text, QColor(0xe6, 0xe8, 0xeb));
-        dark.setColor(QPalette::Button, QColor(0x2b, 0x2e, 0x35));
-        dark.setColor(QPalette::ButtonText, QColor(0xe6, 0xe8, 0xeb));
-        dark.setColor(QPalette::Highlight, QColor(0x4c, 0x8d, 0xf6));
-        dark.setColor(QPalette::HighlightedText, Qt::white);
-        QGuiApplication::setPalette(dark);
+        // The dark theme, chosen as in Settings.
+        ThemeController::instance()->setMode(u"dark"_s);
         m_mock->tokenDelayMs = 30;
         focusInput();
         type(u"Dark mode 深色模式?"_s);
@@ -826,7 +838,7 @@ private Q_SLOTS:
         QTRY_COMPARE(finished.count(), 1);
         QTRY_VERIFY(!chat()->messages()->at(2).id.startsWith(u"local-"_s));
         shot(u"12-dark"_s);
-        QGuiApplication::setPalette(light);
+        ThemeController::instance()->setMode(u"system"_s);
         QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
     }
 
@@ -846,6 +858,14 @@ private Q_SLOTS:
         QTest::keyClick(window(), Qt::Key_Return);
         QTRY_COMPARE(finished.count(), 1);
         QTRY_VERIFY(!chat()->messages()->at(2).id.startsWith(u"local-"_s));
+        // Chinese glyphs are taller: the header's texts are not cut at the bottom.
+        for (QQuickItem *text :
+             {item("chatTitle"), item("agentPicker")->property("contentItem").value<QQuickItem *>()}) {
+            QVERIFY(text);
+            QVERIFY2(
+                text->property("contentHeight").toReal() <= text->height() + 0.5,
+                qPrintable(u"%1 of %2"_s.arg(text->property("contentHeight").toReal()).arg(text->height())));
+        }
         shot(u"13-zh_CN"_s);
         QCoreApplication::removeTranslator(&tr);
         m_app->engine()->retranslate();
