@@ -17,31 +17,6 @@ bool isBlank(QStringView line)
     return true;
 }
 
-// "```" or "~~~" (three or more) after at most three spaces: a fence's character and length,
-// and whether what follows it could not be a backtick fence's info string (it has a backtick).
-struct Fence
-{
-    QChar c;
-    qsizetype length = 0;
-    bool backtickInInfo = false;
-};
-
-Fence fence(QStringView line)
-{
-    qsizetype i = 0;
-    while (i < line.size() && i < 3 && line.at(i) == u' ')
-        ++i;
-    if (i >= line.size() || (line.at(i) != u'`' && line.at(i) != u'~'))
-        return {};
-    const QChar c = line.at(i);
-    qsizetype n = 0;
-    while (i + n < line.size() && line.at(i + n) == c)
-        ++n;
-    if (n < 3)
-        return {};
-    return {c, n, c == u'`' && line.mid(i + n).contains(u'`')};
-}
-
 bool isMarkerEnd(QStringView line, qsizetype at)
 {
     return at >= line.size() || line.at(at) == u' ' || line.at(at) == u'\t';
@@ -136,7 +111,7 @@ QList<qsizetype> MarkdownBlockModel::chunkStarts(QStringView text, qsizetype fro
         if (end < 0)
             break; // an unfinished line decides nothing yet
         const QStringView line = text.mid(pos, end - pos);
-        const Fence f = fence(line);
+        const MarkdownRenderer::Fence f = MarkdownRenderer::fenceOf(line);
         if (fenceLength > 0) {
             if (f.c == fenceChar && f.length >= fenceLength &&
                 isBlank(line.mid(line.indexOf(f.c) + f.length)))

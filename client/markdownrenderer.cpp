@@ -5,6 +5,7 @@
 #include <md4c.h>
 
 #include <QHash>
+#include <QRegularExpression>
 #include <QUrl>
 
 using namespace Qt::StringLiterals;
@@ -484,9 +485,105 @@ private:
 
 } // namespace
 
+MarkdownRenderer::Fence MarkdownRenderer::fenceOf(QStringView line)
+{
+    qsizetype i = 0;
+    while (i < line.size() && i < 3 && line.at(i) == u' ')
+        ++i;
+    if (i >= line.size() || (line.at(i) != u'`' && line.at(i) != u'~'))
+        return {};
+    const QChar c = line.at(i);
+    qsizetype n = 0;
+    while (i + n < line.size() && line.at(i + n) == c)
+        ++n;
+    if (n < 3)
+        return {};
+    return {c, n, c == u'`' && line.mid(i + n).contains(u'`')};
+}
+
+namespace {
+
+// \(…\) and \[…\] in text without code: inline code spans are set aside while the rest changes.
+QString dollarsOutsideCode(const QString &text)
+{
+    static const QRegularExpression span(u"(`+)(?:.*?[^`])?\\1(?!`)"_s,
+                                         QRegularExpression::DotMatchesEverythingOption);
+    static const QRegularExpression inlineMath(u"\\\\\\((.+?)\\\\\\)"_s);
+    static const QRegularExpression displayMath(u"\\\\\\[(.+?)\\\\\\]"_s,
+                                                QRegularExpression::DotMatchesEverythingOption);
+    if (!text.contains(u'\\'))
+        return text;
+    QStringList kept;
+    QString out;
+    qsizetype at = 0;
+    for (auto it = span.globalMatch(text); it.hasNext();) {
+        const QRegularExpressionMatch m = it.next();
+        out += QStringView(text).mid(at, m.capturedStart() - at);
+        out += u'\x01' + QString::number(kept.size()) + u'\x02';
+        kept.append(m.captured());
+        at = m.capturedEnd();
+    }
+    out += QStringView(text).mid(at);
+    const auto replace = [&out](const QRegularExpression &re, const QString &delimiter) {
+        QString result;
+        qsizetype from = 0;
+        for (auto it = re.globalMatch(out); it.hasNext();) {
+            const QRegularExpressionMatch m = it.next();
+            const QString tex = m.captured(1).trimmed();
+            if (tex.isEmpty())
+                continue;
+            result += QStringView(out).mid(from, m.capturedStart() - from);
+            result += delimiter + tex + delimiter;
+            from = m.capturedEnd();
+        }
+        result += QStringView(out).mid(from);
+        out = result;
+    };
+    replace(displayMath, u"$$"_s);
+    replace(inlineMath, u"$"_s);
+    for (qsizetype i = 0; i < kept.size(); ++i)
+        out.replace(u'\x01' + QString::number(i) + u'\x02', kept.at(i));
+    return out;
+}
+
+} // namespace
+
+QString MarkdownRenderer::withDollarMath(QStringView markdown)
+{
+    if (!markdown.contains(u"\\(") && !markdown.contains(u"\\["))
+        return markdown.toString();
+    // Region by region between fences; a fence's lines stay as they are.
+    QString out;
+    QString text;
+    QChar fenceChar;
+    qsizetype fenceLength = 0;
+    for (QStringView line : markdown.split(u'\n')) {
+        const Fence f = fenceOf(line);
+        if (fenceLength == 0 && f.length > 0 && !f.backtickInInfo) {
+            out += dollarsOutsideCode(text);
+            text.clear();
+            fenceChar = f.c;
+            fenceLength = f.length;
+            out += line;
+            out += u'\n';
+        } else if (fenceLength > 0) {
+            if (f.c == fenceChar && f.length >= fenceLength && line.trimmed().size() == f.length)
+                fenceLength = 0;
+            out += line;
+            out += u'\n';
+        } else {
+            text += line;
+            text += u'\n';
+        }
+    }
+    out += dollarsOutsideCode(text);
+    out.chop(1); // the newline added after the last line
+    return out;
+}
+
 QList<MarkdownBlock> MarkdownRenderer::render(QStringView markdown, bool dark)
 {
-    const QByteArray utf8 = markdown.toUtf8();
+    const QByteArray utf8 = withDollarMath(markdown).toUtf8();
     Builder builder(dark, utf8.constData(), utf8.constData() + utf8.size());
     MD_PARSER parser{};
     parser.abi_version = 0;

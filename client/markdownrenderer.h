@@ -29,4 +29,17 @@ class MarkdownRenderer
 {
 public:
     static QList<MarkdownBlock> render(QStringView markdown, bool dark);
+
+    // "```" or "~~~" (three or more) after at most three spaces: the fence's character and length,
+    // and whether what follows could not be a backtick fence's info string (it has a backtick).
+    struct Fence
+    {
+        QChar c;
+        qsizetype length = 0;
+        bool backtickInInfo = false;
+    };
+    static Fence fenceOf(QStringView line);
+    // Models write math as \(…\) and \[…\] too (ChatGPT, DeepSeek, Qwen); CommonMark would take
+    // the backslashes for escapes. Outside code they become $…$ and $$…$$.
+    static QString withDollarMath(QStringView markdown);
 };

@@ -198,6 +198,24 @@ private Q_SLOTS:
         QCOMPARE(shown(blocks.at(0).html), u"The area is a^2 square units."_s);
     }
 
+    void backslashMathLikeModelsWriteIt()
+    {
+        // \( \) and \[ \] (ChatGPT, DeepSeek): the TeX as written, not eaten as escapes.
+        QList<MarkdownBlock> blocks =
+            render(u"Euler: \\( e^{i\\pi} + 1 = 0 \\) holds.\n\n\\[\n\\frac{a}{b} \\\\ c\n\\]"_s);
+        QCOMPARE(blocks.size(), 2);
+        QCOMPARE(shown(blocks.at(0).html), u"Euler: e^{i\\pi} + 1 = 0 holds."_s);
+        QVERIFY(blocks.at(0).html.contains(u"font-style:italic\">e^{i\\pi} + 1 = 0</span>"_s));
+        QCOMPARE(blocks.at(1).kind, MarkdownBlock::Kind::Math);
+        QCOMPARE(blocks.at(1).code, u"\\frac{a}{b} \\\\ c"_s);
+        // In code, nothing changes.
+        blocks = render(u"`\\(x\\)` and\n\n```\n\\[y\\]\n```"_s);
+        QCOMPARE(shown(blocks.at(0).html), u"\\(x\\) and"_s);
+        QCOMPARE(blocks.at(1).code, u"\\[y\\]"_s);
+        // A lone \\( or an escaped bracket stays what it was.
+        QCOMPARE(shown(render(u"a \\(b and \\[c"_s).value(0).html), u"a (b and [c"_s);
+    }
+
     void entitiesInLinksAreDecodedOnce()
     {
         const QString html =
