@@ -59,24 +59,12 @@ QVariant MarkdownBlockModel::data(const QModelIndex &index, int role) const
         return {};
     const MarkdownBlock &b = m_blocks.at(index.row());
     switch (role) {
-    case KindRole:
-        switch (b.kind) {
-        case MarkdownBlock::Kind::Text:
-            return u"text"_s;
-        case MarkdownBlock::Kind::Heading:
-            return u"heading"_s;
-        case MarkdownBlock::Kind::Code:
-            return u"code"_s;
-        case MarkdownBlock::Kind::Table:
-            return u"table"_s;
-        case MarkdownBlock::Kind::Quote:
-            return u"quote"_s;
-        case MarkdownBlock::Kind::Math:
-            return u"math"_s;
-        case MarkdownBlock::Kind::Rule:
-            return u"rule"_s;
-        }
-        return {};
+    case KindRole: {
+        // In the order of MarkdownBlock::Kind.
+        static const QString kinds[] = {u"text"_s,  u"heading"_s, u"code"_s, u"table"_s,
+                                        u"quote"_s, u"math"_s,    u"rule"_s};
+        return kinds[int(b.kind)];
+    }
     case HtmlRole:
         return b.html;
     case CodeRole:

@@ -19,6 +19,8 @@ QString provider(const QString &named)
 
 QString ServerText::localized(const QString &text)
 {
+    if (text.isEmpty())
+        return text;
     static const QRegularExpression refused(
         u"^The (model provider(?: \u201c.*\u201d)?) refused the API key \\(HTTP (\\d+): (.*)\\)\\. Check the provider's API key in Settings\\.$"_s,
         QRegularExpression::DotMatchesEverythingOption);

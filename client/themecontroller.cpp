@@ -8,12 +8,17 @@ using namespace Qt::StringLiterals;
 
 static ThemeController *s_instance = nullptr;
 
+static bool isMode(const QString &mode)
+{
+    return mode == "light"_L1 || mode == "dark"_L1 || mode == "system"_L1;
+}
+
 ThemeController::ThemeController(QObject *parent) : QObject(parent), m_system(QGuiApplication::palette())
 {
     const QString forced = qEnvironmentVariable("AGENTDESK_THEME");
     const QString saved = QSettings().value(u"appearance/theme"_s).toString();
     for (const QString &mode : {forced, saved}) {
-        if (mode == "light"_L1 || mode == "dark"_L1 || mode == "system"_L1) {
+        if (isMode(mode)) {
             m_mode = mode;
             break;
         }
@@ -37,7 +42,7 @@ ThemeController *ThemeController::create(QQmlEngine *, QJSEngine *)
 
 void ThemeController::setMode(const QString &mode)
 {
-    if (mode == m_mode || (mode != "light"_L1 && mode != "dark"_L1 && mode != "system"_L1))
+    if (mode == m_mode || !isMode(mode))
         return;
     m_mode = mode;
     QSettings().setValue(u"appearance/theme"_s, mode);
@@ -47,13 +52,18 @@ void ThemeController::setMode(const QString &mode)
 
 void ThemeController::apply()
 {
+    // The system's look needs no palette of ours: none is set until another one is chosen.
     const bool systemDark = m_system.color(QPalette::Window).lightness() < 128;
-    if (m_mode == "dark"_L1 && !systemDark)
+    if (m_mode == "dark"_L1 && !systemDark) {
         QGuiApplication::setPalette(darkPalette());
-    else if (m_mode == "light"_L1 && systemDark)
+        m_overridden = true;
+    } else if (m_mode == "light"_L1 && systemDark) {
         QGuiApplication::setPalette(lightPalette());
-    else
+        m_overridden = true;
+    } else if (m_overridden) {
         QGuiApplication::setPalette(m_system);
+        m_overridden = false;
+    }
 }
 
 namespace {

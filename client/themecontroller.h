@@ -35,5 +35,6 @@ private:
     void apply();
 
     QString m_mode = QStringLiteral("system");
-    QPalette m_system; // the application's palette before any was chosen
+    QPalette m_system;         // the application's palette before any was chosen
+    bool m_overridden = false; // a palette of ours is set
 };

@@ -105,17 +105,11 @@ Column {
                                                                               tableScroller.contentX - wheel.angleDelta.x / 2))
                         }
                     }
-                    // As wide as its cells want on one line, up to twice the view; wider scrolls.
-                    TextEdit {
-                        id: natural
-                        visible: false
-                        textFormat: TextEdit.RichText
-                        text: block.html
-                        font.pixelSize: Theme.fontSize
-                    }
+                    // As wide as its cells want on one line (a TextEdit's implicit width is its text's
+                    // unwrapped width), up to twice the view; wider scrolls.
                     RichBlock {
                         id: table
-                        width: Math.max(tableScroller.width, Math.min(natural.implicitWidth + 4, tableScroller.width * 2))
+                        width: Math.max(tableScroller.width, Math.min(implicitWidth + 4, tableScroller.width * 2))
                         text: block.html
                     }
                 }

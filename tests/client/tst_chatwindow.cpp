@@ -402,13 +402,9 @@ private Q_SLOTS:
         QVERIFY(list);
         QTRY_VERIFY(list->property("nearBottom").toBool());
         // At once after the reply ended (its stored copy still loading), the wheel goes up...
-        const QPointF at = list->mapToScene(QPointF(list->width() / 2, list->height() / 2));
         const qreal bottom = list->property("contentY").toReal();
         for (int notch = 0; notch < 4; ++notch) {
-            QWheelEvent wheel(at, window()->mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton,
-                              Qt::NoModifier, Qt::NoScrollPhase, false);
-            wheel.setTimestamp(ulong(QDateTime::currentMSecsSinceEpoch() & 0x7fffffff));
-            QCoreApplication::sendEvent(window(), &wheel);
+            wheel(window(), list, QPoint(0, 120));
             QTest::qWait(30);
         }
         QTRY_VERIFY(list->property("contentY").toReal() < bottom - 100);
