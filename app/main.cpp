@@ -225,6 +225,11 @@ int main(int argc, char **argv)
     parser.addOption({u"cors-origin"_s,
                       u"Let pages from this origin call the API (repeatable; * for any; default none)."_s,
                       u"origin"_s});
+    parser.addOption(
+        {u"max-upload-mb"_s, u"Largest file a message may carry, in MiB (default 20)."_s, u"MiB"_s, u"20"_s});
+    parser.addOption({u"max-document-chars"_s,
+                      u"How much of a document's text goes to the model, in characters (default 100000)."_s,
+                      u"chars"_s, u"100000"_s});
     parser.addOption({u"server"_s, u"Use the window as a client of a remote AgentDesk server."_s, u"url"_s});
     parser.addOption(
         {u"token"_s, u"Bearer token for --server (else the stored one, or AGENTDESK_TOKEN)."_s, u"token"_s});
@@ -264,7 +269,18 @@ int main(int argc, char **argv)
         }
     }
 
+    bool uploadOk = false;
+    const int uploadMb = parser.value(u"max-upload-mb"_s).toInt(&uploadOk);
+    bool documentOk = false;
+    const int documentChars = parser.value(u"max-document-chars"_s).toInt(&documentOk);
+    if (!uploadOk || uploadMb < 1 || uploadMb > 1024 || !documentOk || documentChars < 1000) {
+        qCCritical(lcApp).noquote() << "--max-upload-mb needs 1 to 1024, --max-document-chars at least 1000";
+        return 2;
+    }
+
     Server::Options options;
+    options.maxUploadBytes = qint64(uploadMb) * 1024 * 1024;
+    options.maxDocumentChars = documentChars;
     options.listenAddress = address;
     options.resumeGraceMs = grace * 1000;
     options.corsOrigins = parser.values(u"cors-origin"_s);

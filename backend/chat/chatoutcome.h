@@ -14,6 +14,7 @@ struct ChatOutcome
     QString content;
     int promptTokens = 0;
     int completionTokens = 0;
+    int reasoningTokens = -1; // of completionTokens, when the provider said
     bool tokensEstimated = false;
     int steps = 1; // model rounds
     bool saved = false;

@@ -3,12 +3,17 @@
 #include "chatturn.h"
 #include "config/providerresolver.h"
 #include "core/logging.h"
+#include "files/filestore.h"
 #include "llm/llmclient.h"
 #include "llm/llmstream.h"
+#include "llm/modelcatalog.h"
 #include "storage/database.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+
+#include <algorithm>
 
 using namespace Qt::StringLiterals;
 
@@ -62,6 +67,34 @@ QString ChatService::titleFor(const QString &message)
 
 namespace {
 
+QStringList attachmentIds(const QList<FileRow> &files)
+{
+    QStringList ids;
+    for (const FileRow &file : files)
+        ids.append(file.id);
+    return ids;
+}
+
+// Message::attachments: what a client needs to show each file without fetching it.
+QString attachmentsJson(const QList<FileRow> &files)
+{
+    QJsonArray list;
+    for (const FileRow &file : files) {
+        QJsonObject o{{u"id"_s, file.id},
+                      {u"media_type"_s, file.mediaType},
+                      {u"name"_s, file.name},
+                      {u"size"_s, file.size}};
+        if (file.width > 0) {
+            o.insert(u"width"_s, file.width);
+            o.insert(u"height"_s, file.height);
+        }
+        if (file.pages > 0)
+            o.insert(u"pages"_s, file.pages);
+        list.append(o);
+    }
+    return QString::fromUtf8(QJsonDocument(list).toJson(QJsonDocument::Compact));
+}
+
 ChatMessage plain(const QString &role, const QString &content)
 {
     ChatMessage message;
@@ -76,25 +109,39 @@ ChatMessage plain(const QString &role, const QString &content)
 void appendRounds(const QJsonArray &parts, QList<ChatMessage> &out)
 {
     QString text;
+    QString reasoning; // only what the provider wants back (DeepSeek's reasoning_content)
     QJsonArray calls;
     QStringList answered;
     const auto flush = [&] {
         if (calls.isEmpty()) {
-            if (!text.isEmpty())
-                out.append(plain(u"assistant"_s, text));
+            if (!text.isEmpty()) {
+                ChatMessage assistant = plain(u"assistant"_s, text);
+                assistant.reasoningContent = reasoning;
+                out.append(assistant);
+            }
         } else {
             ChatMessage assistant = plain(u"assistant"_s, text);
             assistant.toolCalls = calls;
+            assistant.reasoningContent = reasoning;
             out.append(assistant);
         }
         text.clear();
+        reasoning.clear();
         calls = {};
     };
     QList<ChatMessage> results;
     for (const QJsonValue &value : parts) {
         const QJsonObject part = value.toObject();
         const QString type = part.value("type"_L1).toString();
-        if (type == "text"_L1) {
+        if (type == "reasoning"_L1) {
+            if (!results.isEmpty()) { // a new round
+                flush();
+                out += results;
+                results.clear();
+            }
+            if (part.value("echo"_L1).toBool())
+                reasoning += part.value("text"_L1).toString();
+        } else if (type == "text"_L1) {
             if (!results.isEmpty()) {
                 flush();
                 out += results;
@@ -117,7 +164,8 @@ void appendRounds(const QJsonArray &parts, QList<ChatMessage> &out)
             result.role = u"tool"_s;
             result.toolCallId = part.value("tool_call_id"_L1).toString();
             const QString resultText = part.value("text"_L1).toString();
-            result.content = part.value("is_error"_L1).toBool() ? u"Error: "_s + resultText : resultText;
+            result.toolError = part.value("is_error"_L1).toBool();
+            result.content = result.toolError ? u"Error: "_s + resultText : resultText;
             results.append(result);
             answered.append(result.toolCallId);
         }
@@ -129,6 +177,7 @@ void appendRounds(const QJsonArray &parts, QList<ChatMessage> &out)
             missing.role = u"tool"_s;
             missing.toolCallId = id;
             missing.content = u"Error: the tool call did not finish (the reply was stopped)."_s;
+            missing.toolError = true;
             results.append(missing);
         }
     }
@@ -138,7 +187,8 @@ void appendRounds(const QJsonArray &parts, QList<ChatMessage> &out)
 
 } // namespace
 
-QList<ChatMessage> ChatService::history(const Agent &agent, const QList<Message> &messages)
+QList<ChatMessage> ChatService::history(const Agent &agent, const QList<Message> &messages,
+                                        const AttachmentReader &attachments)
 {
     QList<ChatMessage> result;
     result.reserve(messages.size() + 2);
@@ -154,12 +204,49 @@ QList<ChatMessage> ChatService::history(const Agent &agent, const QList<Message>
             appendRounds(QJsonDocument::fromJson(message.parts.toUtf8()).array(), result);
             continue;
         }
-        if (message.content.isEmpty())
+        if (message.content.isEmpty() && message.attachments.isEmpty())
             continue;
-        if (message.role == "user"_L1 || message.role == "assistant"_L1)
+        if (message.role == "user"_L1) {
+            ChatMessage user = plain(message.role, message.content);
+            if (attachments && !message.attachments.isEmpty())
+                attachments(message, user);
+            result.append(user);
+        } else if (message.role == "assistant"_L1) {
             result.append(plain(message.role, message.content));
+        }
     }
     return result;
+}
+
+QString ChatService::withDocuments(const QString &text, const QList<FileRow> &documents, int maxChars)
+{
+    if (documents.isEmpty())
+        return text;
+    QString out;
+    for (const FileRow &file : documents) {
+        QString name = file.name;
+        name.replace(u'"', u'\'');
+        out += u"<document name=\"%1\" type=\"%2\""_s.arg(name, file.mediaType);
+        if (file.pages > 0)
+            out += u" pages=\"%1\""_s.arg(file.pages);
+        out += u">\n"_s;
+        if (file.text.trimmed().isEmpty()) {
+            out += file.pages > 0
+                       ? u"[This PDF has no text layer (a scan?): its pages could not be read as text.]"_s
+                       : u"[This file is empty.]"_s;
+        } else if (file.text.size() > maxChars) {
+            int cut = maxChars;
+            if (cut > 0 && file.text.at(cut - 1).isHighSurrogate())
+                --cut;
+            out += file.text.left(cut);
+            out += u"\n[… cut here: the remaining %1 characters of %2 were not included.]"_s.arg(
+                QString::number(file.text.size() - cut), file.name);
+        } else {
+            out += file.text;
+        }
+        out += u"\n</document>\n\n"_s;
+    }
+    return out + text;
 }
 
 QJsonArray ChatService::functionsFor(const QList<ToolInfo> &tools)
@@ -181,7 +268,7 @@ QJsonArray ChatService::functionsFor(const QList<ToolInfo> &tools)
 
 ChatService::Started ChatService::start(const Principal &principal, const QString &agentId,
                                         const QString &message, const QString &sessionId,
-                                        const QString &idempotencyKey)
+                                        const Options &options)
 {
     const auto agent = m_agents.get(principal.tenantId, agentId);
     if (!agent)
@@ -200,11 +287,13 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
         turn.before = m_sessions.branch(sessionId).value_or(QList<Message>{});
         turn.parentId = turn.before.isEmpty() ? QString() : turn.before.constLast().id;
     }
-    return launch(principal, *agent, turn, idempotencyKey);
+    if (const ApiError error = readFiles(principal, options.attachments, &turn.files); error.isError())
+        return refused(error);
+    return launch(principal, *agent, turn, options);
 }
 
 ChatService::Started ChatService::regenerate(const Principal &principal, const QString &messageId,
-                                             const QString &idempotencyKey)
+                                             const Options &options)
 {
     const auto found = m_sessions.ownedMessage(principal.tenantId, principal.userId, messageId);
     if (!found)
@@ -212,13 +301,14 @@ ChatService::Started ChatService::regenerate(const Principal &principal, const Q
             ApiError::notFound(u"message_not_found"_s, u"No message %1 for this user"_s.arg(messageId)));
     Turn turn;
     turn.session = found->first;
+    turn.regenerate = true;
     // A reply is regenerated by answering its user message again; a user message gets another answer.
     const QString userMessageId = found->second.role == "user"_L1 ? found->second.id : found->second.parentId;
-    return continueAt(principal, turn, userMessageId, idempotencyKey);
+    return continueAt(principal, turn, userMessageId, options);
 }
 
 ChatService::Started ChatService::edit(const Principal &principal, const QString &messageId,
-                                       const QString &text, const QString &idempotencyKey)
+                                       const QString &text, const Options &options)
 {
     const auto found = m_sessions.ownedMessage(principal.tenantId, principal.userId, messageId);
     if (!found)
@@ -231,11 +321,18 @@ ChatService::Started ChatService::edit(const Principal &principal, const QString
     Turn turn;
     turn.session = found->first;
     turn.text = text;
-    return continueAt(principal, turn, messageId, idempotencyKey);
+    // The files go with the words unless the edit names others.
+    if (options.keepAttachments)
+        turn.files = filesOf(principal, found->second);
+    else if (const ApiError error = readFiles(principal, options.attachments, &turn.files); error.isError())
+        return refused(error);
+    if (text.trimmed().isEmpty() && turn.files.isEmpty())
+        return refused(ApiError::badRequest(u"empty_message"_s, u"Field \"message\" must not be empty"_s));
+    return continueAt(principal, turn, messageId, options);
 }
 
 ChatService::Started ChatService::continueAt(const Principal &principal, Turn &turn,
-                                             const QString &userMessageId, const QString &idempotencyKey)
+                                             const QString &userMessageId, const Options &options)
 {
     if (m_turns.contains(turn.session.id))
         return refused(busy());
@@ -248,16 +345,79 @@ ChatService::Started ChatService::continueAt(const Principal &principal, Turn &t
             ApiError::notFound(u"message_not_found"_s, u"No message %1 for this user"_s.arg(userMessageId)));
     for (const Message &message : *path) {
         if (message.id == userMessageId) {
-            if (turn.text.isEmpty()) // regenerate: the same words, answered again
+            if (turn.regenerate) { // the same words and files, answered again
                 turn.existingUser = message;
+                turn.files = filesOf(principal, message);
+            }
             turn.parentId = message.parentId;
             break;
         }
         turn.before.append(message);
     }
-    if (turn.text.isEmpty() && !turn.existingUser)
+    if (turn.regenerate && !turn.existingUser)
         return refused(ApiError::badRequest(u"nothing_to_regenerate"_s, u"This reply answers no message"_s));
-    return launch(principal, *agent, turn, idempotencyKey);
+    return launch(principal, *agent, turn, options);
+}
+
+ApiError ChatService::readFiles(const Principal &principal, const QStringList &ids, QList<FileRow> *files)
+{
+    if (ids.isEmpty())
+        return {};
+    if (ids.size() > maxAttachments)
+        return ApiError::badRequest(u"too_many_attachments"_s,
+                                    u"A message can carry at most %1 files"_s.arg(maxAttachments));
+    for (const QString &id : ids) {
+        const auto row = m_files ? m_files->get(principal.tenantId, principal.userId, id) : std::nullopt;
+        if (!row)
+            return ApiError::notFound(u"file_not_found"_s, u"No file %1 for this user"_s.arg(id));
+        files->append(*row);
+    }
+    return {};
+}
+
+QList<FileRow> ChatService::filesOf(const Principal &principal, const Message &message)
+{
+    QList<FileRow> files;
+    if (message.attachments.isEmpty() || !m_files)
+        return files;
+    for (const QJsonValue &value : QJsonDocument::fromJson(message.attachments.toUtf8()).array()) {
+        if (const auto row = m_files->get(principal.tenantId, principal.userId,
+                                          value.toObject().value("id"_L1).toString()))
+            files.append(*row);
+    }
+    return files;
+}
+
+void ChatService::attach(const QList<FileRow> &files, bool vision, ChatMessage &out) const
+{
+    QList<FileRow> documents;
+    QStringList unseen;
+    for (const FileRow &file : files) {
+        if (!file.isImage()) {
+            documents.append(file);
+        } else if (vision) {
+            out.images.append({file.mediaType, m_files->read(file)});
+        } else {
+            unseen.append(file.name);
+        }
+    }
+    out.content = withDocuments(out.content, documents, m_maxDocumentChars);
+    // An image in the history of a chat that now talks to a model that cannot see: say so.
+    for (const QString &name : std::as_const(unseen))
+        out.content += u"\n[Image %1 not shown: this model cannot see images.]"_s.arg(name);
+}
+
+std::optional<bool> ChatService::visionOf(const ProviderConfig &provider, const QString &model) const
+{
+    return m_catalog ? m_catalog->vision(provider, model) : ModelCatalog::knownVision(provider.kind, model);
+}
+
+void ChatService::learnVision(const ProviderConfig &provider, QObject *context, std::function<void()> done)
+{
+    if (m_catalog)
+        m_catalog->learnVision(provider, provider.model, context, std::move(done));
+    else
+        QTimer::singleShot(0, context, std::move(done));
 }
 
 ChatService::Started ChatService::refused(const ApiError &error)
@@ -273,7 +433,7 @@ ApiError ChatService::busy()
 }
 
 ChatService::Started ChatService::launch(const Principal &principal, const Agent &agent, Turn &turn,
-                                         const QString &idempotencyKey)
+                                         const Options &options)
 {
     Started started;
     ApiError providerError;
@@ -282,17 +442,55 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         return refused(providerError);
 
     ChatRequest request;
-    request.messages = history(agent, turn.before);
-    request.messages.append(plain(u"user"_s, turn.existingUser ? turn.existingUser->content : turn.text));
+    // The session's own model, else the agent's, else the provider's.
+    const QString sessionModel = options.model ? options.model->trimmed() : turn.session.model;
+    request.model = !sessionModel.isEmpty()  ? sessionModel
+                    : !agent.model.isEmpty() ? agent.model
+                                             : provider->model;
+    const QString model = provider->isDemo() ? u"demo"_s : request.model;
+
+    // Images need a model that sees them: asked of the provider when only it can tell, refused
+    // before anything starts when it cannot. Images earlier in the chat are described instead.
+    const auto hasImages = [](const QList<FileRow> &files) {
+        return std::any_of(files.cbegin(), files.cend(), [](const FileRow &f) { return f.isImage(); });
+    };
+    const bool imagesNow = hasImages(turn.files);
+    const bool imagesBefore = std::any_of(turn.before.cbegin(), turn.before.cend(), [](const Message &m) {
+        return m.attachments.contains("\"image/"_L1);
+    });
+    bool vision = false;
+    if (imagesNow || imagesBefore) {
+        const std::optional<bool> known = visionOf(*provider, request.model);
+        if (!known) {
+            started.askVision = *provider;
+            started.askVision->model = request.model;
+            return started;
+        }
+        vision = *known;
+        if (imagesNow && !vision)
+            return refused(ApiError::badRequest(
+                u"model_no_vision"_s,
+                provider->isDemo()
+                    ? u"The built-in demo cannot look at images; configure a provider whose model can"_s
+                    : u"The model \u201c%1\u201d of provider \u201c%2\u201d cannot take images; choose a "
+                      u"model that can, or send the message without them"_s.arg(request.model,
+                                                                                provider->name)));
+    }
+    const AttachmentReader reader = [this, principal, vision](const Message &message, ChatMessage &out) {
+        attach(filesOf(principal, message), vision, out);
+    };
+    request.messages = history(agent, turn.before, reader);
+    ChatMessage user = plain(u"user"_s, turn.existingUser ? turn.existingUser->content : turn.text);
+    attach(turn.files, vision, user);
+    request.messages.append(user);
     QList<ToolInfo> tools;
     if (m_toolHost && !agent.tools.isEmpty()) {
         tools = m_toolHost->tools(principal.tenantId, agent.tools);
         request.tools = functionsFor(tools);
     }
-    request.model = agent.model.isEmpty() ? provider->model : agent.model;
     request.temperature = agent.temperature;
     request.maxTokens = agent.maxTokens;
-    const QString model = provider->isDemo() ? u"demo"_s : request.model;
+    request.reasoningEffort = agent.reasoningEffort;
 
     // The request goes upstream first (at once on a kept-alive connection), so the model works on
     // its first token while the user's words are committed; the client sees the stream open only
@@ -314,20 +512,36 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         session.tenantId = principal.tenantId;
         session.userId = principal.userId;
         session.agentId = agent.id;
-        session.title = titleFor(turn.text);
+        session.title = titleFor(
+            turn.text.trimmed().isEmpty() && !turn.files.isEmpty() ? turn.files.first().name : turn.text);
+        session.model = sessionModel;
         if (!m_sessions.createSession(session))
             return withdraw();
+    } else if (options.model && sessionModel != session.model) {
+        if (!m_sessions.setModel(principal.tenantId, principal.userId, session.id, sessionModel))
+            return withdraw();
+        session.model = sessionModel;
     }
-    const auto userMessage = turn.existingUser
-                                 ? turn.existingUser
-                                 : m_sessions.addUserMessage(session.id, turn.text, 0, turn.parentId);
+    // The files become the session's (deleted with it) and the message names them.
+    QString attachments;
+    if (!turn.existingUser && !turn.files.isEmpty()) {
+        const auto claimed =
+            m_files->claim(principal.tenantId, principal.userId, session.id, attachmentIds(turn.files));
+        if (!claimed)
+            return withdraw();
+        attachments = attachmentsJson(*claimed);
+    }
+    const auto userMessage =
+        turn.existingUser ? turn.existingUser
+                          : m_sessions.addUserMessage(session.id, turn.text, 0, turn.parentId, attachments);
     if (!userMessage)
         return withdraw();
     const auto reply = m_sessions.beginReply(session.id, model, userMessage->id);
     if (!reply)
         return withdraw();
-    if (!idempotencyKey.isEmpty() &&
-        !m_sessions.rememberIdempotencyKey(principal.tenantId, principal.userId, idempotencyKey, reply->id))
+    if (!options.idempotencyKey.isEmpty() &&
+        !m_sessions.rememberIdempotencyKey(principal.tenantId, principal.userId, options.idempotencyKey,
+                                           reply->id))
         return withdraw();
     if (!tx.commit())
         return withdraw();

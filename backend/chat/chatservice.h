@@ -10,14 +10,26 @@
 #include <QObject>
 #include <QTimer>
 
+#include <functional>
 #include <optional>
 
 class ChatTurn;
 class Database;
 class FileStore;
 class LlmClient;
+class ModelCatalog;
 class ProviderResolver;
 class ToolHost;
+
+// What a new turn asks for, beyond the words (ChatService::start, regenerate, edit).
+struct ChatOptions
+{
+    QStringList attachments;      // file ids (POST /api/files)
+    bool keepAttachments = false; // edit(): the message's files stay (`attachments` is not used)
+    // The session's model from now on: a name, "" for the agent's again; nullopt: unchanged.
+    std::optional<QString> model;
+    QString idempotencyKey; // stored with the reply, in the same commit
+};
 
 // Starts replies: checks the agent and session, commits the user message before anything goes
 // upstream, builds the history and hands back the running turn. One reply per session at a time.
@@ -32,26 +44,41 @@ public:
     // replies are checkpointed together, in one transaction: a timer and a commit per reply per
     // interval cost thousands of commits a second at a few thousand streams.
     void setProgressInterval(int ms);
-    // Where agents' tools come from and where images they return are kept (none: agents only talk).
+    // Where agents' tools come from and where files are kept: images tools return, uploads that
+    // messages carry (none: agents only talk, and messages carry no files).
     void setToolHost(ToolHost *host) { m_toolHost = host; }
     void setFileStore(FileStore *files) { m_files = files; }
+    // What is known of providers' models (whether they take images).
+    void setModelCatalog(ModelCatalog *catalog) { m_catalog = catalog; }
+    // How much of a document's text goes to the model with a message; the rest is cut, marked so.
+    void setMaxDocumentChars(int chars) { m_maxDocumentChars = chars; }
+    static constexpr int maxAttachments = 20;
+
+    using Options = ChatOptions;
 
     struct Started
     {
         ChatTurn *turn = nullptr; // owned by the service; deleted after `ended`
         ApiError error;
+        // Whether the model takes images must be asked of its provider first (an Ollama model not
+        // asked yet): learnVision() it, then start again.
+        std::optional<ProviderConfig> askVision;
     };
-    // A non-empty `idempotencyKey` is stored with the reply, in the same commit.
     Started start(const Principal &principal, const QString &agentId, const QString &message,
-                  const QString &sessionId, const QString &idempotencyKey = {});
+                  const QString &sessionId, const Options &options = {});
 
     // Another answer to a user message, or to the user message a reply answers: a new version of
     // that turn, whose history is the branch before it.
-    Started regenerate(const Principal &principal, const QString &messageId,
-                       const QString &idempotencyKey = {});
+    Started regenerate(const Principal &principal, const QString &messageId, const Options &options = {});
     // A new version of a user message (`text` in its place) and the answer to it.
     Started edit(const Principal &principal, const QString &messageId, const QString &text,
-                 const QString &idempotencyKey = {});
+                 const Options &options = {});
+
+    // Asks `provider` whether its model (Started::askVision) takes images and calls `done` (on this
+    // thread, unless `context` is gone) once it is known or could not be learned.
+    void learnVision(const ProviderConfig &provider, QObject *context, std::function<void()> done);
+    // Whether `provider`'s `model` takes images, when that is known without asking.
+    std::optional<bool> visionOf(const ProviderConfig &provider, const QString &model) const;
 
     // Not found (404) when the session is not the principal's; `running` says whether a reply stopped.
     ApiError cancel(const Principal &principal, const QString &sessionId, bool *running);
@@ -80,9 +107,16 @@ public:
     void interruptAll();
 
     static QString titleFor(const QString &message);
+    // Fills a user message's files in (images, documents' text); set by the service, empty in tests
+    // of history() alone.
+    using AttachmentReader = std::function<void(const Message &message, ChatMessage &out)>;
     // What the model is sent of a conversation: the agent's prompt and greeting, then every turn,
     // a reply that used tools as its rounds (assistant tool_calls, then a tool message per call).
-    static QList<ChatMessage> history(const Agent &agent, const QList<Message> &messages);
+    static QList<ChatMessage> history(const Agent &agent, const QList<Message> &messages,
+                                      const AttachmentReader &attachments = {});
+    // A user's words with the documents that go with them, as the model reads them: each one's
+    // text in a <document> element before the words, cut at `maxChars` with the cut marked.
+    static QString withDocuments(const QString &text, const QList<FileRow> &documents, int maxChars);
     // The function definitions a model is offered for `tools`.
     static QJsonArray functionsFor(const QList<ToolInfo> &tools);
 
@@ -96,17 +130,27 @@ private:
         std::optional<Message> existingUser;
         QString text;
         std::optional<QString> parentId;
+        QList<FileRow> files;    // the user message's
+        bool regenerate = false; // answer an existing user message again
     };
     Started continueAt(const Principal &principal, Turn &turn, const QString &userMessageId,
-                       const QString &idempotencyKey);
-    Started launch(const Principal &principal, const Agent &agent, Turn &turn, const QString &idempotencyKey);
+                       const Options &options);
+    Started launch(const Principal &principal, const Agent &agent, Turn &turn, const Options &options);
     static Started refused(const ApiError &error);
+    // The user's files `ids`, checked: not found, too many.
+    ApiError readFiles(const Principal &principal, const QStringList &ids, QList<FileRow> *files);
+    // A stored user message's files as rows (their ids in its attachments JSON).
+    QList<FileRow> filesOf(const Principal &principal, const Message &message);
+    // What the model gets of a user message's files; images only when it `vision` takes them.
+    void attach(const QList<FileRow> &files, bool vision, ChatMessage &out) const;
 
     Database &m_db;
     LlmClient &m_llm;
     ProviderResolver &m_providers;
     ToolHost *m_toolHost = nullptr;
     FileStore *m_files = nullptr;
+    ModelCatalog *m_catalog = nullptr;
+    int m_maxDocumentChars = 100000;
     AgentStore m_agents;
     SessionStore m_sessions;
     QHash<QString, ChatTurn *> m_turns;   // by session id

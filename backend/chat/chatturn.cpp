@@ -48,6 +48,7 @@ void ChatTurn::watch(LlmStream *stream)
     stream->setParent(this);
     stream->setKeepText(false); // the turn keeps the text of all rounds
     connect(stream, &LlmStream::delta, this, &ChatTurn::onDelta);
+    connect(stream, &LlmStream::reasoning, this, &ChatTurn::onReasoning);
     connect(stream, &LlmStream::toolCallDelta, this, &ChatTurn::onToolCallDelta);
     connect(stream, &LlmStream::finished, this, &ChatTurn::onFinished);
     connect(stream, &LlmStream::failed, this, &ChatTurn::onFailed);
@@ -65,14 +66,21 @@ void ChatTurn::onDelta(const QString &delta)
             piece.prepend(u"\n\n"_s);
     }
     m_text += piece;
-    m_log.append(int(m_text.size()));
+    m_log.append(logEntry(ContentEnd, m_text.size()));
     Q_EMIT content(eventCount(), piece);
+}
+
+void ChatTurn::onReasoning(const QString &text)
+{
+    m_reasoning += text;
+    m_log.append(logEntry(ReasoningEnd, m_reasoning.size()));
+    Q_EMIT reasoning(eventCount(), text);
 }
 
 void ChatTurn::emitOther(const QString &type, const QString &content, const QJsonObject &metadata)
 {
     m_extras.append(m_events.otherJson(type, content, metadata));
-    m_log.append(-int(m_extras.size()));
+    m_log.append(logEntry(Extra, m_extras.size() - 1));
     Q_EMIT other(eventCount(), m_extras.last());
 }
 
@@ -81,29 +89,43 @@ QByteArray ChatTurn::eventBytes(int seq) const
     if (seq < 1 || seq > eventCount())
         return {};
     const int entry = m_log.at(seq - 1);
-    if (entry < 0)
-        return m_events.other(seq, m_extras.at(-1 - entry));
+    const auto kind = LogKind(entry & 3);
+    if (kind == Extra)
+        return m_events.other(seq, m_extras.at(entry >> 2));
+    // Where the text of the event before of the same kind ended.
     int begin = 0;
     for (int i = seq - 2; i >= 0; --i) {
-        if (m_log.at(i) >= 0) {
-            begin = m_log.at(i);
+        if ((m_log.at(i) & 3) == kind) {
+            begin = m_log.at(i) >> 2;
             break;
         }
     }
-    return m_events.content(seq, m_text.sliced(begin, entry - begin));
+    const int end = entry >> 2;
+    if (kind == ReasoningEnd)
+        return m_events.reasoning(seq, m_reasoning.sliced(begin, end - begin));
+    return m_events.content(seq, m_text.sliced(begin, end - begin));
 }
 
 ReplyEventLog ChatTurn::eventLog() const
 {
     ReplyEventLog log;
     log.chunks.reserve(m_log.size());
-    int begin = 0;
+    int textBegin = 0;
+    int reasoningBegin = 0;
     for (const int entry : m_log) {
-        if (entry < 0) {
-            log.chunks.append(-1);
-        } else {
-            log.chunks.append(entry - begin);
-            begin = entry;
+        const int end = entry >> 2;
+        switch (LogKind(entry & 3)) {
+        case ContentEnd:
+            log.chunks.append(end - textBegin);
+            textBegin = end;
+            break;
+        case ReasoningEnd:
+            log.chunks.append(ReplyEventLog::reasoningChunk(end - reasoningBegin));
+            reasoningBegin = end;
+            break;
+        case Extra:
+            log.chunks.append(ReplyEventLog::extraChunk);
+            break;
         }
     }
     log.extras = m_extras;
@@ -124,13 +146,23 @@ void ChatTurn::addUsage(const LlmCompletion &completion)
 {
     m_promptTokens += completion.promptTokens;
     m_completionTokens += completion.completionTokens;
+    if (completion.reasoningTokens >= 0)
+        m_reasoningTokens = qMax(0, m_reasoningTokens) + completion.reasoningTokens;
     m_tokensEstimated = m_tokensEstimated || completion.usageEstimated;
     if (!completion.model.isEmpty())
         m_model = completion.model;
 }
 
-void ChatTurn::flushRoundText()
+void ChatTurn::flushRound()
 {
+    const QString reasoning = m_reasoning.mid(m_roundReasoningFrom);
+    m_roundReasoningFrom = m_reasoning.size();
+    if (!reasoning.trimmed().isEmpty()) {
+        QJsonObject part{{u"type"_s, u"reasoning"_s}, {u"text"_s, reasoning}};
+        if (m_echoReasoning) // DeepSeek wants it back with this round in every later request
+            part.insert(u"echo"_s, true);
+        m_parts.append(part);
+    }
     const QString text = m_text.mid(m_roundTextFrom);
     m_roundTextFrom = m_text.size();
     if (!text.trimmed().isEmpty())
@@ -140,22 +172,24 @@ void ChatTurn::flushRoundText()
 void ChatTurn::onFinished(const LlmCompletion &completion)
 {
     addUsage(completion);
+    m_echoReasoning = m_echoReasoning || !completion.reasoningContent.isEmpty();
     if (!completion.toolCalls.isEmpty() && m_tools.host) {
         const QString roundText = m_text.mid(m_roundTextFrom).trimmed();
-        flushRoundText();
-        beginCalls(completion.toolCalls, roundText);
+        flushRound();
+        beginCalls(completion, roundText);
         return;
     }
     if (!m_parts.isEmpty())
-        flushRoundText();
+        flushRound();
     ChatOutcome outcome;
     outcome.ok = true;
     outcome.finishReason = finishReasonName(completion.finishReason);
     end(outcome, u"complete"_s, {});
 }
 
-void ChatTurn::beginCalls(const QList<ToolCall> &calls, const QString &roundText)
+void ChatTurn::beginCalls(const LlmCompletion &completion, const QString &roundText)
 {
+    const QList<ToolCall> &calls = completion.toolCalls;
     QJsonArray openAiCalls;
     for (const ToolCall &toolCall : calls) {
         openAiCalls.append(QJsonObject{
@@ -167,6 +201,9 @@ void ChatTurn::beginCalls(const QList<ToolCall> &calls, const QString &roundText
     assistant.role = u"assistant"_s;
     assistant.content = roundText;
     assistant.toolCalls = openAiCalls;
+    // What the provider needs back to go on reasoning where it stopped.
+    assistant.reasoningContent = completion.reasoningContent;
+    assistant.thinkingBlocks = completion.thinkingBlocks;
     m_roundMessages.append(assistant);
 
     m_calls.clear();
@@ -397,6 +434,7 @@ void ChatTurn::finishCall(Call &call, bool isError, const QString &text, const Q
     result.role = u"tool"_s;
     result.toolCallId = call.id;
     result.content = isError ? u"Error: "_s + text : text;
+    result.toolError = isError;
     m_roundMessages.append(result);
     nextRoundIfDone();
 }
@@ -423,6 +461,7 @@ void ChatTurn::nextRoundIfDone()
     emitOther(u"progress"_s, QString(), {{u"phase"_s, u"thinking"_s}});
     m_separate = true;
     m_roundTextFrom = m_text.size();
+    m_roundReasoningFrom = m_reasoning.size();
     watch(m_tools.nextRound(m_roundMessages));
 }
 
@@ -466,7 +505,7 @@ void ChatTurn::stopUpstream(const QString &finishReason, const QString &status)
         }
     }
     if (!m_parts.isEmpty())
-        flushRoundText();
+        flushRound();
     ChatOutcome outcome;
     outcome.ok = true;
     outcome.finishReason = finishReason;
@@ -496,7 +535,7 @@ QString ChatTurn::finishReasonName(const QString &upstreamReason)
 void ChatTurn::onFailed(const LlmError &error)
 {
     if (!m_parts.isEmpty())
-        flushRoundText();
+        flushRound();
     ChatOutcome outcome;
     outcome.ok = false;
     outcome.finishReason = u"Error"_s;
@@ -532,9 +571,12 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
     outcome.model = m_model;
     outcome.promptTokens = m_promptTokens;
     outcome.completionTokens = m_completionTokens;
+    outcome.reasoningTokens = m_reasoningTokens;
     outcome.tokensEstimated = m_tokensEstimated;
     outcome.steps = m_step;
     m_reply.content = outcome.content;
+    m_reply.reasoning = m_reasoning;
+    m_reply.reasoningTokens = m_reasoningTokens;
     m_reply.status = status;
     m_reply.finishReason = outcome.finishReason;
     m_reply.model = outcome.model;
@@ -566,6 +608,6 @@ void ChatTurn::checkpoint()
     const QString parts = m_parts.isEmpty()
                               ? QString()
                               : QString::fromUtf8(QJsonDocument(m_parts).toJson(QJsonDocument::Compact));
-    if (m_store.saveReplyProgress(m_reply.id, m_text, parts, eventLog()))
+    if (m_store.saveReplyProgress(m_reply.id, m_text, m_reasoning, parts, eventLog()))
         m_savedEvents = eventCount();
 }

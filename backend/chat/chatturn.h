@@ -23,10 +23,10 @@ class SessionStore;
 // and saves the final (or partial) reply with its finish reason exactly once.
 //
 // It numbers the reply's stream events as every client sees them (protocol v2, section 2): 1 is
-// the opener (an empty `content`), then one event per delta, tool call fragment, tool call,
-// progress, attachment and result, then the terminal chunk. It keeps where each content event
-// ends in the text (a few bytes per event) and the JSON of the other events, so a client that
-// resumes gets exactly the events after the last one it saw.
+// the opener (an empty `content`), then one event per delta, reasoning fragment, tool call
+// fragment, tool call, progress, attachment and result, then the terminal chunk. It keeps where
+// each content and reasoning event ends in its text (a few bytes per event) and the JSON of the
+// other events, so a client that resumes gets exactly the events after the last one it saw.
 class ChatTurn : public QObject
 {
     Q_OBJECT
@@ -76,6 +76,8 @@ public:
     const Message &reply() const { return m_reply; }
     bool hasEnded() const { return m_ended; }
     const ReplyEvents &events() const { return m_events; }
+    // The model's reasoning so far, all rounds.
+    const QString &reasoningText() const { return m_reasoning; }
 
     // Events so far, the opener included; the terminal event, once ended, is the next seq.
     int eventCount() const { return int(m_log.size()); }
@@ -96,6 +98,8 @@ public:
 Q_SIGNALS:
     // Content event `seq` (2, 3, ...) with its text.
     void content(int seq, const QString &text);
+    // Reasoning event `seq` with its text.
+    void reasoning(int seq, const QString &text);
     // Event `seq` of another type (tool_call_delta, tool_call, progress, attachment, tool_result).
     void other(int seq, const QByteArray &json);
     void ended(const ChatOutcome &outcome);
@@ -118,18 +122,20 @@ private:
 
     void watch(LlmStream *stream);
     void onDelta(const QString &text);
+    void onReasoning(const QString &text);
     void onToolCallDelta(int index, const QString &id, const QString &name, const QString &fragment);
     void onFinished(const LlmCompletion &completion);
     void onFailed(const LlmError &error);
     void addUsage(const LlmCompletion &completion);
-    void beginCalls(const QList<ToolCall> &calls, const QString &roundText);
+    void beginCalls(const LlmCompletion &completion, const QString &roundText);
     void run(Call &call);
     void onToolFinished(const QString &id, const ToolOutcome &outcome);
     void finishCall(Call &call, bool isError, const QString &text, const QJsonArray &parts);
     void nextRoundIfDone();
     void emitToolCall(const Call &call);
     void emitOther(const QString &type, const QString &content, const QJsonObject &metadata);
-    void flushRoundText();
+    // The round's reasoning and text as parts (a reply with tools keeps its rounds apart).
+    void flushRound();
     void stopUpstream(const QString &finishReason, const QString &status);
     void end(ChatOutcome outcome, const QString &status, const QString &errorText);
     Call *findCall(const QString &id);
@@ -143,12 +149,20 @@ private:
     QString m_providerUrl;
     Tools m_tools;
 
+    // Per event, its kind in the low two bits and above them where a content event ends in
+    // m_text, where a reasoning event ends in m_reasoning, or which of m_extras it is.
+    enum LogKind { ContentEnd = 0, Extra = 1, ReasoningEnd = 2 };
+    static int logEntry(LogKind kind, qsizetype value) { return int(value) << 2 | kind; }
+
     QPointer<LlmStream> m_stream;
-    QString m_text;                // what the content events carried, concatenated
-    QList<int> m_log{0};           // per event: >= 0 where a content event ends in m_text, < 0 an extra
-    QList<QByteArray> m_extras;    // the other events' JSON; event -1 - k is m_extras[k]
-    qsizetype m_roundTextFrom = 0; // where this round's text begins in m_text
-    bool m_separate = false;       // the next round's first text starts with a paragraph break
+    QString m_text;                     // what the content events carried, concatenated
+    QString m_reasoning;                // what the reasoning events carried, concatenated
+    QList<int> m_log{0};                // per event (logEntry); the opener ends content at 0
+    QList<QByteArray> m_extras;         // the other events' JSON
+    qsizetype m_roundTextFrom = 0;      // where this round's text begins in m_text
+    qsizetype m_roundReasoningFrom = 0; // ... and its reasoning in m_reasoning
+    bool m_separate = false;            // the next round's first text starts with a paragraph break
+    bool m_echoReasoning = false;       // the provider wants reasoning_content back in a tool loop
 
     QJsonArray m_parts; // text, tool_call and tool_result parts (Message.parts)
     QList<ChatMessage> m_roundMessages;
@@ -156,6 +170,7 @@ private:
     int m_step = 1;
     int m_promptTokens = 0;
     int m_completionTokens = 0;
+    int m_reasoningTokens = -1;
     bool m_tokensEstimated = false;
     QString m_model;
 

@@ -8,7 +8,8 @@ using namespace Qt::StringLiterals;
 
 namespace {
 constexpr QByteArrayView contentHead = R"({"type":"content","content":)";
-}
+constexpr QByteArrayView reasoningHead = R"({"type":"reasoning","content":)";
+} // namespace
 
 ReplyEvents::ReplyEvents(const QString &sessionId, const QString &messageId, const QString &replyId)
     : m_idPrefix(replyId.toLatin1() + ':')
@@ -23,13 +24,23 @@ ReplyEvents::ReplyEvents(const QString &sessionId, const QString &messageId, con
 
 QByteArray ReplyEvents::content(int seq, const QString &text) const
 {
+    return textEvent(contentHead, seq, text);
+}
+
+QByteArray ReplyEvents::reasoning(int seq, const QString &text) const
+{
+    return textEvent(reasoningHead, seq, text);
+}
+
+QByteArray ReplyEvents::textEvent(QByteArrayView head, int seq, const QString &text) const
+{
     QByteArray event;
     event.reserve(m_idPrefix.size() + m_contentTail.size() + text.size() * 3 + 64);
     event.append("id: ");
     event.append(m_idPrefix);
     StreamChunk::appendNumber(event, seq);
     event.append("\ndata: ");
-    event.append(contentHead);
+    event.append(head);
     StreamChunk::appendJsonString(event, text); // the opener's null text is "", as OpenAI's first delta
     event.append(m_contentTail);
     event.append("\n\n");
@@ -48,6 +59,7 @@ QByteArray ReplyEvents::terminal(int seq, const ChatOutcome &outcome) const
         metadata.finishReason = outcome.finishReason;
         metadata.promptTokens = outcome.promptTokens;
         metadata.completionTokens = outcome.completionTokens;
+        metadata.reasoningTokens = outcome.reasoningTokens;
         metadata.tokensEstimated = outcome.tokensEstimated;
         metadata.steps = outcome.steps;
         chunk.metadata = metadata;
@@ -67,6 +79,7 @@ ChatOutcome ReplyEvents::outcomeOf(const StoredReply &stored)
     outcome.content = reply.content;
     outcome.promptTokens = reply.promptTokens;
     outcome.completionTokens = reply.completionTokens;
+    outcome.reasoningTokens = reply.reasoningTokens;
     outcome.tokensEstimated = reply.tokensEstimated;
     outcome.steps = reply.steps;
     outcome.saved = true;
@@ -101,7 +114,8 @@ int ReplyEvents::terminalSeq(const StoredReply &stored)
     return stored.cutByCrash ? crashTerminalSeq : int(storedEvents(stored).size()) + 1;
 }
 
-QByteArray ReplyEvents::otherJson(const QString &type, const QString &content, const QJsonObject &metadata) const
+QByteArray ReplyEvents::otherJson(const QString &type, const QString &content,
+                                  const QJsonObject &metadata) const
 {
     QByteArray json = "{\"type\":";
     StreamChunk::appendJsonString(json, type);
@@ -140,16 +154,26 @@ QByteArray ReplyEvents::replay(const StoredReply &stored, int afterSeq)
     const QList<int> chunks = storedEvents(stored);
     QByteArray out;
     qsizetype begin = 0;
+    qsizetype reasoningBegin = 0;
     qsizetype extra = 0;
     for (qsizetype i = 0; i < chunks.size(); ++i) {
         const int seq = int(i) + 1;
-        if (chunks.at(i) < 0) {
+        const int chunk = chunks.at(i);
+        if (ReplyEventLog::isReasoning(chunk)) {
+            const qsizetype length = qBound(qsizetype(0), qsizetype(ReplyEventLog::reasoningLength(chunk)),
+                                            reply.reasoning.size() - reasoningBegin);
+            if (seq > afterSeq)
+                out += events.reasoning(seq, reply.reasoning.sliced(reasoningBegin, length));
+            reasoningBegin += length;
+            continue;
+        }
+        if (chunk < 0) {
             const QByteArray json = stored.events.extras.value(extra++);
             if (seq > afterSeq && !json.isEmpty())
                 out += events.other(seq, json);
             continue;
         }
-        const qsizetype length = qBound(qsizetype(0), qsizetype(chunks.at(i)), reply.content.size() - begin);
+        const qsizetype length = qBound(qsizetype(0), qsizetype(chunk), reply.content.size() - begin);
         if (seq > afterSeq)
             out += events.content(seq, reply.content.sliced(begin, length));
         begin += length;

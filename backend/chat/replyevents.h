@@ -19,6 +19,7 @@ public:
     ReplyEvents(const QString &sessionId, const QString &messageId, const QString &replyId);
 
     QByteArray content(int seq, const QString &text) const;
+    QByteArray reasoning(int seq, const QString &text) const;
     // An event of another type (tool calls, progress, attachments), its chunk's JSON given.
     QByteArray other(int seq, const QByteArray &json) const;
     QByteArray terminal(int seq, const ChatOutcome &outcome) const;
@@ -35,9 +36,11 @@ public:
     static QByteArray replay(const StoredReply &stored, int afterSeq);
 
 private:
+    QByteArray textEvent(QByteArrayView head, int seq, const QString &text) const;
+
     StreamChunk m_chunk; // the ids every chunk carries
     QByteArray m_idPrefix;
-    // A content chunk's JSON after its text (ids and nulls, the same for every one): made once,
-    // so a chunk costs one string's encoding, not three.
+    // A content (or reasoning) chunk's JSON after its text (ids and nulls, the same for every one):
+    // made once, so a chunk costs one string's encoding, not three.
     QByteArray m_contentTail;
 };

@@ -103,6 +103,10 @@ QByteArray StreamChunk::toJson() const
         out.append(QByteArray::number(metadata->promptTokens));
         out.append(",\"completion_tokens\":");
         out.append(QByteArray::number(metadata->completionTokens));
+        if (metadata->reasoningTokens >= 0) {
+            out.append(",\"reasoning_tokens\":");
+            out.append(QByteArray::number(metadata->reasoningTokens));
+        }
         out.append("},\"tokens_estimated\":");
         out.append(metadata->tokensEstimated ? "true" : "false");
         out.append(",\"steps\":");

@@ -20,6 +20,7 @@ struct StreamChunk
         QString finishReason;
         int promptTokens = 0;
         int completionTokens = 0;
+        int reasoningTokens = -1; // written only when known
         bool tokensEstimated = false;
         int steps = 1;
     };

@@ -39,6 +39,7 @@ ProviderConfig ProviderResolver::fromRow(const ProviderRow &row) const
     config.kind = row.kind.isEmpty() ? QStringLiteral("openai") : row.kind;
     config.baseUrl = QUrl(row.baseUrl);
     config.model = row.model;
+    config.vision = row.vision.isEmpty() ? QStringLiteral("auto") : row.vision;
     config.connectTimeoutMs = row.connectTimeoutMs;
     config.stallTimeoutMs = row.stallTimeoutMs;
     if (m_secrets)

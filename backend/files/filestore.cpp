@@ -15,60 +15,12 @@
 using namespace Qt::StringLiterals;
 using namespace StorageUtil;
 
-FileStore::FileStore(Database &db, const QString &directory) : m_db(db), m_directory(directory) {}
+namespace {
+const QString columns =
+    u"id, tenant_id, user_id, session_id, sha256, media_type, name, size, created_at, text, pages, width, height"_s;
 
-QString FileStore::pathOf(const QString &sha256) const
+FileRow readRow(const Statement &q)
 {
-    return m_directory + u'/' + sha256.left(2) + u'/' + sha256;
-}
-
-std::optional<FileRow> FileStore::put(const QString &tenantId, const QString &userId, const QString &sessionId,
-                                      const QString &mediaType, const QString &name, const QByteArray &bytes)
-{
-    FileRow row;
-    row.id = newId();
-    row.tenantId = tenantId;
-    row.userId = userId;
-    row.sessionId = sessionId;
-    row.sha256 = QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
-    row.mediaType = mediaType;
-    row.name = name;
-    row.size = bytes.size();
-    row.createdAt = fromMs(nowMs());
-    const QString path = pathOf(row.sha256);
-    if (!QFile::exists(path)) {
-        if (!QDir().mkpath(QFileInfo(path).absolutePath()))
-            return std::nullopt;
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-            qCWarning(lcStorage) << "cannot store a file in" << m_directory;
-            return std::nullopt;
-        }
-        QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
-    }
-    Statement q(m_db, u"INSERT INTO files (id, tenant_id, user_id, session_id, sha256, media_type, name, size, created_at)"
-                      u" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
-    q.bind(row.id)
-        .bind(tenantId)
-        .bind(userId)
-        .bind(sessionId.isEmpty() ? nullOf<QByteArray>() : QVariant(sessionId))
-        .bind(row.sha256)
-        .bind(mediaType)
-        .bind(name)
-        .bind(row.size)
-        .bind(row.createdAt.toMSecsSinceEpoch());
-    if (!q.exec())
-        return std::nullopt;
-    return row;
-}
-
-std::optional<FileRow> FileStore::get(const QString &tenantId, const QString &userId, const QString &id)
-{
-    Statement q(m_db, u"SELECT id, tenant_id, user_id, session_id, sha256, media_type, name, size, created_at"
-                      u" FROM files WHERE id = ? AND tenant_id = ? AND user_id = ?"_s);
-    q.bind(id).bind(tenantId).bind(userId);
-    if (!q.exec() || !q.next())
-        return std::nullopt;
     FileRow row;
     row.id = q.value(0).toString();
     row.tenantId = q.value(1).toString();
@@ -79,19 +31,191 @@ std::optional<FileRow> FileStore::get(const QString &tenantId, const QString &us
     row.name = q.value(6).toString();
     row.size = q.value(7).toLongLong();
     row.createdAt = fromMs(q.value(8));
+    row.text = q.value(9).toString();
+    row.pages = q.value(10).toInt();
+    row.width = q.value(11).toInt();
+    row.height = q.value(12).toInt();
     return row;
+}
+
+bool insertRow(Database &db, const FileRow &row)
+{
+    Statement q(db,
+                u"INSERT INTO files ("_s + columns + u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+    q.bind(row.id)
+        .bind(row.tenantId)
+        .bind(row.userId)
+        .bind(row.sessionId.isEmpty() ? nullOf<QByteArray>() : QVariant(row.sessionId))
+        .bind(row.sha256)
+        .bind(row.mediaType)
+        .bind(row.name)
+        .bind(row.size)
+        .bind(row.createdAt.toMSecsSinceEpoch())
+        .bind(row.text)
+        .bind(row.pages)
+        .bind(row.width)
+        .bind(row.height);
+    return q.exec();
+}
+} // namespace
+
+FileStore::FileStore(Database &db, const QString &directory) : m_db(db), m_directory(directory) {}
+
+bool FileStore::inDatabase() const
+{
+    return !m_db.isSqlite();
+}
+
+QString FileStore::pathOf(const QString &sha256) const
+{
+    return m_directory + u'/' + sha256.left(2) + u'/' + sha256;
+}
+
+bool FileStore::storeBytes(const QString &sha256, const QByteArray &bytes)
+{
+    if (inDatabase()) {
+        Statement q(m_db,
+                    u"INSERT INTO file_blobs (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING"_s);
+        q.bind(sha256).bind(bytes);
+        return q.exec();
+    }
+    const QString path = pathOf(sha256);
+    if (QFile::exists(path))
+        return true;
+    if (!QDir().mkpath(QFileInfo(path).absolutePath()))
+        return false;
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+        qCWarning(lcStorage) << "cannot store a file in" << m_directory;
+        return false;
+    }
+    QFile::setPermissions(path, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    return true;
+}
+
+std::optional<FileRow> FileStore::put(FileRow row, const QByteArray &bytes)
+{
+    row.id = newId();
+    row.sha256 = QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
+    row.size = bytes.size();
+    row.createdAt = fromMs(nowMs());
+    // The bytes first: a row must never name bytes that are not there.
+    if (!storeBytes(row.sha256, bytes) || !insertRow(m_db, row))
+        return std::nullopt;
+    return row;
+}
+
+std::optional<FileRow> FileStore::put(const QString &tenantId, const QString &userId,
+                                      const QString &sessionId, const QString &mediaType, const QString &name,
+                                      const QByteArray &bytes)
+{
+    FileRow row;
+    row.tenantId = tenantId;
+    row.userId = userId;
+    row.sessionId = sessionId;
+    row.mediaType = mediaType;
+    row.name = name;
+    return put(row, bytes);
+}
+
+std::optional<FileRow> FileStore::get(const QString &tenantId, const QString &userId, const QString &id)
+{
+    Statement q(m_db,
+                u"SELECT "_s + columns + u" FROM files WHERE id = ? AND tenant_id = ? AND user_id = ?"_s);
+    q.bind(id).bind(tenantId).bind(userId);
+    if (!q.exec() || !q.next())
+        return std::nullopt;
+    return readRow(q);
 }
 
 QByteArray FileStore::read(const FileRow &row) const
 {
+    if (inDatabase()) {
+        Statement q(m_db, u"SELECT data FROM file_blobs WHERE sha256 = ?"_s);
+        q.bind(row.sha256);
+        if (!q.exec() || !q.next())
+            return {};
+        return q.value(0).toByteArray();
+    }
     QFile file(pathOf(row.sha256));
     if (!file.open(QIODevice::ReadOnly))
         return {};
     return file.readAll();
 }
 
-int FileStore::collectGarbage()
+std::optional<QList<FileRow>> FileStore::claim(const QString &tenantId, const QString &userId,
+                                               const QString &sessionId, const QStringList &ids)
 {
+    QList<FileRow> rows;
+    for (const QString &id : ids) {
+        std::optional<FileRow> row = get(tenantId, userId, id);
+        if (!row)
+            return std::nullopt;
+        if (row->sessionId.isEmpty()) {
+            Statement q(m_db, u"UPDATE files SET session_id = ? WHERE id = ? AND session_id IS NULL"_s);
+            q.bind(sessionId).bind(row->id);
+            if (!q.exec() || q.rowsAffected() != 1)
+                return std::nullopt;
+            row->sessionId = sessionId;
+        } else if (row->sessionId != sessionId) {
+            FileRow copy = *row;
+            copy.id = newId();
+            copy.sessionId = sessionId;
+            copy.createdAt = fromMs(nowMs());
+            if (!insertRow(m_db, copy))
+                return std::nullopt;
+            row = copy;
+        }
+        rows.append(*row);
+    }
+    return rows;
+}
+
+QStringList FileStore::hashesOf(const QString &sessionId)
+{
+    QStringList hashes;
+    Statement q(m_db, u"SELECT DISTINCT sha256 FROM files WHERE session_id = ?"_s);
+    q.bind(sessionId);
+    if (q.exec()) {
+        while (q.next())
+            hashes.append(q.value(0).toString());
+    }
+    return hashes;
+}
+
+int FileStore::drop(const QStringList &hashes)
+{
+    int removed = 0;
+    for (const QString &sha256 : hashes) {
+        Statement used(m_db, u"SELECT COUNT(*) FROM files WHERE sha256 = ?"_s);
+        used.bind(sha256);
+        if (!used.exec() || !used.next() || used.value(0).toInt() > 0)
+            continue;
+        used.finish();
+        if (inDatabase()) {
+            Statement q(m_db, u"DELETE FROM file_blobs WHERE sha256 = ?"_s);
+            q.bind(sha256);
+            if (q.exec() && q.rowsAffected() > 0)
+                ++removed;
+        } else if (QFile::remove(pathOf(sha256))) {
+            ++removed;
+        }
+    }
+    return removed;
+}
+
+int FileStore::collectGarbage(qint64 unusedMs)
+{
+    {
+        Statement q(m_db, u"DELETE FROM files WHERE session_id IS NULL AND created_at < ?"_s);
+        q.bind(nowMs() - unusedMs);
+        if (!q.exec())
+            return 0;
+    }
+    if (inDatabase()) {
+        Statement q(m_db, u"DELETE FROM file_blobs WHERE sha256 NOT IN (SELECT sha256 FROM files)"_s);
+        return q.exec() ? q.rowsAffected() : 0;
+    }
     QSet<QString> referenced;
     {
         Statement q(m_db, u"SELECT DISTINCT sha256 FROM files"_s);

@@ -149,9 +149,10 @@ bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
     QHttpServerResponder responder = makeResponder(request, socket);
     const Cors::Headers cors = m_cors.headers(request.value("origin"));
     // The guard refuses oversized bodies before they are read; this catches any other way in.
-    const qint64 maxBodyBytes = RequestFramer::isImportTarget(request.url().path(QUrl::FullyEncoded).toUtf8())
-                                    ? m_guards->limits.maxImportBodyBytes
-                                    : m_guards->limits.maxBodyBytes;
+    const ConnectionLimits &limits = m_guards->limits;
+    const qint64 maxBodyBytes = RequestFramer::bodyLimitFor(
+        request.url().path(QUrl::FullyEncoded).toUtf8(),
+        {limits.maxHeaderBytes, limits.maxBodyBytes, limits.maxImportBodyBytes, limits.maxUploadBodyBytes});
     if (request.body().size() > maxBodyBytes) {
         HttpReply::sendError(responder, 413, u"payload_too_large"_s,
                              u"The request body is over the limit of %1 bytes"_s.arg(maxBodyBytes), cors);

@@ -2,6 +2,7 @@
 
 #include "core/uuidutil.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
 #include <QJsonValue>
@@ -19,15 +20,44 @@ ApiError checkAgentId(const QString &segment, ChatInput *input)
     return {};
 }
 
+// "attachments": a list of file ids, and "model": a string, null or "" (the agent's again).
+ApiError checkOptions(const QJsonValue &attachments, const QJsonValue &model, ChatInput *input)
+{
+    if (!attachments.isUndefined() && !attachments.isNull()) {
+        if (!attachments.isArray())
+            return ApiError::badRequest(u"invalid_field"_s,
+                                        u"Field \"attachments\" must be a list of file ids"_s);
+        for (const QJsonValue &value : attachments.toArray()) {
+            const QString id = value.toString().toLower();
+            if (!value.isString() || !Uuid::isValid(id))
+                return ApiError::badRequest(u"invalid_uuid"_s,
+                                            u"Field \"attachments\" holds a file id that is not a UUID"_s);
+            if (!input->attachments.contains(id))
+                input->attachments.append(id);
+        }
+    }
+    input->hasAttachments = !attachments.isUndefined();
+    if (model.isNull()) {
+        input->model = QString();
+    } else if (!model.isUndefined()) {
+        if (!model.isString() || model.toString().size() > 200)
+            return ApiError::badRequest(u"invalid_field"_s,
+                                        u"Field \"model\" must be a string of at most 200 characters"_s);
+        input->model = model.toString().trimmed();
+    }
+    return {};
+}
+
 // The checks common to both forms, in the order clients see them.
 ApiError checkFields(const QJsonValue &message, const QJsonValue &sessionId, ChatInput *input)
 {
-    if (message.isUndefined() || message.isNull())
+    const bool files = !input->attachments.isEmpty();
+    if ((message.isUndefined() || message.isNull()) && !files)
         return ApiError::badRequest(u"missing_message"_s, u"Field \"message\" is required"_s);
-    if (!message.isString())
+    if (!message.isString() && !message.isUndefined() && !message.isNull())
         return ApiError::badRequest(u"invalid_field"_s, u"Field \"message\" must be a string"_s);
     input->message = message.toString();
-    if (input->message.trimmed().isEmpty())
+    if (input->message.trimmed().isEmpty() && !files)
         return ApiError::badRequest(u"empty_message"_s, u"Field \"message\" must not be empty"_s);
     if (input->message.size() > ChatRequestDecoder::maxMessageLength)
         return {413, u"payload_too_large"_s,
@@ -83,6 +113,9 @@ ChatRequestDecoder::Result ChatRequestDecoder::fromBody(const QString &agentIdSe
         result.error = ApiError::badRequest(u"invalid_field"_s, u"Field \"stream\" must be a boolean"_s);
         return result;
     }
+    if ((result.error = checkOptions(object.value(u"attachments"_s), object.value(u"model"_s), &result.input))
+            .isError())
+        return result;
     result.error = checkFields(object.value(u"message"_s), object.value(u"session_id"_s), &result.input);
     return result;
 }
@@ -99,6 +132,18 @@ ChatRequestDecoder::Result ChatRequestDecoder::fromQuery(const QString &agentIdS
         message = query.queryItemValue(u"message"_s, QUrl::FullyDecoded);
     if (query.hasQueryItem(u"session_id"_s))
         sessionId = query.queryItemValue(u"session_id"_s, QUrl::FullyDecoded);
+    // EventSource's GET: attachments=<id>,<id>
+    QJsonValue attachments;
+    if (query.hasQueryItem(u"attachments"_s)) {
+        const QStringList ids =
+            query.queryItemValue(u"attachments"_s, QUrl::FullyDecoded).split(u',', Qt::SkipEmptyParts);
+        attachments = QJsonArray::fromStringList(ids);
+    }
+    QJsonValue model;
+    if (query.hasQueryItem(u"model"_s))
+        model = query.queryItemValue(u"model"_s, QUrl::FullyDecoded);
+    if ((result.error = checkOptions(attachments, model, &result.input)).isError())
+        return result;
     result.error = checkFields(message, sessionId, &result.input);
     return result;
 }
@@ -109,6 +154,30 @@ ChatRequestDecoder::Result ChatRequestDecoder::messageOnly(const QByteArray &bod
     QJsonObject object;
     if ((result.error = parseObject(body, &object)).isError())
         return result;
+    if ((result.error = checkOptions(object.value(u"attachments"_s), object.value(u"model"_s), &result.input))
+            .isError())
+        return result;
+    // Without "attachments" an edit keeps the message's files: its words alone may then be empty
+    // only if it has some, which the service knows.
+    if (!result.input.hasAttachments && object.value(u"message"_s).isString()) {
+        result.input.message = object.value(u"message"_s).toString();
+        if (result.input.message.size() > maxMessageLength)
+            result.error = {413, u"payload_too_large"_s,
+                            u"The message is over %1 characters"_s.arg(maxMessageLength)};
+        return result;
+    }
     result.error = checkFields(object.value(u"message"_s), QJsonValue(), &result.input);
+    return result;
+}
+
+ChatRequestDecoder::Result ChatRequestDecoder::optionsOnly(const QByteArray &body)
+{
+    Result result;
+    if (body.trimmed().isEmpty())
+        return result;
+    QJsonObject object;
+    if ((result.error = parseObject(body, &object)).isError())
+        return result;
+    result.error = checkOptions(QJsonValue(), object.value(u"model"_s), &result.input);
     return result;
 }

@@ -5,6 +5,9 @@
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
+#include <QStringList>
+
+#include <optional>
 
 class QUrlQuery;
 
@@ -12,8 +15,12 @@ class QUrlQuery;
 struct ChatInput
 {
     QString agentId;   // lower-case canonical UUID
-    QString message;   // non-empty, at most ChatRequestDecoder::maxMessageLength UTF-16 units
+    QString message;   // at most ChatRequestDecoder::maxMessageLength UTF-16 units; empty only with files
     QString sessionId; // empty: start a new session; else a lower-case canonical UUID
+    QStringList attachments;     // file ids (lower-case canonical UUIDs)
+    bool hasAttachments = false; // the request named them (an edit without them keeps the old ones)
+    // The session's model from now on ("" for the agent's again); nullopt: not asked.
+    std::optional<QString> model;
 };
 
 // Decodes the chat routes' input (the JSON body of POST, or the query of the EventSource GET)
@@ -37,8 +44,10 @@ public:
     // GET /api/agents/{agentIdSegment}/chat/stream?message=…&session_id=…
     static Result fromQuery(const QString &agentIdSegment, const QUrlQuery &query);
 
-    // `{"message": …}` alone (editing a message): the same checks on the message.
+    // `{"message": …, "attachments": […], "model": …}` (editing a message): the same checks.
     static Result messageOnly(const QByteArray &body);
+    // `{"model": …}` or nothing (regenerating): an empty body is fine.
+    static Result optionsOnly(const QByteArray &body);
     // A request body that must be one JSON object; `invalid_json` otherwise.
     static ApiError parseObject(const QByteArray &body, QJsonObject *object);
 };

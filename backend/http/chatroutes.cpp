@@ -22,9 +22,26 @@ constexpr qsizetype maxIdempotencyKeyLength = 255;
 
 QJsonObject metadataJson(const ChatOutcome &outcome)
 {
+    QJsonObject usage{{u"prompt_tokens"_s, outcome.promptTokens},
+                      {u"completion_tokens"_s, outcome.completionTokens}};
+    if (outcome.reasoningTokens >= 0)
+        usage.insert(u"reasoning_tokens"_s, outcome.reasoningTokens);
     return {{u"model"_s, outcome.model},
             {u"tokens_used"_s, outcome.tokensUsed()},
-            {u"finish_reason"_s, outcome.finishReason}};
+            {u"finish_reason"_s, outcome.finishReason},
+            {u"usage"_s, usage},
+            {u"tokens_estimated"_s, outcome.tokensEstimated},
+            {u"steps"_s, outcome.steps}};
+}
+
+ChatService::Options optionsOf(const ChatInput &input, const QString &idempotencyKey)
+{
+    ChatService::Options options;
+    options.attachments = input.attachments;
+    options.keepAttachments = !input.hasAttachments;
+    options.model = input.model;
+    options.idempotencyKey = idempotencyKey;
+    return options;
 }
 
 bool isValidIdempotencyKey(const QByteArray &key)
@@ -129,13 +146,46 @@ bool ChatRoutes::needsNewTurn(RequestContext &context, bool fromQuery, QString *
     return true;
 }
 
-void ChatRoutes::streamReply(RequestContext &context, const ChatService::Started &started)
+void ChatRoutes::launch(RequestContext &context, const Starter &start, Answer answer)
 {
-    if (started.error.isError()) {
-        context.sendError(started.error);
-        return;
+    const ChatService::Started started = start();
+    if (!started.askVision) {
+        if (started.error.isError())
+            return context.sendError(started.error);
+        if (answer == Answer::Stream)
+            return attachNew(started.turn, openStream(context));
+        auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
+        return answerWhole(started.turn, responder, context.extraHeaders);
     }
-    ReplyChannel::of(started.turn, m_resumeGraceMs)->attach(openStream(context), 0);
+    // Whether the model takes the images is asked of its provider first; the answer waits.
+    auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
+    const QPointer<QTcpSocket> socket = responder->socket();
+    const auto headers = context.extraHeaders;
+    const bool chunked = !context.http10;
+    const ProviderConfig provider = *started.askVision;
+    m_chat.learnVision(provider, this, [this, start, answer, responder, socket, headers, chunked, provider] {
+        if (!socket || socket->state() != QAbstractSocket::ConnectedState)
+            return; // the client left while we asked
+        ChatService::Started again = start();
+        if (again.askVision)
+            again.error = {
+                502, u"upstream_error"_s,
+                u"Could not ask the model provider \u201c%1\u201d whether \u201c%2\u201d takes images"_s.arg(
+                    provider.name, provider.model)};
+        if (again.error.isError())
+            return HttpReply::sendJsonAndClose(*responder,
+                                               HttpReply::errorBody(again.error.code, again.error.message),
+                                               again.error.status, headers);
+        if (answer == Answer::Stream)
+            return attachNew(again.turn, new SseStream(std::move(*responder), m_keepAliveMs,
+                                                       Cors::lines(headers), chunked));
+        answerWhole(again.turn, responder, headers);
+    });
+}
+
+void ChatRoutes::attachNew(ChatTurn *turn, SseStream *stream)
+{
+    ReplyChannel::of(turn, m_resumeGraceMs)->attach(stream, 0);
 }
 
 void ChatRoutes::stream(RequestContext &context, bool fromQuery)
@@ -146,7 +196,14 @@ void ChatRoutes::stream(RequestContext &context, bool fromQuery)
     ChatInput input;
     if (!readInput(context, fromQuery, &input))
         return;
-    streamReply(context, m_chat.start(context.principal, input.agentId, input.message, input.sessionId, key));
+    const Principal principal = context.principal;
+    launch(
+        context,
+        [this, principal, input, key] {
+            return m_chat.start(principal, input.agentId, input.message, input.sessionId,
+                                optionsOf(input, key));
+        },
+        Answer::Stream);
 }
 
 void ChatRoutes::newVersion(RequestContext &context, bool edit)
@@ -157,12 +214,20 @@ void ChatRoutes::newVersion(RequestContext &context, bool edit)
     QString key;
     if (!needsNewTurn(context, false, &key))
         return;
-    if (!edit)
-        return streamReply(context, m_chat.regenerate(context.principal, messageId, key));
-    const ChatRequestDecoder::Result decoded = ChatRequestDecoder::messageOnly(context.request.body());
+    const ChatRequestDecoder::Result decoded = edit ? ChatRequestDecoder::messageOnly(context.request.body())
+                                                    : ChatRequestDecoder::optionsOnly(context.request.body());
     if (!decoded.ok())
         return context.sendError(decoded.error);
-    streamReply(context, m_chat.edit(context.principal, messageId, decoded.input.message, key));
+    const Principal principal = context.principal;
+    const ChatService::Options options = optionsOf(decoded.input, key);
+    const QString text = decoded.input.message;
+    launch(
+        context,
+        [this, principal, messageId, edit, text, options] {
+            return edit ? m_chat.edit(principal, messageId, text, options)
+                        : m_chat.regenerate(principal, messageId, options);
+        },
+        Answer::Stream);
 }
 
 void ChatRoutes::attachRoute(RequestContext &context)
@@ -210,15 +275,19 @@ void ChatRoutes::complete(RequestContext &context)
     ChatInput input;
     if (!readInput(context, false, &input))
         return;
-    const ChatService::Started started =
-        m_chat.start(context.principal, input.agentId, input.message, input.sessionId);
-    if (started.error.isError()) {
-        context.sendError(started.error);
-        return;
-    }
-    ChatTurn *turn = started.turn;
-    const auto headers = context.extraHeaders;
-    auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
+    const Principal principal = context.principal;
+    launch(
+        context,
+        [this, principal, input] {
+            return m_chat.start(principal, input.agentId, input.message, input.sessionId,
+                                optionsOf(input, {}));
+        },
+        Answer::Whole);
+}
+
+void ChatRoutes::answerWhole(ChatTurn *turn, const std::shared_ptr<QHttpServerResponder> &responder,
+                             const QList<QPair<QByteArray, QByteArray>> &headers)
+{
     QPointer<QTcpSocket> socket = responder->socket();
     if (socket) {
         connect(socket, &QTcpSocket::disconnected, turn, [turn] {
@@ -233,7 +302,7 @@ void ChatRoutes::complete(RequestContext &context)
     const QString messageId = turn->userMessage().id;
     const QString replyId = turn->reply().id;
     connect(turn, &ChatTurn::ended, this,
-            [responder, socket, headers, sessionId, messageId, replyId](const ChatOutcome &outcome) {
+            [responder, socket, headers, sessionId, messageId, replyId, turn](const ChatOutcome &outcome) {
                 if (!socket || socket->state() != QAbstractSocket::ConnectedState)
                     return;
                 if (!outcome.ok) {
@@ -243,14 +312,16 @@ void ChatRoutes::complete(RequestContext &context)
                     HttpReply::sendJsonAndClose(*responder, body, outcome.error.status, headers);
                     return;
                 }
-                HttpReply::sendJsonAndClose(*responder,
-                                            {{u"session_id"_s, sessionId},
-                                             {u"message_id"_s, messageId},
-                                             {u"reply_id"_s, replyId},
-                                             {u"content"_s, outcome.content},
-                                             {u"finish_reason"_s, outcome.finishReason},
-                                             {u"metadata"_s, metadataJson(outcome)}},
-                                            200, headers);
+                QJsonObject body{{u"session_id"_s, sessionId},
+                                 {u"message_id"_s, messageId},
+                                 {u"reply_id"_s, replyId},
+                                 {u"content"_s, outcome.content},
+                                 {u"finish_reason"_s, outcome.finishReason},
+                                 {u"metadata"_s, metadataJson(outcome)}};
+                const QString reasoning = turn->reasoningText();
+                body.insert(u"reasoning"_s,
+                            reasoning.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(reasoning));
+                HttpReply::sendJsonAndClose(*responder, body, 200, headers);
             });
 }
 

@@ -4,8 +4,11 @@
 #include "chatrequest.h"
 #include "storage/entities.h"
 
+#include <QHttpServerResponder>
 #include <QObject>
 
+#include <functional>
+#include <memory>
 #include <optional>
 
 class ChatTurn;
@@ -35,7 +38,14 @@ private:
     // False when the request was answered already: a resume (Last-Event-ID), a repeated
     // Idempotency-Key, or a malformed one of those.
     bool needsNewTurn(RequestContext &context, bool fromQuery, QString *idempotencyKey);
-    void streamReply(RequestContext &context, const ChatService::Started &started);
+    // Starts a turn and answers with its stream or its whole reply; when the service must first ask
+    // the provider about its model (images), the answer waits for that and `start` runs again.
+    enum class Answer { Stream, Whole };
+    using Starter = std::function<ChatService::Started()>;
+    void launch(RequestContext &context, const Starter &start, Answer answer);
+    void attachNew(ChatTurn *turn, SseStream *stream);
+    void answerWhole(ChatTurn *turn, const std::shared_ptr<QHttpServerResponder> &responder,
+                     const QList<QPair<QByteArray, QByteArray>> &headers);
     void attachRoute(RequestContext &context);
     // Replays a reply of the caller's own after `afterSeq` and follows it while it runs.
     void attach(RequestContext &context, const QString &replyId, int afterSeq);

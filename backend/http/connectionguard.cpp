@@ -16,7 +16,7 @@ constexpr int closeGraceMs = 5000; // after the linger, how long a close may wai
 ConnectionGuard::ConnectionGuard(QTcpSocket *socket, std::shared_ptr<Shared> shared)
     : QObject(socket), m_socket(socket), m_shared(std::move(shared)),
       m_framer({m_shared->limits.maxHeaderBytes, m_shared->limits.maxBodyBytes,
-                m_shared->limits.maxImportBodyBytes})
+                m_shared->limits.maxImportBodyBytes, m_shared->limits.maxUploadBodyBytes})
 {
     ++m_shared->open;
     // The first request has its whole time-out from the moment the client connected.

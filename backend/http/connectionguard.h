@@ -19,6 +19,7 @@ struct ConnectionLimits
     qint64 maxHeaderBytes = 64 * 1024;            // request line + header fields; more answers 431
     qint64 maxBodyBytes = 1024 * 1024;            // declared or chunked body; more answers 413 at once
     qint64 maxImportBodyBytes = 64 * 1024 * 1024; // the same for POST /api/import
+    qint64 maxUploadBodyBytes = 21 * 1024 * 1024; // and for POST /api/files
     int requestTimeoutMs = 30000;                 // a request must arrive whole within this (else 408)
     int idleTimeoutMs = 60000;                    // a keep-alive connection with nothing to do is closed
     int lingerMs = 1000; // after refusing, how long to read and drop what still comes

@@ -35,6 +35,7 @@ QJsonObject agent(const Agent &agent)
         {u"tool_approval"_s, agent.toolApproval},
         {u"max_steps"_s, agent.maxSteps},
         {u"allowed_tools"_s, QJsonArray::fromStringList(agent.allowedTools)},
+        {u"reasoning_effort"_s, nullable(agent.reasoningEffort)},
         {u"created_at"_s, timestamp(agent.createdAt)},
         {u"updated_at"_s, timestamp(agent.updatedAt)},
     };
@@ -48,10 +49,24 @@ QJsonObject session(const Session &session, bool streaming)
         {u"title"_s, session.title},
         {u"message_count"_s, session.messageCount},
         {u"pinned"_s, session.pinned},
+        {u"model"_s, nullable(session.model)},
         {u"created_at"_s, timestamp(session.createdAt)},
         {u"updated_at"_s, timestamp(session.updatedAt)},
         {u"streaming"_s, streaming},
     };
+}
+
+QJsonArray attachments(const Message &message)
+{
+    QJsonArray list;
+    if (message.attachments.isEmpty())
+        return list;
+    for (const QJsonValue &value : QJsonDocument::fromJson(message.attachments.toUtf8()).array()) {
+        QJsonObject file = value.toObject();
+        file.insert(u"url"_s, u"/api/files/"_s + file.value("id"_L1).toString());
+        list.append(file);
+    }
+    return list;
 }
 
 QJsonObject message(const Message &message)
@@ -62,6 +77,7 @@ QJsonObject message(const Message &message)
         {u"parent_id"_s, nullable(message.parentId)},
         {u"role"_s, message.role},
         {u"content"_s, message.content},
+        {u"attachments"_s, attachments(message)},
         {u"status"_s, message.status},
         {u"finish_reason"_s, nullable(message.finishReason)},
         {u"model"_s, nullable(message.model)},
@@ -74,6 +90,9 @@ QJsonObject message(const Message &message)
     if (!message.siblingIds.isEmpty())
         json.insert(u"sibling_ids"_s, QJsonArray::fromStringList(message.siblingIds));
     if (message.role == "assistant"_L1) {
+        json.insert(u"reasoning"_s, nullable(message.reasoning));
+        if (message.reasoningTokens >= 0)
+            json.insert(u"reasoning_tokens"_s, message.reasoningTokens);
         json.insert(u"steps"_s, message.steps);
         json.insert(u"parts"_s, message.parts.isEmpty()
                                     ? QJsonArray()
@@ -102,6 +121,7 @@ QJsonObject provider(const ProviderRow &row, bool hasApiKey)
         {u"base_url"_s, row.baseUrl},
         {u"model"_s, row.model},
         {u"is_default"_s, row.isDefault},
+        {u"vision"_s, row.vision},
         {u"has_api_key"_s, hasApiKey},
         {u"connect_timeout_ms"_s, row.connectTimeoutMs},
         {u"stall_timeout_ms"_s, row.stallTimeoutMs},
@@ -195,6 +215,15 @@ ApiError applyAgent(const QJsonObject &body, Agent &agent, bool creating)
         if (approval.toString() != "ask"_L1 && approval.toString() != "auto"_L1)
             return invalidField(u"tool_approval"_s, u"\"ask\" or \"auto\""_s);
         agent.toolApproval = approval.toString();
+    }
+    const QJsonValue effort = body.value(u"reasoning_effort"_s);
+    if (effort.isNull() || (effort.isString() && effort.toString().isEmpty())) {
+        agent.reasoningEffort.clear();
+    } else if (!effort.isUndefined()) {
+        static const QStringList efforts{u"low"_s, u"medium"_s, u"high"_s, u"off"_s};
+        if (!efforts.contains(effort.toString()))
+            return invalidField(u"reasoning_effort"_s, u"\"low\", \"medium\", \"high\", \"off\" or null"_s);
+        agent.reasoningEffort = effort.toString();
     }
     const QJsonValue maxSteps = body.value(u"max_steps"_s);
     if (!maxSteps.isUndefined()) {

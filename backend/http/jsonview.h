@@ -3,6 +3,7 @@
 #include "core/apierror.h"
 #include "storage/entities.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 
 // The API's JSON shapes (docs/api.md) for storage rows, and the reverse for request bodies.
@@ -10,6 +11,8 @@ namespace JsonView {
 QJsonObject agent(const Agent &agent);
 QJsonObject session(const Session &session, bool streaming);
 QJsonObject message(const Message &message);
+// A user message's files, each with its url.
+QJsonArray attachments(const Message &message);
 QJsonObject stats(const AgentStats &stats);
 QJsonObject provider(const ProviderRow &row, bool hasApiKey);
 QString timestamp(const QDateTime &time);

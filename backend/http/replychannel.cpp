@@ -10,6 +10,7 @@ ReplyChannel::ReplyChannel(ChatTurn *turn, int graceMs, bool abandonWhenAlone)
     : QObject(turn), m_turn(turn), m_graceMs(qMax(0, graceMs)), m_abandonWhenAlone(abandonWhenAlone)
 {
     connect(turn, &ChatTurn::content, this, &ReplyChannel::onContent);
+    connect(turn, &ChatTurn::reasoning, this, &ReplyChannel::onReasoning);
     connect(turn, &ChatTurn::other, this, &ReplyChannel::onOther);
     connect(turn, &ChatTurn::ended, this, &ReplyChannel::onEnded);
 }
@@ -58,6 +59,12 @@ void ReplyChannel::onContent(int seq, const QString &text)
         broadcast(m_turn->events().content(seq, text));
 }
 
+void ReplyChannel::onReasoning(int seq, const QString &text)
+{
+    if (!m_followers.isEmpty())
+        broadcast(m_turn->events().reasoning(seq, text));
+}
+
 void ReplyChannel::onOther(int seq, const QByteArray &json)
 {
     if (!m_followers.isEmpty())
@@ -104,7 +111,8 @@ void ReplyChannel::followerGone(SseStream *gone)
         m_turn->abandon();
         return;
     }
-    qCDebug(lcChat) << "reply" << m_turn->reply().id << "has no follower; waiting" << m_graceMs << "ms for one";
+    qCDebug(lcChat) << "reply" << m_turn->reply().id << "has no follower; waiting" << m_graceMs
+                    << "ms for one";
     m_grace.start(m_graceMs, this);
 }
 

@@ -43,6 +43,7 @@ protected:
 private:
     void broadcast(const QByteArray &event);
     void onContent(int seq, const QString &text);
+    void onReasoning(int seq, const QString &text);
     void onOther(int seq, const QByteArray &json);
     void onEnded(const ChatOutcome &outcome);
     void onFollowerGone();

@@ -57,7 +57,8 @@ void RequestFramer::completeRequest()
     // taken as they are answered, so more than a few here means nobody answers: stop counting.
     if (m_completedInfo.size() < 64)
         m_completedInfo.append({m_http10, m_connectionClose || (m_http10 && !m_connectionKeepAlive)});
-    m_http10 = m_connectionClose = m_connectionKeepAlive = m_import = false;
+    m_http10 = m_connectionClose = m_connectionKeepAlive = false;
+    m_bodyLimit = m_limits.maxBodyBytes;
     m_origin.clear();
     m_state = State::Idle;
     m_line.clear();
@@ -80,7 +81,8 @@ bool RequestFramer::headLine(QByteArrayView line)
         m_http10 = line.endsWith("HTTP/1.0");
         const qsizetype space = line.indexOf(' ');
         const qsizetype end = space < 0 ? -1 : line.indexOf(' ', space + 1);
-        m_import = end > space && isImportTarget(line.sliced(space + 1, end - space - 1));
+        m_bodyLimit =
+            bodyLimitFor(end > space ? line.sliced(space + 1, end - space - 1) : QByteArrayView(), m_limits);
         return true;
     }
     if (!line.isEmpty()) {
@@ -266,8 +268,30 @@ RequestFramer::Verdict RequestFramer::feed(QByteArrayView bytes)
     return m_verdict;
 }
 
+namespace {
+QByteArrayView pathOf(QByteArrayView target)
+{
+    return target.first(target.indexOf('?') < 0 ? target.size() : target.indexOf('?'));
+}
+} // namespace
+
 bool RequestFramer::isImportTarget(QByteArrayView target)
 {
-    const QByteArrayView path = target.first(target.indexOf('?') < 0 ? target.size() : target.indexOf('?'));
+    const QByteArrayView path = pathOf(target);
     return path == "/api/import" || path == "/api/import/";
+}
+
+bool RequestFramer::isUploadTarget(QByteArrayView target)
+{
+    const QByteArrayView path = pathOf(target);
+    return path == "/api/files" || path == "/api/files/";
+}
+
+qint64 RequestFramer::bodyLimitFor(QByteArrayView target, const Limits &limits)
+{
+    if (isImportTarget(target))
+        return limits.maxImportBodyBytes;
+    if (isUploadTarget(target))
+        return limits.maxUploadBodyBytes;
+    return limits.maxBodyBytes;
 }

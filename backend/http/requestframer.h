@@ -21,9 +21,14 @@ public:
         qint64 maxHeaderBytes = 64 * 1024;            // request line and header fields together
         qint64 maxBodyBytes = 1024 * 1024;            // Content-Length, or the chunked sizes summed
         qint64 maxImportBodyBytes = 64 * 1024 * 1024; // the same for POST /api/import (whole exports)
+        qint64 maxUploadBodyBytes = 21 * 1024 * 1024; // and for POST /api/files (a file, its form around it)
     };
     // Whether a request target is the import route, which takes files larger than any other body.
     static bool isImportTarget(QByteArrayView target);
+    // ... the upload route (POST /api/files), which takes files too.
+    static bool isUploadTarget(QByteArrayView target);
+    // The body limit for a request to `target`.
+    static qint64 bodyLimitFor(QByteArrayView target, const Limits &limits);
     enum class Verdict {
         Ok,
         HeaderTooLarge, // 431
@@ -46,7 +51,7 @@ public:
     // The declared body size of the request being read (-1 unknown or chunked).
     qint64 contentLength() const { return m_contentLength; }
     // The body limit of the request being read (its route's).
-    qint64 bodyLimit() const { return m_import ? m_limits.maxImportBodyBytes : m_limits.maxBodyBytes; }
+    qint64 bodyLimit() const { return m_bodyLimit; }
     // The `Origin` header of the request being read, once its head line arrived (for CORS on a
     // refusal).
     QByteArray origin() const { return m_origin; }
@@ -79,7 +84,7 @@ private:
     bool m_sawEncoding = false;
     bool m_chunked = false;
     bool m_http10 = false;
-    bool m_import = false;
+    qint64 m_bodyLimit = m_limits.maxBodyBytes; // of the request being read: its route's
     bool m_connectionClose = false;
     bool m_connectionKeepAlive = false;
     QByteArray m_origin;

@@ -4,9 +4,11 @@
 #include "config/providerresolver.h"
 #include "config/secretstore.h"
 #include "core/uuidutil.h"
+#include "files/filestore.h"
 #include "jsonview.h"
 #include "llm/llmclient.h"
 #include "llm/llmstream.h"
+#include "llm/modelcatalog.h"
 #include "requestcontext.h"
 #include "router.h"
 
@@ -21,9 +23,9 @@
 using namespace Qt::StringLiterals;
 
 ResourceRoutes::ResourceRoutes(Database &db, ChatService &chat, ProviderResolver &providers, LlmClient &llm,
-                               QObject *parent)
-    : QObject(parent), m_chat(chat), m_providers(providers), m_llm(llm), m_agents(db), m_sessions(db),
-      m_stats(db), m_providerStore(db)
+                               ModelCatalog &catalog, FileStore *files, QObject *parent)
+    : QObject(parent), m_chat(chat), m_providers(providers), m_llm(llm), m_catalog(catalog), m_files(files),
+      m_agents(db), m_sessions(db), m_stats(db), m_providerStore(db)
 {}
 
 void ResourceRoutes::registerRoutes(Router &router)
@@ -60,6 +62,7 @@ void ResourceRoutes::registerRoutes(Router &router)
                Router::AdminOnly);
     router.add(Method::Post, u"/api/providers/{}/test"_s, bind(&ResourceRoutes::testProvider),
                Router::AdminOnly);
+    router.add(Method::Get, u"/api/providers/{}/models"_s, bind(&ResourceRoutes::providerModels));
     router.add(Method::Get, u"/api/stats"_s, bind(&ResourceRoutes::tenantStats));
 }
 
@@ -298,8 +301,12 @@ void ResourceRoutes::renameSession(RequestContext &context)
         return;
     const QJsonValue title = body->value(u"title"_s);
     const QJsonValue pinned = body->value(u"pinned"_s);
-    if (title.isUndefined() && pinned.isUndefined())
-        return context.sendError(400, u"missing_field"_s, u"Give \"title\", \"pinned\" or both"_s);
+    const QJsonValue model = body->value(u"model"_s);
+    if (title.isUndefined() && pinned.isUndefined() && model.isUndefined())
+        return context.sendError(400, u"missing_field"_s, u"Give \"title\", \"pinned\" or \"model\""_s);
+    if (!model.isUndefined() && !model.isNull() && (!model.isString() || model.toString().size() > 200))
+        return context.sendError(400, u"invalid_field"_s,
+                                 u"Field \"model\" must be a string of at most 200 characters, or null"_s);
     if (!title.isUndefined() &&
         (!title.isString() || title.toString().trimmed().isEmpty() || title.toString().size() > 200))
         return context.sendError(400, u"invalid_field"_s,
@@ -309,7 +316,10 @@ void ResourceRoutes::renameSession(RequestContext &context)
     const Principal &p = context.principal;
     if ((!title.isUndefined() &&
          !m_sessions.rename(p.tenantId, p.userId, session->id, title.toString().trimmed())) ||
-        (!pinned.isUndefined() && !m_sessions.setPinned(p.tenantId, p.userId, session->id, pinned.toBool())))
+        (!pinned.isUndefined() &&
+         !m_sessions.setPinned(p.tenantId, p.userId, session->id, pinned.toBool())) ||
+        (!model.isUndefined() &&
+         !m_sessions.setModel(p.tenantId, p.userId, session->id, model.toString().trimmed())))
         return context.sendError(404, u"session_not_found"_s,
                                  u"No session %1 for this user"_s.arg(session->id));
     context.sendJson(JsonView::session(*m_sessions.session(p.tenantId, p.userId, session->id),
@@ -326,7 +336,11 @@ void ResourceRoutes::deleteSession(RequestContext &context)
         return context.sendError(404, u"session_not_found"_s, u"No session %1 for this user"_s.arg(id));
     bool running = false;
     m_chat.cancel(p, id, &running); // a reply still streaming into it would write to a deleted session
+    // Its files go with it, and their bytes when no other file names them.
+    const QStringList hashes = m_files ? m_files->hashesOf(id) : QStringList();
     m_sessions.remove(p.tenantId, p.userId, id);
+    if (m_files)
+        m_files->drop(hashes);
     context.sendNoContent();
 }
 
@@ -354,6 +368,7 @@ void ResourceRoutes::listProviders(RequestContext &context)
         row.model = env->model;
         row.connectTimeoutMs = env->connectTimeoutMs;
         row.stallTimeoutMs = env->stallTimeoutMs;
+        row.vision = env->vision;
         QJsonObject json = JsonView::provider(row, !env->apiKey.isEmpty());
         json.insert(u"read_only"_s, true); // comes from OPENAI_* variables
         providers.append(json);
@@ -377,7 +392,7 @@ void ResourceRoutes::putProvider(RequestContext &context)
     row.name = name;
     if (row.kind.isEmpty())
         row.kind = u"openai"_s;
-    for (const char *field : {"base_url", "model", "api_key", "kind"}) {
+    for (const char *field : {"base_url", "model", "api_key", "kind", "vision"}) {
         const QJsonValue value = body->value(QLatin1String(field));
         if (!value.isUndefined() && !value.isString())
             return context.sendError(400, u"invalid_field"_s,
@@ -396,8 +411,15 @@ void ResourceRoutes::putProvider(RequestContext &context)
         row.model = body->value(u"model"_s).toString();
     if (body->contains(u"kind"_s)) {
         row.kind = body->value(u"kind"_s).toString();
-        if (row.kind != "openai"_L1)
-            return context.sendError(400, u"invalid_field"_s, u"Field \"kind\" must be \"openai\""_s);
+        if (!ProviderConfig::isKnownKind(row.kind))
+            return context.sendError(400, u"invalid_field"_s,
+                                     u"Field \"kind\" must be \"openai\", \"anthropic\" or \"ollama\""_s);
+    }
+    if (body->contains(u"vision"_s)) {
+        row.vision = body->value(u"vision"_s).toString();
+        if (row.vision != "auto"_L1 && row.vision != "yes"_L1 && row.vision != "no"_L1)
+            return context.sendError(400, u"invalid_field"_s,
+                                     u"Field \"vision\" must be \"auto\", \"yes\" or \"no\""_s);
     }
     for (auto [field, member] : {std::pair{"connect_timeout_ms", &ProviderRow::connectTimeoutMs},
                                  std::pair{"stall_timeout_ms", &ProviderRow::stallTimeoutMs}}) {
@@ -473,4 +495,53 @@ void ResourceRoutes::testProvider(RequestContext &context)
                                                               {u"message"_s, failure.message},
                                                               {u"status"_s, failure.httpStatus}}}});
     });
+}
+
+void ResourceRoutes::providerModels(RequestContext &context)
+{
+    const QString name = context.params.value(0);
+    ApiError error;
+    const auto provider = m_providers.resolve(context.principal.tenantId, name, &error);
+    if (!provider)
+        return context.sendError(error.status, error.code, error.message);
+    auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
+    QPointer<QTcpSocket> socket = responder->socket();
+    const auto headers = context.extraHeaders;
+    const ProviderConfig config = *provider;
+    m_catalog.models(
+        config, this, [this, responder, socket, headers, config](const ModelCatalog::Listing &listing) {
+            if (!socket || socket->state() != QAbstractSocket::ConnectedState)
+                return; // the client left; writing now would crash Qt 6.4
+            if (!listing.ok()) {
+                const int status = listing.error.kind == LlmError::Timeout ? 504 : 502;
+                QString message = u"The model provider \u201c%1\u201d did not list its models: %2"_s.arg(
+                    config.name, listing.error.message);
+                if (listing.error.httpStatus == 401 || listing.error.httpStatus == 403)
+                    message += u" Check the provider's API key in Settings."_s;
+                return HttpReply::sendJsonAndClose(
+                    *responder, HttpReply::errorBody(listing.error.code, message), status, headers);
+            }
+            QJsonArray models;
+            for (const ModelInfo &model : listing.models) {
+                QJsonObject json{{u"id"_s, model.id}};
+                json.insert(u"name"_s,
+                            model.name.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(model.name));
+                json.insert(u"owned_by"_s, model.ownedBy.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                                                   : QJsonValue(model.ownedBy));
+                if (model.created > 0)
+                    json.insert(u"created"_s, model.created);
+                if (model.size > 0)
+                    json.insert(u"size"_s, model.size);
+                const std::optional<bool> vision = m_catalog.vision(config, model.id);
+                json.insert(u"vision"_s, vision ? QJsonValue(*vision) : QJsonValue(QJsonValue::Null));
+                models.append(json);
+            }
+            HttpReply::sendJsonAndClose(*responder,
+                                        {{u"provider"_s, config.name},
+                                         {u"kind"_s, config.kind},
+                                         {u"default_model"_s, config.model},
+                                         {u"models"_s, models},
+                                         {u"cached"_s, listing.cached}},
+                                        200, headers);
+        });
 }

@@ -9,7 +9,9 @@
 
 class ChatService;
 class Database;
+class FileStore;
 class LlmClient;
+class ModelCatalog;
 class ProviderResolver;
 class Router;
 struct RequestContext;
@@ -20,7 +22,7 @@ class ResourceRoutes : public QObject
     Q_OBJECT
 public:
     ResourceRoutes(Database &db, ChatService &chat, ProviderResolver &providers, LlmClient &llm,
-                   QObject *parent = nullptr);
+                   ModelCatalog &catalog, FileStore *files, QObject *parent = nullptr);
 
     void registerRoutes(Router &router);
 
@@ -50,12 +52,15 @@ private:
     void putProvider(RequestContext &context);
     void deleteProvider(RequestContext &context);
     void testProvider(RequestContext &context);
+    void providerModels(RequestContext &context);
 
     void tenantStats(RequestContext &context);
 
     ChatService &m_chat;
     ProviderResolver &m_providers;
     LlmClient &m_llm;
+    ModelCatalog &m_catalog;
+    FileStore *m_files;
     AgentStore m_agents;
     SessionStore m_sessions;
     StatsStore m_stats;

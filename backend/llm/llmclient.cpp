@@ -1,7 +1,9 @@
 #include "llmclient.h"
 
+#include "anthropicstream.h"
 #include "demostream.h"
 #include "directhttp.h"
+#include "ollamastream.h"
 #include "openaistream.h"
 
 #include <QHash>
@@ -52,10 +54,16 @@ LlmStream *LlmClient::startChat(const ProviderConfig &provider, const ChatReques
     if (provider.isDemo()) {
         stream = new DemoStream(request, parent);
     } else {
-        auto *openAi = new OpenAiStream(provider, request, parent);
-        const QUrl url = OpenAiStream::completionsUrl(provider.baseUrl);
+        UpstreamStream *upstream = nullptr;
+        if (provider.kind == "anthropic"_L1)
+            upstream = new AnthropicStream(provider, request, parent);
+        else if (provider.kind == "ollama"_L1)
+            upstream = new OllamaStream(provider, request, parent);
+        else
+            upstream = new OpenAiStream(provider, request, parent);
+        const QUrl url = upstream->url();
         QNetworkAccessManager *manager = managerFor(url);
-        if (QNetworkReply *reply = openAi->start(manager)) {
+        if (QNetworkReply *reply = upstream->start(manager)) {
             const QString key = DirectNetworkAccessManager::hostKey(url);
             ++m_pool->active[manager][key];
             // finished comes on completion, error and abort(); destroyed is the backstop.
@@ -69,7 +77,7 @@ LlmStream *LlmClient::startChat(const ProviderConfig &provider, const ChatReques
             connect(reply, &QNetworkReply::finished, this, release);
             connect(reply, &QObject::destroyed, this, release);
         }
-        stream = openAi;
+        stream = upstream;
     }
     m_pool->streams.insert(stream);
     connect(stream, &QObject::destroyed, this, [this](QObject *object) {

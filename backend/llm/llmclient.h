@@ -10,7 +10,8 @@
 class LlmStream;
 class QNetworkAccessManager;
 
-// Starts chat completions against OpenAI-compatible providers (or the demo provider). Plain-http
+// Starts chat completions against providers of every kind (OpenAI-compatible, Anthropic, Ollama,
+// the demo), each in its own protocol (llmtypes.h, ProviderConfig::kind). Plain-http
 // providers go through one DirectNetworkAccessManager (directhttp.h: a socket per stream on this
 // thread, kept alive for the next one, no cap); https ones through a pool of
 // QNetworkAccessManagers, so concurrent streams to one host never queue behind Qt's six

@@ -2,25 +2,68 @@
 
 #include <QUuid>
 
+QString LlmStream::PairJoiner::join(const QString &text)
+{
+    QString piece = text;
+    if (!held.isNull()) {
+        piece.prepend(held);
+        held = QChar();
+    }
+    if (!piece.isEmpty() && piece.back().isHighSurrogate()) {
+        held = piece.back();
+        piece.chop(1);
+    }
+    return piece;
+}
+
+void LlmStream::setSplitThinkTags(bool split)
+{
+    if (split && !m_think)
+        m_think = std::make_unique<ThinkSplitter>();
+    else if (!split)
+        m_think.reset();
+}
+
 void LlmStream::emitDelta(const QString &text)
 {
     if (m_finished || text.isEmpty())
         return;
-    QString piece = text;
-    if (!m_heldSurrogate.isNull()) {
-        piece.prepend(m_heldSurrogate);
-        m_heldSurrogate = QChar();
+    if (!m_think) {
+        emitContent(text);
+        return;
     }
-    if (piece.back().isHighSurrogate()) {
-        m_heldSurrogate = piece.back();
-        piece.chop(1);
-        if (piece.isEmpty())
-            return;
-    }
+    const ThinkSplitter::Pieces pieces = m_think->feed(text);
+    if (!pieces.reasoning.isEmpty())
+        emitReasoningPiece(pieces.reasoning);
+    if (!pieces.content.isEmpty() && !m_finished) // a reasoning handler may abort() us
+        emitContent(pieces.content);
+}
+
+void LlmStream::emitReasoning(const QString &text)
+{
+    if (m_finished || text.isEmpty())
+        return;
+    emitReasoningPiece(text);
+}
+
+void LlmStream::emitContent(const QString &text)
+{
+    const QString piece = m_contentPair.join(text);
+    if (piece.isEmpty())
+        return;
     if (m_keepText)
         m_text += piece;
     countCharacters(piece);
     Q_EMIT delta(piece);
+}
+
+void LlmStream::emitReasoningPiece(const QString &text)
+{
+    const QString piece = m_reasoningPair.join(text);
+    if (piece.isEmpty())
+        return;
+    countCharacters(piece);
+    Q_EMIT reasoning(piece);
 }
 
 void LlmStream::emitToolCallDelta(int upstreamIndex, const QString &id, const QString &name,
@@ -63,24 +106,34 @@ void LlmStream::emitToolCallDelta(int upstreamIndex, const QString &id, const QS
         Q_EMIT toolCallDelta(index, call.id, newName, arguments);
 }
 
-void LlmStream::flushHeldSurrogate()
+void LlmStream::flushHeld()
 {
-    // The stream ended on half a pair: the other half is never coming. Say so visibly.
-    if (m_heldSurrogate.isNull())
-        return;
-    m_heldSurrogate = QChar();
+    if (m_think) {
+        const ThinkSplitter::Pieces pieces = m_think->flush();
+        if (!pieces.reasoning.isEmpty())
+            emitReasoningPiece(pieces.reasoning);
+        if (!pieces.content.isEmpty())
+            emitContent(pieces.content);
+    }
+    // A fragment that ended on half a pair: the other half is never coming. Say so visibly.
     const QString replacement(QChar(QChar::ReplacementCharacter));
-    if (m_keepText)
-        m_text += replacement;
-    countCharacters(replacement);
-    Q_EMIT delta(replacement);
+    if (!m_reasoningPair.held.isNull()) {
+        m_reasoningPair.held = QChar();
+        emitReasoningPiece(replacement);
+    }
+    if (!m_contentPair.held.isNull()) {
+        m_contentPair.held = QChar();
+        emitContent(replacement);
+    }
 }
 
 void LlmStream::emitFinished(const LlmCompletion &completion)
 {
     if (m_finished)
         return;
-    flushHeldSurrogate();
+    flushHeld();
+    if (m_finished) // a handler of what was held back aborted us
+        return;
     m_finished = true;
     LlmCompletion complete = completion;
     complete.toolCalls = m_toolCalls;
@@ -91,7 +144,8 @@ void LlmStream::emitFailed(const LlmError &error)
 {
     if (m_finished)
         return;
-    m_heldSurrogate = QChar(); // a partial reply: keep it to what was relayed
+    // A partial reply: keep it to what was relayed.
+    m_contentPair.held = m_reasoningPair.held = QChar();
     m_finished = true;
     Q_EMIT failed(error);
 }

@@ -129,10 +129,16 @@ int AdminCli::token(const QStringList &arguments, Database &db)
 int AdminCli::provider(const QStringList &arguments, Database &db, const QString &secretsPath)
 {
     QCommandLineParser parser;
-    parser.setApplicationDescription(u"Manage upstream providers (OpenAI-compatible)"_s);
+    parser.setApplicationDescription(u"Manage upstream providers (OpenAI-compatible, Anthropic, Ollama)"_s);
     parser.addPositionalArgument(u"verb"_s, u"set <name> | list | remove <name>"_s);
     parser.addOption({u"tenant"_s, u"Tenant name."_s, u"name"_s});
-    parser.addOption({u"base-url"_s, u"e.g. https://api.deepseek.com/v1"_s, u"url"_s});
+    parser.addOption(
+        {u"kind"_s, u"openai (default), anthropic or ollama: the protocol it speaks."_s, u"kind"_s});
+    parser.addOption(
+        {u"vision"_s, u"Whether its models take images: auto (default), yes or no."_s, u"when"_s});
+    parser.addOption(
+        {u"base-url"_s,
+         u"e.g. https://api.deepseek.com/v1, https://api.anthropic.com, http://localhost:11434"_s, u"url"_s});
     parser.addOption({u"model"_s, u"Default model."_s, u"model"_s});
     parser.addOption({u"api-key-env"_s, u"Read the API key from this environment variable."_s, u"var"_s});
     parser.addOption({u"default"_s, u"Make it the tenant's default provider."_s});
@@ -142,8 +148,9 @@ int AdminCli::provider(const QStringList &arguments, Database &db, const QString
     const QString verb = positional.value(1);
     const QString tenantName = parser.value(u"tenant"_s).trimmed();
     if (tenantName.isEmpty() || verb.isEmpty()) {
-        m_err << "Usage: agentdesk provider set NAME --tenant T --base-url URL --model M [--api-key-env VAR] "
-                 "[--default] | list --tenant T | remove NAME --tenant T"
+        m_err << "Usage: agentdesk provider set NAME --tenant T --base-url URL --model M [--kind K] "
+                 "[--api-key-env VAR] [--vision auto|yes|no] [--default] | list --tenant T | remove NAME "
+                 "--tenant T"
               << Qt::endl;
         return 2;
     }
@@ -158,8 +165,9 @@ int AdminCli::provider(const QStringList &arguments, Database &db, const QString
     if (verb == "list"_L1) {
         for (const ProviderRow &row : store.list(tenant->id)) {
             const bool hasKey = !secrets.read(ProviderResolver::secretKey(row.id)).isEmpty();
-            m_out << row.name << (row.isDefault ? " (default)" : "") << "  " << row.baseUrl << "  "
-                  << row.model << (hasKey ? "  key: stored" : "  key: none") << Qt::endl;
+            m_out << row.name << (row.isDefault ? " (default)" : "") << "  " << row.kind << "  "
+                  << row.baseUrl << "  " << row.model << (hasKey ? "  key: stored" : "  key: none")
+                  << Qt::endl;
         }
         return 0;
     }
@@ -184,7 +192,20 @@ int AdminCli::provider(const QStringList &arguments, Database &db, const QString
     ProviderRow row = store.byName(tenant->id, name).value_or(ProviderRow{});
     row.tenantId = tenant->id;
     row.name = name;
-    row.kind = u"openai"_s;
+    if (parser.isSet(u"kind"_s))
+        row.kind = parser.value(u"kind"_s);
+    else if (row.kind.isEmpty())
+        row.kind = u"openai"_s;
+    if (!ProviderConfig::isKnownKind(row.kind)) {
+        m_err << "--kind must be openai, anthropic or ollama" << Qt::endl;
+        return 2;
+    }
+    if (parser.isSet(u"vision"_s))
+        row.vision = parser.value(u"vision"_s);
+    if (row.vision != "auto"_L1 && row.vision != "yes"_L1 && row.vision != "no"_L1) {
+        m_err << "--vision must be auto, yes or no" << Qt::endl;
+        return 2;
+    }
     if (parser.isSet(u"base-url"_s))
         row.baseUrl = parser.value(u"base-url"_s);
     if (parser.isSet(u"model"_s))

@@ -14,6 +14,7 @@
 #include "http/streamtickets.h"
 #include "http/transferroutes.h"
 #include "llm/llmclient.h"
+#include "llm/modelcatalog.h"
 #include "mcp/mcpregistry.h"
 #include "search/searchindex.h"
 #include "storage/authstore.h"
@@ -74,15 +75,27 @@ bool Server::start(const Options &options)
         *m_providerStore, m_externalSecrets ? m_externalSecrets : m_fileSecrets.get(),
         options.environmentProvider);
     m_llm = std::make_unique<LlmClient>();
+    m_catalog = std::make_unique<ModelCatalog>(*m_llm);
     m_files = std::make_unique<FileStore>(*m_db, QDir(dataDir).filePath(u"files"_s));
     if (const int removed = m_files->collectGarbage(); removed > 0)
         qCInfo(lcApp) << removed << "stored files of deleted sessions removed";
+    if (!m_filesTimer) {
+        m_filesTimer = new QTimer(this);
+        m_filesTimer->setInterval(3600 * 1000);
+        connect(m_filesTimer, &QTimer::timeout, this, [this] {
+            if (m_files)
+                m_files->collectGarbage();
+        });
+        m_filesTimer->start();
+    }
     m_mcp = std::make_unique<McpRegistry>(*m_db, m_externalSecrets ? m_externalSecrets : m_fileSecrets.get(),
                                           *m_llm);
     m_chat = std::make_unique<ChatService>(*m_db, *m_llm, *m_providers);
     m_chat->setProgressInterval(options.progressIntervalMs);
     m_chat->setToolHost(m_mcp.get());
     m_chat->setFileStore(m_files.get());
+    m_chat->setModelCatalog(m_catalog.get());
+    m_chat->setMaxDocumentChars(options.maxDocumentChars);
 
     m_tickets = std::make_unique<StreamTickets>();
     m_http = std::make_unique<ApiServer>(*m_auth);
@@ -91,6 +104,7 @@ bool Server::start(const Options &options)
     ConnectionLimits limits;
     limits.maxBodyBytes = options.maxBodyBytes;
     limits.maxImportBodyBytes = options.maxImportBodyBytes;
+    limits.maxUploadBodyBytes = options.maxUploadBytes + 64 * 1024; // the form around the file
     limits.maxHeaderBytes = options.maxHeaderBytes;
     limits.requestTimeoutMs = options.requestTimeoutMs;
     limits.idleTimeoutMs = options.idleTimeoutMs;
@@ -99,11 +113,15 @@ bool Server::start(const Options &options)
     m_chatRoutes->setKeepAliveInterval(options.keepAliveMs);
     m_chatRoutes->setResumeGrace(options.resumeGraceMs);
     m_chatRoutes->registerRoutes(m_http->router());
-    m_resourceRoutes = std::make_unique<ResourceRoutes>(*m_db, *m_chat, *m_providers, *m_llm);
+    m_resourceRoutes =
+        std::make_unique<ResourceRoutes>(*m_db, *m_chat, *m_providers, *m_llm, *m_catalog, m_files.get());
     m_resourceRoutes->registerRoutes(m_http->router());
     m_mcpRoutes = std::make_unique<McpRoutes>(*m_mcp);
     m_mcpRoutes->registerRoutes(m_http->router());
     m_fileRoutes = std::make_unique<FileRoutes>(*m_files);
+    FileIntake::Limits intake;
+    intake.maxBytes = options.maxUploadBytes;
+    m_fileRoutes->setLimits(intake);
     m_fileRoutes->registerRoutes(m_http->router());
     m_searchRoutes = std::make_unique<SearchRoutes>(*m_db);
     m_searchRoutes->registerRoutes(m_http->router());
@@ -165,6 +183,7 @@ void Server::stop()
     m_mcp.reset(); // stops the MCP servers' processes
     m_files.reset();
     m_tickets.reset();
+    m_catalog.reset();
     m_llm.reset();
     m_checkpointer.reset();
     m_port = 0;

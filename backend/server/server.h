@@ -21,6 +21,7 @@ class FileStore;
 class McpRegistry;
 class McpRoutes;
 class LlmClient;
+class ModelCatalog;
 class ProviderResolver;
 class ProviderStore;
 class ResourceRoutes;
@@ -50,6 +51,8 @@ public:
         int progressIntervalMs = 1000;
         qint64 maxBodyBytes = 1024 * 1024;
         qint64 maxImportBodyBytes = 64 * 1024 * 1024; // POST /api/import: whole exports
+        qint64 maxUploadBytes = 20 * 1024 * 1024;     // POST /api/files: one file
+        int maxDocumentChars = 100000;                // of a document's text, sent with a message
         qint64 maxHeaderBytes = 64 * 1024;            // request line + headers; more answers 431
         int requestTimeoutMs = 30000;                 // a request must arrive whole this soon (else 408)
         int idleTimeoutMs = 60000;                    // keep-alive connections idle this long are closed
@@ -92,6 +95,7 @@ private:
     std::unique_ptr<ProviderStore> m_providerStore;
     std::unique_ptr<ProviderResolver> m_providers;
     std::unique_ptr<LlmClient> m_llm;
+    std::unique_ptr<ModelCatalog> m_catalog;
     std::unique_ptr<FileStore> m_files;
     std::unique_ptr<McpRegistry> m_mcp;
     std::unique_ptr<ChatService> m_chat;
@@ -106,5 +110,6 @@ private:
     // Gives freed heap back to the system once the streams are gone (glibc keeps it otherwise).
     QTimer *m_trimTimer = nullptr;
     QTimer *m_indexTimer = nullptr;
+    QTimer *m_filesTimer = nullptr; // uploads nobody used, files of sessions a cascade deleted
     bool m_heapDirty = false;
 };

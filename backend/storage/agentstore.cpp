@@ -12,7 +12,7 @@ namespace {
 
 const QString columns = u"id, tenant_id, name, description, system_prompt, greeting, provider, model,"
                         u" temperature, max_tokens, created_at, updated_at, tools, tool_approval, max_steps,"
-                        u" allowed_tools"_s;
+                        u" allowed_tools, reasoning_effort"_s;
 
 Agent readAgent(const Statement &q)
 {
@@ -35,6 +35,7 @@ Agent readAgent(const Statement &q)
     agent.toolApproval = q.value(13).toString();
     agent.maxSteps = q.value(14).toInt();
     agent.allowedTools = McpServerStore::decodeList(q.value(15).toString());
+    agent.reasoningEffort = q.value(16).toString();
     return agent;
 }
 
@@ -82,8 +83,8 @@ bool AgentStore::create(Agent &agent)
         row.id = newId();
     row.createdAt = fromMs(toMs(row.createdAt, now));
     row.updatedAt = fromMs(toMs(row.updatedAt, row.createdAt.toMSecsSinceEpoch()));
-    Statement q(m_db,
-                u"INSERT INTO agents ("_s + columns + u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+    Statement q(m_db, u"INSERT INTO agents ("_s + columns +
+                          u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
     q.bind(row.id)
         .bind(row.tenantId)
         .bind(row.name)
@@ -99,7 +100,8 @@ bool AgentStore::create(Agent &agent)
         .bind(McpServerStore::encodeList(row.tools))
         .bind(row.toolApproval)
         .bind(row.maxSteps)
-        .bind(McpServerStore::encodeList(row.allowedTools));
+        .bind(McpServerStore::encodeList(row.allowedTools))
+        .bind(row.reasoningEffort);
     if (!q.exec())
         return false;
     agent = row;
@@ -111,9 +113,11 @@ bool AgentStore::update(Agent &agent)
     if (agent.id.isEmpty() || agent.tenantId.isEmpty() || agent.name.trimmed().isEmpty())
         return false;
     const qint64 now = nowMs();
-    Statement q(m_db, u"UPDATE agents SET name = ?, description = ?, system_prompt = ?, greeting = ?,"
-                      u" provider = ?, model = ?, temperature = ?, max_tokens = ?, tools = ?, tool_approval = ?,"
-                      u" max_steps = ?, allowed_tools = ?, updated_at = ? WHERE id = ? AND tenant_id = ?"_s);
+    Statement q(m_db,
+                u"UPDATE agents SET name = ?, description = ?, system_prompt = ?, greeting = ?,"
+                u" provider = ?, model = ?, temperature = ?, max_tokens = ?, tools = ?, tool_approval = ?,"
+                u" max_steps = ?, allowed_tools = ?, reasoning_effort = ?, updated_at = ?"
+                u" WHERE id = ? AND tenant_id = ?"_s);
     q.bind(agent.name)
         .bind(agent.description)
         .bind(agent.systemPrompt)
@@ -126,6 +130,7 @@ bool AgentStore::update(Agent &agent)
         .bind(agent.toolApproval)
         .bind(agent.maxSteps)
         .bind(McpServerStore::encodeList(agent.allowedTools))
+        .bind(agent.reasoningEffort)
         .bind(now)
         .bind(agent.id)
         .bind(agent.tenantId);

@@ -221,6 +221,25 @@ const QList<QStringList> &migrations()
             u" END"_s,
             u"pg:@trigram-index"_s,
         },
+        // v6: rich content. A reply's reasoning apart from its answer (and the provider's count of
+        // it); the files a user message carries; a per-session model; how hard an agent's model
+        // reasons; whether a provider's models take images; a document's extracted text, an image's size.
+        // PostgreSQL keeps file bytes in the database
+        // (every server of a team sees them); SQLite keeps them in the data directory.
+        {
+            u"ALTER TABLE messages ADD COLUMN reasoning TEXT NOT NULL DEFAULT ''"_s,
+            u"ALTER TABLE messages ADD COLUMN reasoning_tokens INTEGER NOT NULL DEFAULT -1"_s,
+            u"ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT ''"_s,
+            u"ALTER TABLE sessions ADD COLUMN model TEXT NOT NULL DEFAULT ''"_s,
+            u"ALTER TABLE agents ADD COLUMN reasoning_effort TEXT NOT NULL DEFAULT ''"_s,
+            u"ALTER TABLE providers ADD COLUMN vision TEXT NOT NULL DEFAULT 'auto'"_s,
+            u"ALTER TABLE files ADD COLUMN text TEXT NOT NULL DEFAULT ''"_s,
+            u"ALTER TABLE files ADD COLUMN pages INTEGER NOT NULL DEFAULT 0"_s,
+            u"ALTER TABLE files ADD COLUMN width INTEGER NOT NULL DEFAULT 0"_s,
+            u"ALTER TABLE files ADD COLUMN height INTEGER NOT NULL DEFAULT 0"_s,
+            u"CREATE INDEX idx_files_unused ON files (created_at) WHERE session_id IS NULL"_s,
+            u"pg:CREATE TABLE file_blobs (sha256 TEXT NOT NULL PRIMARY KEY, data BYTEA NOT NULL)"_s,
+        },
     };
     return steps;
 }

@@ -67,6 +67,8 @@ struct Agent
     QString toolApproval = QStringLiteral("ask");
     int maxSteps = 8;
     QStringList allowedTools;
+    // "low", "medium", "high", "off" (ChatRequest::reasoningEffort); empty: the provider's default.
+    QString reasoningEffort;
     QDateTime createdAt;
     QDateTime updatedAt;
 };
@@ -78,6 +80,7 @@ struct Session
     QString userId;
     QString agentId;
     QString title;
+    QString model; // overrides the agent's model in this session (empty: the agent's)
     int messageCount = 0;
     // The last message of the branch the conversation follows (empty: the newest message).
     QString activeLeafId;
@@ -101,12 +104,17 @@ struct Message
     QStringList siblingIds;
     QString role; // "user" | "assistant"
     QString content;
+    // An assistant reply: the model's reasoning (all rounds), kept apart from the answer.
+    QString reasoning;
+    // A user message: the files that went with it, as JSON [{id, media_type, name, size}].
+    QString attachments;
     QString status = QStringLiteral("complete");
     QString finishReason; // "Stop", "Length", "Cancelled", "Error", ... (empty for user messages)
     QString model;
     QString error;
     int promptTokens = 0;
     int completionTokens = 0;
+    int reasoningTokens = -1; // of completionTokens, when the provider said
     bool tokensEstimated = false;
     // An assistant reply that used tools: its text, tool calls and results in order, as JSON
     // (docs/api.md, Message.parts); empty for a plain reply.
@@ -117,11 +125,17 @@ struct Message
 };
 
 // A reply's stream event by event, as stored with it: `chunks` >= 0 is a content event of that
-// many UTF-16 units of the text, -1 the next of `extras` (a chunk of another type, its JSON).
+// many UTF-16 units of the text, -1 the next of `extras` (a chunk of another type, its JSON),
+// below that a reasoning event of reasoningLength() units of the reasoning.
 struct ReplyEventLog
 {
     QList<int> chunks;
     QList<QByteArray> extras;
+
+    static constexpr int extraChunk = -1;
+    static int reasoningChunk(int length) { return -2 - length; }
+    static bool isReasoning(int chunk) { return chunk <= -2; }
+    static int reasoningLength(int chunk) { return -2 - chunk; }
 };
 
 // A reply as a stream replays it: the message, what it answers, and its events.
@@ -163,18 +177,25 @@ struct McpServerRow
     QDateTime updatedAt;
 };
 
-// A stored file (an image a tool returned): its bytes under the data directory by SHA-256.
+// A stored file (an upload, an image a tool returned): its bytes kept once per SHA-256.
 struct FileRow
 {
     QString id;
     QString tenantId;
     QString userId;
-    QString sessionId;
+    QString sessionId; // empty until a message uses it (an upload)
     QString sha256;
     QString mediaType;
     QString name;
     qint64 size = 0;
+    // A document's text as the model gets it (PDF pages extracted, text decoded); empty for images.
+    QString text;
+    int pages = 0; // a PDF's
+    int width = 0; // an image's, in pixels
+    int height = 0;
     QDateTime createdAt;
+
+    bool isImage() const { return mediaType.startsWith(QLatin1String("image/")); }
 };
 
 struct ProviderRow
@@ -188,5 +209,6 @@ struct ProviderRow
     int connectTimeoutMs = 15000;
     int stallTimeoutMs = 120000;
     bool isDefault = false;
+    QString vision = QStringLiteral("auto"); // whether its models take images: auto, yes, no
     // The API key is not here: it lives in a SecretStore under key "provider/<id>".
 };

@@ -10,7 +10,7 @@ using namespace StorageUtil;
 namespace {
 
 const QString columns =
-    u"id, tenant_id, name, kind, base_url, model, connect_timeout_ms, stall_timeout_ms, is_default"_s;
+    u"id, tenant_id, name, kind, base_url, model, connect_timeout_ms, stall_timeout_ms, is_default, vision"_s;
 
 ProviderRow readProvider(const Statement &q)
 {
@@ -24,6 +24,7 @@ ProviderRow readProvider(const Statement &q)
     row.connectTimeoutMs = q.value(6).toInt();
     row.stallTimeoutMs = q.value(7).toInt();
     row.isDefault = q.value(8).toInt() != 0;
+    row.vision = q.value(9).toString();
     return row;
 }
 
@@ -99,7 +100,7 @@ bool ProviderStore::upsert(ProviderRow &row)
         any.finish();
         id = row.id.isEmpty() ? newId() : row.id;
         Statement q(m_db, u"INSERT INTO providers ("_s + columns +
-                              u", created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+                              u", created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
         q.bind(id)
             .bind(row.tenantId)
             .bind(row.name)
@@ -109,20 +110,23 @@ bool ProviderStore::upsert(ProviderRow &row)
             .bind(row.connectTimeoutMs)
             .bind(row.stallTimeoutMs)
             .bind(row.isDefault)
+            .bind(row.vision)
             .bind(now)
             .bind(now);
         if (!q.exec())
             return false;
     } else {
         Statement q(
-            m_db, u"UPDATE providers SET kind = ?, base_url = ?, model = ?, connect_timeout_ms = ?,"
-                  u" stall_timeout_ms = ?, is_default = ?, updated_at = ? WHERE id = ? AND tenant_id = ?"_s);
+            m_db,
+            u"UPDATE providers SET kind = ?, base_url = ?, model = ?, connect_timeout_ms = ?,"
+            u" stall_timeout_ms = ?, is_default = ?, vision = ?, updated_at = ? WHERE id = ? AND tenant_id = ?"_s);
         q.bind(row.kind)
             .bind(row.baseUrl)
             .bind(row.model)
             .bind(row.connectTimeoutMs)
             .bind(row.stallTimeoutMs)
             .bind(row.isDefault)
+            .bind(row.vision)
             .bind(now)
             .bind(id)
             .bind(row.tenantId);

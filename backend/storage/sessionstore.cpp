@@ -16,11 +16,15 @@ using namespace StorageUtil;
 namespace {
 
 const QString sessionColumns =
-    u"id, tenant_id, user_id, agent_id, title, message_count, created_at, updated_at, active_leaf_id, pinned"_s;
+    u"id, tenant_id, user_id, agent_id, title, message_count, created_at, updated_at,"
+    u" active_leaf_id, pinned, model"_s;
 const QString messageColumns =
     u"id, session_id, role, content, status, finish_reason, model, error,"
-    u" prompt_tokens, completion_tokens, tokens_estimated, created_at, updated_at, parts, steps, parent_id"_s;
-const int messageColumnCount = 16;
+    u" prompt_tokens, completion_tokens, tokens_estimated, created_at, updated_at, parts, steps, parent_id,"
+    u" reasoning, attachments, reasoning_tokens"_s;
+const int messageColumnCount = 19;
+// One placeholder per column, and the one for seq before them.
+const QString messagePlaceholders = u"?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?"_s;
 
 // The non-content events' JSON, one per line (JSON text has no raw line breaks), kept byte for byte:
 // a replay must send exactly what the live stream sent.
@@ -48,6 +52,7 @@ Session readSession(const Statement &q)
     s.updatedAt = fromMs(q.value(7));
     s.activeLeafId = q.value(8).toString();
     s.pinned = q.value(9).toInt() != 0;
+    s.model = q.value(10).toString();
     return s;
 }
 
@@ -70,6 +75,9 @@ Message readMessage(const Statement &q)
     m.parts = q.value(13).toString();
     m.steps = q.value(14).toInt();
     m.parentId = q.value(15).toString();
+    m.reasoning = q.value(16).toString();
+    m.attachments = q.value(17).toString();
+    m.reasoningTokens = q.value(18).toInt();
     return m;
 }
 
@@ -118,8 +126,8 @@ bool appendMessage(Database &db, Message &message, const std::optional<QString> 
     message.createdAt = fromMs(now);
     message.updatedAt = message.createdAt;
     {
-        Statement q(db, u"INSERT INTO messages (seq, "_s + messageColumns +
-                            u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+        Statement q(db, u"INSERT INTO messages (seq, "_s + messageColumns + u") VALUES ("_s +
+                            messagePlaceholders + u')');
         q.bind(seq)
             .bind(message.id)
             .bind(message.sessionId)
@@ -136,7 +144,10 @@ bool appendMessage(Database &db, Message &message, const std::optional<QString> 
             .bind(now)
             .bind(message.parts)
             .bind(message.steps)
-            .bind(message.parentId);
+            .bind(message.parentId)
+            .bind(message.reasoning)
+            .bind(message.attachments)
+            .bind(message.reasoningTokens);
         if (!q.exec())
             return false;
     }
@@ -171,7 +182,7 @@ bool SessionStore::createSession(Session &session)
     {
         // The composite foreign keys reject a user or agent from another tenant.
         Statement q(m_db, u"INSERT INTO sessions ("_s + sessionColumns +
-                              u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+                              u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
         q.bind(row.id)
             .bind(row.tenantId)
             .bind(row.userId)
@@ -181,7 +192,8 @@ bool SessionStore::createSession(Session &session)
             .bind(row.createdAt.toMSecsSinceEpoch())
             .bind(row.updatedAt.toMSecsSinceEpoch())
             .bind(QString())
-            .bind(row.pinned);
+            .bind(row.pinned)
+            .bind(row.model);
         if (!q.exec())
             return false;
     }
@@ -389,7 +401,8 @@ std::optional<Session> SessionStore::fork(const Session &source, const QString &
             m_db, u"INSERT INTO messages (seq, "_s + messageColumns +
                       u", chunks, extra_events) SELECT ?, ?, ?, role, content, status, finish_reason, model,"
                       u" error, prompt_tokens, completion_tokens, tokens_estimated, created_at, ?, parts,"
-                      u" steps, ?, chunks, extra_events FROM messages WHERE id = ?"_s);
+                      u" steps, ?, reasoning, attachments, reasoning_tokens, chunks, extra_events"
+                      u" FROM messages WHERE id = ?"_s);
         q.bind(++seq).bind(id).bind(forked.id).bind(now).bind(parentId).bind(message.id);
         if (!q.exec() || q.rowsAffected() != 1)
             return std::nullopt;
@@ -412,6 +425,14 @@ bool SessionStore::setPinned(const QString &tenantId, const QString &userId, con
 {
     Statement q(m_db, u"UPDATE sessions SET pinned = ? WHERE id = ? AND tenant_id = ? AND user_id = ?"_s);
     q.bind(pinned).bind(id).bind(tenantId).bind(userId);
+    return q.exec() && q.rowsAffected() == 1;
+}
+
+bool SessionStore::setModel(const QString &tenantId, const QString &userId, const QString &id,
+                            const QString &model)
+{
+    Statement q(m_db, u"UPDATE sessions SET model = ? WHERE id = ? AND tenant_id = ? AND user_id = ?"_s);
+    q.bind(model).bind(id).bind(tenantId).bind(userId);
     return q.exec() && q.rowsAffected() == 1;
 }
 
@@ -440,8 +461,8 @@ std::optional<Session> SessionStore::importSession(const Session &source, const 
     for (const Message &message : messages) {
         const QString id = newId();
         const qint64 created = toMs(message.createdAt, nowMs());
-        Statement q(m_db, u"INSERT INTO messages (seq, "_s + messageColumns +
-                              u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+        Statement q(m_db, u"INSERT INTO messages (seq, "_s + messageColumns + u") VALUES ("_s +
+                              messagePlaceholders + u')');
         q.bind(++seq)
             .bind(id)
             .bind(row.id)
@@ -458,7 +479,10 @@ std::optional<Session> SessionStore::importSession(const Session &source, const 
             .bind(toMs(message.updatedAt, created))
             .bind(message.parts)
             .bind(qMax(1, message.steps))
-            .bind(newIds.value(message.parentId));
+            .bind(newIds.value(message.parentId))
+            .bind(message.reasoning)
+            .bind(message.attachments)
+            .bind(message.reasoningTokens);
         if (!q.exec())
             return std::nullopt;
         newIds.insert(message.id, id);
@@ -483,12 +507,14 @@ std::optional<Session> SessionStore::importSession(const Session &source, const 
 
 std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, const QString &content,
                                                     int estimatedTokens,
-                                                    const std::optional<QString> &parentId)
+                                                    const std::optional<QString> &parentId,
+                                                    const QString &attachments)
 {
     Message message;
     message.sessionId = sessionId;
     message.role = u"user"_s;
     message.content = content;
+    message.attachments = attachments;
     message.status = u"complete"_s;
     // Kept on the message for display only: the reply's prompt count already includes this
     // text, so statistics take tokens from replies alone and never count it twice.
@@ -512,13 +538,14 @@ std::optional<Message> SessionStore::beginReply(const QString &sessionId, const 
     return message;
 }
 
-bool SessionStore::saveReplyProgress(const QString &replyId, const QString &content, const QString &parts,
-                                     const ReplyEventLog &events)
+bool SessionStore::saveReplyProgress(const QString &replyId, const QString &content, const QString &reasoning,
+                                     const QString &parts, const ReplyEventLog &events)
 {
     Statement q(m_db,
-                u"UPDATE messages SET content = ?, parts = ?, chunks = ?, extra_events = ?, updated_at = ?"
-                u" WHERE id = ? AND status = 'streaming'"_s);
+                u"UPDATE messages SET content = ?, reasoning = ?, parts = ?, chunks = ?, extra_events = ?,"
+                u" updated_at = ? WHERE id = ? AND status = 'streaming'"_s);
     q.bind(content)
+        .bind(reasoning)
         .bind(parts)
         .bind(encodeChunks(events.chunks))
         .bind(encodeExtras(events.extras))
@@ -530,16 +557,21 @@ bool SessionStore::saveReplyProgress(const QString &replyId, const QString &cont
 QString SessionStore::encodeChunks(const QList<int> &chunks)
 {
     // Once per checkpoint and end of every reply, a few hundred numbers: no allocation per number.
-    // A content event is its length; any other event an "x".
-    QByteArray text(chunks.size() * 12, Qt::Uninitialized);
+    // A content event is its length, a reasoning event "r" and its length, any other event an "x".
+    QByteArray text(chunks.size() * 13, Qt::Uninitialized);
     char *out = text.data();
     for (qsizetype i = 0; i < chunks.size(); ++i) {
         if (i > 0)
             *out++ = ',';
-        if (chunks.at(i) < 0)
+        const int chunk = chunks.at(i);
+        if (ReplyEventLog::isReasoning(chunk)) {
+            *out++ = 'r';
+            out = std::to_chars(out, out + 11, ReplyEventLog::reasoningLength(chunk)).ptr;
+        } else if (chunk < 0) {
             *out++ = 'x';
-        else
-            out = std::to_chars(out, out + 11, chunks.at(i)).ptr;
+        } else {
+            out = std::to_chars(out, out + 11, chunk).ptr;
+        }
     }
     text.truncate(out - text.constData());
     return QString::fromLatin1(text);
@@ -552,14 +584,15 @@ QList<int> SessionStore::decodeChunks(QStringView text)
         return chunks;
     for (const QStringView part : text.split(u',')) {
         if (part == u"x") {
-            chunks.append(-1);
+            chunks.append(ReplyEventLog::extraChunk);
             continue;
         }
+        const bool reasoning = part.startsWith(u'r');
         bool ok = false;
-        const int n = part.toInt(&ok);
+        const int n = (reasoning ? part.mid(1) : part).toInt(&ok);
         if (!ok || n < 0)
             return {};
-        chunks.append(n);
+        chunks.append(reasoning ? ReplyEventLog::reasoningChunk(n) : n);
     }
     return chunks;
 }
@@ -654,16 +687,22 @@ bool SessionStore::finishReply(const Message &reply, const ReplyEventLog &events
     const int completionTokens = qMax(0, reply.completionTokens);
     {
         // An empty model keeps the one recorded by beginReply.
-        Statement q(
-            m_db,
-            reply.model.isEmpty()
-                ? u"UPDATE messages SET content = ?, parts = ?, steps = ?, chunks = ?, extra_events = ?,"
-                  u" status = ?, finish_reason = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,"
-                  u" tokens_estimated = ?, updated_at = ? WHERE id = ? AND status = 'streaming'"_s
-                : u"UPDATE messages SET content = ?, parts = ?, steps = ?, chunks = ?, extra_events = ?,"
-                  u" status = ?, finish_reason = ?, error = ?, prompt_tokens = ?, completion_tokens = ?,"
-                  u" tokens_estimated = ?, updated_at = ?, model = ? WHERE id = ? AND status = 'streaming'"_s);
+        Statement q(m_db, reply.model.isEmpty()
+                              ? u"UPDATE messages SET content = ?, reasoning = ?, reasoning_tokens = ?, "
+                                u"parts = ?, steps = ?,"
+                                u" chunks = ?, extra_events = ?, status = ?, finish_reason = ?, error = ?, "
+                                u"prompt_tokens = ?,"
+                                u" completion_tokens = ?, tokens_estimated = ?, updated_at = ?"
+                                u" WHERE id = ? AND status = 'streaming'"_s
+                              : u"UPDATE messages SET content = ?, reasoning = ?, reasoning_tokens = ?, "
+                                u"parts = ?, steps = ?,"
+                                u" chunks = ?, extra_events = ?, status = ?, finish_reason = ?, error = ?, "
+                                u"prompt_tokens = ?,"
+                                u" completion_tokens = ?, tokens_estimated = ?, updated_at = ?, model = ?"
+                                u" WHERE id = ? AND status = 'streaming'"_s);
         q.bind(reply.content)
+            .bind(reply.reasoning)
+            .bind(reply.reasoningTokens)
             .bind(reply.parts)
             .bind(qMax(1, reply.steps))
             .bind(encodeChunks(events.chunks))

@@ -32,9 +32,11 @@ public:
 
     // Stores a complete user message after `parentId` ("": a first message; nullopt: at the end of
     // the active branch) and makes it the active branch's end; counts it in the agent's statistics.
+    // `attachments` is Message::attachments.
     std::optional<Message> addUserMessage(const QString &sessionId, const QString &content,
                                           int estimatedTokens = 0,
-                                          const std::optional<QString> &parentId = std::nullopt);
+                                          const std::optional<QString> &parentId = std::nullopt,
+                                          const QString &attachments = {});
     // Inserts the assistant reply to `parentId` (nullopt: the active branch's end) with status
     // "streaming" and empty content, as the active branch's end; counts it.
     std::optional<Message> beginReply(const QString &sessionId, const QString &model,
@@ -57,6 +59,8 @@ public:
     // including `messageId` (new ids, same texts, parts and stream events).
     std::optional<Session> fork(const Session &source, const QString &messageId, const QString &title);
     bool setPinned(const QString &tenantId, const QString &userId, const QString &id, bool pinned);
+    // The model this session uses instead of its agent's (empty: the agent's again).
+    bool setModel(const QString &tenantId, const QString &userId, const QString &id, const QString &model);
 
     // --- import (in the caller's transaction)
     // Whether this user already has the session `importKey` names, or a session with `sessionId`.
@@ -68,10 +72,10 @@ public:
     std::optional<Session> importSession(const Session &session, const QList<Message> &messages,
                                          const QString &activeLeafId, const QString &importKey);
 
-    // Checkpoints a streaming reply's text, parts and stream events so a crash loses at most the
-    // last interval.
-    bool saveReplyProgress(const QString &replyId, const QString &content, const QString &parts = {},
-                           const ReplyEventLog &events = {});
+    // Checkpoints a streaming reply's text, reasoning, parts and stream events so a crash loses at
+    // most the last interval.
+    bool saveReplyProgress(const QString &replyId, const QString &content, const QString &reasoning = {},
+                           const QString &parts = {}, const ReplyEventLog &events = {});
     // Final content, parts, status, finish reason and token counts; adds the tokens to statistics.
     // Only a reply still streaming finishes (once); an empty or "streaming" status means
     // "complete", an empty model keeps the one given to beginReply().

@@ -9,9 +9,10 @@ class FakeUpstream;
 class QTcpSocket;
 
 // One accepted TCP connection of the fake upstream: reads HTTP/1.1 requests one after another
-// and answers each as its scenario says, keeping the connection alive between them like real
-// servers do (unless the scenario, the client or the framing says close). Timed by FakeUpstream's
-// shared scheduler; no thread or timer of its own.
+// and answers each as its scenario says, in the dialect of the request's path (OpenAI, Anthropic,
+// Ollama), keeping the connection alive between them like real servers do (unless the scenario,
+// the client or the framing says close). Timed by FakeUpstream's shared scheduler; no thread or
+// timer of its own.
 class FakeConnection : public QObject
 {
     Q_OBJECT
@@ -32,17 +33,25 @@ Q_SIGNALS:
 private:
     // Steps are small values; their bytes are made when written (stamps carry the write time),
     // so a long reply costs no memory up front.
+    enum class Dialect { OpenAi, Anthropic, Ollama };
+
     struct Step
     {
         // End: the response is complete and the connection stays for the next request.
+        // BlockStart / BlockStop: Anthropic's content blocks (index: which one, m_blocks).
         enum Kind {
             Raw,
             Head,
             Role,
             Junk,
             Comment,
+            Reasoning,
+            Signature,
+            BlockStart,
+            BlockStop,
             Content,
             ToolCall,
+            InBandError,
             Finish,
             Usage,
             Done,
@@ -63,11 +72,19 @@ private:
     bool bodyComplete();
     void handleRequest();
     void planChatCompletion();
+    void planModels();
+    void planShow();
+    // What the request asks of the fake, read in its dialect; false (answered) when it is refused.
+    bool readConversation();
+    // A reply in its dialect's JSON, for a request that asked for no stream.
+    QByteArray wholeReply(const QString &model, const QString &text, const QByteArray &created) const;
     void planJson(int status, const QByteArray &body, int delayMs = 0, const QByteArray &extraHeaders = {});
     void planError(int status, const QString &message, const QString &type, const QString &code);
+    QByteArray eventBytes(const QByteArray &name, const QByteArray &data) const;
     void add(Step::Kind kind, int delayMs = 0, int index = 0) { m_steps.append(Step{kind, delayMs, index}); }
     QByteArray bytes(const Step &step) const;
     QByteArray event(const QByteArray &data) const { return "data: " + data + m_eol + m_eol; }
+    QByteArray line(const QByteArray &json) const { return json + '\n'; }
     void run();
     void pump();
     void endStream(bool byClient);
@@ -102,7 +119,31 @@ private:
         QString arguments;
     };
     QList<ToolFragment> m_toolFragments;
-    QString m_finish; // this answer's finish_reason
+    QList<int> m_fragmentCall;              // per fragment, which call
+    QList<QPair<QString, QString>> m_calls; // this answer's (name, arguments)
+    QString m_finish;                       // this answer's finish_reason
+
+    Dialect m_dialect = Dialect::OpenAi;
+    QStringList m_reasoning; // pieces
+    QByteArray m_signature;
+    struct Block
+    {
+        QByteArray type; // thinking, text, tool_use
+        int call = -1;
+    };
+    QList<Block> m_blocks; // Anthropic: this answer's content blocks
+    int m_promptTokens = 0;
+    int m_outputTokens = 0;
+    // What the conversation asked, read from the request in its dialect.
+    struct Conversation
+    {
+        int toolRounds = 0;    // assistant messages with tool calls
+        QStringList results;   // of the last round
+        QStringList images;    // what each image is: "PNG 68 bytes"
+        QStringList documents; // names of <document> elements in the last user message
+        bool thinking = false; // Anthropic: thinking enabled; Ollama: `think` not false
+    };
+    Conversation m_conversation;
 
     QList<Step> m_steps;
     qsizetype m_next = 0;

@@ -83,6 +83,19 @@ bool FakeScenario::set(const QString &key, const QString &value, QString *error)
         ok = parseInt(value, 1, &rounds);
     else if (key == "pre"_L1)
         pre = value;
+    else if (key == "reasoning"_L1)
+        reasoning = value;
+    else if (key == "rtokens"_L1)
+        ok = parseInt(value, 1, &reasoningTokens);
+    else if (key == "rfield"_L1)
+        ok = (reasoningField = value) == "reasoning_content"_L1 || value == "reasoning"_L1 ||
+             value == "think"_L1;
+    else if (key == "echo"_L1)
+        ok = parseBool(value, &requireEcho);
+    else if (key == "vision"_L1)
+        ok = parseBool(value, &vision);
+    else if (key == "inband"_L1)
+        ok = parseInt(value, -1, &inband);
     else if (key == "usage"_L1) {
         if (value == "0"_L1)
             usage = Usage::None;
@@ -125,6 +138,25 @@ QString FakeScenario::syntheticPiece(int i)
     return (i ? u" "_s : QString()) + QLatin1String(words[i % count]);
 }
 
+QStringList FakeScenario::splitText(const QString &text, int count, bool ascii)
+{
+    QStringList out;
+    // Split on code points, never inside a surrogate pair (unless `ascii` asks for it).
+    QList<qsizetype> starts;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        if (ascii || !text.at(i).isLowSurrogate() || i == 0 || !text.at(i - 1).isHighSurrogate())
+            starts.append(i);
+    }
+    const qsizetype chars = starts.size();
+    const qsizetype n = qMin<qsizetype>(count, chars);
+    for (qsizetype k = 0; k < n; ++k) {
+        const qsizetype from = starts.at(k * chars / n);
+        const qsizetype to = (k + 1) * chars / n < chars ? starts.at((k + 1) * chars / n) : text.size();
+        out.append(text.mid(from, to - from));
+    }
+    return out;
+}
+
 QStringList FakeScenario::pieces() const
 {
     QStringList out;
@@ -138,18 +170,5 @@ QStringList FakeScenario::pieces() const
             out.append((i ? u" "_s : QString()) + QLatin1String(words[i % count]));
         return out;
     }
-    // Split on code points, never inside a surrogate pair (unless `ascii` asks for it).
-    QList<qsizetype> starts;
-    for (qsizetype i = 0; i < text.size(); ++i) {
-        if (ascii || !text.at(i).isLowSurrogate() || i == 0 || !text.at(i - 1).isHighSurrogate())
-            starts.append(i);
-    }
-    const qsizetype chars = starts.size();
-    const qsizetype n = qMin<qsizetype>(tokens, chars);
-    for (qsizetype k = 0; k < n; ++k) {
-        const qsizetype from = starts.at(k * chars / n);
-        const qsizetype to = (k + 1) * chars / n < chars ? starts.at((k + 1) * chars / n) : text.size();
-        out.append(text.mid(from, to - from));
-    }
-    return out;
+    return splitText(text, tokens, ascii);
 }

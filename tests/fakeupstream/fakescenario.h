@@ -8,8 +8,11 @@
 //   fake:tokens=50,delay=20,split=3
 // Keys: tokens, delay, first, text, split, usage=0|1|inline, status, cut, stall, malformed,
 // finish, crlf, nodone, stamp, chunked, json, close, idle, ascii, calls, argsplit, reuse, noid,
-// rounds, pre. Values are percent-decoded, so a comma in
-// `text` is %2C.
+// rounds, pre, reasoning, rtokens, rfield, echo, vision, inband. Values are percent-decoded, so a
+// comma in `text` is %2C.
+//
+// The same scenario plays in each provider's own dialect, chosen by the request's path:
+// OpenAI's /v1/chat/completions, Anthropic's /v1/messages, Ollama's /api/chat (FakeConnection).
 //
 // Like real servers (uvicorn, nginx, Ollama) the fake keeps HTTP/1.1 connections alive after a
 // response framed by chunked encoding or Content-Length, and reads the next request on them;
@@ -52,6 +55,22 @@ struct FakeScenario
     bool noIds = false;
     int rounds = 1;
     QString pre;
+    // Reasoning streamed before the answer in `reasoningTokens` pieces: in OpenAI's dialect as
+    // `reasoning_content` (DeepSeek), `reasoning` (OpenRouter, vLLM) or a <think> block opening the
+    // content (`rfield=think`, as servers without a reasoning parser do); in Anthropic's as a
+    // thinking block with its signature, only when the request enables thinking (a default text
+    // then); in Ollama's as `thinking` unless the request says `think: false` (`rfield=think`:
+    // tags in the content, as Ollama before 0.12.5).
+    QString reasoning;
+    int reasoningTokens = 5;
+    QString reasoningField = QStringLiteral("reasoning_content");
+    // DeepSeek's thinking mode: an assistant tool-call message sent back without its
+    // reasoning_content is refused with 400, as DeepSeek does.
+    bool requireEcho = false;
+    // false: a model that cannot see. Images are refused (OpenAI, Anthropic) or silently dropped
+    // (Ollama, whose /api/show then lists no "vision").
+    bool vision = true;
+    int inband = -1; // >= 0: an error inside the 200 stream after this many content chunks
 
     // Applies one `key=value`; false (with `error`) for an unknown key or a bad value.
     bool set(const QString &key, const QString &value, QString *error = nullptr);
@@ -60,6 +79,8 @@ struct FakeScenario
 
     // The content pieces in order (without stamps).
     QStringList pieces() const;
+    // `text` in about `count` pieces of whole code points (UTF-16 units with `ascii`).
+    static QStringList splitText(const QString &text, int count, bool ascii = false);
     // Piece `i` of the synthetic reply used while `text` is empty; O(1), no list kept.
     static QString syntheticPiece(int i);
     QString replyText() const { return pieces().join(QString()); }

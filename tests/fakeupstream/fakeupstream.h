@@ -16,9 +16,12 @@
 class FakeConnection;
 class FakeServer;
 
-// An OpenAI-compatible upstream for tests and benchmarks, on a plain QTcpServer so that every
-// byte is under control: it streams `chat.completion.chunk`s like api.openai.com and can
-// misbehave like real servers do (see FakeScenario). Records requests and counts streams.
+// A model provider for tests and benchmarks, on a plain QTcpServer so that every byte is under
+// control. It speaks three dialects, by the request's path: OpenAI's (`chat.completion.chunk`s
+// like api.openai.com), Anthropic's Messages API (its named SSE events, thinking blocks with
+// signatures, tool_use input as `input_json_delta`) and Ollama's native NDJSON (`/api/chat`,
+// `/api/tags`, `/api/show`), and misbehaves in each like real servers do (see FakeScenario).
+// Records requests and counts streams.
 // Keeps HTTP/1.1 connections alive between requests, as real servers do, and counts connections
 // apart from requests, so tests can tell a reused connection from a new one.
 // Holds thousands of connections: one unbuffered socket each, one timer for all, no threads.
@@ -39,8 +42,13 @@ public:
 
     void setDefaultScenario(const FakeScenario &scenario) { m_scenario = scenario; }
     const FakeScenario &defaultScenario() const { return m_scenario; }
-    // When set, requests without `Authorization: Bearer <key>` get a 401.
+    // When set, requests without `Authorization: Bearer <key>` (Anthropic: `x-api-key: <key>`)
+    // get a 401.
     void setRequiredApiKey(const QString &key) { m_requiredKey = key; }
+    // The models every dialect lists ("fake" by default). Ollama's /api/show says a model whose
+    // name has "vision" or "vl" in it sees images, and one with "think" or "reason" thinks.
+    void setModels(const QStringList &models) { m_models = models; }
+    const QStringList &models() const { return m_models; }
     const QString &requiredApiKey() const { return m_requiredKey; }
     // Off for long benchmarks, so memory stays flat.
     void setRecordRequests(bool record) { m_record = record; }
@@ -104,6 +112,7 @@ private:
     quint64 m_order = 0;
     FakeScenario m_scenario;
     QString m_requiredKey;
+    QStringList m_models{QStringLiteral("fake")};
     QList<FakeRequest> m_requests;
     bool m_record = true;
     int m_connections = 0;

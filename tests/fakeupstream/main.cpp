@@ -1,6 +1,6 @@
-// agentdesk-fake-upstream: the test suite's fake OpenAI-compatible server as a program, for
-// benchmarks and manual runs. Scenario options set the defaults; a request's model string
-// `fake:key=value,...` still overrides them per request.
+// agentdesk-fake-upstream: the test suite's fake model provider as a program (OpenAI-compatible,
+// Anthropic and Ollama by the request's path), for benchmarks, screenshots and manual runs. Scenario options
+// set the defaults; a request's model string `fake:key=value,...` still overrides them per request.
 
 #include "fakeupstream.h"
 
@@ -33,15 +33,18 @@ int main(int argc, char *argv[])
 
     QCommandLineParser parser;
     parser.setApplicationDescription(
-        u"Fake OpenAI-compatible upstream. A request's model \"fake:key=value,...\" overrides the "
-        "scenario per request (keys as the options below, without dashes)."_s);
+        u"Fake model provider: OpenAI-compatible (/v1/chat/completions), Anthropic (/v1/messages) and "
+        "Ollama (/api/chat). A request's model \"fake:key=value,...\" overrides the scenario per request "
+        "(keys as the options below, without dashes)."_s);
     parser.addHelpOption();
     const QCommandLineOption listen(u"listen"_s, u"Address to listen on."_s, u"address"_s, u"127.0.0.1"_s);
     const QCommandLineOption port(u"port"_s, u"Port (0: any free one)."_s, u"port"_s, u"0"_s);
     const QCommandLineOption apiKey(u"api-key"_s, u"Require this bearer key."_s, u"key"_s);
+    const QCommandLineOption models(u"models"_s, u"Comma-separated models to list (fake)."_s, u"ids"_s);
     parser.addOption(listen);
     parser.addOption(port);
     parser.addOption(apiKey);
+    parser.addOption(models);
 
     struct ScenarioOption
     {
@@ -69,6 +72,11 @@ int main(int argc, char *argv[])
         {"idle", "Close a kept-alive connection idle for this many milliseconds (0: never).", false},
         {"ascii", "Cut the text by UTF-16 unit (emoji split in two) and send non-ASCII as \\u escapes.",
          true},
+        {"reasoning", "Reasoning streamed before the answer.", false},
+        {"rtokens", "Reasoning chunks (5).", false},
+        {"rfield", "reasoning_content, reasoning or think (a <think> block in the content).", false},
+        {"vision", "0: the model cannot see images.", false},
+        {"inband", "An error inside the stream after N content chunks.", false},
     };
     QList<QCommandLineOption> options;
     for (const ScenarioOption &o : scenarioOptions) {
@@ -96,6 +104,8 @@ int main(int argc, char *argv[])
     fake.setRecordRequests(false);
     if (parser.isSet(apiKey))
         fake.setRequiredApiKey(parser.value(apiKey));
+    if (parser.isSet(models))
+        fake.setModels(parser.value(models).split(u',', Qt::SkipEmptyParts));
     bool portOk = false;
     const uint portNumber = parser.value(port).toUInt(&portOk);
     const QHostAddress address(parser.value(listen));

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "llmtypes.h"
+
+#include <QDeadlineTimer>
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+
+#include <functional>
+#include <optional>
+
+class LlmClient;
+class QNetworkReply;
+
+// What a provider offers: its models (OpenAI's and Anthropic's GET /v1/models, Ollama's
+// /api/tags), kept a minute so a picker that opens twice asks once, and whether a model takes
+// images: known for the model names of the big providers, asked of Ollama (/api/show) and kept.
+class ModelCatalog : public QObject
+{
+    Q_OBJECT
+public:
+    explicit ModelCatalog(LlmClient &llm, QObject *parent = nullptr);
+    ~ModelCatalog() override;
+
+    struct Listing
+    {
+        QList<ModelInfo> models;
+        LlmError error; // code empty: no error
+        bool cached = false;
+        bool ok() const { return error.code.isEmpty(); }
+    };
+    using ListingHandler = std::function<void(const Listing &listing)>;
+    // The provider's models, sorted by id: from the cache or asked now. `done` runs on this
+    // thread, later, unless `context` is gone; several callers asking at once share one request.
+    void models(const ProviderConfig &provider, QObject *context, ListingHandler done);
+
+    // Whether `model` of `provider` takes images: the provider's own setting, what is known of
+    // the model's name, what Ollama said; nullopt when only asking Ollama can tell.
+    std::optional<bool> vision(const ProviderConfig &provider, const QString &model) const;
+    // Asks an Ollama provider about `model` (POST /api/show); `done` runs when the answer (or a
+    // failure, which leaves it unknown) is in.
+    void learnVision(const ProviderConfig &provider, const QString &model, QObject *context,
+                     std::function<void()> done);
+    // Whether a model of this name (OpenAI-compatible or Anthropic) takes images, as far as known.
+    static std::optional<bool> knownVision(const QString &kind, const QString &model);
+
+    void setListLifetime(int ms) { m_listLifetimeMs = ms; }
+    void clear();
+
+private:
+    struct Pending;
+    QString listKey(const ProviderConfig &provider) const;
+    // GET (no body) or POST `url` with the provider's credentials; `done` gets the body of a 2xx
+    // answer, or the error.
+    void request(const ProviderConfig &provider, const QUrl &url, const QByteArray &body,
+                 std::function<void(const QByteArray &body, const LlmError &error)> done);
+    // Runs the callbacks waiting for `waitKey` whose context is alive.
+    void notify(const QString &waitKey);
+
+    LlmClient &m_llm;
+    struct CachedList
+    {
+        QList<ModelInfo> models;
+        QDeadlineTimer expires;
+    };
+    QHash<QString, CachedList> m_lists;
+    QHash<QString, LlmError> m_failures; // while the callers of a failed listing are told
+    QHash<QString, bool> m_vision;       // provider key + model -> what Ollama said
+    QHash<QString, QList<std::pair<QPointer<QObject>, std::function<void()>>>> m_waiting;
+    QList<QPointer<QNetworkReply>> m_replies;
+    int m_listLifetimeMs = 60000;
+};

@@ -1,0 +1,383 @@
+#include "upstreamstream.h"
+
+#include "core/logging.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+constexpr qsizetype MaxErrorBody = 64 * 1024;
+constexpr qsizetype MaxJsonBody = 16 * 1024 * 1024;
+constexpr qsizetype MaxLine = 16 * 1024 * 1024;
+constexpr int MaxSkipWarnings = 5; // a misbehaving server must not flood the log
+
+bool isSuccess(int status)
+{
+    return status >= 200 && status < 300;
+}
+
+QString truncated(const QString &text, qsizetype max = 500)
+{
+    const QString t = text.trimmed();
+    return t.size() <= max ? t : t.left(max) + u"…"_s;
+}
+} // namespace
+
+UpstreamStream::UpstreamStream(const ProviderConfig &provider, const ChatRequest &request, Framing framing,
+                               QObject *parent)
+    : LlmStream(parent), m_requestModel(request.model.isEmpty() ? provider.model : request.model),
+      m_framing(framing), m_apiKey(provider.apiKey), m_connectTimeoutMs(provider.connectTimeoutMs),
+      m_stallTimeoutMs(provider.stallTimeoutMs), m_promptEstimate(estimatePromptTokens(request.messages))
+{
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &UpstreamStream::onTimer);
+}
+
+UpstreamStream::~UpstreamStream()
+{
+    // Deleting a running stream must stop the upstream (and its billing) too.
+    if (m_reply) {
+        m_reply->disconnect(this);
+        if (m_reply->isRunning())
+            m_reply->abort();
+    }
+}
+
+void UpstreamStream::setRequest(const QUrl &url, const QByteArray &body,
+                                const QList<QPair<QByteArray, QByteArray>> &headers)
+{
+    m_url = url;
+    m_requestBody = body;
+    m_headers = headers;
+}
+
+QString UpstreamStream::errorMessage(const QByteArray &body)
+{
+    const QJsonObject o = QJsonDocument::fromJson(body).object();
+    const QJsonValue error = o.value("error"_L1);
+    if (error.isObject()) {
+        const QString m = error.toObject().value("message"_L1).toString();
+        if (!m.isEmpty())
+            return m;
+    }
+    if (error.isString() && !error.toString().isEmpty())
+        return error.toString();
+    if (o.value("message"_L1).isString())
+        return o.value("message"_L1).toString();
+    const QJsonValue detail = o.value("detail"_L1);
+    if (detail.isString())
+        return detail.toString();
+    if (!detail.isUndefined())
+        return QString::fromUtf8(
+            QJsonDocument(QJsonObject{{u"detail"_s, detail}}).toJson(QJsonDocument::Compact));
+    return truncated(QString::fromUtf8(body));
+}
+
+QNetworkReply *UpstreamStream::start(QNetworkAccessManager *manager)
+{
+    Q_ASSERT(!m_reply && !isFinished());
+    if (!m_url.isValid() || m_url.host().isEmpty() ||
+        (m_url.scheme() != "http"_L1 && m_url.scheme() != "https"_L1)) {
+        failLater(LlmError::Network, u"upstream_invalid_url"_s,
+                  u"The provider's base URL is not a valid http(s) URL: %1"_s.arg(m_url.toDisplayString()));
+        return nullptr;
+    }
+    QNetworkRequest request(m_url);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+    request.setRawHeader("Accept", m_framing == Framing::Sse ? QByteArrayLiteral("text/event-stream")
+                                                             : QByteArrayLiteral("application/x-ndjson"));
+    request.setRawHeader("Cache-Control", "no-cache");
+    for (const auto &header : std::as_const(m_headers))
+        request.setRawHeader(header.first, header.second);
+    qCDebug(lcLlm) << "POST" << m_url.toDisplayString() << "model" << m_requestModel;
+
+    m_reply = manager->post(request, m_requestBody);
+    m_reply->setParent(this);
+    connect(m_reply, &QNetworkReply::metaDataChanged, this, &UpstreamStream::onMetaDataChanged);
+    connect(m_reply, &QNetworkReply::readyRead, this, &UpstreamStream::onReadyRead);
+    connect(m_reply, &QNetworkReply::finished, this, &UpstreamStream::onReplyFinished);
+    if (m_connectTimeoutMs > 0)
+        m_timer.start(m_connectTimeoutMs);
+    return m_reply;
+}
+
+void UpstreamStream::abort()
+{
+    if (isFinished()) {
+        releaseReply();
+        return;
+    }
+    fail(LlmError::Aborted, u"aborted"_s, u"The request was cancelled."_s);
+}
+
+void UpstreamStream::onMetaDataChanged()
+{
+    m_httpStatus = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (m_httpStatus == 0)
+        return;
+    const QByteArray type = m_reply->header(QNetworkRequest::ContentTypeHeader).toByteArray().toLower();
+    // A server that ignores `stream: true` answers one JSON object; take that too.
+    m_jsonMode = isSuccess(m_httpStatus) && type.contains("json") && !type.contains("ndjson") &&
+                 !type.contains("event-stream");
+    if (!m_headersSeen) {
+        m_headersSeen = true;
+        m_lastByte.start();
+        if (!isFinished()) {
+            if (m_stallTimeoutMs > 0)
+                m_timer.start(m_stallTimeoutMs);
+            else
+                m_timer.stop();
+        }
+    }
+}
+
+void UpstreamStream::onReadyRead()
+{
+    if (!m_headersSeen)
+        onMetaDataChanged();
+    m_lastByte.start(); // the stall timer checks this instead of being restarted per read
+    consume(m_reply->readAll());
+}
+
+void UpstreamStream::consume(const QByteArray &bytes)
+{
+    if (bytes.isEmpty() || isFinished())
+        return;
+    if (!isSuccess(m_httpStatus) || m_jsonMode) {
+        const qsizetype max = m_jsonMode ? MaxJsonBody : MaxErrorBody;
+        if (m_body.size() < max)
+            m_body.append(bytes.left(max - m_body.size()));
+        return;
+    }
+    if (m_framing == Framing::Sse) {
+        const QList<SseEvent> events = m_parser.feed(bytes);
+        for (const SseEvent &event : events) {
+            handleEvent(event);
+            if (isFinished()) // the end, an in-band error, or abort() from a delta handler
+                return;
+        }
+        return;
+    }
+    // Lines: only whole lines are decoded, so a character split between two reads stays whole.
+    qsizetype from = 0;
+    for (;;) {
+        const qsizetype eol = bytes.indexOf('\n', from);
+        if (eol < 0)
+            break;
+        QByteArrayView line(bytes.constData() + from, eol - from);
+        if (!m_line.isEmpty()) {
+            m_line.append(line);
+            line = m_line;
+        }
+        if (!line.trimmed().isEmpty())
+            handleLine(line);
+        m_line.clear();
+        from = eol + 1;
+        if (isFinished())
+            return;
+    }
+    if (from < bytes.size()) {
+        if (m_line.size() + bytes.size() - from > MaxLine) {
+            fail(LlmError::Protocol, u"upstream_protocol"_s, u"The upstream sent a line over 16 MiB."_s);
+            return;
+        }
+        m_line.append(bytes.constData() + from, bytes.size() - from);
+    }
+}
+
+void UpstreamStream::handleEvent(const SseEvent &event)
+{
+    Q_UNUSED(event)
+}
+
+void UpstreamStream::handleLine(QByteArrayView line)
+{
+    Q_UNUSED(line)
+}
+
+void UpstreamStream::onReplyFinished()
+{
+    if (isFinished()) {
+        releaseReply();
+        return;
+    }
+    m_timer.stop();
+    onMetaDataChanged(); // the final status, after any redirect
+    consume(m_reply->readAll());
+    if (isFinished())
+        return;
+    const QNetworkReply::NetworkError error = m_reply->error();
+    const QString errorText = m_reply->errorString();
+
+    if (m_httpStatus != 0 && !isSuccess(m_httpStatus)) {
+        QString message = redacted(errorMessage(m_body)); // some echo the key they got
+        if (message.isEmpty())
+            message = m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
+        if (message.isEmpty())
+            message = u"HTTP %1"_s.arg(m_httpStatus);
+        qCWarning(lcLlm) << "upstream answered HTTP" << m_httpStatus << message;
+        fail(LlmError::Http, u"upstream_http_%1"_s.arg(m_httpStatus), message, m_httpStatus);
+        return;
+    }
+    if (m_httpStatus == 0) {
+        qCWarning(lcLlm) << "upstream request failed:" << error << errorText;
+        if (error == QNetworkReply::TimeoutError)
+            fail(LlmError::Timeout, u"upstream_timeout"_s, errorText);
+        else if (error == QNetworkReply::RemoteHostClosedError)
+            fail(LlmError::Network, u"upstream_disconnected"_s,
+                 u"The upstream closed the connection without answering."_s);
+        else
+            fail(LlmError::Network, u"upstream_unreachable"_s, errorText);
+        return;
+    }
+    if (m_jsonMode) {
+        const QByteArray body = m_body;
+        m_body.clear();
+        handleJsonBody(body);
+        return;
+    }
+    endOfBody(error != QNetworkReply::NoError);
+}
+
+void UpstreamStream::endOfBody(bool error)
+{
+    if (m_framing == Framing::Sse) {
+        const QList<SseEvent> events = m_parser.flush();
+        for (const SseEvent &event : events) {
+            handleEvent(event);
+            if (isFinished())
+                return;
+        }
+    } else if (!m_line.trimmed().isEmpty()) {
+        const QByteArray line = std::exchange(m_line, {});
+        handleLine(line);
+        if (isFinished())
+            return;
+    }
+    if (!m_finishReason.isEmpty()) { // complete, only the protocol's end marker missing
+        finish();
+    } else if (m_sawChunk || error) {
+        qCWarning(lcLlm) << "upstream stream ended before it was complete";
+        fail(LlmError::Network, u"upstream_disconnected"_s,
+             u"The upstream connection closed before the reply was complete."_s);
+    } else {
+        const QString type = m_reply->header(QNetworkRequest::ContentTypeHeader).toString();
+        qCWarning(lcLlm) << "upstream sent no completion events, content type" << type;
+        fail(LlmError::Protocol, u"upstream_protocol"_s,
+             u"The upstream did not answer with a chat completion stream (content type \"%1\")."_s.arg(type));
+    }
+}
+
+void UpstreamStream::onTimer()
+{
+    if (isFinished()) { // finished at the end marker but the server keeps the response open
+        releaseReply();
+        return;
+    }
+    if (!m_headersSeen) {
+        fail(LlmError::Timeout, u"upstream_timeout"_s,
+             u"The upstream did not answer within %1 s."_s.arg(m_connectTimeoutMs / 1000.0));
+        return;
+    }
+    const qint64 idle = m_lastByte.elapsed();
+    if (idle < m_stallTimeoutMs) {
+        m_timer.start(int(m_stallTimeoutMs - idle));
+        return;
+    }
+    if (!m_finishReason.isEmpty()) { // only usage or the end marker missing: the reply is complete
+        finish();
+        return;
+    }
+    qCWarning(lcLlm) << "upstream stalled for" << idle << "ms";
+    fail(LlmError::Timeout, u"upstream_timeout"_s,
+         u"The upstream sent nothing for %1 s."_s.arg(m_stallTimeoutMs / 1000.0));
+}
+
+void UpstreamStream::setUsage(int promptTokens, int completionTokens, int reasoningTokens)
+{
+    m_promptTokens = promptTokens;
+    m_completionTokens = completionTokens;
+    if (reasoningTokens >= 0)
+        m_reasoningTokens = reasoningTokens;
+    m_hasUsage = true;
+}
+
+void UpstreamStream::finish()
+{
+    if (isFinished())
+        return;
+    if (m_skipped > MaxSkipWarnings)
+        qCWarning(lcLlm) << "skipped" << m_skipped << "malformed stream lines in total";
+    LlmCompletion completion;
+    completion.finishReason = m_finishReason;
+    completion.model = m_model.isEmpty() ? m_requestModel : m_model;
+    if (m_hasUsage) {
+        completion.promptTokens = m_promptTokens;
+        completion.completionTokens = m_completionTokens;
+        completion.reasoningTokens = m_reasoningTokens;
+    } else {
+        completion.promptTokens = m_promptEstimate;
+        completion.completionTokens = estimatedCompletionTokens();
+        completion.usageEstimated = true;
+    }
+    completeCompletion(completion);
+    // Keep a reply that is still open (answer complete at its end marker) until it ends by itself,
+    // so a keep-alive connection stays reusable; the stall timer reaps one that never ends.
+    if (m_reply && m_reply->isRunning() && m_stallTimeoutMs > 0) {
+        m_timer.start(m_stallTimeoutMs);
+    } else {
+        m_timer.stop();
+        releaseReply();
+    }
+    emitFinished(completion);
+}
+
+void UpstreamStream::fail(LlmError::Kind kind, const QString &code, const QString &message, int httpStatus)
+{
+    m_timer.stop();
+    releaseReply(); // aborts a running reply: the upstream sees the connection close and stops
+    emitFailed(LlmError{kind, httpStatus, code, message});
+}
+
+void UpstreamStream::failInBand(const QString &message)
+{
+    // Some providers report failures in-band after a 200 (overload, moderation).
+    fail(LlmError::Protocol, u"upstream_error"_s, redacted(message));
+}
+
+void UpstreamStream::failLater(LlmError::Kind kind, const QString &code, const QString &message)
+{
+    // startChat() returns before anyone could connect to our signals.
+    QMetaObject::invokeMethod(
+        this, [this, kind, code, message] { fail(kind, code, message); }, Qt::QueuedConnection);
+}
+
+void UpstreamStream::releaseReply()
+{
+    if (!m_reply)
+        return;
+    QNetworkReply *reply = m_reply;
+    m_reply = nullptr;
+    reply->disconnect(this);
+    if (reply->isRunning())
+        reply->abort(); // closes the TCP connection, so the upstream stops generating
+    reply->deleteLater();
+}
+
+void UpstreamStream::skip(const char *what, const QString &data)
+{
+    if (++m_skipped <= MaxSkipWarnings)
+        qCWarning(lcLlm) << "skipping" << what << redacted(truncated(data, 200));
+}
+
+QString UpstreamStream::redacted(QString text) const
+{
+    if (!m_apiKey.isEmpty())
+        text.replace(m_apiKey, u"***"_s);
+    return text;
+}
