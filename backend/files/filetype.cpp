@@ -4,6 +4,8 @@
 #include <QHash>
 #include <QStringDecoder>
 
+#include <optional>
+
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -13,11 +15,14 @@ bool startsWith(QByteArrayView bytes, QByteArrayView prefix)
     return bytes.size() >= prefix.size() && bytes.first(prefix.size()) == prefix;
 }
 
-bool isValidUtf8(QByteArrayView bytes)
+// UTF-8 text, or nothing when the bytes are not UTF-8.
+std::optional<QString> fromUtf8(QByteArrayView bytes)
 {
-    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
-    (void)decoder.decode(bytes);
-    return !decoder.hasError();
+    QStringDecoder decoder(QStringDecoder::Utf8); // drops a byte order mark
+    QString text = decoder.decode(bytes);
+    if (decoder.hasError())
+        return std::nullopt;
+    return text;
 }
 
 // Text has no NUL bytes and few control characters besides tab, line feed, carriage return and
@@ -100,7 +105,8 @@ FileType::Result FileType::detect(QByteArrayView bytes, const QString &name)
         result = {Kind::Pdf, u"application/pdf"_s};
     } else if (startsWith(bytes, "\xff\xfe") || startsWith(bytes, "\xfe\xff")) {
         result = {Kind::Text, textType(name)}; // UTF-16 with its byte order mark
-    } else if (!bytes.isEmpty() && looksLikeText(bytes) && isValidUtf8(bytes)) {
+    } else if (!bytes.isEmpty() && looksLikeText(bytes)) {
+        // UTF-8, or an older 8-bit encoding (a CSV from a Windows program): text either way.
         result = {Kind::Text, textType(name)};
     }
     return result;
@@ -127,5 +133,6 @@ QString FileType::decodeText(QByteArrayView bytes)
         return QStringDecoder(QStringDecoder::Utf16LE).decode(bytes);
     if (startsWith(bytes, "\xfe\xff"))
         return QStringDecoder(QStringDecoder::Utf16BE).decode(bytes);
-    return QStringDecoder(QStringDecoder::Utf8).decode(bytes);
+    // Not UTF-8: Latin-1, the 8-bit encoding every byte is valid in.
+    return fromUtf8(bytes).value_or(QString::fromLatin1(bytes));
 }

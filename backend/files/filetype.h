@@ -5,8 +5,9 @@
 #include <QString>
 
 // What a file is, told from its bytes (never from what the client declares): an image the models
-// take (PNG, JPEG, WebP, GIF), a PDF, or text (UTF-8 or UTF-16 with a byte order mark: plain
-// text, Markdown, source code), else unsupported. Pure, so it is tested and fuzzed on its own.
+// take (PNG, JPEG, WebP, GIF), a PDF, or text (UTF-8, UTF-16 with a byte order mark, or an 8-bit
+// encoding; no NUL and hardly a control character: plain text, Markdown, source code), else
+// unsupported. Pure, so it is tested and fuzzed on its own.
 class FileType
 {
 public:
@@ -24,7 +25,7 @@ public:
     // PDF that is not one. Generic types (application/octet-stream, none) never do; one image type
     // for another (a .png that is a JPEG) does not either, the bytes decide.
     static bool contradicts(const QString &declared, const Result &detected);
-    // The text of a Text file (BOM-aware), replacing nothing: the caller checked it is text.
+    // The text of a Text file: UTF-16 by its byte order mark, UTF-8, else Latin-1.
     static QString decodeText(QByteArrayView bytes);
     // The media type for a text file named `name`.
     static QString textType(const QString &name);

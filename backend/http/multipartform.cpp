@@ -6,11 +6,13 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
-// A header parameter's value: name="value" (quoted, with backslash escapes) or name=token.
+// A header parameter's value: name="value" (quoted, with backslash escapes) or name=token. The
+// name is matched whatever its case; `name` is given in lower case.
 QByteArray parameter(QByteArrayView header, QByteArrayView name)
 {
+    const QByteArray lower = header.toByteArray().toLower();
     qsizetype at = 0;
-    while ((at = header.indexOf(name, at)) >= 0) {
+    while ((at = lower.indexOf(name, at)) >= 0) {
         const bool startsWord =
             at == 0 || header.at(at - 1) == ';' || header.at(at - 1) == ' ' || header.at(at - 1) == '\t';
         qsizetype i = at + name.size();

@@ -6,6 +6,9 @@
 #include "storageutil.h"
 
 #include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <algorithm>
 #include <charconv>
@@ -389,6 +392,7 @@ std::optional<Session> SessionStore::fork(const Session &source, const QString &
     forked.userId = source.userId;
     forked.agentId = source.agentId;
     forked.title = title;
+    forked.model = source.model;
     if (!createSession(forked))
         return std::nullopt;
     const qint64 now = nowMs();
@@ -396,6 +400,11 @@ std::optional<Session> SessionStore::fork(const Session &source, const QString &
     qint64 seq = 0;
     for (const Message &message : std::as_const(copied)) {
         const QString id = newId();
+        // The files a message carries are the new session's own (the same bytes), so deleting
+        // either chat leaves the other whole.
+        const std::optional<QString> attachments = copyFiles(message.attachments, forked.id);
+        if (!attachments)
+            return std::nullopt;
         // The stream's events come along, so the copy's replies replay like the originals.
         Statement q(
             m_db, u"INSERT INTO messages (seq, "_s + messageColumns +
@@ -406,6 +415,12 @@ std::optional<Session> SessionStore::fork(const Session &source, const QString &
         q.bind(++seq).bind(id).bind(forked.id).bind(now).bind(parentId).bind(message.id);
         if (!q.exec() || q.rowsAffected() != 1)
             return std::nullopt;
+        if (*attachments != message.attachments) {
+            Statement update(m_db, u"UPDATE messages SET attachments = ? WHERE id = ?"_s);
+            update.bind(*attachments).bind(id);
+            if (!update.exec())
+                return std::nullopt;
+        }
         parentId = id;
     }
     {
@@ -419,6 +434,28 @@ std::optional<Session> SessionStore::fork(const Session &source, const QString &
     forked.messageCount = int(seq);
     forked.activeLeafId = parentId;
     return forked;
+}
+
+std::optional<QString> SessionStore::copyFiles(const QString &attachments, const QString &sessionId)
+{
+    if (attachments.isEmpty())
+        return attachments;
+    QJsonArray files = QJsonDocument::fromJson(attachments.toUtf8()).array();
+    for (qsizetype i = 0; i < files.size(); ++i) {
+        QJsonObject file = files.at(i).toObject();
+        const QString id = newId();
+        Statement q(m_db,
+                    u"INSERT INTO files (id, tenant_id, user_id, session_id, sha256, media_type, name, size,"
+                    u" created_at, text, pages, width, height) SELECT ?, tenant_id, user_id, ?, sha256,"
+                    u" media_type, name, size, ?, text, pages, width, height FROM files WHERE id = ?"_s);
+        q.bind(id).bind(sessionId).bind(nowMs()).bind(file.value("id"_L1).toString());
+        if (!q.exec())
+            return std::nullopt;
+        if (q.rowsAffected() == 1) // a file already gone stays named as it was
+            file.insert(u"id"_s, id);
+        files.replace(i, file);
+    }
+    return QString::fromUtf8(QJsonDocument(files).toJson(QJsonDocument::Compact));
 }
 
 bool SessionStore::setPinned(const QString &tenantId, const QString &userId, const QString &id, bool pinned)

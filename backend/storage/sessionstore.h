@@ -99,5 +99,8 @@ public:
     int markInterruptedReplies();
 
 private:
+    // Copies of the files a message's attachments JSON names, for `sessionId`; the JSON naming them.
+    std::optional<QString> copyFiles(const QString &attachments, const QString &sessionId);
+
     Database &m_db;
 };

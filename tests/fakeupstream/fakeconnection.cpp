@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QTcpSocket>
 
+#include <algorithm>
 #include <atomic>
 #include <ctime>
 
@@ -512,11 +513,20 @@ bool FakeConnection::readConversation()
             if (m_request.json.contains("temperature"_L1) &&
                 m_request.json.value("temperature"_L1).toDouble() != 1.0)
                 return refuse(u"`temperature` may only be set to 1 when thinking is enabled."_s);
-            // The last assistant turn of a tool loop must begin with its thinking, signature and all.
+            // The assistant turn of a tool loop under way (only tool results after it) must begin
+            // with its thinking, signature and all; earlier turns may go without theirs.
             for (qsizetype i = messages.size() - 1; i >= 0; --i) {
                 const QJsonObject message = messages.at(i).toObject();
-                if (message.value("role"_L1) != "assistant"_L1)
+                if (message.value("role"_L1) != "assistant"_L1) {
+                    const QJsonArray blocks = message.value("content"_L1).toArray();
+                    const bool results = !blocks.isEmpty() &&
+                                         std::all_of(blocks.begin(), blocks.end(), [](const QJsonValue &b) {
+                                             return b.toObject().value("type"_L1) == "tool_result"_L1;
+                                         });
+                    if (!results)
+                        break; // a user's words: no tool loop is under way
                     continue;
+                }
                 const QJsonObject first = message.value("content"_L1).toArray().first().toObject();
                 const QString type = first.value("type"_L1).toString();
                 if (type != "thinking"_L1 && type != "redacted_thinking"_L1)

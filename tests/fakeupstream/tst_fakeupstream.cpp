@@ -145,6 +145,15 @@ class FakeUpstreamTest : public QObject
 
 private Q_SLOTS:
     void initTestCase();
+    void anthropicStream();
+    void anthropicThinkingAndTools();
+    void anthropicRefusesWhatTheApiRefuses();
+    void anthropicErrorsAndModels();
+    void ollamaStream();
+    void ollamaToolsThinkingAndErrors();
+    void ollamaTagsAndShow();
+    void openAiReasoningFields();
+    void imagesAreDescribed();
     void init();
     void scenarioFromModel();
     void pieces();
@@ -228,6 +237,345 @@ std::unique_ptr<Exchange> FakeUpstreamTest::post(const QByteArray &json, const Q
                        "Content-Length: " + QByteArray::number(json.size()) + "\r\n\r\n" + json,
                    m_fake.port());
     return exchange;
+}
+
+namespace {
+// The JSON of each Anthropic event, with its `event:` name checked against its type.
+QList<QJsonObject> anthropicEvents(const Exchange &ex)
+{
+    QByteArray b = ex.body();
+    QList<QJsonObject> out;
+    QByteArray name;
+    for (const QByteArray &line : b.split('\n')) {
+        if (line.startsWith("event: ")) {
+            name = line.mid(7);
+        } else if (line.startsWith("data: ")) {
+            const QJsonObject o = QJsonDocument::fromJson(line.mid(6)).object();
+            if (o.value("type"_L1).toString().toLatin1() != name)
+                qWarning() << "event name" << name << "for" << o.value("type"_L1);
+            out.append(o);
+        }
+    }
+    return out;
+}
+
+QList<QJsonObject> ndjson(const Exchange &ex)
+{
+    QList<QJsonObject> out;
+    for (const QByteArray &line : ex.body().split('\n')) {
+        if (!line.isEmpty())
+            out.append(QJsonDocument::fromJson(line).object());
+    }
+    return out;
+}
+
+QByteArray anthropicBody(const QString &model, const QJsonObject &extra = {})
+{
+    QJsonObject o{{u"model"_s, model},
+                  {u"max_tokens"_s, 5000},
+                  {u"stream"_s, true},
+                  {u"messages"_s, QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"hi"_s}}}}};
+    for (auto it = extra.begin(); it != extra.end(); ++it)
+        o.insert(it.key(), it.value());
+    return QJsonDocument(o).toJson(QJsonDocument::Compact);
+}
+const QByteArray anthropicHeaders = "anthropic-version: 2023-06-01\r\nx-api-key: k\r\n";
+} // namespace
+
+void FakeUpstreamTest::anthropicStream()
+{
+    auto ex = post(anthropicBody(u"fake:text=Hello there,tokens=2"_s), "/v1/messages", anthropicHeaders);
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->status(), 200);
+    QCOMPARE(ex->header("content-type"), QByteArray("text/event-stream; charset=utf-8"));
+    const QList<QJsonObject> events = anthropicEvents(*ex);
+    QStringList types;
+    for (const QJsonObject &e : events)
+        types.append(e.value("type"_L1).toString());
+    QCOMPARE(types, (QStringList{u"message_start"_s, u"ping"_s, u"content_block_start"_s,
+                                 u"content_block_delta"_s, u"content_block_delta"_s, u"content_block_stop"_s,
+                                 u"message_delta"_s, u"message_stop"_s}));
+    QCOMPARE(events.at(3).value("delta"_L1).toObject().value("text"_L1).toString(), u"Hello"_s);
+    QCOMPARE(events.at(6).value("delta"_L1).toObject().value("stop_reason"_L1).toString(), u"end_turn"_s);
+    QCOMPARE(events.at(6).value("usage"_L1).toObject().value("output_tokens"_L1).toInt(), 2);
+    QVERIFY(events.first()
+                .value("message"_L1)
+                .toObject()
+                .value("usage"_L1)
+                .toObject()
+                .value("input_tokens"_L1)
+                .toInt() > 0);
+}
+
+void FakeUpstreamTest::anthropicThinkingAndTools()
+{
+    const QJsonObject thinking{
+        {u"thinking"_s, QJsonObject{{u"type"_s, u"enabled"_s}, {u"budget_tokens"_s, 1024}}}};
+    auto ex = post(
+        anthropicBody(u"fake:reasoning=Think,rtokens=1,calls=f%7C%7B%22a%22:1%7D,argsplit=3"_s, thinking),
+        "/v1/messages", anthropicHeaders);
+    QVERIFY(ex->waitDone());
+    const QList<QJsonObject> events = anthropicEvents(*ex);
+    QCOMPARE(events.at(2).value("content_block"_L1).toObject().value("type"_L1).toString(), u"thinking"_s);
+    QCOMPARE(events.at(3).value("delta"_L1).toObject().value("thinking"_L1).toString(), u"Think"_s);
+    QCOMPARE(events.at(4).value("delta"_L1).toObject().value("type"_L1).toString(), u"signature_delta"_s);
+    QCOMPARE(events.at(6).value("content_block"_L1).toObject().value("type"_L1).toString(), u"tool_use"_s);
+    QCOMPARE(events.at(6).value("index"_L1).toInt(), 1);
+    QString json;
+    for (const QJsonObject &e : events) {
+        if (e.value("delta"_L1).toObject().value("type"_L1) == "input_json_delta"_L1)
+            json += e.value("delta"_L1).toObject().value("partial_json"_L1).toString();
+    }
+    QCOMPARE(json, u"{\"a\":1}"_s);
+    QCOMPARE(events.at(events.size() - 2).value("delta"_L1).toObject().value("stop_reason"_L1).toString(),
+             u"tool_use"_s);
+    // Without thinking asked for, Claude does not think.
+    ex = post(anthropicBody(u"fake:reasoning=Think"_s), "/v1/messages", anthropicHeaders);
+    QVERIFY(ex->waitDone());
+    QVERIFY(!ex->body().contains("thinking"));
+}
+
+void FakeUpstreamTest::anthropicRefusesWhatTheApiRefuses()
+{
+    const auto refusal = [this](const QByteArray &body, const QByteArray &headers = anthropicHeaders) {
+        auto ex = post(body, "/v1/messages", headers);
+        ex->waitDone();
+        return QJsonDocument::fromJson(ex->body())
+            .object()
+            .value("error"_L1)
+            .toObject()
+            .value("message"_L1)
+            .toString();
+    };
+    QVERIFY(refusal(anthropicBody(u"fake"_s), "x-api-key: k\r\n").contains("anthropic-version"_L1));
+    QJsonObject body = QJsonDocument::fromJson(anthropicBody(u"fake"_s)).object();
+    body.remove(u"max_tokens"_s);
+    QVERIFY(refusal(QJsonDocument(body).toJson()).contains("max_tokens"_L1));
+    const QJsonObject small{
+        {u"thinking"_s, QJsonObject{{u"type"_s, u"enabled"_s}, {u"budget_tokens"_s, 500}}}};
+    QVERIFY(refusal(anthropicBody(u"fake"_s, small)).contains("1024"_L1));
+    // A tool loop under way whose assistant turn lost its thinking block.
+    const QJsonObject loop{
+        {u"thinking"_s, QJsonObject{{u"type"_s, u"enabled"_s}, {u"budget_tokens"_s, 1024}}},
+        {u"messages"_s,
+         QJsonArray{QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"hi"_s}},
+                    QJsonObject{{u"role"_s, u"assistant"_s},
+                                {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"tool_use"_s},
+                                                                      {u"id"_s, u"t1"_s},
+                                                                      {u"name"_s, u"f"_s},
+                                                                      {u"input"_s, QJsonObject()}}}}},
+                    QJsonObject{{u"role"_s, u"user"_s},
+                                {u"content"_s, QJsonArray{QJsonObject{{u"type"_s, u"tool_result"_s},
+                                                                      {u"tool_use_id"_s, u"t1"_s},
+                                                                      {u"content"_s, u"ok"_s}}}}}}}};
+    QVERIFY(refusal(anthropicBody(u"fake"_s, loop)).contains("must start with a thinking block"_L1));
+    // A tool_use never answered.
+    QJsonObject unanswered = loop;
+    QJsonArray messages = loop.value("messages"_L1).toArray();
+    messages.replace(2, QJsonObject{{u"role"_s, u"user"_s}, {u"content"_s, u"what?"_s}});
+    unanswered.insert(u"messages"_s, messages);
+    unanswered.remove(u"thinking"_s);
+    QVERIFY(refusal(anthropicBody(u"fake"_s, unanswered)).contains("without `tool_result`"_L1));
+}
+
+void FakeUpstreamTest::anthropicErrorsAndModels()
+{
+    m_fake.setRequiredApiKey(u"right"_s);
+    auto ex = post(anthropicBody(u"fake"_s), "/v1/messages", anthropicHeaders);
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->status(), 401);
+    QCOMPARE(
+        QJsonDocument::fromJson(ex->body()).object().value("error"_L1).toObject().value("type"_L1).toString(),
+        u"authentication_error"_s);
+    m_fake.setRequiredApiKey(QString());
+    ex = post(anthropicBody(u"fake:status=529"_s), "/v1/messages", anthropicHeaders);
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->status(), 529);
+    QCOMPARE(QJsonDocument::fromJson(ex->body()).object().value("type"_L1).toString(), u"error"_s);
+    ex = post(anthropicBody(u"fake:inband=1"_s), "/v1/messages", anthropicHeaders);
+    QVERIFY(ex->waitDone());
+    QVERIFY(ex->body().contains(
+        "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\""));
+    m_fake.setModels({u"claude-b"_s, u"claude-a"_s});
+    ex = post(QByteArray(), "/v1/models", anthropicHeaders);
+    QVERIFY(ex->waitDone());
+    const QJsonObject list = QJsonDocument::fromJson(ex->body()).object();
+    QCOMPARE(list.value("data"_L1).toArray().first().toObject().value("type"_L1).toString(), u"model"_s);
+    QCOMPARE(list.value("has_more"_L1), QJsonValue(false));
+    m_fake.setModels({u"fake"_s});
+}
+
+void FakeUpstreamTest::ollamaStream()
+{
+    const QByteArray body =
+        R"({"model":"fake:text=Hi you,tokens=2","messages":[{"role":"user","content":"hi"}]})"; // streams by
+                                                                                                // default
+    auto ex = post(body, "/api/chat");
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->header("content-type"), QByteArray("application/x-ndjson"));
+    const QList<QJsonObject> lines = ndjson(*ex);
+    QCOMPARE(lines.size(), 3);
+    QCOMPARE(lines.at(0).value("message"_L1).toObject().value("content"_L1).toString(), u"Hi "_s);
+    QCOMPARE(lines.at(0).value("done"_L1), QJsonValue(false));
+    QCOMPARE(lines.at(2).value("done"_L1), QJsonValue(true));
+    QCOMPARE(lines.at(2).value("done_reason"_L1).toString(), u"stop"_s);
+    QCOMPARE(lines.at(2).value("eval_count"_L1).toInt(), 2);
+    // stream: false is one JSON object.
+    ex = post(R"({"model":"fake:text=Whole","stream":false,"messages":[{"role":"user","content":"hi"}]})",
+              "/api/chat");
+    QVERIFY(ex->waitDone());
+    QCOMPARE(QJsonDocument::fromJson(ex->body())
+                 .object()
+                 .value("message"_L1)
+                 .toObject()
+                 .value("content"_L1)
+                 .toString(),
+             u"Whole"_s);
+}
+
+void FakeUpstreamTest::ollamaToolsThinkingAndErrors()
+{
+    auto ex = post(
+        R"({"model":"fake:reasoning=Hmm,rtokens=1,calls=f%7C%7B%22a%22:1%7D","messages":[{"role":"user","content":"hi"}]})",
+        "/api/chat");
+    QVERIFY(ex->waitDone());
+    const QList<QJsonObject> lines = ndjson(*ex);
+    QCOMPARE(lines.at(0).value("message"_L1).toObject().value("thinking"_L1).toString(), u"Hmm"_s);
+    const QJsonObject call =
+        lines.at(1).value("message"_L1).toObject().value("tool_calls"_L1).toArray().first().toObject();
+    QCOMPARE(call.value("function"_L1).toObject().value("arguments"_L1).toObject().value("a"_L1).toInt(), 1);
+    QVERIFY(call.value("id"_L1).toString().startsWith("call_"_L1));
+    QCOMPARE(lines.last().value("done_reason"_L1).toString(), u"stop"_s); // even after a call, as Ollama says
+    // think: false, no thinking.
+    ex = post(R"({"model":"fake:reasoning=Hmm","think":false,"messages":[{"role":"user","content":"hi"}]})",
+              "/api/chat");
+    QVERIFY(ex->waitDone());
+    QVERIFY(!ex->body().contains("thinking"));
+    ex = post(R"({"model":"fake:status=404","messages":[]})", "/api/chat");
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->status(), 404);
+    QVERIFY(QJsonDocument::fromJson(ex->body())
+                .object()
+                .value("error"_L1)
+                .toString()
+                .contains("try pulling it"_L1));
+    ex = post(R"({"model":"fake:inband=1","messages":[{"role":"user","content":"hi"}]})", "/api/chat");
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ndjson(*ex).last().value("error"_L1).toString(),
+             u"an error was encountered while running the model"_s);
+}
+
+void FakeUpstreamTest::ollamaTagsAndShow()
+{
+    m_fake.setModels({u"llava-vision"_s, u"qwen3-think"_s});
+    auto ex = post(QByteArray(), "/api/tags");
+    QVERIFY(ex->waitDone());
+    const QJsonArray models = QJsonDocument::fromJson(ex->body()).object().value("models"_L1).toArray();
+    QCOMPARE(models.size(), 2);
+    QCOMPARE(models.first().toObject().value("name"_L1).toString(), u"llava-vision"_s);
+    ex = post(R"({"model":"llava-vision"})", "/api/show");
+    QVERIFY(ex->waitDone());
+    QVERIFY(QJsonDocument::fromJson(ex->body())
+                .object()
+                .value("capabilities"_L1)
+                .toArray()
+                .contains(u"vision"_s));
+    ex = post(R"({"model":"qwen3-think"})", "/api/show");
+    QVERIFY(ex->waitDone());
+    const QJsonArray capabilities =
+        QJsonDocument::fromJson(ex->body()).object().value("capabilities"_L1).toArray();
+    QVERIFY(!capabilities.contains(u"vision"_s) && capabilities.contains(u"thinking"_s));
+    ex = post(R"({"model":"nope"})", "/api/show");
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->status(), 404);
+    m_fake.setModels({u"fake"_s});
+}
+
+void FakeUpstreamTest::openAiReasoningFields()
+{
+    auto ex = post(body(u"fake:reasoning=ab,rtokens=2,text=X"_s));
+    QVERIFY(ex->waitDone());
+    QList<QByteArray> events = ex->events();
+    QCOMPARE(QJsonDocument::fromJson(events.at(1))
+                 .object()
+                 .value("choices"_L1)
+                 .toArray()
+                 .first()
+                 .toObject()
+                 .value("delta"_L1)
+                 .toObject()
+                 .value("reasoning_content"_L1)
+                 .toString(),
+             u"a"_s);
+    const QJsonObject usage =
+        QJsonDocument::fromJson(events.at(events.size() - 2)).object().value("usage"_L1).toObject();
+    QCOMPARE(usage.value("completion_tokens_details"_L1).toObject().value("reasoning_tokens"_L1).toInt(), 2);
+    ex = post(body(u"fake:reasoning=ab,rfield=reasoning"_s));
+    QVERIFY(ex->waitDone());
+    QVERIFY(ex->body().contains("\"reasoning\":\"a"));
+    ex = post(body(u"fake:reasoning=ab,rfield=think,text=X,tokens=1"_s));
+    QVERIFY(ex->waitDone());
+    QString content;
+    for (const QByteArray &e : ex->events())
+        content += QJsonDocument::fromJson(e)
+                       .object()
+                       .value("choices"_L1)
+                       .toArray()
+                       .first()
+                       .toObject()
+                       .value("delta"_L1)
+                       .toObject()
+                       .value("content"_L1)
+                       .toString();
+    QCOMPARE(content, u"<think>ab</think>\n\nX"_s);
+    // DeepSeek's thinking mode refuses a tool-call turn sent back without its reasoning.
+    const QByteArray loop =
+        R"({"model":"fake:echo=1","stream":true,"messages":[{"role":"user","content":"hi"},)"
+        R"({"role":"assistant","content":null,"tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"{}"}}]},)"
+        R"({"role":"tool","tool_call_id":"c","content":"ok"}]})";
+    ex = post(loop);
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->status(), 400);
+    QVERIFY(ex->body().contains("reasoning_content"));
+}
+
+void FakeUpstreamTest::imagesAreDescribed()
+{
+    const QByteArray png("\x89PNG\r\n\x1a\nfake", 12);
+    const QByteArray openAi =
+        R"({"model":"fake","stream":false,"messages":[{"role":"user","content":[{"type":"text","text":"?"},)"
+        R"({"type":"image_url","image_url":{"url":"data:image/png;base64,)" +
+        png.toBase64() + R"("}}]}]})";
+    auto ex = post(openAi);
+    QVERIFY(ex->waitDone());
+    QCOMPARE(QJsonDocument::fromJson(ex->body())
+                 .object()
+                 .value("choices"_L1)
+                 .toArray()
+                 .first()
+                 .toObject()
+                 .value("message"_L1)
+                 .toObject()
+                 .value("content"_L1)
+                 .toString(),
+             u"I see 1 image (PNG 12 bytes)."_s);
+    // A model that cannot see: OpenAI refuses, Ollama drops the image without a word.
+    ex = post(QByteArray(openAi).replace("\"fake\"", "\"fake:vision=0\""));
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->status(), 400);
+    const QByteArray ollama =
+        R"({"model":"fake:vision=0,text=Plain","stream":false,"messages":[{"role":"user","content":"?","images":[")" +
+        png.toBase64() + R"("]}]})";
+    ex = post(ollama, "/api/chat");
+    QVERIFY(ex->waitDone());
+    QCOMPARE(ex->status(), 200);
+    QCOMPARE(QJsonDocument::fromJson(ex->body())
+                 .object()
+                 .value("message"_L1)
+                 .toObject()
+                 .value("content"_L1)
+                 .toString(),
+             u"Plain"_s);
 }
 
 void FakeUpstreamTest::scenarioFromModel()

@@ -78,11 +78,15 @@ QByteArray ApiTestClient::rawRequest(const QByteArray &method, const QString &pa
     QByteArray raw = method + ' ' + path.toUtf8() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
     if (!token.isEmpty())
         raw += "Authorization: Bearer " + token + "\r\n";
-    for (const auto &header : extra)
+    bool typed = false;
+    for (const auto &header : extra) {
         raw += header.first + ": " + header.second + "\r\n";
+        typed |= header.first.toLower() == "content-type";
+    }
     if (!body.isNull() || method == "POST" || method == "PUT" || method == "PATCH") {
-        raw +=
-            "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
+        if (!typed)
+            raw += "Content-Type: application/json\r\n";
+        raw += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
     }
     raw += "\r\n" + body;
     return raw;

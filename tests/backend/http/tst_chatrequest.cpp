@@ -17,6 +17,9 @@ private Q_SLOTS:
     void query();
     void messageAtTheLimit();
     void parseObject();
+    void attachmentsAndModel_data();
+    void attachmentsAndModel();
+    void editAndRegenerateBodies();
 };
 
 namespace {
@@ -152,6 +155,75 @@ void ChatRequestTest::parseObject()
     QCOMPARE(error.status, 400);
     QCOMPARE(error.code, u"invalid_json"_s);
     QVERIFY2(error.message.contains(u"offset"_s), qPrintable(error.message));
+}
+
+void ChatRequestTest::attachmentsAndModel_data()
+{
+    const QByteArray file = "\"5F0C8C1E-8F5A-4E55-9D5E-1B2A3C4D5E6F\"";
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("code");
+    QTest::addColumn<QStringList>("attachments");
+    QTest::addColumn<QString>("model"); // "<none>": not given
+    const QStringList one{u"5f0c8c1e-8f5a-4e55-9d5e-1b2a3c4d5e6f"_s};
+    QTest::newRow("files") << "{\"message\":\"hi\",\"attachments\":[" + file + "]}" << QString() << one
+                           << u"<none>"_s;
+    QTest::newRow("files without words")
+        << "{\"attachments\":[" + file + "," + file + "]}" << QString() << one << u"<none>"_s;
+    QTest::newRow("blank words with files")
+        << "{\"message\":\"  \",\"attachments\":[" + file + "]}" << QString() << one << u"<none>"_s;
+    QTest::newRow("no words, no files")
+        << QByteArray("{\"attachments\":[]}") << u"missing_message"_s << QStringList() << QString();
+    QTest::newRow("not a list") << QByteArray("{\"message\":\"hi\",\"attachments\":\"x\"}")
+                                << u"invalid_field"_s << QStringList() << QString();
+    QTest::newRow("not an id") << QByteArray("{\"message\":\"hi\",\"attachments\":[\"../x\"]}")
+                               << u"invalid_uuid"_s << QStringList() << QString();
+    QTest::newRow("model") << QByteArray("{\"message\":\"hi\",\"model\":\" gpt-4o \"}") << QString()
+                           << QStringList() << u"gpt-4o"_s;
+    QTest::newRow("model cleared") << QByteArray("{\"message\":\"hi\",\"model\":null}") << QString()
+                                   << QStringList() << QString();
+    QTest::newRow("model not text") << QByteArray("{\"message\":\"hi\",\"model\":1}") << u"invalid_field"_s
+                                    << QStringList() << QString();
+}
+
+void ChatRequestTest::attachmentsAndModel()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QString, code);
+    QFETCH(QStringList, attachments);
+    QFETCH(QString, model);
+    const auto result = ChatRequestDecoder::fromBody(agent, body);
+    QCOMPARE(result.error.code, code);
+    if (!code.isEmpty())
+        return;
+    QCOMPARE(result.input.attachments, attachments);
+    QCOMPARE(result.input.model.has_value(), model != "<none>"_L1);
+    if (result.input.model)
+        QCOMPARE(*result.input.model, model);
+}
+
+void ChatRequestTest::editAndRegenerateBodies()
+{
+    // An edit without "attachments" keeps the message's files (its words may then be empty).
+    auto result = ChatRequestDecoder::messageOnly("{\"message\":\"\"}");
+    QVERIFY(result.ok());
+    QVERIFY(!result.input.hasAttachments);
+    result = ChatRequestDecoder::messageOnly("{\"message\":\"new\",\"attachments\":[]}");
+    QVERIFY(result.ok());
+    QVERIFY(result.input.hasAttachments && result.input.attachments.isEmpty());
+    QCOMPARE(ChatRequestDecoder::messageOnly("{}").error.code, u"missing_message"_s);
+    // Regenerating takes an empty body, or a model.
+    QVERIFY(ChatRequestDecoder::optionsOnly({}).ok());
+    result = ChatRequestDecoder::optionsOnly("{\"model\":\"o3\"}");
+    QCOMPARE(result.input.model.value_or(QString()), u"o3"_s);
+    QCOMPARE(ChatRequestDecoder::optionsOnly("[1]").error.code, u"invalid_json"_s);
+    // EventSource's query.
+    const auto query = ChatRequestDecoder::fromQuery(
+        agent,
+        QUrlQuery(
+            u"attachments=5f0c8c1e-8f5a-4e55-9d5e-1b2a3c4d5e6f,5F0C8C1E-8F5A-4E55-9D5E-1B2A3C4D5E6E&model=m"_s));
+    QVERIFY(query.ok());
+    QCOMPARE(query.input.attachments.size(), 2);
+    QCOMPARE(query.input.model.value_or(QString()), u"m"_s);
 }
 
 QTEST_GUILESS_MAIN(ChatRequestTest)

@@ -3,6 +3,7 @@
 #include "llm/llmclient.h"
 #include "llm/llmstream.h"
 #include "llm/openaistream.h"
+#include "streamoutcome.h"
 
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -20,66 +21,6 @@
 #include <optional>
 
 using namespace Qt::StringLiterals;
-
-// Waits in a real event loop: QTest::qWaitFor sleeps 10 ms per pass, which would make the
-// fake's split mode (one piece per pass) crawl.
-static bool waitUntil(const std::function<bool()> &done, int ms)
-{
-    if (done())
-        return true;
-    QEventLoop loop;
-    QTimer poll;
-    QObject::connect(&poll, &QTimer::timeout, &loop, [&] {
-        if (done())
-            loop.quit();
-    });
-    QTimer deadline;
-    deadline.setSingleShot(true);
-    QObject::connect(&deadline, &QTimer::timeout, &loop, &QEventLoop::quit);
-    poll.start(2);
-    deadline.start(ms);
-    loop.exec();
-    return done();
-}
-
-// What one stream emitted.
-struct Outcome
-{
-    QStringList deltas;
-    std::optional<LlmCompletion> completion;
-    std::optional<LlmError> error;
-    int terminals = 0;
-    int afterTerminal = 0; // any signal after the terminal one
-    QElapsedTimer clock;
-    qint64 terminalMs = -1;
-
-    void watch(LlmStream *stream)
-    {
-        clock.start();
-        QObject::connect(stream, &LlmStream::delta, stream, [this](const QString &text) {
-            afterTerminal += terminals;
-            deltas.append(text);
-        });
-        QObject::connect(stream, &LlmStream::finished, stream, [this](const LlmCompletion &c) {
-            afterTerminal += terminals;
-            ++terminals;
-            terminalMs = clock.elapsed();
-            completion = c;
-        });
-        QObject::connect(stream, &LlmStream::failed, stream, [this](const LlmError &e) {
-            afterTerminal += terminals;
-            ++terminals;
-            terminalMs = clock.elapsed();
-            error = e;
-        });
-    }
-    bool wait(int ms = 5000)
-    {
-        const bool done = waitUntil([this] { return terminals > 0; }, ms);
-        waitUntil([] { return false; }, 30); // room for a (wrong) second terminal signal
-        return done;
-    }
-};
 
 // A stream fed by hand, to see what LlmStream makes of the deltas a decoder gives it.
 class HandFedStream : public LlmStream
