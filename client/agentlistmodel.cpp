@@ -42,6 +42,8 @@ QVariant AgentListModel::data(const QModelIndex &index, int role) const
         return a.maxSteps;
     case AllowedToolsRole:
         return a.allowedTools;
+    case ReasoningEffortRole:
+        return a.reasoningEffort;
     }
     return {};
 }
@@ -62,6 +64,7 @@ QHash<int, QByteArray> AgentListModel::roleNames() const
         {ToolApprovalRole, "toolApproval"},
         {MaxStepsRole, "maxSteps"},
         {AllowedToolsRole, "allowedTools"},
+        {ReasoningEffortRole, "reasoningEffort"},
     };
 }
 

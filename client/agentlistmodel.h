@@ -28,6 +28,7 @@ public:
         ToolApprovalRole,
         MaxStepsRole,
         AllowedToolsRole,
+        ReasoningEffortRole,
     };
     Q_ENUM(Role)
 

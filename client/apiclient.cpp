@@ -4,6 +4,7 @@
 #include "filenetworkfactory.h"
 #include "logging.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QNetworkReply>
 
@@ -147,7 +148,12 @@ void ApiClient::send(const QByteArray &verb, const QString &path, const QUrlQuer
     req.setTransferTimeout(timeoutMs > 0 ? timeoutMs : m_requestTimeoutMs);
     if (!body.isNull())
         req.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
-    QNetworkReply *reply = m_nam.sendCustomRequest(req, verb, body);
+    sendRequest(m_nam.sendCustomRequest(req, verb, body), verb, path, context, std::move(handler));
+}
+
+void ApiClient::sendRequest(QNetworkReply *reply, const QByteArray &verb, const QString &path, QObject *context,
+                            Handler handler)
+{
     QPointer<QObject> ctx(context);
     const bool hadContext = context != nullptr;
     connect(reply, &QNetworkReply::finished, this, [this, reply, ctx, hadContext, handler, verb, path] {
@@ -374,7 +380,7 @@ void ApiClient::health(QObject *context, Handler handler)
 }
 
 ChatStream *ApiClient::chatStream(const QString &agentId, const QString &message, const QString &sessionId,
-                                  const QString &idempotencyKey, QObject *parent)
+                                  const QString &idempotencyKey, QObject *parent, const TurnOptions &options)
 {
     QNetworkRequest req = request(u"/api/agents/"_s + enc(agentId) + u"/chat/stream"_s);
     req.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
@@ -386,7 +392,35 @@ ChatStream *ApiClient::chatStream(const QString &agentId, const QString &message
     QJsonObject body{{u"message"_s, message}, {u"stream"_s, true}};
     if (!sessionId.isEmpty())
         body.insert(u"session_id"_s, sessionId);
+    if (!options.attachments.isEmpty())
+        body.insert(u"attachments"_s, QJsonArray::fromStringList(options.attachments));
+    if (options.model)
+        body.insert(u"model"_s, options.model->isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(*options.model));
     return watch(m_nam.post(req, jsonBytes(body)), parent);
+}
+
+void ApiClient::uploadFile(const QByteArray &bytes, const QString &name, const QString &mediaType,
+                           QObject *context, Handler handler)
+{
+    QNetworkRequest req = request(u"/api/files"_s);
+    req.setTransferTimeout(120000); // a large file on a slow link
+    req.setHeader(QNetworkRequest::ContentTypeHeader,
+                  mediaType.isEmpty() ? u"application/octet-stream"_s : mediaType);
+    req.setRawHeader("X-File-Name", QUrl::toPercentEncoding(name));
+    sendRequest(m_nam.post(req, bytes), "POST", u"/api/files"_s, context, std::move(handler));
+}
+
+void ApiClient::providerModels(const QString &provider, QObject *context, Handler handler)
+{
+    get(u"/api/providers/"_s + enc(provider) + u"/models"_s, {}, context, std::move(handler));
+}
+
+void ApiClient::setSessionModel(const QString &sessionId, const QString &model, QObject *context,
+                                Handler handler)
+{
+    patch(u"/api/sessions/"_s + enc(sessionId),
+          {{u"model"_s, model.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(model)}}, context,
+          std::move(handler));
 }
 
 ChatStream *ApiClient::versionStream(const QString &messageId, const QString &text,

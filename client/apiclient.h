@@ -9,6 +9,7 @@
 #include <QUrlQuery>
 
 #include <functional>
+#include <optional>
 
 class ChatStream;
 class FileNetworkFactory;
@@ -100,10 +101,25 @@ public:
     void setFileNetworkFactory(FileNetworkFactory *factory);
     void health(QObject *context, Handler handler);
 
+    // Uploads a file (POST /api/files): `mediaType` as the client believes it (the server reads
+    // the bytes). The answer's JSON is the file (docs/api.md).
+    void uploadFile(const QByteArray &bytes, const QString &name, const QString &mediaType, QObject *context,
+                    Handler handler);
+    // The models a provider offers (GET /api/providers/{name}/models).
+    void providerModels(const QString &provider, QObject *context, Handler handler);
+    // A chat's own model ("" for its agent's again).
+    void setSessionModel(const QString &sessionId, const QString &model, QObject *context, Handler handler);
+
+    // What a new turn carries beyond its words.
+    struct TurnOptions
+    {
+        QStringList attachments;      // file ids
+        std::optional<QString> model; // the chat's model from now on (nullopt: unchanged)
+    };
     // Starts a streamed reply. The stream belongs to the caller (parented to `parent`). The same
     // `idempotencyKey` again attaches to the reply the first request started instead.
     ChatStream *chatStream(const QString &agentId, const QString &message, const QString &sessionId,
-                           const QString &idempotencyKey, QObject *parent);
+                           const QString &idempotencyKey, QObject *parent, const TurnOptions &options = {});
     // A new version of a turn, streamed like a chat: another answer to the user message
     // `messageId` (text empty), or `text` in that message's place and the answer to it.
     ChatStream *versionStream(const QString &messageId, const QString &text, const QString &idempotencyKey,
@@ -126,6 +142,9 @@ private:
     QNetworkRequest request(const QString &path, const QUrlQuery &query = {}) const;
     void send(const QByteArray &verb, const QString &path, const QUrlQuery &query, const QByteArray &body,
               QObject *context, Handler handler, int timeoutMs = -1);
+    // Reads `reply`'s answer into an ApiResult for `handler` (errors, offline, 401).
+    void sendRequest(QNetworkReply *reply, const QByteArray &verb, const QString &path, QObject *context,
+                     Handler handler);
     void setOnline(bool online, const QString &reason = {});
     ChatStream *watch(QNetworkReply *reply, QObject *parent);
     void scheduleHealth();

@@ -12,6 +12,7 @@ struct ChatChunk
 {
     enum class Type {
         Content,
+        Reasoning,
         Done,
         Error,
         ToolCallDelta,

@@ -5,7 +5,14 @@
 #include "logging.h"
 
 #include <QClipboard>
+#include <QDesktopServices>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QGuiApplication>
+#include <QImage>
+#include <QMimeData>
+#include <QStandardPaths>
 #include <QJSEngine>
 #include <QJsonArray>
 #include <QQmlEngine>
@@ -18,7 +25,7 @@ ChatController::ChatController(ApiClient *api, LocalCache *cache, const QString 
                                QObject *parent)
     : QObject(parent), m_api(api), m_cache(cache), m_cacheKey(cacheKey), m_remote(remote),
       m_sessions(api, cache, cacheKey), m_conversation(api, cache, cacheKey),
-      m_streamer(api, &m_conversation, &m_sessions, remote), m_search(api)
+      m_streamer(api, &m_conversation, &m_sessions, remote), m_search(api), m_attachments(api), m_models(api)
 {
     s_instance = this;
     m_sessions.model()->setAgentModel(&m_agents);
@@ -76,6 +83,21 @@ ChatController::ChatController(ApiClient *api, LocalCache *cache, const QString 
     connect(&m_streamer, &ReplyStreamer::sessionAdopted, this, &ChatController::currentSessionChanged);
     connect(&m_streamer, &ReplyStreamer::failed, this, &ChatController::setNotice);
     connect(&m_streamer, &ReplyStreamer::agentChanged, this, &ChatController::refreshAgents);
+    connect(&m_attachments, &AttachmentTray::changed, this, &ChatController::updateCanSend);
+    connect(&m_attachments, &AttachmentTray::notice, this, &ChatController::setNotice);
+    connect(this, &ChatController::currentAgentChanged, this, &ChatController::currentModelChanged);
+    connect(this, &ChatController::currentSessionChanged, this, [this] {
+        if (m_newChatModel && !currentSessionId().isEmpty()) {
+            // It went with the first message: the new chat has it now.
+            if (const SessionItem *s = m_sessions.find(currentSessionId()); s && s->model != *m_newChatModel) {
+                SessionItem started = *s;
+                started.model = *m_newChatModel;
+                m_sessions.upsert(started);
+            }
+            m_newChatModel.reset();
+        }
+        Q_EMIT currentModelChanged();
+    });
 }
 
 ChatController::~ChatController()
@@ -131,6 +153,10 @@ QString ChatController::sendBlockedReason() const
         return tr("A reply is being written. Press Stop (Esc) to end it.");
     if (m_agentId.isEmpty() || !m_agents.find(m_agentId))
         return m_agents.rowCount() == 0 ? tr("Create an agent to start chatting.") : tr("Choose an agent.");
+    if (const int n = m_attachments.uploading(); n > 0)
+        return tr("Uploading %n file(s)…", nullptr, n);
+    if (m_attachments.failed() > 0)
+        return tr("Remove the files that could not be uploaded to send.");
     return {};
 }
 
@@ -172,6 +198,93 @@ QString ChatController::currentAgentModel() const
 {
     const AgentItem *a = m_agents.find(m_agentId);
     return a ? a->model : QString();
+}
+
+QString ChatController::sessionModel() const
+{
+    if (currentSessionId().isEmpty())
+        return m_newChatModel.value_or(QString());
+    const SessionItem *s = m_sessions.find(currentSessionId());
+    return s ? s->model : QString();
+}
+
+QString ChatController::currentModel() const
+{
+    const QString own = sessionModel();
+    return own.isEmpty() ? currentAgentModel() : own;
+}
+
+void ChatController::setChatModel(const QString &model)
+{
+    const QString chosen = model.trimmed() == currentAgentModel() ? QString() : model.trimmed();
+    if (currentSessionId().isEmpty()) {
+        m_newChatModel = chosen;
+        Q_EMIT currentModelChanged();
+        return;
+    }
+    const QString sessionId = currentSessionId();
+    m_api->setSessionModel(sessionId, chosen, this, [this, sessionId](const ApiResult &r) {
+        if (!r.ok()) {
+            setNotice(tr("Could not change the model: %1").arg(r.message));
+            return;
+        }
+        m_sessions.upsert(SessionItem::fromJson(r.json));
+        if (sessionId == currentSessionId())
+            Q_EMIT currentModelChanged();
+    });
+}
+
+void ChatController::loadModels()
+{
+    const AgentItem *a = m_agents.find(m_agentId);
+    m_models.load(a ? a->provider : QString());
+}
+
+void ChatController::attachFiles(const QList<QUrl> &urls)
+{
+    m_attachments.addFiles(urls);
+}
+
+bool ChatController::pasteAttachment()
+{
+    const QMimeData *data = QGuiApplication::clipboard()->mimeData();
+    if (!data)
+        return false;
+    if (data->hasImage()) {
+        m_attachments.addImage(qvariant_cast<QImage>(data->imageData()));
+        return true;
+    }
+    QList<QUrl> files;
+    for (const QUrl &url : data->urls()) {
+        if (url.isLocalFile())
+            files.append(url);
+    }
+    if (files.isEmpty())
+        return false;
+    m_attachments.addFiles(files);
+    return true;
+}
+
+void ChatController::openAttachment(const QString &fileId, const QString &name)
+{
+    m_api->get(u"/api/files/"_s + fileId, {}, this, [this, fileId, name](const ApiResult &r) {
+        if (!r.ok()) {
+            setNotice(tr("Could not open %1: %2").arg(name, r.message));
+            return;
+        }
+        // A folder per file keeps its own name, which the viewer shows.
+        const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + u"/files/"_s + fileId;
+        QDir().mkpath(dir);
+        const QString path = dir + u'/' + QFileInfo(name).fileName();
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(r.body) != r.body.size()) {
+            setNotice(tr("Could not save %1 to open it.").arg(name));
+            return;
+        }
+        file.close();
+        if (!QDesktopServices::openUrl(QUrl::fromLocalFile(path)))
+            setNotice(tr("No application here opens %1.").arg(name));
+    });
 }
 
 QString ChatController::currentTitle() const
@@ -328,6 +441,7 @@ void ChatController::newChat()
 {
     m_conversation.switchTo({});
     m_streamer.clearRetry();
+    m_newChatModel.reset();
     showMessages({}, false);
     Q_EMIT currentSessionChanged(); // the QML resets the view (title, input focus) even if it was new
 }
@@ -436,12 +550,20 @@ void ChatController::agentRemoved(const QString &id)
 
 bool ChatController::send(const QString &text)
 {
+    if (!sendWith(text, m_attachments.ready()))
+        return false;
+    m_attachments.clear();
+    return true;
+}
+
+bool ChatController::sendWith(const QString &text, const QList<AttachmentItem> &files)
+{
     const QString message = text.trimmed();
-    if (message.isEmpty() || !canSend())
+    if ((message.isEmpty() && files.isEmpty()) || !canSend())
         return false;
     if (!m_sessions.model()->filterText().isEmpty())
         m_sessions.model()->setFilterText({});
-    m_streamer.send(m_agentId, message);
+    m_streamer.send(m_agentId, message, files, currentSessionId().isEmpty() ? m_newChatModel : std::nullopt);
     return true;
 }
 
@@ -553,5 +675,5 @@ void ChatController::retry()
     }
     rows->setRetryRow(-1);
     m_streamer.clearRetry();
-    send(plan.text);
+    sendWith(plan.text, plan.attachments);
 }

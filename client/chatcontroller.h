@@ -1,7 +1,9 @@
 #pragma once
 
 #include "agentlistmodel.h"
+#include "attachmenttray.h"
 #include "conversation.h"
+#include "modellistmodel.h"
 #include "replystreamer.h"
 #include "searchresultmodel.h"
 #include "sessionlistcontroller.h"
@@ -28,6 +30,13 @@ class ChatController : public QObject
     Q_PROPERTY(SessionListModel *sessions READ sessions CONSTANT)
     Q_PROPERTY(MessageListModel *messages READ messages CONSTANT)
     Q_PROPERTY(SearchResultModel *search READ search CONSTANT)
+    // The files the next message carries, and the models the chat's provider offers.
+    Q_PROPERTY(AttachmentTray *attachments READ attachments CONSTANT)
+    Q_PROPERTY(ModelListModel *models READ models CONSTANT)
+    // The model this chat talks to: its own, else its agent's ("" when the provider's default).
+    Q_PROPERTY(QString currentModel READ currentModel NOTIFY currentModelChanged)
+    // Whether this chat has a model of its own, set in the header.
+    Q_PROPERTY(bool modelOverridden READ modelOverridden NOTIFY currentModelChanged)
     Q_PROPERTY(QString currentAgentId READ currentAgentId WRITE setCurrentAgentId NOTIFY currentAgentChanged)
     Q_PROPERTY(QString currentAgentName READ currentAgentName NOTIFY currentAgentChanged)
     Q_PROPERTY(QString currentAgentModel READ currentAgentModel NOTIFY currentAgentChanged)
@@ -55,6 +64,10 @@ public:
     SessionListModel *sessions() { return m_sessions.model(); }
     MessageListModel *messages() { return m_conversation.messages(); }
     SearchResultModel *search() { return &m_search; }
+    AttachmentTray *attachments() { return &m_attachments; }
+    ModelListModel *models() { return &m_models; }
+    QString currentModel() const;
+    bool modelOverridden() const { return !sessionModel().isEmpty(); }
 
     QString currentAgentId() const { return m_agentId; }
     void setCurrentAgentId(const QString &id);
@@ -76,6 +89,16 @@ public:
     QString draftKey() const;
 
     Q_INVOKABLE bool send(const QString &text);
+    // Files for the next message: local files (dropped, picked), or what the clipboard holds
+    // (an image, copied files; false when it holds neither, so the text is pasted instead).
+    Q_INVOKABLE void attachFiles(const QList<QUrl> &urls);
+    Q_INVOKABLE bool pasteAttachment();
+    // This chat's model ("" for the agent's again); before the chat's first message it goes with it.
+    Q_INVOKABLE void setChatModel(const QString &model);
+    // The current agent's provider's models, into `models`.
+    Q_INVOKABLE void loadModels();
+    // Opens a file of a message with the system's viewer (a PDF, a text file), after fetching it.
+    Q_INVOKABLE void openAttachment(const QString &fileId, const QString &name);
     Q_INVOKABLE void stop();
     // After a failed reply: another answer to the same message (never the message twice), or the
     // message again when it never reached the server.
@@ -125,6 +148,7 @@ Q_SIGNALS:
     void replyFinished(const QString &status); // complete, cancelled, error
     void contentStreamed(int totalChars);      // for a screenshot driver and tests
     void messageFocusRequested(int row);       // scroll there (a search hit)
+    void currentModelChanged();
 
 private:
     friend class DesktopApp;
@@ -141,6 +165,8 @@ private:
     void onReplyFinished(const QString &status, const QString &sessionId);
     void setNotice(const QString &text);
     void updateCanSend();
+    QString sessionModel() const;
+    bool sendWith(const QString &text, const QList<AttachmentItem> &files);
     void chooseDefaultAgent();
 
     static ChatController *s_instance;
@@ -154,6 +180,10 @@ private:
     Conversation m_conversation;
     ReplyStreamer m_streamer;
     SearchResultModel m_search;
+    AttachmentTray m_attachments;
+    ModelListModel m_models;
+    // The model chosen for a chat not started yet (sent with its first message); nullopt: none.
+    std::optional<QString> m_newChatModel;
     QString m_agentId;
     QString m_notice;
     QTimer m_noticeTimer;

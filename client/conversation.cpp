@@ -38,8 +38,7 @@ void Conversation::show(const QList<MessageItem> &stored, bool merge, const std:
         rows.append(g);
     }
     for (MessageItem m : stored) {
-        if (m.role == "assistant"_L1 && m.tokensPerSecond <= 0)
-            m.tokensPerSecond = m_rates.value(m.id);
+        applyMeasured(m);
         rows.append(m);
     }
     // A reply still streaming here: its two rows come from the stream, not the stored copy.
@@ -72,6 +71,17 @@ void Conversation::show(const QList<MessageItem> &stored, bool merge, const std:
     }
 }
 
+void Conversation::applyMeasured(MessageItem &m) const
+{
+    const auto measured = m_measured.constFind(m.id);
+    if (m.role != "assistant"_L1 || measured == m_measured.cend())
+        return;
+    if (m.tokensPerSecond <= 0)
+        m.tokensPerSecond = measured->rate;
+    if (m.thoughtMs < 0)
+        m.thoughtMs = measured->thoughtMs;
+}
+
 void Conversation::mergeRows(const QList<MessageItem> &rows)
 {
     // Update in place where the rows line up (no reset, no flicker), then add or drop the rest.
@@ -88,7 +98,9 @@ void Conversation::mergeRows(const QList<MessageItem> &rows)
         const bool same = a.id == b.id && a.content == b.content && a.status == b.status &&
                           a.error == b.error && a.tokensUsed == b.tokensUsed &&
                           a.completionTokens == b.completionTokens &&
-                          a.tokensPerSecond == b.tokensPerSecond && a.model == b.model && a.parts == b.parts;
+                          a.tokensPerSecond == b.tokensPerSecond && a.model == b.model && a.parts == b.parts &&
+                          a.reasoning == b.reasoning && a.thoughtMs == b.thoughtMs &&
+                          a.attachments == b.attachments;
         if (!same)
             m_messages.update(i, b);
     }
@@ -104,8 +116,7 @@ void Conversation::arrived(const QString &sessionId, int view, const QJsonArray 
     QList<MessageItem> list;
     for (const QJsonValue &v : messages) {
         MessageItem m = MessageItem::fromJson(v.toObject());
-        if (m.role == "assistant"_L1 && m.tokensPerSecond <= 0)
-            m.tokensPerSecond = m_rates.value(m.id);
+        applyMeasured(m);
         list.append(m);
     }
     if (m_cache)

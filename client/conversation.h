@@ -64,7 +64,9 @@ public:
     // conversation is shown (reloads would otherwise drop them).
     void keepUnsent(const QList<MessageItem> &rows);
     void dropUnsent() { m_unsent.clear(); }
-    void setRate(const QString &replyId, double rate) { m_rates.insert(replyId, rate); }
+    // What the client measured of a reply as it streamed (its speed, how long it thought), kept
+    // by its id so that the stored copy shown later has it too.
+    void setMeasured(const QString &replyId, double rate, qint64 thoughtMs) { m_measured.insert(replyId, {rate, thoughtMs}); }
     // The rows shown, as the cache's copy (in case the app quits before the server's comes).
     void cacheShown();
 
@@ -89,6 +91,12 @@ private:
     QString m_focusMessageId;
     QList<MessageItem> m_unsent;
     int m_unsentView = -1;
-    // Tokens per second of the last replies, kept by reply id so a reload keeps them.
-    QHash<QString, double> m_rates;
+    struct Measured
+    {
+        double rate = 0;
+        qint64 thoughtMs = -1;
+    };
+    void applyMeasured(MessageItem &m) const;
+    // Of the last replies, by reply id, so a reload keeps them.
+    QHash<QString, Measured> m_measured;
 };

@@ -9,6 +9,26 @@ using namespace Qt::StringLiterals;
 
 MessageListModel::MessageListModel(QObject *parent) : QAbstractListModel(parent) {}
 
+namespace {
+bool replyLive(const MessageItem &m)
+{
+    return m.status == "typing"_L1 || m.status == "streaming"_L1 || m.status == "reconnecting"_L1;
+}
+
+// The reasoning above the tail is still being written: the reply streams and nothing came after it.
+bool reasoningLive(const MessageItem &m)
+{
+    return replyLive(m) && !MessageListModel::tailReasoning(m).isEmpty() &&
+           MessageListModel::tail(m).trimmed().isEmpty() && !m.thinking;
+}
+
+QString sizeText(qint64 bytes)
+{
+    const QLocale locale;
+    return locale.formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+}
+} // namespace
+
 int MessageListModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : int(m_messages.size());
@@ -85,6 +105,14 @@ QVariant MessageListModel::data(const QModelIndex &index, int role) const
         return int(m.siblingIds.indexOf(m.id)) + 1;
     case VersionCountRole:
         return int(qMax(qsizetype(1), m.siblingIds.size()));
+    case ReasoningRole:
+        return tailReasoning(m);
+    case ReasoningLiveRole:
+        return reasoningLive(m);
+    case ThoughtTextRole:
+        return thoughtText(m, reasoningLive(m));
+    case AttachmentsRole:
+        return attachments(m);
     }
     return {};
 }
@@ -110,7 +138,11 @@ QHash<int, QByteArray> MessageListModel::roleNames() const
             {TailRole, "tail"},
             {ThinkingRole, "thinking"},
             {VersionRole, "version"},
-            {VersionCountRole, "versionCount"}};
+            {VersionCountRole, "versionCount"},
+            {ReasoningRole, "reasoning"},
+            {ReasoningLiveRole, "reasoningLive"},
+            {ThoughtTextRole, "thoughtText"},
+            {AttachmentsRole, "attachments"}};
 }
 
 void MessageListModel::setMessages(const QList<MessageItem> &messages)
@@ -159,6 +191,8 @@ void MessageListModel::appendContent(int row, const QString &text)
     MessageItem &m = m_messages[row];
     m.content += text;
     QList<int> roles{ContentRole, TailRole};
+    if (!m.reasoning.isEmpty())
+        roles << ReasoningLiveRole << ThoughtTextRole; // the answer began: the thinking is over
     if (!m.parts.isEmpty())
         ReplyPart::appendText(m.parts, text); // the tail: segments end at the last call
     if (m.thinking) {
@@ -173,6 +207,38 @@ void MessageListModel::appendContent(int row, const QString &text)
     Q_EMIT dataChanged(idx, idx, roles);
 }
 
+void MessageListModel::appendReasoning(int row, const QString &text)
+{
+    if (row < 0 || row >= m_messages.size() || text.isEmpty())
+        return;
+    MessageItem &m = m_messages[row];
+    m.reasoning += text;
+    QList<int> roles{ReasoningRole, ReasoningLiveRole, ThoughtTextRole};
+    if (!m.parts.isEmpty()) {
+        ReplyPart::appendReasoning(m.parts, text);
+        roles.append(SegmentsRole);
+    }
+    if (m.thinking) {
+        m.thinking = false;
+        roles.append(ThinkingRole);
+    }
+    if (m.status == "typing"_L1) {
+        m.status = u"streaming"_s;
+        roles.append(StatusRole);
+    }
+    const QModelIndex idx = index(row);
+    Q_EMIT dataChanged(idx, idx, roles);
+}
+
+void MessageListModel::setThought(int row, qint64 ms)
+{
+    if (row < 0 || row >= m_messages.size())
+        return;
+    m_messages[row].thoughtMs = ms;
+    const QModelIndex idx = index(row);
+    Q_EMIT dataChanged(idx, idx, {ThoughtTextRole});
+}
+
 void MessageListModel::setStatus(int row, const QString &status, const QString &error)
 {
     if (row < 0 || row >= m_messages.size())
@@ -180,7 +246,7 @@ void MessageListModel::setStatus(int row, const QString &status, const QString &
     MessageItem &m = m_messages[row];
     m.status = status;
     m.error = error;
-    QList<int> roles{StatusRole, ErrorRole, StatsTextRole};
+    QList<int> roles{StatusRole, ErrorRole, StatsTextRole, ReasoningLiveRole, ThoughtTextRole};
     if (!m.parts.isEmpty())
         roles.append(SegmentsRole); // whether a call is still live depends on the reply's state
     if (m.thinking && status != "streaming"_L1 && status != "reconnecting"_L1) {
@@ -207,7 +273,7 @@ void MessageListModel::setParts(int row, const QList<ReplyPart> &parts, bool thi
     MessageItem &m = m_messages[row];
     m.parts = parts;
     m.thinking = thinking;
-    QList<int> roles{SegmentsRole, TailRole, ThinkingRole};
+    QList<int> roles{SegmentsRole, TailRole, ThinkingRole, ReasoningRole, ReasoningLiveRole, ThoughtTextRole};
     if (m.status == "typing"_L1 && !parts.isEmpty()) {
         m.status = u"streaming"_s;
         roles.append(StatusRole);
@@ -244,9 +310,36 @@ QString MessageListModel::tail(const MessageItem &m)
     if (m.parts.isEmpty())
         return m.content;
     QString text;
-    for (qsizetype i = m.parts.size() - 1; i >= 0 && !m.parts.at(i).isTool; --i)
-        text.prepend(m.parts.at(i).text);
+    for (qsizetype i = m.parts.size() - 1; i >= 0 && !m.parts.at(i).isTool; --i) {
+        if (!m.parts.at(i).isReasoning)
+            text.prepend(m.parts.at(i).text);
+    }
     return text.trimmed().isEmpty() ? QString() : text;
+}
+
+QString MessageListModel::tailReasoning(const MessageItem &m)
+{
+    if (m.parts.isEmpty())
+        return m.reasoning;
+    QString text;
+    for (qsizetype i = m.parts.size() - 1; i >= 0 && !m.parts.at(i).isTool; --i) {
+        if (m.parts.at(i).isReasoning)
+            text.prepend(m.parts.at(i).text);
+    }
+    return text;
+}
+
+QString MessageListModel::thoughtText(const MessageItem &m, bool live)
+{
+    if (live)
+        return tr("Thinking…");
+    const QLocale locale;
+    if (m.thoughtMs >= 0)
+        return m.thoughtMs < 1000 ? tr("Thought for a moment")
+                                  : tr("Thought for %1 s").arg(locale.toString(qRound64(m.thoughtMs / 1000.0)));
+    if (m.reasoningTokens > 0)
+        return tr("Reasoning · %1 tokens").arg(locale.toString(m.reasoningTokens));
+    return tr("Reasoning");
 }
 
 QVariantList MessageListModel::segments(const MessageItem &m) const
@@ -259,8 +352,48 @@ QVariantList MessageListModel::segments(const MessageItem &m) const
         const ReplyPart &part = m.parts.at(i);
         if (part.isTool)
             list.append(toolSegment(m, part.call));
+        else if (part.isReasoning && !part.text.trimmed().isEmpty())
+            list.append(QVariantMap{{u"kind"_s, u"reasoning"_s}, {u"text"_s, part.text}, {u"title"_s, tr("Reasoning")}});
         else if (!part.text.trimmed().isEmpty())
             list.append(QVariantMap{{u"kind"_s, u"text"_s}, {u"text"_s, part.text}});
+    }
+    return list;
+}
+
+QString MessageListModel::attachmentInfo(const AttachmentItem &a)
+{
+    const QString kind = a.mediaType == "application/pdf"_L1 ? u"PDF"_s
+                         : a.isImage() ? a.mediaType.section(u'/', 1).toUpper()
+                         : a.mediaType.startsWith("text/"_L1) || a.mediaType.endsWith("json"_L1)
+                             ? tr("Text")
+                             : a.mediaType;
+    QStringList parts{kind};
+    if (a.pages > 0)
+        parts << tr("%n page(s)", nullptr, a.pages);
+    if (a.width > 0)
+        parts << u"%1 × %2"_s.arg(a.width).arg(a.height);
+    if (a.size > 0)
+        parts << sizeText(a.size);
+    return parts.join(u" · "_s);
+}
+
+QVariantList MessageListModel::attachments(const MessageItem &m) const
+{
+    QVariantList list;
+    for (const AttachmentItem &a : m.attachments) {
+        // A file just sent shows from where it was picked until the server's copy is known.
+        const QUrl url = !a.localPath.isEmpty() ? QUrl::fromLocalFile(a.localPath)
+                         : a.id.isEmpty()       ? QUrl()
+                         : m_fileUrl            ? m_fileUrl(u"/api/files/"_s + a.id)
+                                                : QUrl(u"/api/files/"_s + a.id);
+        list.append(QVariantMap{{u"id"_s, a.id},
+                                {u"name"_s, a.name},
+                                {u"mediaType"_s, a.mediaType},
+                                {u"isImage"_s, a.isImage()},
+                                {u"url"_s, url},
+                                {u"width"_s, a.width},
+                                {u"height"_s, a.height},
+                                {u"info"_s, attachmentInfo(a)}});
     }
     return list;
 }
@@ -274,11 +407,9 @@ static QString durationText(qint64 ms)
 
 QVariantMap MessageListModel::toolSegment(const MessageItem &m, const ToolCallItem &c) const
 {
-    const bool replyLive =
-        m.status == "typing"_L1 || m.status == "streaming"_L1 || m.status == "reconnecting"_L1;
     const bool callLive = c.status == "streaming"_L1 || c.status == "awaiting_approval"_L1 ||
                           c.status == "running"_L1 || c.status.isEmpty();
-    const bool live = replyLive && callLive && !c.hasResult;
+    const bool live = replyLive(m) && callLive && !c.hasResult;
     QString state = c.status;
     QString statusText;
     if (c.hasResult && c.status != "denied"_L1) {

@@ -41,6 +41,10 @@ public:
         ThinkingRole,     // the model is asked again after tool results
         VersionRole,      // 1-based position among the turn's versions (0: a local row)
         VersionCountRole, // how many versions the turn has (1 without regenerate or edit)
+        ReasoningRole,     // the reasoning shown above the tail (the last round's, with tools)
+        ReasoningLiveRole, // that reasoning is still being written: no answer after it yet
+        ThoughtTextRole,   // "Thought for 12 s", "Thinking…", "Reasoning · 340 tokens"
+        AttachmentsRole,   // a user message's files: [{name, isImage, url, info, ...}]
     };
     Q_ENUM(Role)
 
@@ -56,6 +60,10 @@ public:
     void removeRow(int row);
     // Appends streamed text to one row: dataChanged(index, index, {ContentRole}).
     void appendContent(int row, const QString &text);
+    // Appends streamed reasoning to one row (its last round's reasoning, with tools).
+    void appendReasoning(int row, const QString &text);
+    // How long the reply of `row` reasoned before it answered.
+    void setThought(int row, qint64 ms);
     void setStatus(int row, const QString &status, const QString &error = {});
     void update(int row, const MessageItem &message); // every role may have changed
     void setParts(int row, const QList<ReplyPart> &parts, bool thinking);
@@ -74,7 +82,13 @@ public:
 
     static QString statsText(const MessageItem &m);
     static QString tail(const MessageItem &m);
+    // The reasoning after the last tool call (all of it without tools), shown above the tail.
+    static QString tailReasoning(const MessageItem &m);
+    static QString thoughtText(const MessageItem &m, bool live);
     QVariantList segments(const MessageItem &m) const;
+    QVariantList attachments(const MessageItem &m) const;
+    // "PDF · 3 pages · 120 KB", "PNG · 1280 × 720"
+    static QString attachmentInfo(const AttachmentItem &a);
 
 Q_SIGNALS:
     void countChanged();

@@ -20,6 +20,8 @@ QVariant ProviderListModel::data(const QModelIndex &index, int role) const
         return p.name;
     case KindRole:
         return p.kind;
+    case VisionRole:
+        return p.vision;
     case BaseUrlRole:
         return p.baseUrl;
     case ModelRole:
@@ -38,7 +40,7 @@ QHash<int, QByteArray> ProviderListModel::roleNames() const
 {
     return {{NameRole, "name"},        {KindRole, "kind"},           {BaseUrlRole, "baseUrl"},
             {ModelRole, "model"},      {IsDefaultRole, "isDefault"}, {HasApiKeyRole, "hasApiKey"},
-            {ReadOnlyRole, "readOnly"}};
+            {ReadOnlyRole, "readOnly"}, {VisionRole, "vision"}};
 }
 
 void ProviderListModel::setProviders(const QList<ProviderItem> &providers)
@@ -84,4 +86,18 @@ QStringList ProviderListModel::names() const
     for (const ProviderItem &p : m_providers)
         out.append(p.name);
     return out;
+}
+
+QString ProviderListModel::modelOf(const QString &name) const
+{
+    for (const ProviderItem &p : m_providers) {
+        if (name.isEmpty() || name == "default"_L1 ? p.isDefault : p.name == name)
+            return p.model;
+    }
+    // No default marked: the server's own environment provider, when it lists one.
+    for (const ProviderItem &p : m_providers) {
+        if (name.isEmpty() && p.readOnly)
+            return p.model;
+    }
+    return {};
 }

@@ -23,6 +23,7 @@ public:
         IsDefaultRole,
         HasApiKeyRole,
         ReadOnlyRole,
+        VisionRole,
     };
     Q_ENUM(Role)
 
@@ -39,6 +40,8 @@ public:
     Q_INVOKABLE int indexOf(const QString &name) const;
     Q_INVOKABLE QVariantMap get(int row) const;
     Q_INVOKABLE QStringList names() const;
+    // The model of the provider `name`, or of the default one when `name` is empty.
+    Q_INVOKABLE QString modelOf(const QString &name) const;
 
 Q_SIGNALS:
     void countChanged();

@@ -66,26 +66,31 @@ std::optional<Conversation::LiveTurn> ReplyStreamer::attachLiveTurn()
     live.user.id = m_pending->userRowId;
     live.user.role = u"user"_s;
     live.user.content = m_pending->text;
+    live.user.attachments = m_pending->attachments;
     live.user.status = u"complete"_s;
     live.reply.id = m_pending->replyRowId;
     live.reply.role = u"assistant"_s;
     live.reply.content = m_pending->content;
+    live.reply.reasoning = m_pending->reasoning;
+    live.reply.thoughtMs = m_pending->thoughtMs;
     live.reply.parts = m_pending->parts;
     live.reply.thinking = m_pending->thinking;
-    live.reply.status = m_pending->reconnecting        ? u"reconnecting"_s
-                        : m_pending->content.isEmpty() ? u"typing"_s
-                                                       : u"streaming"_s;
+    live.reply.status = m_pending->reconnecting                                           ? u"reconnecting"_s
+                        : m_pending->content.isEmpty() && m_pending->reasoning.isEmpty() ? u"typing"_s
+                                                                                          : u"streaming"_s;
     if (m_pending->reconnecting)
         live.reply.error = tr("Connection lost — reconnecting…");
     return live;
 }
 
-ReplyStreamer::Pending ReplyStreamer::newPending(const QString &agentId, const QString &text)
+ReplyStreamer::Pending ReplyStreamer::newPending(const QString &agentId, const QString &text,
+                                                const QList<AttachmentItem> &attachments)
 {
     Pending p;
     p.agentId = agentId;
     p.sessionId = m_conversation->sessionId();
     p.text = text;
+    p.attachments = attachments;
     p.view = m_conversation->view();
     p.userRowId = u"local-%1"_s.arg(++m_localIds);
     p.replyRowId = u"local-%1"_s.arg(++m_localIds);
@@ -94,15 +99,19 @@ ReplyStreamer::Pending ReplyStreamer::newPending(const QString &agentId, const Q
     return p;
 }
 
-void ReplyStreamer::send(const QString &agentId, const QString &text)
+void ReplyStreamer::send(const QString &agentId, const QString &text, const QList<AttachmentItem> &attachments,
+                         const std::optional<QString> &model)
 {
-    begin(newPending(agentId, text), m_messages->rowCount(), false);
+    Pending p = newPending(agentId, text, attachments);
+    p.model = model;
+    begin(p, m_messages->rowCount(), false);
 }
 
 void ReplyStreamer::regenerate(const QString &agentId, int userRow, const QString &messageId,
                                const QString &text)
 {
-    Pending p = newPending(agentId, text);
+    // The stored message keeps its files: shown again with the new answer.
+    Pending p = newPending(agentId, text, m_messages->at(userRow).attachments);
     p.versionOf = messageId;
     p.userMessageId = messageId;
     begin(p, userRow, true);
@@ -110,7 +119,8 @@ void ReplyStreamer::regenerate(const QString &agentId, int userRow, const QStrin
 
 void ReplyStreamer::edit(const QString &agentId, int userRow, const QString &text)
 {
-    Pending p = newPending(agentId, text);
+    // An edit changes the words; the files stay with them (the server keeps them too).
+    Pending p = newPending(agentId, text, m_messages->at(userRow).attachments);
     p.versionOf = m_messages->at(userRow).id;
     p.edit = true;
     begin(p, userRow, false);
@@ -132,6 +142,7 @@ void ReplyStreamer::begin(const Pending &pending, int keepRows, bool userStored)
     user.sessionId = m_conversation->sessionId();
     user.role = u"user"_s;
     user.content = pending.text;
+    user.attachments = pending.attachments;
     user.status = userStored ? u"complete"_s : u"sending"_s;
     user.createdAt = QDateTime::currentDateTimeUtc();
     m_messages->append(user);
@@ -157,7 +168,11 @@ ChatStream *ReplyStreamer::openPendingStream()
     const Pending &p = *m_pending;
     if (!p.versionOf.isEmpty())
         return m_api->versionStream(p.versionOf, p.edit ? p.text : QString(), p.idempotencyKey, this);
-    return m_api->chatStream(p.agentId, p.text, p.sessionId, p.idempotencyKey, this);
+    ApiClient::TurnOptions options;
+    for (const AttachmentItem &a : p.attachments)
+        options.attachments.append(a.id);
+    options.model = p.model;
+    return m_api->chatStream(p.agentId, p.text, p.sessionId, p.idempotencyKey, this, options);
 }
 
 void ReplyStreamer::watchStream(ChatStream *stream)
@@ -258,6 +273,9 @@ void ReplyStreamer::onChunk(const ChatChunk &chunk)
             m_api->cancel(m_pending->sessionId, this, {});
     }
     switch (chunk.type) {
+    case ChatChunk::Type::Reasoning:
+        onReasoning(chunk.content);
+        break;
     case ChatChunk::Type::ToolCallDelta:
     case ChatChunk::Type::ToolCall:
     case ChatChunk::Type::ToolResult:
@@ -281,8 +299,12 @@ void ReplyStreamer::onToolChunk(const ChatChunk &chunk)
             return nullptr;
         if (ToolCallItem *c = ReplyPart::findCall(parts, id, step))
             return c;
-        if (parts.isEmpty() && !m_pending->content.isEmpty())
-            ReplyPart::appendText(parts, m_pending->content); // what the model said before its first call
+        if (parts.isEmpty()) { // what the model thought and said before its first call
+            if (!m_pending->reasoning.isEmpty())
+                ReplyPart::appendReasoning(parts, m_pending->reasoning);
+            if (!m_pending->content.isEmpty())
+                ReplyPart::appendText(parts, m_pending->content);
+        }
         ReplyPart part;
         part.isTool = true;
         part.call.id = id;
@@ -414,11 +436,32 @@ void ReplyStreamer::decideToolCall(int row, const QString &callId, const QString
     });
 }
 
+void ReplyStreamer::onReasoning(const QString &text)
+{
+    if (!m_pending || text.isEmpty())
+        return;
+    if (m_pending->reasoningStartMs < 0)
+        m_pending->reasoningStartMs = m_pending->clock.elapsed();
+    m_pending->reasoning += text;
+    m_pending->thinking = false;
+    if (!m_pending->parts.isEmpty())
+        ReplyPart::appendReasoning(m_pending->parts, text);
+    const int row = pendingRow(m_pending->replyRowId);
+    if (row >= 0)
+        m_messages->appendReasoning(row, text);
+}
+
 void ReplyStreamer::onContent(const QString &text)
 {
     if (!m_pending)
         return;
     const qint64 now = m_pending->clock.elapsed();
+    if (m_pending->reasoningStartMs >= 0 && m_pending->thoughtMs < 0 && !text.trimmed().isEmpty()) {
+        // The answer began: the model thought from its first reasoning until now.
+        m_pending->thoughtMs = now - m_pending->reasoningStartMs;
+        if (const int row = pendingRow(m_pending->replyRowId); row >= 0)
+            m_messages->setThought(row, m_pending->thoughtMs);
+    }
     if (m_pending->firstTokenMs < 0)
         m_pending->firstTokenMs = now;
     m_pending->lastTokenMs = now;
@@ -460,8 +503,12 @@ void ReplyStreamer::onClosed(const ChatChunk &closing)
         const QString status = cancelled ? u"cancelled"_s : interrupted ? u"interrupted"_s : u"complete"_s;
         // Time spent on tools (and waiting for approval) is not the model's speed.
         const double rate = m_pending->parts.isEmpty() ? measuredRate(m_pending->chunks) : 0;
-        if (!closing.replyId.isEmpty() && rate > 0)
-            m_conversation->setRate(closing.replyId, rate);
+        // A reply that reasoned and never answered thought until its end.
+        const qint64 thought = m_pending->thoughtMs >= 0 || m_pending->reasoningStartMs < 0
+                                   ? m_pending->thoughtMs
+                                   : m_pending->clock.elapsed() - m_pending->reasoningStartMs;
+        if (!closing.replyId.isEmpty() && (rate > 0 || thought >= 0))
+            m_conversation->setMeasured(closing.replyId, rate, thought);
         if (row >= 0) {
             MessageItem m = m_messages->at(row);
             m.status = status;
@@ -470,6 +517,9 @@ void ReplyStreamer::onClosed(const ChatChunk &closing)
             m.tokensUsed = closing.tokensUsed();
             m.tokensPerSecond = rate;
             m.thinking = false;
+            m.reasoningTokens =
+                closing.metadata.value("usage"_L1).toObject().value("reasoning_tokens"_L1).toInt(-1);
+            m.thoughtMs = thought;
             m.steps = closing.metadata.value("steps"_L1).toInt(m.steps);
             if (!closing.replyId.isEmpty())
                 m.id = closing.replyId;
@@ -481,7 +531,7 @@ void ReplyStreamer::onClosed(const ChatChunk &closing)
         if (row >= 0)
             m_messages->setStatus(row, u"error"_s, error);
         // The server kept the message and the partial reply.
-        m_retry = {m_pending->text, m_pending->userMessageId, m_pending->userRowId,
+        m_retry = {m_pending->text, m_pending->attachments, m_pending->userMessageId, m_pending->userRowId,
                    row >= 0 ? m_messages->at(row).id : QString(), false};
         if (row >= 0)
             m_messages->setRetryRow(row);
@@ -531,8 +581,8 @@ void ReplyStreamer::onFailed(const QString &code, const QString &message, bool o
         m_messages->setRetryRow(row);
     }
     // The message stays in the chat with Retry; the input stays the user's, for what they type next.
-    m_retry = {m_pending->text, stored ? m_pending->userMessageId : QString(), m_pending->userRowId,
-               m_pending->replyRowId, !stored};
+    m_retry = {m_pending->text,          m_pending->attachments, stored ? m_pending->userMessageId : QString(),
+               m_pending->userRowId,     m_pending->replyRowId,  !stored};
     if (!stored && userRow >= 0 && row >= 0)
         m_conversation->keepUnsent({m_messages->at(userRow), m_messages->at(row)});
     finishPending(u"error"_s);

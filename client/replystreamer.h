@@ -27,6 +27,7 @@ public:
     struct RetryPlan
     {
         QString text;
+        QList<AttachmentItem> attachments;
         QString userMessageId; // stored on the server: a new version of its answer
         QString userRowId;     // local rows of the failed attempt
         QString replyRowId;
@@ -39,15 +40,17 @@ public:
 
     bool isStreaming() const { return m_pending.has_value(); }
     QString sessionId() const { return m_pending ? m_pending->sessionId : QString(); }
-    bool canRetry() const { return !m_retry.text.isEmpty() && !m_pending; }
+    bool canRetry() const { return (!m_retry.text.isEmpty() || !m_retry.attachments.isEmpty()) && !m_pending; }
     const RetryPlan &retryPlan() const { return m_retry; }
     void clearRetry();
 
     // The conversation shown is the reply's: its rows, and the view they belong to from now on.
     std::optional<Conversation::LiveTurn> attachLiveTurn();
 
-    // A new turn with `agentId` in the conversation shown (its session, or a new one).
-    void send(const QString &agentId, const QString &text);
+    // A new turn with `agentId` in the conversation shown (its session, or a new one), with the
+    // files already uploaded and the chat's model from now on (nullopt: unchanged).
+    void send(const QString &agentId, const QString &text, const QList<AttachmentItem> &attachments = {},
+              const std::optional<QString> &model = std::nullopt);
     // Another answer to the stored user message `messageId` (`text`) shown in `userRow`, or that
     // message with a new text: the rows from `userRow` on are replaced by the new version.
     void regenerate(const QString &agentId, int userRow, const QString &messageId, const QString &text);
@@ -93,7 +96,12 @@ private:
         int resumeAttempts = 0;
         QElapsedTimer lostClock;
         QString text;
+        QList<AttachmentItem> attachments;
+        std::optional<QString> model;
         QString content;
+        QString reasoning;
+        qint64 reasoningStartMs = -1; // when the first reasoning came
+        qint64 thoughtMs = -1;        // from then to the first words of the answer
         QList<ReplyPart> parts; // once the reply calls a tool
         bool thinking = false;  // the model is asked again after tool results
         int view = 0;           // the conversation view the reply belongs to
@@ -104,7 +112,7 @@ private:
         bool stopRequested = false;
     };
 
-    Pending newPending(const QString &agentId, const QString &text);
+    Pending newPending(const QString &agentId, const QString &text, const QList<AttachmentItem> &attachments = {});
     // Shows the first `keepRows` rows, then the pending turn's two, and starts its stream.
     void begin(const Pending &pending, int keepRows, bool userStored);
     ChatStream *openPendingStream();
@@ -116,6 +124,7 @@ private:
     void resumeNow();
     void onChunk(const ChatChunk &chunk);
     void onContent(const QString &text);
+    void onReasoning(const QString &text);
     void onToolChunk(const ChatChunk &chunk);
     void showPendingParts();
     void onClosed(const ChatChunk &closing);

@@ -17,7 +17,7 @@ SettingsController *SettingsController::s_instance = nullptr;
 
 SettingsController::SettingsController(ApiClient *api, KeychainStore *secrets, ChatController *chat,
                                        bool remote, QObject *parent)
-    : QObject(parent), m_api(api), m_secrets(secrets), m_chat(chat), m_remote(remote)
+    : QObject(parent), m_api(api), m_secrets(secrets), m_chat(chat), m_remote(remote), m_agentModels(api)
 {
     s_instance = this;
     connect(m_secrets, &KeychainStore::backendChanged, this, &SettingsController::secretsChanged);
@@ -46,16 +46,20 @@ SettingsController *SettingsController::instance()
 
 QVariantList SettingsController::presets() const
 {
-    auto preset = [](const QString &name, const QString &url, const QString &model, bool needsKey) {
-        return QVariantMap{
-            {u"name"_s, name}, {u"baseUrl"_s, url}, {u"model"_s, model}, {u"needsKey"_s, needsKey}};
+    auto preset = [](const QString &name, const QString &kind, const QString &url, const QString &model,
+                     bool needsKey) {
+        return QVariantMap{{u"name"_s, name}, {u"kind"_s, kind},          {u"baseUrl"_s, url},
+                           {u"model"_s, model}, {u"needsKey"_s, needsKey}};
     };
+    const QString openai = u"openai"_s;
     return {
-        preset(u"OpenAI"_s, u"https://api.openai.com/v1"_s, u"gpt-4o-mini"_s, true),
-        preset(u"DeepSeek"_s, u"https://api.deepseek.com/v1"_s, u"deepseek-chat"_s, true),
-        preset(u"Qwen"_s, u"https://dashscope.aliyuncs.com/compatible-mode/v1"_s, u"qwen-plus"_s, true),
-        preset(u"Ollama"_s, u"http://localhost:11434/v1"_s, u"llama3.1"_s, false),
-        preset(u"llama.cpp"_s, u"http://localhost:8080/v1"_s, u"local"_s, false),
+        preset(u"OpenAI"_s, openai, u"https://api.openai.com/v1"_s, u"gpt-4o-mini"_s, true),
+        preset(u"Anthropic"_s, u"anthropic"_s, u"https://api.anthropic.com"_s, u"claude-sonnet-4-5"_s, true),
+        preset(u"DeepSeek"_s, openai, u"https://api.deepseek.com/v1"_s, u"deepseek-chat"_s, true),
+        preset(u"Qwen"_s, openai, u"https://dashscope.aliyuncs.com/compatible-mode/v1"_s, u"qwen-plus"_s, true),
+        preset(u"OpenRouter"_s, openai, u"https://openrouter.ai/api/v1"_s, u"openai/gpt-4o-mini"_s, true),
+        preset(u"Ollama"_s, u"ollama"_s, u"http://localhost:11434"_s, u"llama3.2"_s, false),
+        preset(u"llama.cpp"_s, openai, u"http://localhost:8080/v1"_s, u"local"_s, false),
     };
 }
 
@@ -112,7 +116,8 @@ QString SettingsController::providerNameProblem(const QString &name) const
 }
 
 void SettingsController::saveProvider(const QString &name, const QString &baseUrl, const QString &model,
-                                      const QString &apiKey, bool makeDefault)
+                                      const QString &apiKey, bool makeDefault, const QString &kind,
+                                      const QString &vision)
 {
     const QString n = name.trimmed();
     const QUrl url = QUrl::fromUserInput(baseUrl.trimmed());
@@ -125,9 +130,10 @@ void SettingsController::saveProvider(const QString &name, const QString &baseUr
         return;
     }
     QJsonObject body{{u"name"_s, n},
-                     {u"kind"_s, u"openai"_s},
+                     {u"kind"_s, kind.isEmpty() ? u"openai"_s : kind},
                      {u"base_url"_s, url.toString()},
-                     {u"model"_s, model.trimmed()}};
+                     {u"model"_s, model.trimmed()},
+                     {u"vision"_s, vision.isEmpty() ? u"auto"_s : vision}};
     if (makeDefault)
         body.insert(u"is_default"_s, true);
     const QString key = apiKey.trimmed();
@@ -327,6 +333,7 @@ void SettingsController::saveAgent(const QVariantMap &agent)
     if (agent.value(u"toolApproval"_s).toString() == "auto"_L1)
         a.toolApproval = u"auto"_s;
     a.maxSteps = qBound(1, agent.value(u"maxSteps"_s, 8).toInt(), 50);
+    a.reasoningEffort = agent.value(u"reasoningEffort"_s).toString();
     // Tools allowed for good change from the chat too ("always"): only "Ask again" sends them.
     const bool forgetAllowed = agent.value(u"forgetAllowedTools"_s).toBool();
     if (a.name.isEmpty()) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "mcpserverlistmodel.h"
+#include "modellistmodel.h"
 #include "providerlistmodel.h"
 
 #include <QObject>
@@ -13,9 +14,9 @@ class KeychainStore;
 class QQmlEngine;
 class QJSEngine;
 
-// The settings side: OpenAI-compatible providers (add from a preset, test the connection, pick
-// the default), MCP servers (the Tools page), agents (create, edit, delete) and where secrets
-// are kept.
+// The settings side: providers (OpenAI-compatible, Anthropic, Ollama; add from a preset, test
+// the connection, pick the default), MCP servers (the Tools page), agents (create, edit, delete;
+// the provider's models to pick from) and where secrets are kept.
 class SettingsController : public QObject
 {
     Q_OBJECT
@@ -24,6 +25,8 @@ class SettingsController : public QObject
     Q_PROPERTY(ProviderListModel *providers READ providers CONSTANT)
     Q_PROPERTY(McpServerListModel *mcpServers READ mcpServers CONSTANT)
     Q_PROPERTY(QVariantList presets READ presets CONSTANT)
+    // The models of the provider chosen in the agent dialog.
+    Q_PROPERTY(ModelListModel *agentModels READ agentModels CONSTANT)
     Q_PROPERTY(QString secretsStatus READ secretsStatus NOTIFY secretsChanged)
     Q_PROPERTY(bool keychainAvailable READ keychainAvailable NOTIFY secretsChanged)
     Q_PROPERTY(bool remote READ isRemote CONSTANT)
@@ -37,6 +40,7 @@ public:
 
     ProviderListModel *providers() { return &m_providers; }
     McpServerListModel *mcpServers() { return &m_mcpServers; }
+    ModelListModel *agentModels() { return &m_agentModels; }
     QVariantList presets() const;
     QString secretsStatus() const;
     bool keychainAvailable() const;
@@ -49,8 +53,10 @@ public:
     // What is wrong with a provider name, as the server would say it (empty when it is fine), so
     // the form says it while typing rather than after Save.
     Q_INVOKABLE QString providerNameProblem(const QString &name) const;
+    // kind: openai, anthropic or ollama; vision: auto, yes or no.
     Q_INVOKABLE void saveProvider(const QString &name, const QString &baseUrl, const QString &model,
-                                  const QString &apiKey, bool makeDefault);
+                                  const QString &apiKey, bool makeDefault, const QString &kind = QStringLiteral("openai"),
+                                  const QString &vision = QStringLiteral("auto"));
     Q_INVOKABLE void deleteProvider(const QString &name);
     Q_INVOKABLE void setDefaultProvider(const QString &name);
     Q_INVOKABLE void testProvider(const QString &name);
@@ -64,7 +70,8 @@ public:
     Q_INVOKABLE QString maskedSecrets(const QString &name) const;
     // `agent`: id (empty = create), name, description, systemPrompt, greeting, provider, model,
     // temperature (a number, or anything else for unset), maxTokens, tools, toolApproval
-    // ("ask" or "auto"), maxSteps, forgetAllowedTools (true: ask again for tools allowed for good).
+    // ("ask" or "auto"), maxSteps, forgetAllowedTools (true: ask again for tools allowed for good),
+    // reasoningEffort ("", "off", "low", "medium", "high").
     Q_INVOKABLE void saveAgent(const QVariantMap &agent);
     Q_INVOKABLE void deleteAgent(const QString &id);
     Q_INVOKABLE void saveServerToken(const QString &token);
@@ -97,5 +104,6 @@ private:
     bool m_remote;
     ProviderListModel m_providers;
     McpServerListModel m_mcpServers;
+    ModelListModel m_agentModels;
     int m_busy = 0;
 };

@@ -72,6 +72,7 @@ AgentItem AgentItem::fromJson(const QJsonObject &o)
         a.toolApproval = approval;
     a.maxSteps = o.value("max_steps"_L1).toInt(a.maxSteps);
     a.allowedTools = stringList(o, "allowed_tools"_L1);
+    a.reasoningEffort = string(o, "reasoning_effort"_L1);
     a.createdAt = dateTime(o, "created_at"_L1);
     a.updatedAt = dateTime(o, "updated_at"_L1);
     return a;
@@ -94,6 +95,7 @@ QJsonObject AgentItem::toJson() const
         {u"tool_approval"_s, toolApproval},
         {u"max_steps"_s, maxSteps},
         {u"allowed_tools"_s, QJsonArray::fromStringList(allowedTools)},
+        {u"reasoning_effort"_s, nullIfEmpty(reasoningEffort)},
     };
     if (!id.isEmpty())
         o.insert(u"id"_s, id);
@@ -115,6 +117,7 @@ SessionItem SessionItem::fromJson(const QJsonObject &o)
     s.updatedAt = dateTime(o, "updated_at"_L1);
     s.streaming = o.value("streaming"_L1).toBool();
     s.pinned = o.value("pinned"_L1).toBool();
+    s.model = string(o, "model"_L1);
     return s;
 }
 
@@ -129,7 +132,49 @@ QJsonObject SessionItem::toJson() const
         {u"updated_at"_s, dateTimeValue(updatedAt)},
         {u"streaming"_s, streaming},
         {u"pinned"_s, pinned},
+        {u"model"_s, nullIfEmpty(model)},
     };
+}
+
+AttachmentItem AttachmentItem::fromJson(const QJsonObject &o)
+{
+    AttachmentItem a;
+    a.id = string(o, "id"_L1);
+    a.mediaType = string(o, "media_type"_L1);
+    a.name = string(o, "name"_L1);
+    a.size = qint64(o.value("size"_L1).toDouble());
+    a.width = o.value("width"_L1).toInt();
+    a.height = o.value("height"_L1).toInt();
+    a.pages = o.value("pages"_L1).toInt();
+    return a;
+}
+
+QJsonObject AttachmentItem::toJson() const
+{
+    QJsonObject o{{u"id"_s, id}, {u"media_type"_s, mediaType}, {u"name"_s, name}, {u"size"_s, size}};
+    if (width > 0) {
+        o.insert(u"width"_s, width);
+        o.insert(u"height"_s, height);
+    }
+    if (pages > 0)
+        o.insert(u"pages"_s, pages);
+    return o;
+}
+
+QList<AttachmentItem> AttachmentItem::listFromJson(const QJsonArray &list)
+{
+    QList<AttachmentItem> out;
+    for (const QJsonValue &v : list)
+        out.append(fromJson(v.toObject()));
+    return out;
+}
+
+QJsonArray AttachmentItem::listToJson(const QList<AttachmentItem> &list)
+{
+    QJsonArray out;
+    for (const AttachmentItem &a : list)
+        out.append(a.toJson());
+    return out;
 }
 
 MessageItem MessageItem::fromJson(const QJsonObject &o)
@@ -141,6 +186,10 @@ MessageItem MessageItem::fromJson(const QJsonObject &o)
     m.siblingIds = JsonUtil::stringList(o, "sibling_ids"_L1);
     m.role = string(o, "role"_L1);
     m.content = string(o, "content"_L1);
+    m.reasoning = string(o, "reasoning"_L1);
+    m.reasoningTokens = o.value("reasoning_tokens"_L1).toInt(-1);
+    m.thoughtMs = qint64(o.value("thought_ms"_L1).toDouble(-1)); // client cache only
+    m.attachments = AttachmentItem::listFromJson(o.value("attachments"_L1).toArray());
     m.status = string(o, "status"_L1);
     if (m.status.isEmpty())
         m.status = u"complete"_s;
@@ -184,7 +233,14 @@ QJsonObject MessageItem::toJson() const
     if (role == "assistant"_L1) {
         o.insert(u"steps"_s, steps);
         o.insert(u"parts"_s, ReplyPart::listToJson(parts));
+        o.insert(u"reasoning"_s, nullIfEmpty(reasoning));
+        if (reasoningTokens >= 0)
+            o.insert(u"reasoning_tokens"_s, reasoningTokens);
+        if (thoughtMs >= 0)
+            o.insert(u"thought_ms"_s, thoughtMs);
     }
+    if (!attachments.isEmpty())
+        o.insert(u"attachments"_s, AttachmentItem::listToJson(attachments));
     return o;
 }
 
@@ -238,8 +294,9 @@ QList<ReplyPart> ReplyPart::listFromJson(const QJsonArray &parts)
     for (const QJsonValue &v : parts) {
         const QJsonObject o = v.toObject();
         const QString type = string(o, "type"_L1);
-        if (type == "text"_L1) {
+        if (type == "text"_L1 || type == "reasoning"_L1) {
             ReplyPart part;
+            part.isReasoning = type == "reasoning"_L1;
             part.text = string(o, "text"_L1);
             list.append(part);
         } else if (type == "tool_call"_L1) {
@@ -281,7 +338,7 @@ QJsonArray ReplyPart::listToJson(const QList<ReplyPart> &parts)
     };
     for (const ReplyPart &part : parts) {
         if (!part.isTool) {
-            array.append(QJsonObject{{u"type"_s, u"text"_s}, {u"text"_s, part.text}});
+            array.append(QJsonObject{{u"type"_s, part.isReasoning ? u"reasoning"_s : u"text"_s}, {u"text"_s, part.text}});
             continue;
         }
         const ToolCallItem &c = part.call;
@@ -308,8 +365,18 @@ QJsonArray ReplyPart::listToJson(const QList<ReplyPart> &parts)
 
 void ReplyPart::appendText(QList<ReplyPart> &parts, const QString &text)
 {
-    if (parts.isEmpty() || parts.constLast().isTool)
+    if (parts.isEmpty() || parts.constLast().isTool || parts.constLast().isReasoning)
         parts.append(ReplyPart());
+    parts.last().text += text;
+}
+
+void ReplyPart::appendReasoning(QList<ReplyPart> &parts, const QString &text)
+{
+    if (parts.isEmpty() || !parts.constLast().isReasoning) {
+        ReplyPart part;
+        part.isReasoning = true;
+        parts.append(part);
+    }
     parts.last().text += text;
 }
 
@@ -335,5 +402,8 @@ ProviderItem ProviderItem::fromJson(const QJsonObject &o)
     p.readOnly = o.value("read_only"_L1).toBool();
     p.connectTimeoutMs = o.value("connect_timeout_ms"_L1).toInt();
     p.stallTimeoutMs = o.value("stall_timeout_ms"_L1).toInt();
+    p.vision = string(o, "vision"_L1);
+    if (p.vision.isEmpty())
+        p.vision = u"auto"_s;
     return p;
 }

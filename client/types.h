@@ -27,6 +27,7 @@ struct AgentItem
     QString toolApproval = QStringLiteral("ask");
     int maxSteps = 8;
     QStringList allowedTools; // allowed for good ("always")
+    QString reasoningEffort;  // low, medium, high, off; empty: the provider's default
     QDateTime createdAt;
     QDateTime updatedAt;
 
@@ -44,6 +45,7 @@ struct SessionItem
     QDateTime updatedAt;
     bool streaming = false;
     bool pinned = false;
+    QString model; // this chat's model instead of its agent's (empty: the agent's)
 
     static SessionItem fromJson(const QJsonObject &o);
     QJsonObject toJson() const;
@@ -76,16 +78,18 @@ struct ToolCallItem
     bool operator!=(const ToolCallItem &o) const { return !(*this == o); }
 };
 
-// A reply with tools, in order: text, then a call, more text... (docs/api.md, message `parts`).
+// A reply with tools, in order: reasoning, text, then a call, more text... (docs/api.md, message
+// `parts`).
 struct ReplyPart
 {
     bool isTool = false;
+    bool isReasoning = false; // `text` is what the model reasoned in that round
     QString text;
     ToolCallItem call;
 
     bool operator==(const ReplyPart &o) const
     {
-        return isTool == o.isTool && text == o.text && (!isTool || call == o.call);
+        return isTool == o.isTool && isReasoning == o.isReasoning && text == o.text && (!isTool || call == o.call);
     }
     bool operator!=(const ReplyPart &o) const { return !(*this == o); }
 
@@ -95,8 +99,33 @@ struct ReplyPart
     // Streamed text of a reply that has parts goes into the last text part, or a new one after
     // a call (a reply without tools keeps no parts: its content is all there is).
     static void appendText(QList<ReplyPart> &parts, const QString &text);
+    // ... and its reasoning into the last reasoning part of the round, or a new one.
+    static void appendReasoning(QList<ReplyPart> &parts, const QString &text);
     // The latest call with this id (ids are unique only within a round), of that step if >= 0.
     static ToolCallItem *findCall(QList<ReplyPart> &parts, const QString &id, int step = -1);
+};
+
+// A file a user message carries (an upload: docs/api.md, POST /api/files).
+struct AttachmentItem
+{
+    QString id;
+    QString mediaType;
+    QString name;
+    qint64 size = 0;
+    int width = 0; // an image's
+    int height = 0;
+    int pages = 0; // a PDF's
+    QString localPath; // client-only: the file it was sent from, shown until the server's copy is
+
+    bool isImage() const { return mediaType.startsWith(QLatin1String("image/")); }
+    bool operator==(const AttachmentItem &o) const
+    {
+        return id == o.id && name == o.name && size == o.size && localPath == o.localPath;
+    }
+    static AttachmentItem fromJson(const QJsonObject &o);
+    QJsonObject toJson() const;
+    static QList<AttachmentItem> listFromJson(const QJsonArray &list);
+    static QJsonArray listToJson(const QList<AttachmentItem> &list);
 };
 
 struct MessageItem
@@ -109,6 +138,10 @@ struct MessageItem
     QStringList siblingIds;
     QString role; // "user" | "assistant" | "greeting" (the agent's greeting, never stored)
     QString content;
+    QString reasoning;               // a reply's reasoning, all rounds
+    int reasoningTokens = -1;        // when the provider counted them
+    qint64 thoughtMs = -1;           // client-only: how long the model reasoned before answering
+    QList<AttachmentItem> attachments; // a user message's files
     QString status; // complete, streaming, cancelled, error, interrupted; client-only: typing, sending
     QString finishReason;
     QString model;
@@ -137,6 +170,7 @@ struct ProviderItem
     bool isDefault = false;
     bool hasApiKey = false;
     bool readOnly = false; // the server's OPENAI_* environment: not editable from here
+    QString vision;        // whether its models take images: auto, yes, no
     int connectTimeoutMs = 0;
     int stallTimeoutMs = 0;
 

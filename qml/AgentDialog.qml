@@ -3,8 +3,9 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import org.agentdesk
 
-// Create or edit an agent: name, system prompt, greeting, provider, model, temperature, and the
-// tools it may use (from the MCP servers), whether it asks before each call, its step limit.
+// Create or edit an agent: name, system prompt, greeting, provider, model (picked from what the
+// provider lists, or typed), how hard it reasons, temperature, and the tools it may use (from the
+// MCP servers), whether it asks before each call, its step limit.
 Dialog {
     id: dialog
 
@@ -47,6 +48,7 @@ Dialog {
         greetingArea.text = ""
         providerBox.currentIndex = 0
         modelField.text = ""
+        effortBox.currentIndex = 0
         useTemperature.checked = false
         temperatureSlider.value = 0.7
         resetTools([], "ask", 8, [])
@@ -68,6 +70,7 @@ Dialog {
         const p = providerBox.model.indexOf(a.provider)
         providerBox.currentIndex = a.provider && p > 0 ? p : 0
         modelField.text = a.model
+        effortBox.currentIndex = Math.max(0, ["", "off", "low", "medium", "high"].indexOf(a.reasoningEffort || ""))
         useTemperature.checked = a.temperature !== undefined && a.temperature !== null
         temperatureSlider.value = useTemperature.checked ? a.temperature : 0.7
         resetTools(a.tools, a.toolApproval, a.maxSteps, a.allowedTools)
@@ -178,13 +181,30 @@ Dialog {
                                                                  ? SettingsController.providers.names() : [])
                     Accessible.name: qsTr("Provider")
                 }
-                TextField {
+                ModelPicker {
                     id: modelField
                     objectName: "agentModel"
                     Layout.fillWidth: true
-                    placeholderText: qsTr("The provider's model")
-                    selectByMouse: true
-                    Accessible.name: qsTr("Model")
+                    models: SettingsController.agentModels
+                    provider: providerBox.currentIndex > 0 ? providerBox.currentText : ""
+                }
+            }
+
+            RowLayout {
+                Layout.fillWidth: true
+                Layout.topMargin: 6
+                Label { text: qsTr("Reasoning") }
+                ComboBox {
+                    id: effortBox
+                    objectName: "agentReasoningEffort"
+                    Layout.fillWidth: true
+                    model: [qsTr("The model's default"), qsTr("Off (where the provider can turn it off)"),
+                            qsTr("Low"), qsTr("Medium"), qsTr("High")]
+                    Accessible.name: qsTr("Reasoning effort")
+                    ToolTip.visible: hovered
+                    ToolTip.delay: 600
+                    ToolTip.text: qsTr("How hard a reasoning model thinks before it answers: OpenAI's reasoning effort, "
+                                       + "Anthropic's extended thinking budget, Ollama's think.")
                 }
             }
 
@@ -364,7 +384,8 @@ Dialog {
             tools: selectedTools,
             toolApproval: approvalBox.currentIndex === 1 ? "auto" : "ask",
             maxSteps: maxStepsBox.value,
-            forgetAllowedTools: forgetAllowed
+            forgetAllowedTools: forgetAllowed,
+            reasoningEffort: ["", "off", "low", "medium", "high"][effortBox.currentIndex]
         })
     }
 

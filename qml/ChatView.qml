@@ -15,7 +15,44 @@ Rectangle {
     property bool sidebarShown: true
 
     function focusInput() { composer.focusInput() }
+    // The current agent's provider ("" the default one).
+    readonly property string agentProvider: {
+        const row = ChatController.agents.count >= 0 ? ChatController.agents.indexOf(ChatController.currentAgentId) : -1
+        return row >= 0 ? ChatController.agents.get(row).provider || "" : ""
+    }
     readonly property alias messageList: list
+
+    ImageViewer { id: imageViewer }
+
+    // Files dropped anywhere on the conversation go with the next message.
+    DropArea {
+        id: drop
+        objectName: "fileDropArea"
+        anchors.fill: parent
+        z: 10
+        keys: ["text/uri-list"]
+        onDropped: (event) => {
+            if (!event.hasUrls)
+                return
+            ChatController.attachFiles(event.urls)
+            event.acceptProposedAction()
+        }
+        Rectangle {
+            anchors.fill: parent
+            anchors.margins: 8
+            visible: drop.containsDrag
+            radius: Theme.radius
+            color: Qt.rgba(Theme.accent.r, Theme.accent.g, Theme.accent.b, 0.12)
+            border.width: 2
+            border.color: Theme.accent
+            Label {
+                anchors.centerIn: parent
+                text: qsTr("Drop files to attach them")
+                font.pixelSize: Theme.titleFontSize
+                color: Theme.accent
+            }
+        }
+    }
 
     ColumnLayout {
         anchors.fill: parent
@@ -79,13 +116,79 @@ Rectangle {
                     text: ChatController.currentSessionId.length > 0 ? ChatController.currentTitle : ""
                 }
 
-                Label {
-                    visible: ChatController.currentAgentModel.length > 0
-                    text: ChatController.currentAgentModel
-                    color: Theme.textFaint
+                // The chat's model: its agent's, or one chosen for this chat alone.
+                Button {
+                    id: modelButton
+                    objectName: "chatModelButton"
+                    flat: true
+                    enabled: ChatController.currentAgentId.length > 0
+                    Layout.maximumWidth: 240
                     font.pixelSize: Theme.smallFontSize
-                    elide: Text.ElideRight
-                    Layout.maximumWidth: 180
+                    contentItem: RowLayout {
+                        spacing: 4
+                        Label {
+                            Layout.fillWidth: true
+                            text: ChatController.currentModel.length > 0 ? ChatController.currentModel
+                                  : (SettingsController.providers.count >= 0
+                                     && SettingsController.providers.modelOf(view.agentProvider)) || qsTr("Provider's model")
+                            textFormat: Text.PlainText
+                            elide: Text.ElideRight
+                            color: ChatController.modelOverridden ? Theme.accent : Theme.textMuted
+                            font.pixelSize: Theme.smallFontSize
+                        }
+                        Label { text: "▾"; color: Theme.textMuted; font.pixelSize: Theme.smallFontSize }
+                    }
+                    ToolTip.visible: hovered && !modelPopup.opened
+                    ToolTip.delay: 500
+                    ToolTip.text: ChatController.modelOverridden ? qsTr("This chat's own model: click to change it")
+                                                                  : qsTr("The agent's model: click to use another in this chat")
+                    onClicked: {
+                        chatModelField.text = ChatController.currentModel
+                        modelPopup.open()
+                        chatModelField.forceActiveFocus()
+                        chatModelField.selectAll() // typing replaces it, and searches
+                        chatModelField.showList()
+                    }
+
+                    Popup {
+                        id: modelPopup
+                        objectName: "chatModelPopup"
+                        y: modelButton.height + 4
+                        x: Math.min(0, modelButton.width - width)
+                        width: 340
+                        padding: 12
+                        contentItem: ColumnLayout {
+                            spacing: 8
+                            Label {
+                                text: qsTr("Model for this chat")
+                                font.bold: true
+                            }
+                            ModelPicker {
+                                id: chatModelField
+                                objectName: "chatModelField"
+                                Layout.fillWidth: true
+                                models: ChatController.models
+                                provider: view.agentProvider
+                                onPicked: (model) => {
+                                    ChatController.setChatModel(model)
+                                    modelPopup.close()
+                                }
+                                onAccepted: {
+                                    ChatController.setChatModel(text)
+                                    modelPopup.close()
+                                }
+                            }
+                            Button {
+                                visible: ChatController.modelOverridden
+                                text: qsTr("Use the agent's model (%1)").arg(ChatController.currentAgentModel || qsTr("the provider's"))
+                                flat: true
+                                onClicked: {
+                                    ChatController.setChatModel("")
+                                    modelPopup.close()
+                                }
+                            }
+                        }
+                    }
                 }
 
                 IconButton {
@@ -147,7 +250,9 @@ Rectangle {
                 activeFocusOnTab: false
                 ScrollBar.vertical: ScrollBar { policy: ScrollBar.AsNeeded }
 
-                delegate: MessageBubble {}
+                delegate: MessageBubble {
+                    onImageRequested: (source, name) => imageViewer.show(source, name)
+                }
 
                 // Follow the bottom unless the user scrolled up.
                 property bool followBottom: true

@@ -1,10 +1,13 @@
 import QtQuick
 import QtQuick.Controls
+import QtQuick.Dialogs
 import QtQuick.Layouts
 import org.agentdesk
 
 // The message input: Enter sends, Shift+Enter starts a new line; Send turns into Stop while a
-// reply streams. When sending is not possible the reason is shown under it.
+// reply streams. Files come by the paperclip, by dropping them on the window or by pasting (an
+// image from the clipboard too) and show above the text until sent. When sending is not possible
+// the reason is shown under it.
 ColumnLayout {
     id: composer
     spacing: 6
@@ -13,8 +16,10 @@ ColumnLayout {
 
     function focusInput() { area.forceActiveFocus() }
 
+    readonly property bool hasFiles: ChatController.attachments.count > 0
+
     function submit() {
-        if (!ChatController.canSend || area.text.trim().length === 0)
+        if (!ChatController.canSend || (area.text.trim().length === 0 && !composer.hasFiles))
             return
         const text = area.text
         const key = composer.draftKey
@@ -50,6 +55,26 @@ ColumnLayout {
     }
 
 
+    FileDialog {
+        id: fileDialog
+        title: qsTr("Attach files")
+        fileMode: FileDialog.OpenFiles
+        nameFilters: [qsTr("Images, PDFs and text (*.png *.jpg *.jpeg *.webp *.gif *.pdf *.txt *.md *.csv *.json *.py *.js *.ts *.c *.cpp *.h *.java *.go *.rs *.html *.css *.xml *.yaml *.yml *.sql *.sh *.log)"),
+                      qsTr("All files (*)")]
+        onAccepted: ChatController.attachFiles(selectedFiles)
+    }
+
+    AttachmentList {
+        objectName: "composerAttachments"
+        Layout.fillWidth: true
+        Layout.leftMargin: 4
+        visible: composer.hasFiles
+        files: ChatController.attachments.items
+        tray: ChatController.attachments
+        thumbSize: 64
+        onImageClicked: (source, name) => {} // already in view, at full size once sent
+    }
+
     Rectangle {
         Layout.fillWidth: true
         Layout.preferredHeight: Math.max(52, Math.min(scroll.contentHeight, 200) + 18)
@@ -63,6 +88,17 @@ ColumnLayout {
             anchors.leftMargin: 8
             anchors.rightMargin: 8
             spacing: 6
+
+            IconButton {
+                id: attachButton
+                objectName: "attachButton"
+                Layout.alignment: Qt.AlignBottom
+                Layout.bottomMargin: 10
+                size: 30
+                iconName: "paperclip"
+                tip: qsTr("Attach images or documents (or paste, or drop them here)")
+                onClicked: fileDialog.open()
+            }
 
             ScrollView {
                 id: scroll
@@ -90,9 +126,15 @@ ColumnLayout {
                     Accessible.description: qsTr("Enter sends, Shift+Enter starts a new line")
                     KeyNavigation.priority: KeyNavigation.BeforeItem
                     KeyNavigation.tab: actionButton
+                    KeyNavigation.backtab: attachButton
 
                     Keys.onReturnPressed: (event) => composer.handleEnter(event)
                     Keys.onEnterPressed: (event) => composer.handleEnter(event)
+                    // An image (or files) on the clipboard is attached; text is pasted as ever.
+                    Keys.onPressed: (event) => {
+                        if (event.matches(StandardKey.Paste) && ChatController.pasteAttachment())
+                            event.accepted = true
+                    }
                 }
             }
 
@@ -104,7 +146,8 @@ ColumnLayout {
                 implicitWidth: 36
                 implicitHeight: 36
                 focusPolicy: Qt.StrongFocus
-                enabled: ChatController.streaming || (ChatController.canSend && area.text.trim().length > 0)
+                enabled: ChatController.streaming
+                         || (ChatController.canSend && (area.text.trim().length > 0 || composer.hasFiles))
                 Accessible.name: ChatController.streaming ? qsTr("Stop") : qsTr("Send")
                 // Shown for a hover, not left behind when the button turns from Stop to Send.
                 property bool tipArmed: false

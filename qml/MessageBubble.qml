@@ -3,10 +3,12 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import org.agentdesk
 
-// One message of the conversation: the user's on the right in an accent bubble, the agent's
-// (and its greeting) on the left rendered as Markdown, with a typing indicator before the first
-// token, an inline error with Retry, and usage once the reply is done. A reply that used tools
-// shows its text and a card per call in order, the text still streaming after the last one.
+// One message of the conversation: the user's on the right in an accent bubble (with its files:
+// images as thumbnails, documents as chips), the agent's (and its greeting) on the left rendered
+// as Markdown, with a typing indicator before the first token, the model's reasoning in a block
+// above the answer (open while it streams, folded once the answer begins), an inline error with
+// Retry, and usage once the reply is done. A reply that used tools shows its reasoning, text and
+// a card per call in order, the text still streaming after the last one.
 Item {
     id: bubble
 
@@ -23,6 +25,12 @@ Item {
     required property bool thinking
     required property int version
     required property int versionCount
+    required property var attachments
+    required property string reasoning
+    required property bool reasoningLive
+    required property string thoughtText
+
+    signal imageRequested(url source, string name)
 
     // Editing a user message in place: its new text is sent as a new version of the turn.
     property bool editing: false
@@ -37,6 +45,14 @@ Item {
     readonly property bool waiting: status === "typing" && !hasSegments
     readonly property real columnWidth: Math.min(availableWidth - 48, Theme.maxContentWidth)
     readonly property real maxBubbleWidth: isUser ? columnWidth * 0.8 : columnWidth - 44
+    readonly property bool hasFiles: isUser && attachments.length > 0
+    // A user bubble is as wide as its words or its files need.
+    readonly property real filesWidth: {
+        let w = 0
+        for (let i = 0; i < attachments.length; ++i)
+            w += (attachments[i].isImage ? 96 : 220) + (i > 0 ? 8 : 0)
+        return w
+    }
 
     width: availableWidth
     implicitHeight: layout.implicitHeight + 12
@@ -84,7 +100,8 @@ Item {
                                && !bubble.hasSegments)
                     Layout.preferredWidth: bubble.isUser
                         ? (bubble.editing ? bubble.maxBubbleWidth
-                                          : Math.min(measure.implicitWidth + 2, bubble.maxBubbleWidth) + 28)
+                                          : Math.min(Math.max(bubble.content.length > 0 ? measure.implicitWidth + 2 : 0,
+                                                              bubble.filesWidth), bubble.maxBubbleWidth) + 28)
                         : bubble.maxBubbleWidth
                     Layout.preferredHeight: (bubble.editing ? editor.implicitHeight
                                              : bubble.waiting ? typing.implicitHeight : stack.implicitHeight) + 20
@@ -170,11 +187,16 @@ Item {
                             required property int index
                             readonly property var seg: bubble.segments[index] || ({})
                             width: stack.width
-                            sourceComponent: seg.kind === "tool" ? cardComponent : textComponent
+                            sourceComponent: seg.kind === "tool" ? cardComponent
+                                             : seg.kind === "reasoning" ? reasoningComponent : textComponent
 
                             Component {
                                 id: cardComponent
                                 ToolCard { seg: segment.seg; row: bubble.index }
+                            }
+                            Component {
+                                id: reasoningComponent
+                                ThinkingBlock { text: segment.seg.text || ""; title: segment.seg.title || "" }
                             }
                             Component {
                                 id: textComponent
@@ -183,9 +205,29 @@ Item {
                         }
                     }
 
+                    // The user's files, above the words.
+                    AttachmentList {
+                        objectName: "messageAttachments"
+                        visible: bubble.hasFiles
+                        width: stack.width
+                        files: bubble.attachments
+                        inverse: true
+                        onImageClicked: (source, name) => bubble.imageRequested(source, name)
+                        onDocumentClicked: (fileId, name) => ChatController.openAttachment(fileId, name)
+                    }
+
+                    // The reasoning of the answer below it (with tools: of the last round).
+                    ThinkingBlock {
+                        visible: !bubble.isUser && bubble.reasoning.length > 0
+                        width: stack.width
+                        text: bubble.reasoning
+                        live: bubble.reasoningLive
+                        title: bubble.thoughtText
+                    }
+
                     TextEdit {
                         id: textItem
-                        visible: bubble.isUser
+                        visible: bubble.isUser && (bubble.content.length > 0 || !bubble.hasFiles)
                         width: stack.width
                         text: bubble.isUser ? bubble.content : ""
                         textFormat: TextEdit.PlainText

@@ -4,7 +4,7 @@ import QtQuick.Layouts
 import QtQuick.Dialogs
 import org.agentdesk
 
-// Settings: OpenAI-compatible providers (presets, test, default), tools (MCP servers: add by
+// Settings: providers (OpenAI-compatible, Anthropic, Ollama: presets, test, default), tools (MCP servers: add by
 // command or URL, status, tools, remove), the server connection, where secrets are kept, and
 // export / import of chats.
 Popup {
@@ -75,9 +75,14 @@ Popup {
         serverFormError = false
     }
 
+    readonly property var kinds: ["openai", "anthropic", "ollama"]
+    readonly property var visions: ["auto", "yes", "no"]
+
     function usePreset(p) {
         editingName = ""
         nameField.text = p.name
+        kindBox.currentIndex = Math.max(0, kinds.indexOf(p.kind))
+        visionBox.currentIndex = 0
         urlField.text = p.baseUrl
         modelField.text = p.model
         keyField.text = ""
@@ -90,6 +95,8 @@ Popup {
         const p = SettingsController.providers.get(row)
         editingName = p.name
         nameField.text = p.name
+        kindBox.currentIndex = Math.max(0, kinds.indexOf(p.kind))
+        visionBox.currentIndex = Math.max(0, visions.indexOf(p.vision))
         urlField.text = p.baseUrl
         modelField.text = p.model
         keyField.text = ""
@@ -104,6 +111,7 @@ Popup {
             // Done: the form is empty again, ready for another provider.
             page.editingName = ""
             nameField.text = ""; urlField.text = ""; modelField.text = ""; keyField.text = ""
+            kindBox.currentIndex = 0; visionBox.currentIndex = 0
             keyField.placeholderText = qsTr("Optional")
             defaultBox.checked = false
             formError.text = ""
@@ -203,7 +211,7 @@ Popup {
                         Layout.fillWidth: true
                         wrapMode: Text.Wrap
                         color: Theme.textMuted
-                        text: qsTr("Any OpenAI-compatible endpoint. Agents use the default provider unless they name another.")
+                        text: qsTr("Any OpenAI-compatible endpoint, Anthropic's API or an Ollama server. Agents use the default provider unless they name another.")
                     }
 
                     Repeater {
@@ -214,6 +222,7 @@ Popup {
                             required property string name
                             required property string baseUrl
                             required property string model
+                            required property string kind
                             required property bool isDefault
                             required property bool hasApiKey
                             required property bool readOnly
@@ -272,7 +281,8 @@ Popup {
                                 Label {
                                     objectName: "providerTarget"
                                     Layout.fillWidth: true
-                                    text: providerRow.baseUrl + (providerRow.model ? "  ·  " + providerRow.model : "")
+                                    text: (providerRow.kind === "anthropic" ? "Anthropic  ·  " : providerRow.kind === "ollama" ? "Ollama  ·  " : "")
+                                          + providerRow.baseUrl + (providerRow.model ? "  ·  " + providerRow.model : "")
                                     color: Theme.textMuted
                                     font.pixelSize: Theme.smallFontSize
                                     wrapMode: Text.WrapAnywhere
@@ -356,13 +366,24 @@ Popup {
                                     font.pixelSize: Theme.smallFontSize
                                     wrapMode: Text.Wrap
                                 }
+                                Label { text: qsTr("Protocol") }
+                                ComboBox {
+                                    id: kindBox
+                                    objectName: "providerKind"
+                                    Layout.fillWidth: true
+                                    model: [qsTr("OpenAI-compatible (/chat/completions)"), qsTr("Anthropic (Messages API)"),
+                                            qsTr("Ollama (native /api/chat)")]
+                                    Accessible.name: qsTr("Protocol")
+                                }
                                 Label { text: qsTr("Base URL") }
                                 TextField {
                                     id: urlField
                                     objectName: "providerUrl"
                                     Layout.fillWidth: true
                                     selectByMouse: true
-                                    placeholderText: "https://api.example.com/v1"
+                                    placeholderText: kindBox.currentIndex === 1 ? "https://api.anthropic.com"
+                                                     : kindBox.currentIndex === 2 ? "http://localhost:11434"
+                                                     : "https://api.example.com/v1"
                                     Accessible.name: qsTr("Base URL")
                                 }
                                 Label { text: qsTr("Model") }
@@ -376,6 +397,15 @@ Popup {
                                     placeholderText: qsTr("Optional")
                                     Accessible.name: qsTr("API key")
                                 }
+                                Label { text: qsTr("Images") }
+                                ComboBox {
+                                    id: visionBox
+                                    objectName: "providerVision"
+                                    Layout.fillWidth: true
+                                    model: [qsTr("Known per model (asked of Ollama)"), qsTr("Its models take images"),
+                                            qsTr("Its models cannot take images")]
+                                    Accessible.name: qsTr("Whether the models take images")
+                                }
                             }
                             RowLayout {
                                 Layout.fillWidth: true
@@ -387,6 +417,7 @@ Popup {
                                     onClicked: {
                                         page.editingName = ""
                                         nameField.text = ""; urlField.text = ""; modelField.text = ""; keyField.text = ""
+                                        kindBox.currentIndex = 0; visionBox.currentIndex = 0
                                         defaultBox.checked = false
                                         formError.text = ""
                                     }
@@ -398,7 +429,9 @@ Popup {
                                     enabled: nameProblem.text.length === 0 && urlField.text.trim().length > 0
                                              && !SettingsController.busy
                                     onClicked: SettingsController.saveProvider(nameField.text, urlField.text, modelField.text,
-                                                                               keyField.text, defaultBox.checked)
+                                                                               keyField.text, defaultBox.checked,
+                                                                               page.kinds[kindBox.currentIndex],
+                                                                               page.visions[visionBox.currentIndex])
                                 }
                             }
                             Label {

@@ -409,7 +409,10 @@ void ChatService::attach(const QList<FileRow> &files, bool vision, ChatMessage &
 
 std::optional<bool> ChatService::visionOf(const ProviderConfig &provider, const QString &model) const
 {
-    return m_catalog ? m_catalog->vision(provider, model) : ModelCatalog::knownVision(provider.kind, model);
+    if (m_catalog)
+        return m_catalog->vision(provider, model);
+    const std::optional<bool> known = ModelCatalog::knownVision(provider.kind, model);
+    return known || provider.kind != "openai"_L1 ? known : std::optional<bool>(true);
 }
 
 void ChatService::learnVision(const ProviderConfig &provider, QObject *context, std::function<void()> done)

@@ -532,7 +532,7 @@ void ResourceRoutes::providerModels(RequestContext &context)
                     json.insert(u"created"_s, model.created);
                 if (model.size > 0)
                     json.insert(u"size"_s, model.size);
-                const std::optional<bool> vision = m_catalog.vision(config, model.id);
+                const std::optional<bool> vision = m_catalog.knownVision(config, model.id);
                 json.insert(u"vision"_s, vision ? QJsonValue(*vision) : QJsonValue(QJsonValue::Null));
                 models.append(json);
             }

@@ -171,11 +171,10 @@ std::optional<bool> ModelCatalog::knownVision(const QString &kind, const QString
     };
     if (matchesAny(model, blind))
         return false;
-    // An OpenAI-compatible server running something else: let it try (it says so if it cannot).
-    return kind == "openai"_L1 ? std::optional<bool>(true) : std::nullopt;
+    return std::nullopt;
 }
 
-std::optional<bool> ModelCatalog::vision(const ProviderConfig &provider, const QString &model) const
+std::optional<bool> ModelCatalog::knownVision(const ProviderConfig &provider, const QString &model) const
 {
     if (provider.vision == "yes"_L1)
         return true;
@@ -183,11 +182,17 @@ std::optional<bool> ModelCatalog::vision(const ProviderConfig &provider, const Q
         return false;
     if (provider.kind == "ollama"_L1) {
         const auto it = m_vision.constFind(listKey(provider) + u'|' + model);
-        if (it != m_vision.cend())
-            return *it;
-        return std::nullopt;
+        return it != m_vision.cend() ? std::optional<bool>(*it) : std::nullopt;
     }
     return knownVision(provider.kind, model);
+}
+
+std::optional<bool> ModelCatalog::vision(const ProviderConfig &provider, const QString &model) const
+{
+    const std::optional<bool> known = knownVision(provider, model);
+    if (!known && provider.kind == "openai"_L1)
+        return true;
+    return known;
 }
 
 void ModelCatalog::request(const ProviderConfig &provider, const QUrl &url, const QByteArray &body,

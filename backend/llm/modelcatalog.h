@@ -36,7 +36,10 @@ public:
     void models(const ProviderConfig &provider, QObject *context, ListingHandler done);
 
     // Whether `model` of `provider` takes images: the provider's own setting, what is known of
-    // the model's name, what Ollama said; nullopt when only asking Ollama can tell.
+    // the model's name, what Ollama said; nullopt when that is all unknown.
+    std::optional<bool> knownVision(const ProviderConfig &provider, const QString &model) const;
+    // The same for sending images: a model of an OpenAI-compatible server nothing is known of may
+    // try (it says so if it cannot); nullopt when only asking Ollama can tell.
     std::optional<bool> vision(const ProviderConfig &provider, const QString &model) const;
     // Asks an Ollama provider about `model` (POST /api/show); `done` runs when the answer (or a
     // failure, which leaves it unknown) is in.

@@ -9,7 +9,10 @@
 
 #include "server/server.h"
 
+#include <QClipboard>
 #include <QDeadlineTimer>
+#include <QGuiApplication>
+#include <QImage>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -17,6 +20,7 @@
 #include <QProcess>
 #include <QQuickItem>
 #include <QQuickWindow>
+#include <QScopeGuard>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTcpServer>
@@ -826,6 +830,153 @@ private Q_SLOTS:
         QVERIFY2(transfer->status().startsWith(u"Nothing was imported"_s), qPrintable(transfer->status()));
         QCOMPARE(chat()->sessions()->rowCount(), sessions + 2);
         QVERIFY2(m_app->qmlWarnings().isEmpty(), qPrintable(m_app->qmlWarnings().join(u'\n')));
+    }
+
+    void pasteAnImageAndSendIt()
+    {
+        QVERIFY(!createAgent(u"Eyes"_s, u"fake"_s, {}).isEmpty());
+        // Text on the clipboard is pasted as text, as ever.
+        QGuiApplication::clipboard()->setText(u"pasted words"_s);
+        type(QString());
+        QTest::keyClick(window(), Qt::Key_V, Qt::ControlModifier);
+        QTRY_COMPARE(inputText(), u"pasted words"_s);
+        QCOMPARE(chat()->attachments()->count(), 0);
+        item("messageInput")->setProperty("text", QString());
+        // An image is attached: uploaded at once, its thumbnail above the input.
+        QImage picture(120, 80, QImage::Format_RGB32);
+        picture.fill(QColor(0, 139, 139));
+        QGuiApplication::clipboard()->setImage(picture);
+        QTest::keyClick(window(), Qt::Key_V, Qt::ControlModifier);
+        QTRY_COMPARE(chat()->attachments()->count(), 1);
+        QTRY_COMPARE(shown("attachmentThumb").size(), 1);
+        QTRY_COMPARE(chat()->attachments()->uploading(), 0);
+        QCOMPARE(chat()->attachments()->failed(), 0);
+        QCOMPARE(inputText(), QString());
+        type(u"What colour is it?"_s);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+        QCOMPARE(finished.at(0).at(0).toString(), u"complete"_s);
+        QCOMPARE(chat()->attachments()->count(), 0); // sent with the message
+        // The model was shown the image itself.
+        const QJsonObject user =
+            m_fake.requests().constLast().json.value("messages"_L1).toArray().last().toObject();
+        QCOMPARE(user.value("content"_L1).toArray().at(0).toObject().value("text"_L1).toString(),
+                 u"What colour is it?"_s);
+        const QString url =
+            user.value("content"_L1).toArray().at(1).toObject().value("image_url"_L1).toObject().value("url"_L1).toString();
+        QVERIFY(url.startsWith("data:image/png;base64,"_L1));
+        const QImage sent = QImage::fromData(QByteArray::fromBase64(url.section(u',', 1).toLatin1()));
+        QCOMPARE(sent.size(), QSize(120, 80));
+        QCOMPARE(sent.pixelColor(10, 10), QColor(0, 139, 139));
+        const int row = lastRow(u"assistant"_s);
+        QVERIFY(chat()->messages()->at(row).content.startsWith("I see 1 image (PNG"_L1));
+        // The message keeps its image: a thumbnail in its bubble, from the server once it is stored.
+        QTRY_VERIFY(!chat()->messages()->at(row - 1).isLocal());
+        QCOMPARE(chat()->messages()->at(row - 1).attachments.size(), 1);
+        QTRY_VERIFY(chat()->messages()->at(row - 1).attachments.first().localPath.isEmpty());
+        QList<QQuickItem *> thumbs;
+        QTRY_COMPARE((thumbs = shown("attachmentThumb")).size(), 1);
+        QCOMPARE(chat()->messages()->at(row - 1).attachments.first().width, 120);
+        // A click shows it whole.
+        click(thumbs.first());
+        QObject *viewer = window()->findChild<QObject *>(u"imageViewer"_s);
+        QVERIFY(viewer);
+        QTRY_VERIFY(viewer->property("opened").toBool());
+        shot(u"e2e-09-image-viewer"_s);
+        QTest::keyClick(window(), Qt::Key_Escape);
+        QTRY_VERIFY(!viewer->property("opened").toBool());
+        shot(u"e2e-10-image-sent"_s);
+    }
+
+    void reasoningStreamsThenFolds()
+    {
+        // What a reasoning model does, set as the fake's way for this test (an agent's model name
+        // is too short to carry it).
+        FakeScenario thinking;
+        thinking.reasoning = u"The user asks why the sky is blue. Rayleigh scattering: shorter wavelengths "
+                             u"scatter more, so blue light fills the sky."_s;
+        thinking.reasoningTokens = 24;
+        thinking.delayMs = 50;
+        thinking.text = u"Because air scatters blue light more than red."_s;
+        thinking.tokens = 8;
+        m_fake.setDefaultScenario(thinking);
+        const auto restore = qScopeGuard([this] { m_fake.setDefaultScenario(FakeScenario()); });
+        QVERIFY(!createAgent(u"Thinker"_s, u"fake"_s, {}).isEmpty());
+        type(u"Why is the sky blue?"_s);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        // While the model thinks, its reasoning is open and grows.
+        QList<QQuickItem *> text;
+        QTRY_VERIFY_WITH_TIMEOUT((text = shown("thinkingText")).size() == 1 &&
+                                     text.first()->property("text").toString().size() > 20,
+                                 10000);
+        QCOMPARE(shown("thinkingTitle").first()->property("text").toString(), u"Thinking…"_s);
+        const int row = lastRow(u"assistant"_s);
+        QVERIFY(chat()->messages()->at(row).content.isEmpty());
+        shot(u"e2e-11-thinking"_s);
+        // Once the answer begins it folds away, saying how long the model thought.
+        QTRY_VERIFY_WITH_TIMEOUT(!chat()->messages()->at(row).content.isEmpty(), 10000);
+        QTRY_COMPARE(shown("thinkingText").size(), 0);
+        QVERIFY(shown("thinkingTitle").first()->property("text").toString().startsWith("Thought for"_L1));
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+        QCOMPARE(chat()->messages()->at(lastRow(u"assistant"_s)).content,
+                 u"Because air scatters blue light more than red."_s);
+        // The stored copy keeps the reasoning apart, and the time it took.
+        QTRY_VERIFY(!chat()->messages()->at(lastRow(u"assistant"_s)).isLocal());
+        const MessageItem stored = chat()->messages()->at(lastRow(u"assistant"_s));
+        QVERIFY(stored.reasoning.startsWith("The user asks why the sky is blue."_L1));
+        QVERIFY(stored.thoughtMs > 0);
+        QVERIFY(shown("thinkingTitle").first()->property("text").toString().startsWith("Thought for"_L1));
+        // A click opens it again.
+        QQuickItem *header = shown("thinkingHeader").first();
+        waitStill(header);
+        click(header);
+        QTRY_COMPARE(shown("thinkingText").size(), 1);
+        QCOMPARE(shown("thinkingText").first()->property("text").toString(), stored.reasoning);
+        shot(u"e2e-12-reasoning-open"_s);
+    }
+
+    void modelPickerListsTheProvidersModels()
+    {
+        m_fake.setModels({u"fake"_s, u"fake-large"_s, u"fake-vision"_s});
+        QVERIFY(!createAgent(u"Picker"_s, u"fake"_s, {}).isEmpty());
+        QQuickItem *button = item("chatModelButton");
+        QVERIFY(button);
+        waitStill(button);
+        click(button);
+        // The provider's models, asked of it through the server.
+        QTRY_COMPARE_WITH_TIMEOUT(shown("modelOption_fake-large").size(), 1, 10000);
+        QCOMPARE(shown("modelOption_fake").size(), 1);
+        QCOMPARE(shown("modelOption_fake-vision").size(), 1);
+        QCOMPARE(m_fake.requests().constLast().path, QByteArray("/v1/models"));
+        // Typing filters them.
+        QQuickItem *field = item("chatModelField");
+        QTRY_VERIFY(field->hasActiveFocus());
+        for (const QChar c : u"VIS"_s)
+            QTest::sendKeyEvent(QTest::Click, window(), Qt::Key_unknown, QString(c), Qt::NoModifier);
+        QTRY_COMPARE(shown("modelOption_fake-large").size(), 0);
+        QCOMPARE(shown("modelOption_fake-vision").size(), 1);
+        shot(u"e2e-13-model-picker"_s);
+        QQuickItem *option = shown("modelOption_fake-vision").first();
+        waitStill(option);
+        click(option);
+        QTRY_COMPARE(chat()->currentModel(), u"fake-vision"_s);
+        QVERIFY(chat()->modelOverridden());
+        // The chat's first message takes it along; the chat keeps it.
+        type(u"Which model are you?"_s);
+        QSignalSpy finished(chat(), &ChatController::replyFinished);
+        QTest::keyClick(window(), Qt::Key_Return);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 15000);
+        QCOMPARE(m_fake.requests().constLast().json.value("model"_L1).toString(), u"fake-vision"_s);
+        QTRY_COMPARE(chat()->currentModel(), u"fake-vision"_s);
+        chat()->refresh();
+        QTest::qWait(300);
+        QCOMPARE(chat()->currentModel(), u"fake-vision"_s);
+        // The agent dialog's picker lists them too.
+        m_app->settings()->agentModels()->load(QString());
+        QTRY_COMPARE(m_app->settings()->agentModels()->total(), 3);
+        m_fake.setModels({u"fake"_s});
     }
 
     void remoteServerInAnotherProcessGoesAwayAndComesBack()

@@ -567,7 +567,7 @@ void ProviderStreamsTest::visionKnowledge_data()
     QTest::newRow("qwen-vl") << u"openai"_s << u"qwen-vl-max"_s << 1;
     QTest::newRow("qwen-plus") << u"openai"_s << u"qwen-plus"_s << 0;
     QTest::newRow("openrouter claude") << u"openai"_s << u"anthropic/claude-3.5-sonnet"_s << 1;
-    QTest::newRow("unknown openai-compatible") << u"openai"_s << u"my-finetune"_s << 1;
+    QTest::newRow("unknown openai-compatible") << u"openai"_s << u"my-finetune"_s << 1; // may try
     QTest::newRow("claude") << u"anthropic"_s << u"claude-sonnet-4-20250514"_s << 1;
     QTest::newRow("claude-2") << u"anthropic"_s << u"claude-2.1"_s << 0;
     QTest::newRow("ollama") << u"ollama"_s << u"llava"_s << -1; // Ollama is asked
@@ -583,6 +583,9 @@ void ProviderStreamsTest::visionKnowledge()
     ProviderConfig p = provider(kind);
     const std::optional<bool> known = catalog.vision(p, model);
     QCOMPARE(known ? int(*known) : -1, vision);
+    // Shown in a model list only when it is known.
+    if (model == "my-finetune"_L1)
+        QCOMPARE(catalog.knownVision(p, model), std::nullopt);
     // The provider's own setting wins.
     p.vision = u"no"_s;
     QCOMPARE(catalog.vision(p, model), std::optional<bool>(false));
