@@ -151,8 +151,8 @@ void ApiClient::send(const QByteArray &verb, const QString &path, const QUrlQuer
     sendRequest(m_nam.sendCustomRequest(req, verb, body), verb, path, context, std::move(handler));
 }
 
-void ApiClient::sendRequest(QNetworkReply *reply, const QByteArray &verb, const QString &path, QObject *context,
-                            Handler handler)
+void ApiClient::sendRequest(QNetworkReply *reply, const QByteArray &verb, const QString &path,
+                            QObject *context, Handler handler)
 {
     QPointer<QObject> ctx(context);
     const bool hadContext = context != nullptr;
@@ -395,7 +395,8 @@ ChatStream *ApiClient::chatStream(const QString &agentId, const QString &message
     if (!options.attachments.isEmpty())
         body.insert(u"attachments"_s, QJsonArray::fromStringList(options.attachments));
     if (options.model)
-        body.insert(u"model"_s, options.model->isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(*options.model));
+        body.insert(u"model"_s,
+                    options.model->isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(*options.model));
     return watch(m_nam.post(req, jsonBytes(body)), parent);
 }
 

@@ -22,12 +22,13 @@ QVariantList AttachmentTray::items() const
 {
     QVariantList list;
     for (const Row &row : m_rows)
-        list.append(QVariantMap{{u"name"_s, row.file.name},
-                                {u"info"_s, MessageListModel::attachmentInfo(row.file)},
-                                {u"isImage"_s, row.file.isImage()},
-                                {u"url"_s, row.file.isImage() ? QUrl::fromLocalFile(row.file.localPath) : QUrl()},
-                                {u"state"_s, row.state},
-                                {u"error"_s, row.error}});
+        list.append(
+            QVariantMap{{u"name"_s, row.file.name},
+                        {u"info"_s, MessageListModel::attachmentInfo(row.file)},
+                        {u"isImage"_s, row.file.isImage()},
+                        {u"url"_s, row.file.isImage() ? QUrl::fromLocalFile(row.file.localPath) : QUrl()},
+                        {u"state"_s, row.state},
+                        {u"error"_s, row.error}});
     return list;
 }
 
@@ -82,8 +83,9 @@ void AttachmentTray::addImage(const QImage &image, const QString &name)
         file.write(png);
     Row row;
     row.key = ++m_keys;
-    row.file.name = name.isEmpty() ? tr("Pasted image %1.png").arg(QDateTime::currentDateTime().toString(u"HHmmss"_s))
-                                   : name;
+    row.file.name = name.isEmpty()
+                        ? tr("Pasted image %1.png").arg(QDateTime::currentDateTime().toString(u"HHmmss"_s))
+                        : name;
     row.file.mediaType = u"image/png"_s;
     row.file.size = png.size();
     row.file.width = image.width();
@@ -99,8 +101,11 @@ void AttachmentTray::upload(Row row, const QByteArray &bytes)
     const int key = row.key;
     m_api->uploadFile(bytes, row.file.name, row.file.mediaType, this, [this, key](const ApiResult &r) {
         const int at = rowOfKey(key);
-        if (at < 0)
-            return; // removed while it uploaded; the server forgets it in a day
+        if (at < 0) { // removed while it uploaded
+            if (r.ok())
+                forget(r.json.value("id"_L1).toString());
+            return;
+        }
         Row &row = m_rows[at];
         if (r.ok()) {
             const QString localPath = row.file.localPath;
@@ -125,10 +130,21 @@ int AttachmentTray::rowOfKey(int key) const
     return -1;
 }
 
+void AttachmentTray::forget(const QString &fileId)
+{
+    // Unsent uploads count against the user's quota on the server until taken back.
+    m_api->del(u"/api/files/"_s + fileId, this, [fileId](const ApiResult &r) {
+        if (!r.ok())
+            qCInfo(lcClient) << "could not take back upload" << fileId << r.code;
+    });
+}
+
 void AttachmentTray::remove(int row)
 {
     if (row < 0 || row >= m_rows.size())
         return;
+    if (!m_rows.at(row).file.id.isEmpty())
+        forget(m_rows.at(row).file.id);
     m_rows.removeAt(row);
     Q_EMIT changed();
 }
@@ -143,12 +159,14 @@ void AttachmentTray::clear()
 
 int AttachmentTray::uploading() const
 {
-    return int(std::count_if(m_rows.cbegin(), m_rows.cend(), [](const Row &r) { return r.state == "uploading"_L1; }));
+    return int(std::count_if(m_rows.cbegin(), m_rows.cend(),
+                             [](const Row &r) { return r.state == "uploading"_L1; }));
 }
 
 int AttachmentTray::failed() const
 {
-    return int(std::count_if(m_rows.cbegin(), m_rows.cend(), [](const Row &r) { return r.state == "failed"_L1; }));
+    return int(
+        std::count_if(m_rows.cbegin(), m_rows.cend(), [](const Row &r) { return r.state == "failed"_L1; }));
 }
 
 QList<AttachmentItem> AttachmentTray::ready() const

@@ -59,6 +59,7 @@ private:
     };
     void upload(Row row, const QByteArray &bytes);
     int rowOfKey(int key) const;
+    void forget(const QString &fileId); // an upload taken out again: the server drops it
 
     ApiClient *m_api;
     QList<Row> m_rows;

@@ -34,10 +34,15 @@ std::optional<ChatChunk> ChatChunk::parse(const QByteArray &data, QString *error
     ChatChunk c;
     c.typeName = str(o, "type"_L1);
     static const std::pair<QLatin1String, Type> types[] = {
-        {"content"_L1, Type::Content},    {"reasoning"_L1, Type::Reasoning}, {"done"_L1, Type::Done},
-        {"error"_L1, Type::Error},        {"tool_call_delta"_L1, Type::ToolCallDelta},
-        {"tool_call"_L1, Type::ToolCall}, {"tool_result"_L1, Type::ToolResult},
-        {"progress"_L1, Type::Progress},  {"attachment"_L1, Type::Attachment},
+        {"content"_L1, Type::Content},
+        {"reasoning"_L1, Type::Reasoning},
+        {"done"_L1, Type::Done},
+        {"error"_L1, Type::Error},
+        {"tool_call_delta"_L1, Type::ToolCallDelta},
+        {"tool_call"_L1, Type::ToolCall},
+        {"tool_result"_L1, Type::ToolResult},
+        {"progress"_L1, Type::Progress},
+        {"attachment"_L1, Type::Attachment},
     };
     for (const auto &[name, type] : types) {
         if (c.typeName == name) {

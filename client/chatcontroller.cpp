@@ -11,11 +11,11 @@
 #include <QFileInfo>
 #include <QGuiApplication>
 #include <QImage>
-#include <QMimeData>
-#include <QStandardPaths>
 #include <QJSEngine>
 #include <QJsonArray>
+#include <QMimeData>
 #include <QQmlEngine>
+#include <QStandardPaths>
 
 using namespace Qt::StringLiterals;
 
@@ -89,7 +89,8 @@ ChatController::ChatController(ApiClient *api, LocalCache *cache, const QString 
     connect(this, &ChatController::currentSessionChanged, this, [this] {
         if (m_newChatModel && !currentSessionId().isEmpty()) {
             // It went with the first message: the new chat has it now.
-            if (const SessionItem *s = m_sessions.find(currentSessionId()); s && s->model != *m_newChatModel) {
+            if (const SessionItem *s = m_sessions.find(currentSessionId());
+                s && s->model != *m_newChatModel) {
                 SessionItem started = *s;
                 started.model = *m_newChatModel;
                 m_sessions.upsert(started);
@@ -273,7 +274,8 @@ void ChatController::openAttachment(const QString &fileId, const QString &name)
             return;
         }
         // A folder per file keeps its own name, which the viewer shows.
-        const QString dir = QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + u"/files/"_s + fileId;
+        const QString dir =
+            QStandardPaths::writableLocation(QStandardPaths::CacheLocation) + u"/files/"_s + fileId;
         QDir().mkpath(dir);
         const QString path = dir + u'/' + QFileInfo(name).fileName();
         QFile file(path);

@@ -95,12 +95,11 @@ void Conversation::mergeRows(const QList<MessageItem> &rows)
     }
     for (int i = 0; i < firstDiff; ++i) {
         const MessageItem &a = m_messages.at(i), &b = rows.at(i);
-        const bool same = a.id == b.id && a.content == b.content && a.status == b.status &&
-                          a.error == b.error && a.tokensUsed == b.tokensUsed &&
-                          a.completionTokens == b.completionTokens &&
-                          a.tokensPerSecond == b.tokensPerSecond && a.model == b.model && a.parts == b.parts &&
-                          a.reasoning == b.reasoning && a.thoughtMs == b.thoughtMs &&
-                          a.attachments == b.attachments;
+        const bool same =
+            a.id == b.id && a.content == b.content && a.status == b.status && a.error == b.error &&
+            a.tokensUsed == b.tokensUsed && a.completionTokens == b.completionTokens &&
+            a.tokensPerSecond == b.tokensPerSecond && a.model == b.model && a.parts == b.parts &&
+            a.reasoning == b.reasoning && a.thoughtMs == b.thoughtMs && a.attachments == b.attachments;
         if (!same)
             m_messages.update(i, b);
     }

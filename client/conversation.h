@@ -66,7 +66,10 @@ public:
     void dropUnsent() { m_unsent.clear(); }
     // What the client measured of a reply as it streamed (its speed, how long it thought), kept
     // by its id so that the stored copy shown later has it too.
-    void setMeasured(const QString &replyId, double rate, qint64 thoughtMs) { m_measured.insert(replyId, {rate, thoughtMs}); }
+    void setMeasured(const QString &replyId, double rate, qint64 thoughtMs)
+    {
+        m_measured.insert(replyId, {rate, thoughtMs});
+    }
     // The rows shown, as the cache's copy (in case the app quits before the server's comes).
     void cacheShown();
 

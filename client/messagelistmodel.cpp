@@ -195,6 +195,13 @@ void MessageListModel::appendContent(int row, const QString &text)
         roles << ReasoningLiveRole << ThoughtTextRole; // the answer began: the thinking is over
     if (!m.parts.isEmpty())
         ReplyPart::appendText(m.parts, text); // the tail: segments end at the last call
+    startStreaming(m, roles);
+    const QModelIndex idx = index(row);
+    Q_EMIT dataChanged(idx, idx, roles);
+}
+
+void MessageListModel::startStreaming(MessageItem &m, QList<int> &roles)
+{
     if (m.thinking) {
         m.thinking = false;
         roles.append(ThinkingRole);
@@ -203,8 +210,6 @@ void MessageListModel::appendContent(int row, const QString &text)
         m.status = u"streaming"_s;
         roles.append(StatusRole);
     }
-    const QModelIndex idx = index(row);
-    Q_EMIT dataChanged(idx, idx, roles);
 }
 
 void MessageListModel::appendReasoning(int row, const QString &text)
@@ -218,14 +223,7 @@ void MessageListModel::appendReasoning(int row, const QString &text)
         ReplyPart::appendReasoning(m.parts, text);
         roles.append(SegmentsRole);
     }
-    if (m.thinking) {
-        m.thinking = false;
-        roles.append(ThinkingRole);
-    }
-    if (m.status == "typing"_L1) {
-        m.status = u"streaming"_s;
-        roles.append(StatusRole);
-    }
+    startStreaming(m, roles);
     const QModelIndex idx = index(row);
     Q_EMIT dataChanged(idx, idx, roles);
 }
@@ -335,8 +333,9 @@ QString MessageListModel::thoughtText(const MessageItem &m, bool live)
         return tr("Thinking…");
     const QLocale locale;
     if (m.thoughtMs >= 0)
-        return m.thoughtMs < 1000 ? tr("Thought for a moment")
-                                  : tr("Thought for %1 s").arg(locale.toString(qRound64(m.thoughtMs / 1000.0)));
+        return m.thoughtMs < 1000
+                   ? tr("Thought for a moment")
+                   : tr("Thought for %1 s").arg(locale.toString(qRound64(m.thoughtMs / 1000.0)));
     if (m.reasoningTokens > 0)
         return tr("Reasoning · %1 tokens").arg(locale.toString(m.reasoningTokens));
     return tr("Reasoning");
@@ -353,7 +352,8 @@ QVariantList MessageListModel::segments(const MessageItem &m) const
         if (part.isTool)
             list.append(toolSegment(m, part.call));
         else if (part.isReasoning && !part.text.trimmed().isEmpty())
-            list.append(QVariantMap{{u"kind"_s, u"reasoning"_s}, {u"text"_s, part.text}, {u"title"_s, tr("Reasoning")}});
+            list.append(QVariantMap{
+                {u"kind"_s, u"reasoning"_s}, {u"text"_s, part.text}, {u"title"_s, tr("Reasoning")}});
         else if (!part.text.trimmed().isEmpty())
             list.append(QVariantMap{{u"kind"_s, u"text"_s}, {u"text"_s, part.text}});
     }
@@ -363,7 +363,7 @@ QVariantList MessageListModel::segments(const MessageItem &m) const
 QString MessageListModel::attachmentInfo(const AttachmentItem &a)
 {
     const QString kind = a.mediaType == "application/pdf"_L1 ? u"PDF"_s
-                         : a.isImage() ? a.mediaType.section(u'/', 1).toUpper()
+                         : a.isImage()                       ? a.mediaType.section(u'/', 1).toUpper()
                          : a.mediaType.startsWith("text/"_L1) || a.mediaType.endsWith("json"_L1)
                              ? tr("Text")
                              : a.mediaType;

@@ -36,11 +36,11 @@ public:
         CreatedAtRole,
         StatsTextRole, // "42 tok/s · 128 tokens", empty until a reply is done
         CanRetryRole,
-        SegmentsRole,     // [{kind: "text", text} | {kind: "tool", callId, title, status, ...}]
-        TailRole,         // the text after the last tool call (all of it without tools)
-        ThinkingRole,     // the model is asked again after tool results
-        VersionRole,      // 1-based position among the turn's versions (0: a local row)
-        VersionCountRole, // how many versions the turn has (1 without regenerate or edit)
+        SegmentsRole,      // [{kind: "text", text} | {kind: "tool", callId, title, status, ...}]
+        TailRole,          // the text after the last tool call (all of it without tools)
+        ThinkingRole,      // the model is asked again after tool results
+        VersionRole,       // 1-based position among the turn's versions (0: a local row)
+        VersionCountRole,  // how many versions the turn has (1 without regenerate or edit)
         ReasoningRole,     // the reasoning shown above the tail (the last round's, with tools)
         ReasoningLiveRole, // that reasoning is still being written: no answer after it yet
         ThoughtTextRole,   // "Thought for 12 s", "Thinking…", "Reasoning · 340 tokens"
@@ -94,6 +94,8 @@ Q_SIGNALS:
     void countChanged();
 
 private:
+    // The first text or reasoning of a reply: no longer "typing", and the dots stop.
+    static void startStreaming(MessageItem &m, QList<int> &roles);
     QVariantMap toolSegment(const MessageItem &m, const ToolCallItem &c) const;
     static QString expandedKey(const ToolCallItem &c);
 

@@ -73,8 +73,9 @@ void ModelListModel::load(const QString &provider)
 
 QString ModelListModel::idAt(int row) const
 {
-    return row >= 0 && row < m_visible.size() ? m_all.at(m_visible.at(row)).toObject().value("id"_L1).toString()
-                                              : QString();
+    return row >= 0 && row < m_visible.size()
+               ? m_all.at(m_visible.at(row)).toObject().value("id"_L1).toString()
+               : QString();
 }
 
 void ModelListModel::setFilter(const QString &filter)

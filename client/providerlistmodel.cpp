@@ -38,8 +38,8 @@ QVariant ProviderListModel::data(const QModelIndex &index, int role) const
 
 QHash<int, QByteArray> ProviderListModel::roleNames() const
 {
-    return {{NameRole, "name"},        {KindRole, "kind"},           {BaseUrlRole, "baseUrl"},
-            {ModelRole, "model"},      {IsDefaultRole, "isDefault"}, {HasApiKeyRole, "hasApiKey"},
+    return {{NameRole, "name"},         {KindRole, "kind"},           {BaseUrlRole, "baseUrl"},
+            {ModelRole, "model"},       {IsDefaultRole, "isDefault"}, {HasApiKeyRole, "hasApiKey"},
             {ReadOnlyRole, "readOnly"}, {VisionRole, "vision"}};
 }
 

@@ -75,16 +75,16 @@ std::optional<Conversation::LiveTurn> ReplyStreamer::attachLiveTurn()
     live.reply.thoughtMs = m_pending->thoughtMs;
     live.reply.parts = m_pending->parts;
     live.reply.thinking = m_pending->thinking;
-    live.reply.status = m_pending->reconnecting                                           ? u"reconnecting"_s
+    live.reply.status = m_pending->reconnecting                                          ? u"reconnecting"_s
                         : m_pending->content.isEmpty() && m_pending->reasoning.isEmpty() ? u"typing"_s
-                                                                                          : u"streaming"_s;
+                                                                                         : u"streaming"_s;
     if (m_pending->reconnecting)
         live.reply.error = tr("Connection lost — reconnecting…");
     return live;
 }
 
 ReplyStreamer::Pending ReplyStreamer::newPending(const QString &agentId, const QString &text,
-                                                const QList<AttachmentItem> &attachments)
+                                                 const QList<AttachmentItem> &attachments)
 {
     Pending p;
     p.agentId = agentId;
@@ -99,8 +99,8 @@ ReplyStreamer::Pending ReplyStreamer::newPending(const QString &agentId, const Q
     return p;
 }
 
-void ReplyStreamer::send(const QString &agentId, const QString &text, const QList<AttachmentItem> &attachments,
-                         const std::optional<QString> &model)
+void ReplyStreamer::send(const QString &agentId, const QString &text,
+                         const QList<AttachmentItem> &attachments, const std::optional<QString> &model)
 {
     Pending p = newPending(agentId, text, attachments);
     p.model = model;
@@ -531,8 +531,12 @@ void ReplyStreamer::onClosed(const ChatChunk &closing)
         if (row >= 0)
             m_messages->setStatus(row, u"error"_s, error);
         // The server kept the message and the partial reply.
-        m_retry = {m_pending->text, m_pending->attachments, m_pending->userMessageId, m_pending->userRowId,
-                   row >= 0 ? m_messages->at(row).id : QString(), false};
+        m_retry = {m_pending->text,
+                   m_pending->attachments,
+                   m_pending->userMessageId,
+                   m_pending->userRowId,
+                   row >= 0 ? m_messages->at(row).id : QString(),
+                   false};
         if (row >= 0)
             m_messages->setRetryRow(row);
         finishPending(u"error"_s);
@@ -581,8 +585,8 @@ void ReplyStreamer::onFailed(const QString &code, const QString &message, bool o
         m_messages->setRetryRow(row);
     }
     // The message stays in the chat with Retry; the input stays the user's, for what they type next.
-    m_retry = {m_pending->text,          m_pending->attachments, stored ? m_pending->userMessageId : QString(),
-               m_pending->userRowId,     m_pending->replyRowId,  !stored};
+    m_retry = {m_pending->text,      m_pending->attachments, stored ? m_pending->userMessageId : QString(),
+               m_pending->userRowId, m_pending->replyRowId,  !stored};
     if (!stored && userRow >= 0 && row >= 0)
         m_conversation->keepUnsent({m_messages->at(userRow), m_messages->at(row)});
     finishPending(u"error"_s);

@@ -40,7 +40,10 @@ public:
 
     bool isStreaming() const { return m_pending.has_value(); }
     QString sessionId() const { return m_pending ? m_pending->sessionId : QString(); }
-    bool canRetry() const { return (!m_retry.text.isEmpty() || !m_retry.attachments.isEmpty()) && !m_pending; }
+    bool canRetry() const
+    {
+        return (!m_retry.text.isEmpty() || !m_retry.attachments.isEmpty()) && !m_pending;
+    }
     const RetryPlan &retryPlan() const { return m_retry; }
     void clearRetry();
 
@@ -102,9 +105,9 @@ private:
         QString reasoning;
         qint64 reasoningStartMs = -1; // when the first reasoning came
         qint64 thoughtMs = -1;        // from then to the first words of the answer
-        QList<ReplyPart> parts; // once the reply calls a tool
-        bool thinking = false;  // the model is asked again after tool results
-        int view = 0;           // the conversation view the reply belongs to
+        QList<ReplyPart> parts;       // once the reply calls a tool
+        bool thinking = false;        // the model is asked again after tool results
+        int view = 0;                 // the conversation view the reply belongs to
         int chunks = 0;
         QElapsedTimer clock;
         qint64 firstTokenMs = -1;
@@ -112,7 +115,8 @@ private:
         bool stopRequested = false;
     };
 
-    Pending newPending(const QString &agentId, const QString &text, const QList<AttachmentItem> &attachments = {});
+    Pending newPending(const QString &agentId, const QString &text,
+                       const QList<AttachmentItem> &attachments = {});
     // Shows the first `keepRows` rows, then the pending turn's two, and starts its stream.
     void begin(const Pending &pending, int keepRows, bool userStored);
     ChatStream *openPendingStream();

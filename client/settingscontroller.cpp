@@ -48,15 +48,19 @@ QVariantList SettingsController::presets() const
 {
     auto preset = [](const QString &name, const QString &kind, const QString &url, const QString &model,
                      bool needsKey) {
-        return QVariantMap{{u"name"_s, name}, {u"kind"_s, kind},          {u"baseUrl"_s, url},
-                           {u"model"_s, model}, {u"needsKey"_s, needsKey}};
+        return QVariantMap{{u"name"_s, name},
+                           {u"kind"_s, kind},
+                           {u"baseUrl"_s, url},
+                           {u"model"_s, model},
+                           {u"needsKey"_s, needsKey}};
     };
     const QString openai = u"openai"_s;
     return {
         preset(u"OpenAI"_s, openai, u"https://api.openai.com/v1"_s, u"gpt-4o-mini"_s, true),
         preset(u"Anthropic"_s, u"anthropic"_s, u"https://api.anthropic.com"_s, u"claude-sonnet-4-5"_s, true),
         preset(u"DeepSeek"_s, openai, u"https://api.deepseek.com/v1"_s, u"deepseek-chat"_s, true),
-        preset(u"Qwen"_s, openai, u"https://dashscope.aliyuncs.com/compatible-mode/v1"_s, u"qwen-plus"_s, true),
+        preset(u"Qwen"_s, openai, u"https://dashscope.aliyuncs.com/compatible-mode/v1"_s, u"qwen-plus"_s,
+               true),
         preset(u"OpenRouter"_s, openai, u"https://openrouter.ai/api/v1"_s, u"openai/gpt-4o-mini"_s, true),
         preset(u"Ollama"_s, u"ollama"_s, u"http://localhost:11434"_s, u"llama3.2"_s, false),
         preset(u"llama.cpp"_s, openai, u"http://localhost:8080/v1"_s, u"local"_s, false),

@@ -55,7 +55,8 @@ public:
     Q_INVOKABLE QString providerNameProblem(const QString &name) const;
     // kind: openai, anthropic or ollama; vision: auto, yes or no.
     Q_INVOKABLE void saveProvider(const QString &name, const QString &baseUrl, const QString &model,
-                                  const QString &apiKey, bool makeDefault, const QString &kind = QStringLiteral("openai"),
+                                  const QString &apiKey, bool makeDefault,
+                                  const QString &kind = QStringLiteral("openai"),
                                   const QString &vision = QStringLiteral("auto"));
     Q_INVOKABLE void deleteProvider(const QString &name);
     Q_INVOKABLE void setDefaultProvider(const QString &name);

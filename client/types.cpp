@@ -338,7 +338,8 @@ QJsonArray ReplyPart::listToJson(const QList<ReplyPart> &parts)
     };
     for (const ReplyPart &part : parts) {
         if (!part.isTool) {
-            array.append(QJsonObject{{u"type"_s, part.isReasoning ? u"reasoning"_s : u"text"_s}, {u"text"_s, part.text}});
+            array.append(QJsonObject{{u"type"_s, part.isReasoning ? u"reasoning"_s : u"text"_s},
+                                     {u"text"_s, part.text}});
             continue;
         }
         const ToolCallItem &c = part.call;

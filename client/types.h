@@ -89,7 +89,8 @@ struct ReplyPart
 
     bool operator==(const ReplyPart &o) const
     {
-        return isTool == o.isTool && isReasoning == o.isReasoning && text == o.text && (!isTool || call == o.call);
+        return isTool == o.isTool && isReasoning == o.isReasoning && text == o.text &&
+               (!isTool || call == o.call);
     }
     bool operator!=(const ReplyPart &o) const { return !(*this == o); }
 
@@ -114,7 +115,7 @@ struct AttachmentItem
     qint64 size = 0;
     int width = 0; // an image's
     int height = 0;
-    int pages = 0; // a PDF's
+    int pages = 0;     // a PDF's
     QString localPath; // client-only: the file it was sent from, shown until the server's copy is
 
     bool isImage() const { return mediaType.startsWith(QLatin1String("image/")); }
@@ -138,9 +139,9 @@ struct MessageItem
     QStringList siblingIds;
     QString role; // "user" | "assistant" | "greeting" (the agent's greeting, never stored)
     QString content;
-    QString reasoning;               // a reply's reasoning, all rounds
-    int reasoningTokens = -1;        // when the provider counted them
-    qint64 thoughtMs = -1;           // client-only: how long the model reasoned before answering
+    QString reasoning;                 // a reply's reasoning, all rounds
+    int reasoningTokens = -1;          // when the provider counted them
+    qint64 thoughtMs = -1;             // client-only: how long the model reasoned before answering
     QList<AttachmentItem> attachments; // a user message's files
     QString status; // complete, streaming, cancelled, error, interrupted; client-only: typing, sending
     QString finishReason;

@@ -123,11 +123,13 @@ Rectangle {
                     flat: true
                     enabled: ChatController.currentAgentId.length > 0
                     Layout.maximumWidth: 240
+                    // As wide as the name (the style's background would make it at least 100).
+                    implicitWidth: implicitContentWidth + leftPadding + rightPadding
                     font.pixelSize: Theme.smallFontSize
                     contentItem: RowLayout {
                         spacing: 4
                         Label {
-                            Layout.fillWidth: true
+                            Layout.maximumWidth: 210 // long names elide; short ones keep the arrow beside them
                             text: ChatController.currentModel.length > 0 ? ChatController.currentModel
                                   : (SettingsController.providers.count >= 0
                                      && SettingsController.providers.modelOf(view.agentProvider)) || qsTr("Provider's model")

@@ -20,9 +20,8 @@ TextField {
     rightPadding: 30
 
     function showList() {
-        if (field.models.provider !== (field.provider.length > 0 ? field.provider : "default")
-                || (field.models.total === 0 && !field.models.loading))
-            field.models.load(field.provider)
+        // Asked each time (the server keeps the list a minute); the rows shown stay meanwhile.
+        field.models.load(field.provider)
         field.models.filter = ""
         popup.open()
     }
@@ -132,7 +131,8 @@ TextField {
                             text: row.detail
                             textFormat: Text.PlainText
                             elide: Text.ElideRight
-                            color: Theme.textMuted
+                            color: row.highlighted ? row.palette.highlightedText : Theme.textMuted
+                            opacity: row.highlighted ? 0.85 : 1
                             font.pixelSize: Theme.smallFontSize
                         }
                     }

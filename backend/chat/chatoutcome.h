@@ -18,7 +18,9 @@ struct ChatOutcome
     bool tokensEstimated = false;
     int steps = 1; // model rounds
     bool saved = false;
-    ApiError error; // for failures: 502/504 and the upstream's code and message
+    ApiError error;          // for failures: 502/504 and the upstream's code and message
+    int upstreamStatus = 0;  // the HTTP status the upstream failed with (0: none, or no failure)
+    QString upstreamMessage; // ... and its own words
 
     qint64 tokensUsed() const { return qint64(promptTokens) + completionTokens; }
 };

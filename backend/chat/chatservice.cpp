@@ -12,6 +12,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
+#include <QSet>
 
 #include <algorithm>
 
@@ -104,12 +106,14 @@ ChatMessage plain(const QString &role, const QString &content)
 }
 
 // A reply's parts as the rounds the model had: text and tool calls as one assistant message, then
-// one tool message per call. A call without a result (the reply was stopped, or the server
-// crashed) still gets one: the model must see every call answered.
-void appendRounds(const QJsonArray &parts, QList<ChatMessage> &out)
+// one tool message per call; the reasoning of a round with it where its provider wants it back
+// (`echoFor`, ChatService::echoKey(), names who may get it). A call without a result (the reply was stopped,
+// or the server crashed) still gets one: the model must see every call answered.
+void appendRounds(const QJsonArray &parts, const QString &echoFor, QList<ChatMessage> &out)
 {
     QString text;
     QString reasoning; // only what the provider wants back (DeepSeek's reasoning_content)
+    QString reasoningField;
     QJsonArray calls;
     QStringList answered;
     const auto flush = [&] {
@@ -117,12 +121,14 @@ void appendRounds(const QJsonArray &parts, QList<ChatMessage> &out)
             if (!text.isEmpty()) {
                 ChatMessage assistant = plain(u"assistant"_s, text);
                 assistant.reasoningContent = reasoning;
+                assistant.reasoningField = reasoningField;
                 out.append(assistant);
             }
         } else {
             ChatMessage assistant = plain(u"assistant"_s, text);
             assistant.toolCalls = calls;
             assistant.reasoningContent = reasoning;
+            assistant.reasoningField = reasoningField;
             out.append(assistant);
         }
         text.clear();
@@ -139,8 +145,11 @@ void appendRounds(const QJsonArray &parts, QList<ChatMessage> &out)
                 out += results;
                 results.clear();
             }
-            if (part.value("echo"_L1).toBool())
+            // Only to the provider and model that wrote it: another may refuse the field.
+            if (!echoFor.isEmpty() && part.value("echo_for"_L1).toString() == echoFor) {
                 reasoning += part.value("text"_L1).toString();
+                reasoningField = part.value("echo_field"_L1).toString();
+            }
         } else if (type == "text"_L1) {
             if (!results.isEmpty()) {
                 flush();
@@ -188,7 +197,7 @@ void appendRounds(const QJsonArray &parts, QList<ChatMessage> &out)
 } // namespace
 
 QList<ChatMessage> ChatService::history(const Agent &agent, const QList<Message> &messages,
-                                        const AttachmentReader &attachments)
+                                        const AttachmentReader &attachments, const QString &echoFor)
 {
     QList<ChatMessage> result;
     result.reserve(messages.size() + 2);
@@ -201,7 +210,7 @@ QList<ChatMessage> ChatService::history(const Agent &agent, const QList<Message>
         if (message.status == "streaming"_L1)
             continue;
         if (message.role == "assistant"_L1 && !message.parts.isEmpty()) {
-            appendRounds(QJsonDocument::fromJson(message.parts.toUtf8()).array(), result);
+            appendRounds(QJsonDocument::fromJson(message.parts.toUtf8()).array(), echoFor, result);
             continue;
         }
         if (message.content.isEmpty() && message.attachments.isEmpty())
@@ -222,11 +231,11 @@ QString ChatService::withDocuments(const QString &text, const QList<FileRow> &do
 {
     if (documents.isEmpty())
         return text;
+    // A document's own text cannot close its element early and pose as the user.
+    static const QRegularExpression closing(u"</(document)"_s, QRegularExpression::CaseInsensitiveOption);
     QString out;
     for (const FileRow &file : documents) {
-        QString name = file.name;
-        name.replace(u'"', u'\'');
-        out += u"<document name=\"%1\" type=\"%2\""_s.arg(name, file.mediaType);
+        out += u"<document name=\"%1\" type=\"%2\""_s.arg(file.name.toHtmlEscaped(), file.mediaType);
         if (file.pages > 0)
             out += u" pages=\"%1\""_s.arg(file.pages);
         out += u">\n"_s;
@@ -238,11 +247,11 @@ QString ChatService::withDocuments(const QString &text, const QList<FileRow> &do
             int cut = maxChars;
             if (cut > 0 && file.text.at(cut - 1).isHighSurrogate())
                 --cut;
-            out += file.text.left(cut);
+            out += file.text.left(cut).replace(closing, u"<\\/\\1"_s);
             out += u"\n[… cut here: the remaining %1 characters of %2 were not included.]"_s.arg(
                 QString::number(file.text.size() - cut), file.name);
         } else {
-            out += file.text;
+            out += QString(file.text).replace(closing, u"<\\/\\1"_s);
         }
         out += u"\n</document>\n\n"_s;
     }
@@ -388,23 +397,59 @@ QList<FileRow> ChatService::filesOf(const Principal &principal, const Message &m
     return files;
 }
 
-void ChatService::attach(const QList<FileRow> &files, bool vision, ChatMessage &out) const
+void ChatService::attach(const QList<FileRow> &files, bool vision, ChatMessage &out,
+                         const QSet<QString> *included) const
 {
     QList<FileRow> documents;
-    QStringList unseen;
+    QStringList notes;
     for (const FileRow &file : files) {
-        if (!file.isImage()) {
+        const bool sent = !included || included->contains(file.id);
+        if (!file.isImage() && sent) {
             documents.append(file);
-        } else if (vision) {
-            out.images.append({file.mediaType, m_files->read(file)});
+        } else if (!file.isImage()) {
+            notes.append(u"[Document %1 was attached here (%2 characters); it is not repeated.]"_s.arg(
+                file.name, QString::number(file.text.size())));
+        } else if (!vision) {
+            // An image in the history of a chat that now talks to a model that cannot see.
+            notes.append(u"[Image %1 not shown: this model cannot see images.]"_s.arg(file.name));
+        } else if (!sent) {
+            notes.append(u"[Image %1 was shown here; it is not repeated.]"_s.arg(file.name));
         } else {
-            unseen.append(file.name);
+            out.images.append({file.mediaType, m_files->read(file)});
         }
     }
     out.content = withDocuments(out.content, documents, m_maxDocumentChars);
-    // An image in the history of a chat that now talks to a model that cannot see: say so.
-    for (const QString &name : std::as_const(unseen))
-        out.content += u"\n[Image %1 not shown: this model cannot see images.]"_s.arg(name);
+    for (const QString &note : std::as_const(notes))
+        out.content += u'\n' + note;
+}
+
+QString ChatService::echoKey(const ProviderConfig &provider, const QString &model)
+{
+    // A provider removed and made again under its name may speak another protocol, elsewhere.
+    return provider.name + u'|' + provider.kind + u'|' + provider.baseUrl.host() + u'|' + model;
+}
+
+ApiError ChatService::modelRefusal(const ProviderConfig &provider, const QString &model)
+{
+    if (provider.allowedModels.isEmpty() || provider.allowedModels.contains(model))
+        return {};
+    return {
+        403, u"model_not_allowed"_s,
+        u"The provider \u201c%1\u201d is limited by its admin to %2; \u201c%3\u201d is not one of them"_s.arg(
+            provider.name, provider.allowedModels.join(u", "_s), model)};
+}
+
+bool ChatService::refusedImages(const ChatOutcome &outcome)
+{
+    // A request refused for its images says so ("image_url is only supported by certain models",
+    // "does not support image input", "unknown variant `image_url`"); a 400 for anything else
+    // (too long, a bad parameter) teaches nothing about sight.
+    if (outcome.upstreamStatus != 400 && outcome.upstreamStatus != 422)
+        return false;
+    // The upstream's own words only: the provider's or the model's name may say "vision".
+    static const QRegularExpression about(u"image|multimodal|vision (is )?not supported"_s,
+                                          QRegularExpression::CaseInsensitiveOption);
+    return outcome.upstreamMessage.contains(about);
 }
 
 std::optional<bool> ChatService::visionOf(const ProviderConfig &provider, const QString &model) const
@@ -415,10 +460,15 @@ std::optional<bool> ChatService::visionOf(const ProviderConfig &provider, const 
     return known || provider.kind != "openai"_L1 ? known : std::optional<bool>(true);
 }
 
-void ChatService::learnVision(const ProviderConfig &provider, QObject *context, std::function<void()> done)
+QString ChatService::learnError(const ProviderConfig &provider) const
+{
+    return m_catalog ? m_catalog->learnError(provider, provider.model) : QString();
+}
+
+void ChatService::learnModel(const ProviderConfig &provider, QObject *context, std::function<void()> done)
 {
     if (m_catalog)
-        m_catalog->learnVision(provider, provider.model, context, std::move(done));
+        m_catalog->learnModel(provider, provider.model, context, std::move(done));
     else
         QTimer::singleShot(0, context, std::move(done));
 }
@@ -451,6 +501,18 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
                     : !agent.model.isEmpty() ? agent.model
                                              : provider->model;
     const QString model = provider->isDemo() ? u"demo"_s : request.model;
+    if (const ApiError refusal = modelRefusal(*provider, request.model); refusal.isError())
+        return refused(refusal);
+    // Ollama says what a model can do and how long a context it has: asked once an hour per model
+    // (a failure is not waited for again: the turn goes on without it).
+    if (provider->kind == "ollama"_L1 && m_catalog) {
+        if (!m_catalog->asked(*provider, request.model)) {
+            started.askModel = *provider;
+            started.askModel->model = request.model;
+            return started;
+        }
+        request.contextWindow = m_catalog->contextLength(*provider, request.model);
+    }
 
     // Images need a model that sees them: asked of the provider when only it can tell, refused
     // before anything starts when it cannot. Images earlier in the chat are described instead.
@@ -462,14 +524,16 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         return m.attachments.contains("\"image/"_L1);
     });
     bool vision = false;
+    bool visionAssumed = false;
     if (imagesNow || imagesBefore) {
         const std::optional<bool> known = visionOf(*provider, request.model);
         if (!known) {
-            started.askVision = *provider;
-            started.askVision->model = request.model;
+            started.askModel = *provider;
+            started.askModel->model = request.model;
             return started;
         }
         vision = *known;
+        visionAssumed = vision && m_catalog && !m_catalog->knownVision(*provider, request.model);
         if (imagesNow && !vision)
             return refused(ApiError::badRequest(
                 u"model_no_vision"_s,
@@ -479,10 +543,38 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
                       u"model that can, or send the message without them"_s.arg(request.model,
                                                                                 provider->name)));
     }
-    const AttachmentReader reader = [this, principal, vision](const Message &message, ChatMessage &out) {
-        attach(filesOf(principal, message), vision, out);
+    // What of the history's files goes again, newest first within a budget: the images only to a
+    // model known to see (one merely assumed to might refuse them, and every later turn with it),
+    // the documents up to some times one document's worth of text.
+    QHash<QString, QList<FileRow>> historyFiles; // by message id
+    QSet<QString> included;
+    int images = int(
+        std::count_if(turn.files.cbegin(), turn.files.cend(), [](const FileRow &f) { return f.isImage(); }));
+    qsizetype documentChars = 0;
+    for (auto it = turn.before.crbegin(); it != turn.before.crend(); ++it) {
+        if (it->role != "user"_L1 || it->attachments.isEmpty())
+            continue;
+        const QList<FileRow> files = filesOf(principal, *it);
+        historyFiles.insert(it->id, files);
+        for (const FileRow &file : files) {
+            if (file.isImage() && vision && !visionAssumed && images < maxImagesPerRequest) {
+                ++images;
+                included.insert(file.id);
+            } else if (!file.isImage()) {
+                const qsizetype chars = qMin<qsizetype>(file.text.size(), m_maxDocumentChars);
+                if (documentChars + chars <= qsizetype(m_maxDocumentChars) * historyDocumentsFactor) {
+                    documentChars += chars;
+                    included.insert(file.id);
+                }
+            }
+        }
+    }
+    const AttachmentReader reader = [this, &historyFiles, &included, vision](const Message &message,
+                                                                             ChatMessage &out) {
+        attach(historyFiles.value(message.id), vision, out, &included);
     };
-    request.messages = history(agent, turn.before, reader);
+    const QString echoFor = echoKey(*provider, request.model);
+    request.messages = history(agent, turn.before, reader, echoFor);
     ChatMessage user = plain(u"user"_s, turn.existingUser ? turn.existingUser->content : turn.text);
     attach(turn.files, vision, user);
     request.messages.append(user);
@@ -553,6 +645,7 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
     auto *chatTurn = new ChatTurn(m_sessions, session, *userMessage, *reply, this);
     if (!provider->isDemo())
         chatTurn->setProvider(provider->name, provider->baseUrl);
+    chatTurn->setEchoKey(echoFor);
     if (!tools.isEmpty()) {
         ChatTurn::Tools config;
         config.host = m_toolHost;
@@ -579,11 +672,24 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         m_progressTimer.start();
     m_turns.insert(session.id, chatTurn);
     m_replies.insert(reply->id, chatTurn);
-    connect(chatTurn, &ChatTurn::ended, this, [this, chatTurn] {
-        m_turns.remove(chatTurn->session().id);
-        m_replies.remove(chatTurn->reply().id);
-        chatTurn->deleteLater();
-    });
+    const ProviderConfig providerConfig = *provider;
+    const QString requestModel = request.model;
+    const bool imagesSent = imagesNow && visionAssumed;
+    connect(chatTurn, &ChatTurn::ended, this,
+            [this, chatTurn, providerConfig, requestModel, imagesSent](const ChatOutcome &outcome) {
+                m_turns.remove(chatTurn->session().id);
+                m_replies.remove(chatTurn->reply().id);
+                chatTurn->deleteLater();
+                // A model only assumed to see has now shown whether it does: images went, and it answered,
+                // or refused the request.
+                if (imagesSent && m_catalog) {
+                    if (outcome.ok && outcome.finishReason != "Cancelled"_L1 &&
+                        outcome.finishReason != "Disconnected"_L1)
+                        m_catalog->remember(providerConfig, requestModel, true);
+                    else if (refusedImages(outcome))
+                        m_catalog->remember(providerConfig, requestModel, false);
+                }
+            });
     qCDebug(lcChat) << "reply" << reply->id << "session" << session.id << "provider" << provider->name
                     << model;
     chatTurn->start(stream);

@@ -8,11 +8,13 @@
 
 #include <QHash>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 
 #include <functional>
 #include <optional>
 
+struct ChatOutcome;
 class ChatTurn;
 class Database;
 class FileStore;
@@ -53,6 +55,10 @@ public:
     // How much of a document's text goes to the model with a message; the rest is cut, marked so.
     void setMaxDocumentChars(int chars) { m_maxDocumentChars = chars; }
     static constexpr int maxAttachments = 20;
+    // Of the whole request: images (Anthropic takes at most 100), and the history's documents in
+    // units of one document's cap.
+    static constexpr int maxImagesPerRequest = 20;
+    static constexpr int historyDocumentsFactor = 4;
 
     using Options = ChatOptions;
 
@@ -60,9 +66,9 @@ public:
     {
         ChatTurn *turn = nullptr; // owned by the service; deleted after `ended`
         ApiError error;
-        // Whether the model takes images must be asked of its provider first (an Ollama model not
-        // asked yet): learnVision() it, then start again.
-        std::optional<ProviderConfig> askVision;
+        // The model must be asked about first (an Ollama model not asked yet: whether it takes
+        // images, how long a context it has): learnModel() it, then start again.
+        std::optional<ProviderConfig> askModel;
     };
     Started start(const Principal &principal, const QString &agentId, const QString &message,
                   const QString &sessionId, const Options &options = {});
@@ -74,11 +80,15 @@ public:
     Started edit(const Principal &principal, const QString &messageId, const QString &text,
                  const Options &options = {});
 
-    // Asks `provider` whether its model (Started::askVision) takes images and calls `done` (on this
-    // thread, unless `context` is gone) once it is known or could not be learned.
-    void learnVision(const ProviderConfig &provider, QObject *context, std::function<void()> done);
-    // Whether `provider`'s `model` takes images, when that is known without asking.
-    std::optional<bool> visionOf(const ProviderConfig &provider, const QString &model) const;
+    // Asks `provider` about its model (Started::askModel) and calls `done` (on this thread, unless
+    // `context` is gone) once that is known or could not be learned.
+    void learnModel(const ProviderConfig &provider, QObject *context, std::function<void()> done);
+    // Why learnModel() could not tell (the provider's own words), or empty.
+    QString learnError(const ProviderConfig &provider) const;
+    // Whom a reply's reasoning may be sent back to: this provider, where it is now, and this model.
+    static QString echoKey(const ProviderConfig &provider, const QString &model);
+    // Why `model` may not be used through `provider` (its admin's list), or no error.
+    static ApiError modelRefusal(const ProviderConfig &provider, const QString &model);
 
     // Not found (404) when the session is not the principal's; `running` says whether a reply stopped.
     ApiError cancel(const Principal &principal, const QString &sessionId, bool *running);
@@ -112,8 +122,10 @@ public:
     using AttachmentReader = std::function<void(const Message &message, ChatMessage &out)>;
     // What the model is sent of a conversation: the agent's prompt and greeting, then every turn,
     // a reply that used tools as its rounds (assistant tool_calls, then a tool message per call).
+    // `echoFor` ("<provider>|<model>") gets back the reasoning its own earlier tool rounds
+    // stored for it (DeepSeek's reasoning_content).
     static QList<ChatMessage> history(const Agent &agent, const QList<Message> &messages,
-                                      const AttachmentReader &attachments = {});
+                                      const AttachmentReader &attachments = {}, const QString &echoFor = {});
     // A user's words with the documents that go with them, as the model reads them: each one's
     // text in a <document> element before the words, cut at `maxChars` with the cut marked.
     static QString withDocuments(const QString &text, const QList<FileRow> &documents, int maxChars);
@@ -137,12 +149,19 @@ private:
                        const Options &options);
     Started launch(const Principal &principal, const Agent &agent, Turn &turn, const Options &options);
     static Started refused(const ApiError &error);
+    // Whether `provider`'s `model` takes images, when that is known without asking.
+    std::optional<bool> visionOf(const ProviderConfig &provider, const QString &model) const;
+    // Whether a turn that failed was refused for the images it sent.
+    static bool refusedImages(const ChatOutcome &outcome);
     // The user's files `ids`, checked: not found, too many.
     ApiError readFiles(const Principal &principal, const QStringList &ids, QList<FileRow> *files);
     // A stored user message's files as rows (their ids in its attachments JSON).
     QList<FileRow> filesOf(const Principal &principal, const Message &message);
-    // What the model gets of a user message's files; images only when it `vision` takes them.
-    void attach(const QList<FileRow> &files, bool vision, ChatMessage &out) const;
+    // What the model gets of a user message's files: images when it `vision` takes them, the
+    // documents' text; of a message earlier in the chat only the files in `included`, the others
+    // named in a note.
+    void attach(const QList<FileRow> &files, bool vision, ChatMessage &out,
+                const QSet<QString> *included = nullptr) const;
 
     Database &m_db;
     LlmClient &m_llm;

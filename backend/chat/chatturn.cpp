@@ -72,9 +72,16 @@ void ChatTurn::onDelta(const QString &delta)
 
 void ChatTurn::onReasoning(const QString &text)
 {
-    m_reasoning += text;
+    QString piece = text;
+    if (m_separateReasoning) {
+        m_separateReasoning = false;
+        // Each round's reasoning a paragraph of its own, as its text.
+        if (!m_reasoning.isEmpty() && !m_reasoning.endsWith(u'\n'))
+            piece.prepend(u"\n\n"_s);
+    }
+    m_reasoning += piece;
     m_log.append(logEntry(ReasoningEnd, m_reasoning.size()));
-    Q_EMIT reasoning(eventCount(), text);
+    Q_EMIT reasoning(eventCount(), piece);
 }
 
 void ChatTurn::emitOther(const QString &type, const QString &content, const QJsonObject &metadata)
@@ -158,9 +165,13 @@ void ChatTurn::flushRound()
     const QString reasoning = m_reasoning.mid(m_roundReasoningFrom);
     m_roundReasoningFrom = m_reasoning.size();
     if (!reasoning.trimmed().isEmpty()) {
-        QJsonObject part{{u"type"_s, u"reasoning"_s}, {u"text"_s, reasoning}};
-        if (m_echoReasoning) // DeepSeek wants it back with this round in every later request
-            part.insert(u"echo"_s, true);
+        QJsonObject part{{u"type"_s, u"reasoning"_s}, {u"text"_s, reasoning.trimmed()}};
+        // DeepSeek wants it back with this round in every later request: to that provider and model.
+        if (m_echoReasoning) {
+            part.insert(u"echo_for"_s, m_echoKey);
+            if (!m_echoField.isEmpty())
+                part.insert(u"echo_field"_s, m_echoField);
+        }
         m_parts.append(part);
     }
     const QString text = m_text.mid(m_roundTextFrom);
@@ -173,6 +184,8 @@ void ChatTurn::onFinished(const LlmCompletion &completion)
 {
     addUsage(completion);
     m_echoReasoning = m_echoReasoning || !completion.reasoningContent.isEmpty();
+    if (!completion.reasoningField.isEmpty())
+        m_echoField = completion.reasoningField;
     if (!completion.toolCalls.isEmpty() && m_tools.host) {
         const QString roundText = m_text.mid(m_roundTextFrom).trimmed();
         flushRound();
@@ -203,6 +216,7 @@ void ChatTurn::beginCalls(const LlmCompletion &completion, const QString &roundT
     assistant.toolCalls = openAiCalls;
     // What the provider needs back to go on reasoning where it stopped.
     assistant.reasoningContent = completion.reasoningContent;
+    assistant.reasoningField = completion.reasoningField;
     assistant.thinkingBlocks = completion.thinkingBlocks;
     m_roundMessages.append(assistant);
 
@@ -459,7 +473,7 @@ void ChatTurn::nextRoundIfDone()
     }
     ++m_step;
     emitOther(u"progress"_s, QString(), {{u"phase"_s, u"thinking"_s}});
-    m_separate = true;
+    m_separate = m_separateReasoning = true;
     m_roundTextFrom = m_text.size();
     m_roundReasoningFrom = m_reasoning.size();
     watch(m_tools.nextRound(m_roundMessages));
@@ -558,6 +572,8 @@ void ChatTurn::onFailed(const LlmError &error)
     else
         message = u"The %1%2: %3"_s.arg(named, where, error.message);
     outcome.error = {status, error.code.isEmpty() ? u"upstream_error"_s : error.code, message};
+    outcome.upstreamStatus = error.httpStatus;
+    outcome.upstreamMessage = error.message;
     end(outcome, u"error"_s, message);
 }
 

@@ -58,6 +58,8 @@ public:
         m_providerUrl =
             baseUrl.adjusted(QUrl::RemoveUserInfo | QUrl::RemoveQuery | QUrl::RemoveFragment).toString();
     }
+    // Who may be sent this reply's reasoning back in later turns (ChatService::echoKey).
+    void setEchoKey(const QString &key) { m_echoKey = key; }
     // Takes ownership of the stream of the first round.
     void start(LlmStream *stream);
 
@@ -147,6 +149,7 @@ private:
     ReplyEvents m_events;
     QString m_providerName;
     QString m_providerUrl;
+    QString m_echoKey;
     Tools m_tools;
 
     // Per event, its kind in the low two bits and above them where a content event ends in
@@ -162,7 +165,9 @@ private:
     qsizetype m_roundTextFrom = 0;      // where this round's text begins in m_text
     qsizetype m_roundReasoningFrom = 0; // ... and its reasoning in m_reasoning
     bool m_separate = false;            // the next round's first text starts with a paragraph break
+    bool m_separateReasoning = false;   // ... and its first reasoning
     bool m_echoReasoning = false;       // the provider wants reasoning_content back in a tool loop
+    QString m_echoField;                // ... in this field ("reasoning"); empty: reasoning_content
 
     QJsonArray m_parts; // text, tool_call and tool_result parts (Message.parts)
     QList<ChatMessage> m_roundMessages;

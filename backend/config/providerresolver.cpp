@@ -40,6 +40,7 @@ ProviderConfig ProviderResolver::fromRow(const ProviderRow &row) const
     config.baseUrl = QUrl(row.baseUrl);
     config.model = row.model;
     config.vision = row.vision.isEmpty() ? QStringLiteral("auto") : row.vision;
+    config.allowedModels = row.allowedModels;
     config.connectTimeoutMs = row.connectTimeoutMs;
     config.stallTimeoutMs = row.stallTimeoutMs;
     if (m_secrets)

@@ -20,52 +20,84 @@ ApiError unsupported(const QString &message)
     return {415, u"unsupported_media_type"_s, message};
 }
 
+QByteArray encode(const QImage &image, const char *format, int quality)
+{
+    QByteArray bytes;
+    QBuffer out(&bytes);
+    out.open(QIODevice::WriteOnly);
+    QImageWriter writer(&out, format);
+    writer.setQuality(quality);
+    return writer.write(image) ? bytes : QByteArray();
+}
+
+// Every image is decoded whole (a damaged one is refused here, not by the model provider later).
+// One that is too large, turned (a phone photo's EXIF orientation) or animated (models see one
+// frame; OpenAI takes no animated GIF) is stored as the picture models get: its first frame,
+// upright, at most maxImageEdge on a side and maxImageBytes long.
 void readImage(FileIntake::Result &result, const FileIntake::Limits &limits)
 {
     QBuffer buffer(&result.bytes);
     buffer.open(QIODevice::ReadOnly);
     QImageReader reader(&buffer);
-    reader.setAutoTransform(true); // a phone photo's EXIF rotation, as viewers show it
+    reader.setAutoTransform(true);
     const QSize size = reader.size();
     if (!size.isValid()) {
         result.error = {422, u"file_unreadable"_s,
                         u"The image cannot be read (%1)"_s.arg(reader.errorString())};
         return;
     }
-    result.size = size;
-    const bool animated = reader.supportsAnimation() && reader.imageCount() > 1;
-    const bool tooLarge =
-        qMax(size.width(), size.height()) > limits.maxImageEdge || result.bytes.size() > limits.maxImageBytes;
-    if (!tooLarge || animated)
+    // Decoding may hold every pixel (GIF and PNG readers cannot decode smaller): a panorama may come
+    // in, a picture of a billion pixels may not. 50 million 32-bit pixels stay within Qt's own
+    // allocation limit (256 MiB), so several uploads read at once stay bounded too.
+    constexpr qint64 maxPixels = 50 * 1000 * 1000;
+    if (qint64(size.width()) * size.height() > maxPixels) {
+        result.error = {
+            413, u"payload_too_large"_s,
+            u"The image is %1 × %2 pixels; at most %3 million pixels are taken"_s.arg(size.width())
+                .arg(size.height())
+                .arg(maxPixels / 1000000)};
         return;
+    }
+    const bool turned = reader.transformation() != QImageIOHandler::TransformationNone;
+    const bool animated = reader.supportsAnimation() && reader.imageCount() > 1;
+    const bool tooLarge = qMax(size.width(), size.height()) > limits.maxImageEdge;
+    // A very large picture is decoded at the size it is stored at: whole, it could be gigabytes.
+    if (tooLarge)
+        reader.setScaledSize(size.scaled(limits.maxImageEdge, limits.maxImageEdge, Qt::KeepAspectRatio));
     QImage image = reader.read();
     if (image.isNull()) {
-        result.error = {422, u"file_unreadable"_s,
-                        u"The image cannot be decoded (%1)"_s.arg(reader.errorString())};
+        result.error = {
+            422, u"file_unreadable"_s,
+            u"The image cannot be decoded: it is damaged or incomplete (%1)"_s.arg(reader.errorString())};
         return;
     }
-    if (qMax(image.width(), image.height()) > limits.maxImageEdge)
-        image = image.scaled(limits.maxImageEdge, limits.maxImageEdge, Qt::KeepAspectRatio,
-                             Qt::SmoothTransformation);
-    // A photo as JPEG; anything with transparency (a screenshot's rounded corners) as PNG.
-    const bool alpha = image.hasAlphaChannel();
-    QByteArray scaled;
-    QBuffer out(&scaled);
-    out.open(QIODevice::WriteOnly);
-    QImageWriter writer(&out, alpha ? "png" : "jpeg");
-    if (!alpha)
-        writer.setQuality(88);
-    if (!writer.write(image)) {
-        result.error = {422, u"file_unreadable"_s,
-                        u"The image could not be scaled down (%1)"_s.arg(writer.errorString())};
-        return;
-    }
-    result.originalSize = size;
     result.size = image.size();
-    result.bytes = scaled;
+    if (!tooLarge && !turned && !animated && result.bytes.size() <= limits.maxImageBytes)
+        return; // as sent
+    // A photo as JPEG; anything with transparency (a screenshot's rounded corners) as PNG. Made
+    // smaller until it fits: less quality first, then fewer pixels.
+    const bool alpha = image.hasAlphaChannel();
+    QByteArray bytes = encode(image, alpha ? "png" : "jpeg", 88);
+    for (int quality = 75; bytes.size() > limits.maxImageBytes && !alpha && quality >= 55; quality -= 10)
+        bytes = encode(image, "jpeg", quality);
+    while (bytes.size() > limits.maxImageBytes && image.width() > 64 && image.height() > 64) {
+        image = image.scaled(image.width() * 3 / 4, image.height() * 3 / 4, Qt::KeepAspectRatio,
+                             Qt::SmoothTransformation);
+        bytes = encode(image, alpha ? "png" : "jpeg", alpha ? -1 : 75);
+    }
+    if (bytes.isEmpty()) {
+        result.error = {422, u"file_unreadable"_s, u"The image could not be stored in a form models take"_s};
+        return;
+    }
+    if (image.size() != size)
+        result.originalSize = size;
+    result.size = image.size();
+    result.bytes = bytes;
     result.mediaType = alpha ? u"image/png"_s : u"image/jpeg"_s;
 }
 
+// What is kept of a text too long to keep says so itself: every later turn sends it to the model
+// as it is stored.
 void cut(FileIntake::Result &result, const FileIntake::Limits &limits)
 {
     if (result.text.size() <= limits.maxTextChars)
@@ -73,7 +105,9 @@ void cut(FileIntake::Result &result, const FileIntake::Limits &limits)
     int at = limits.maxTextChars;
     if (result.text.at(at - 1).isHighSurrogate())
         --at;
+    const qsizetype dropped = result.text.size() - at;
     result.text.truncate(at);
+    result.text += u"\n[… cut at upload: the remaining %1 characters were not kept.]"_s.arg(dropped);
     result.textCut = true;
 }
 
@@ -93,19 +127,24 @@ FileIntake::Result FileIntake::pdfText(const QByteArray &bytes, const Limits &li
     }
     result.pages = document->numPages();
     const int pages = qMin(result.pages, limits.maxPdfPages);
-    for (int i = 0; i < pages && result.text.size() <= limits.maxTextChars; ++i) {
-        const std::unique_ptr<Poppler::Page> page = document->page(i);
+    int read = 0;
+    for (; read < pages && result.text.size() <= limits.maxTextChars; ++read) {
+        const std::unique_ptr<Poppler::Page> page = document->page(read);
         if (!page)
             continue;
         const QString text = page->text(QRectF()).trimmed();
         // The model can say which page it read something on.
         if (result.pages > 1)
-            result.text += u"[Page %1]\n"_s.arg(i + 1);
+            result.text += u"[Page %1]\n"_s.arg(read + 1);
         result.text += text + u"\n\n"_s;
     }
     result.text = result.text.trimmed();
-    result.textCut = pages < result.pages;
+    result.text.remove(QChar(0));
     cut(result, limits);
+    if (read < result.pages) {
+        result.text += u"\n[… pages %1 to %2 were not read.]"_s.arg(read + 1).arg(result.pages);
+        result.textCut = true;
+    }
     return result;
 }
 
@@ -152,6 +191,7 @@ FileIntake::Result FileIntake::process(QByteArray bytes, const QString &declared
     }
     case FileType::Kind::Text:
         result.text = FileType::decodeText(bytes);
+        result.text.remove(QChar(0)); // no database keeps it in text
         cut(result, limits);
         result.bytes = std::move(bytes);
         break;

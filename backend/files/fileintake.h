@@ -17,9 +17,10 @@ public:
     {
         qint64 maxBytes = 20 * 1024 * 1024;
         // Images larger than this (either side) are scaled to fit: no model looks at more (OpenAI
-        // scales to 2048, Anthropic to 1568), and Anthropic refuses images over 5 MB or 8000 px.
+        // scales to 2048, Anthropic to 1568), and Anthropic refuses images over 8000 px or whose
+        // base64 is over 5 MiB (so 3.75 MiB of bytes).
         int maxImageEdge = 2048;
-        qint64 maxImageBytes = 5 * 1024 * 1024;
+        qint64 maxImageBytes = 5 * 1024 * 1024 / 4 * 3;
         int maxPdfPages = 1000;
         int maxTextChars = 2 * 1000 * 1000; // kept of a document's text
     };

@@ -74,9 +74,11 @@ QString FileStore::pathOf(const QString &sha256) const
 bool FileStore::storeBytes(const QString &sha256, const QByteArray &bytes)
 {
     if (inDatabase()) {
-        Statement q(m_db,
-                    u"INSERT INTO file_blobs (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING"_s);
-        q.bind(sha256).bind(bytes);
+        // A fresh time keeps the collector off bytes another server's row is about to name, and
+        // the update locks them against a drop() until this commits.
+        Statement q(m_db, u"INSERT INTO file_blobs (sha256, data, created_at) VALUES (?, ?, ?)"
+                          u" ON CONFLICT (sha256) DO UPDATE SET created_at = EXCLUDED.created_at"_s);
+        q.bind(sha256).bind(bytes).bind(nowMs());
         return q.exec();
     }
     const QString path = pathOf(sha256);
@@ -99,8 +101,9 @@ std::optional<FileRow> FileStore::put(FileRow row, const QByteArray &bytes)
     row.sha256 = QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex());
     row.size = bytes.size();
     row.createdAt = fromMs(nowMs());
-    // The bytes first: a row must never name bytes that are not there.
-    if (!storeBytes(row.sha256, bytes) || !insertRow(m_db, row))
+    // The bytes first (a row must never name bytes that are not there), and both in one commit.
+    Transaction tx(m_db);
+    if (!tx.isActive() || !storeBytes(row.sha256, bytes) || !insertRow(m_db, row) || !tx.commit())
         return std::nullopt;
     return row;
 }
@@ -171,6 +174,32 @@ std::optional<QList<FileRow>> FileStore::claim(const QString &tenantId, const QS
     return rows;
 }
 
+qint64 FileStore::unsentBytes(const QString &tenantId, const QString &userId)
+{
+    Statement q(m_db, u"SELECT COALESCE(SUM(size), 0) FROM files"
+                      u" WHERE tenant_id = ? AND user_id = ? AND session_id IS NULL"_s);
+    q.bind(tenantId).bind(userId);
+    return q.exec() && q.next() ? q.value(0).toLongLong() : -1;
+}
+
+FileStore::Removal FileStore::removeUnsent(const QString &tenantId, const QString &userId, const QString &id)
+{
+    const std::optional<FileRow> row = get(tenantId, userId, id);
+    if (!row)
+        return Removal::NotFound;
+    if (!row->sessionId.isEmpty())
+        return Removal::InUse;
+    Statement q(m_db, u"DELETE FROM files WHERE id = ? AND session_id IS NULL"_s);
+    q.bind(id);
+    if (!q.exec())
+        return Removal::Failed;
+    if (q.rowsAffected() == 0) // sent meanwhile, or collected
+        return get(tenantId, userId, id) ? Removal::InUse : Removal::NotFound;
+    q.finish();
+    drop({row->sha256});
+    return Removal::Removed;
+}
+
 QStringList FileStore::hashesOf(const QString &sessionId)
 {
     QStringList hashes;
@@ -187,6 +216,18 @@ int FileStore::drop(const QStringList &hashes)
 {
     int removed = 0;
     for (const QString &sha256 : hashes) {
+        // On PostgreSQL, other servers share the bytes: locked first, so that an upload of the same
+        // bytes waits, or is counted. SQLite has this server alone, on one thread.
+        std::optional<Transaction> tx;
+        if (inDatabase()) {
+            tx.emplace(m_db);
+            if (!tx->isActive())
+                return removed;
+            Statement lock(m_db, u"SELECT sha256 FROM file_blobs WHERE sha256 = ? FOR UPDATE"_s);
+            lock.bind(sha256);
+            if (!lock.exec() || !lock.next())
+                continue;
+        }
         Statement used(m_db, u"SELECT COUNT(*) FROM files WHERE sha256 = ?"_s);
         used.bind(sha256);
         if (!used.exec() || !used.next() || used.value(0).toInt() > 0)
@@ -195,9 +236,10 @@ int FileStore::drop(const QStringList &hashes)
         if (inDatabase()) {
             Statement q(m_db, u"DELETE FROM file_blobs WHERE sha256 = ?"_s);
             q.bind(sha256);
-            if (q.exec() && q.rowsAffected() > 0)
+            if (q.exec() && q.rowsAffected() > 0 && tx->commit())
                 ++removed;
         } else if (QFile::remove(pathOf(sha256))) {
+            QDir().rmdir(QFileInfo(pathOf(sha256)).absolutePath()); // only when it is empty now
             ++removed;
         }
     }
@@ -213,7 +255,11 @@ int FileStore::collectGarbage(qint64 unusedMs)
             return 0;
     }
     if (inDatabase()) {
-        Statement q(m_db, u"DELETE FROM file_blobs WHERE sha256 NOT IN (SELECT sha256 FROM files)"_s);
+        // Not the bytes of an upload under way on another server (stored, its row not yet):
+        // put() renews their time.
+        Statement q(m_db, u"DELETE FROM file_blobs b WHERE b.created_at < ?"
+                          u" AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = b.sha256)"_s);
+        q.bind(nowMs() - unusedMs);
         return q.exec() ? q.rowsAffected() : 0;
     }
     QSet<QString> referenced;

@@ -35,6 +35,12 @@ public:
     std::optional<QList<FileRow>> claim(const QString &tenantId, const QString &userId,
                                         const QString &sessionId, const QStringList &ids);
 
+    // Bytes of a user's uploads no message uses yet (what the unsent-uploads quota counts); -1 on
+    // a database error.
+    qint64 unsentBytes(const QString &tenantId, const QString &userId);
+    enum class Removal { Removed, NotFound, InUse, Failed };
+    // An upload no message uses yet, taken back (its bytes too when nothing else uses them).
+    Removal removeUnsent(const QString &tenantId, const QString &userId, const QString &id);
     // The hashes `sessionId`'s files use, to drop() after the session is deleted.
     QStringList hashesOf(const QString &sessionId);
     // Deletes the bytes of these hashes that no file row names any more.

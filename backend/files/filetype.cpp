@@ -40,6 +40,34 @@ bool looksLikeText(QByteArrayView bytes)
     return controls * 100 <= bytes.size(); // at most 1 %
 }
 
+// Readers find a PDF's header within its first kilobyte, after junk some producers put first;
+// text that merely mentions "%PDF-" is still text.
+bool isPdf(QByteArrayView bytes)
+{
+    if (startsWith(bytes, "%PDF-"))
+        return true;
+    const qsizetype at = bytes.first(qMin<qsizetype>(bytes.size(), 1024)).indexOf("%PDF-");
+    return at > 0 && !looksLikeText(bytes.first(at));
+}
+
+// Decoded text as text is: no NUL, hardly a control character, no half of a surrogate pair.
+bool isPlainText(QStringView text)
+{
+    qsizetype controls = 0;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        const QChar c = text.at(i);
+        if (c.isNull())
+            return false;
+        if (c.isHighSurrogate() && (i + 1 == text.size() || !text.at(i + 1).isLowSurrogate()))
+            return false;
+        if (c.isLowSurrogate() && (i == 0 || !text.at(i - 1).isHighSurrogate()))
+            return false;
+        if (c.unicode() < 0x20 && c != u'\t' && c != u'\n' && c != u'\r' && c != u'\f')
+            ++controls;
+    }
+    return !text.isEmpty() && controls * 100 <= text.size();
+}
+
 } // namespace
 
 QString FileType::textType(const QString &name)
@@ -100,11 +128,12 @@ FileType::Result FileType::detect(QByteArrayView bytes, const QString &name)
         result = {Kind::Image, u"image/gif"_s};
     } else if (bytes.size() >= 12 && startsWith(bytes, "RIFF") && bytes.sliced(8, 4) == "WEBP") {
         result = {Kind::Image, u"image/webp"_s};
-    } else if (bytes.first(qMin<qsizetype>(bytes.size(), 1024)).indexOf("%PDF-") >= 0) {
-        // The header may follow a little junk; readers look for it in the first kilobyte.
+    } else if (isPdf(bytes)) {
         result = {Kind::Pdf, u"application/pdf"_s};
     } else if (startsWith(bytes, "\xff\xfe") || startsWith(bytes, "\xfe\xff")) {
-        result = {Kind::Text, textType(name)}; // UTF-16 with its byte order mark
+        // UTF-16 with its byte order mark: text if what it decodes to is.
+        if (isPlainText(decodeText(bytes)))
+            result = {Kind::Text, textType(name)};
     } else if (!bytes.isEmpty() && looksLikeText(bytes)) {
         // UTF-8, or an older 8-bit encoding (a CSV from a Windows program): text either way.
         result = {Kind::Text, textType(name)};
@@ -126,6 +155,15 @@ bool FileType::contradicts(const QString &declared, const Result &detected)
     return false;
 }
 
+QByteArray FileType::charsetOf(QByteArrayView bytes)
+{
+    if (startsWith(bytes, "\xff\xfe"))
+        return "utf-16le";
+    if (startsWith(bytes, "\xfe\xff"))
+        return "utf-16be";
+    return fromUtf8(bytes) ? "utf-8" : "windows-1252";
+}
+
 QString FileType::decodeText(QByteArrayView bytes)
 {
     // Each decoder drops the byte order mark it starts with.
@@ -133,6 +171,10 @@ QString FileType::decodeText(QByteArrayView bytes)
         return QStringDecoder(QStringDecoder::Utf16LE).decode(bytes);
     if (startsWith(bytes, "\xfe\xff"))
         return QStringDecoder(QStringDecoder::Utf16BE).decode(bytes);
-    // Not UTF-8: Latin-1, the 8-bit encoding every byte is valid in.
-    return fromUtf8(bytes).value_or(QString::fromLatin1(bytes));
+    if (const std::optional<QString> utf8 = fromUtf8(bytes))
+        return *utf8;
+    // Not UTF-8: most likely Windows' Western encoding (its quotes and dashes are where Latin-1 has
+    // control characters); Latin-1, in which every byte is valid, where that is not available.
+    QStringDecoder windows("windows-1252");
+    return windows.isValid() ? windows.decode(bytes) : QString::fromLatin1(bytes);
 }

@@ -27,6 +27,8 @@ public:
     static bool contradicts(const QString &declared, const Result &detected);
     // The text of a Text file: UTF-16 by its byte order mark, UTF-8, else Latin-1.
     static QString decodeText(QByteArrayView bytes);
+    // The charset decodeText() reads text bytes in, as a Content-Type names it.
+    static QByteArray charsetOf(QByteArrayView bytes);
     // The media type for a text file named `name`.
     static QString textType(const QString &name);
 };

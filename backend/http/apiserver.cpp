@@ -57,7 +57,13 @@ private:
 
 } // namespace
 
-ApiServer::ApiServer(AuthStore &auth, QObject *parent) : QAbstractHttpServer(parent), m_auth(auth) {}
+ApiServer::ApiServer(AuthStore &auth, QObject *parent) : QAbstractHttpServer(parent), m_auth(auth)
+{
+    m_guards->credentialsValid = [&auth](const QByteArray &header) {
+        const QString token = bearerOf(header);
+        return !token.isEmpty() && auth.authenticate(token).has_value();
+    };
+}
 
 quint16 ApiServer::listenOn(const QHostAddress &address, quint16 port)
 {
@@ -81,11 +87,19 @@ void ApiServer::setCors(const Cors &cors)
     m_guards->cors = cors;
 }
 
-QString ApiServer::bearerToken(const QHttpServerRequest &request, bool allowQuery)
+QString ApiServer::bearerOf(const QByteArray &authorization)
 {
-    const QByteArray header = request.value("authorization").trimmed();
+    const QByteArray header = authorization.trimmed();
     if (header.size() > 7 && header.left(7).compare("bearer ", Qt::CaseInsensitive) == 0)
         return QString::fromLatin1(header.mid(7).trimmed());
+    return {};
+}
+
+QString ApiServer::bearerToken(const QHttpServerRequest &request, bool allowQuery)
+{
+    const QString token = bearerOf(request.value("authorization"));
+    if (!token.isEmpty())
+        return token;
     if (allowQuery)
         return request.query().queryItemValue(u"access_token"_s, QUrl::FullyDecoded);
     return {};

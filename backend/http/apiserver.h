@@ -43,6 +43,7 @@ protected:
     void missingHandler(const QHttpServerRequest &request, QTcpSocket *socket) override;
 
 private:
+    static QString bearerOf(const QByteArray &authorization); // "Bearer <token>" -> the token
     static QString bearerToken(const QHttpServerRequest &request, bool allowQuery);
     std::optional<Principal> authenticate(const QHttpServerRequest &request, bool allowQuery,
                                           bool *gaveCredentials);

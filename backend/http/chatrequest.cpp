@@ -12,6 +12,10 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
+// Twice ChatService::maxAttachments (a file named twice counts once): a bound on the ids checked
+// before any is looked at.
+constexpr qsizetype maxAttachmentIds = 40;
+
 ApiError checkAgentId(const QString &segment, ChatInput *input)
 {
     input->agentId = segment.toLower();
@@ -27,6 +31,9 @@ ApiError checkOptions(const QJsonValue &attachments, const QJsonValue &model, Ch
         if (!attachments.isArray())
             return ApiError::badRequest(u"invalid_field"_s,
                                         u"Field \"attachments\" must be a list of file ids"_s);
+        if (attachments.toArray().size() > maxAttachmentIds)
+            return ApiError::badRequest(u"too_many_attachments"_s,
+                                        u"A message can carry at most %1 files"_s.arg(maxAttachmentIds / 2));
         for (const QJsonValue &value : attachments.toArray()) {
             const QString id = value.toString().toLower();
             if (!value.isString() || !Uuid::isValid(id))
@@ -132,14 +139,14 @@ ChatRequestDecoder::Result ChatRequestDecoder::fromQuery(const QString &agentIdS
         message = query.queryItemValue(u"message"_s, QUrl::FullyDecoded);
     if (query.hasQueryItem(u"session_id"_s))
         sessionId = query.queryItemValue(u"session_id"_s, QUrl::FullyDecoded);
-    // EventSource's GET: attachments=<id>,<id>
-    QJsonValue attachments;
+    // EventSource's GET: attachments=<id>,<id>. Absent means absent, not null (null clears).
+    QJsonValue attachments(QJsonValue::Undefined);
     if (query.hasQueryItem(u"attachments"_s)) {
         const QStringList ids =
             query.queryItemValue(u"attachments"_s, QUrl::FullyDecoded).split(u',', Qt::SkipEmptyParts);
         attachments = QJsonArray::fromStringList(ids);
     }
-    QJsonValue model;
+    QJsonValue model(QJsonValue::Undefined);
     if (query.hasQueryItem(u"model"_s))
         model = query.queryItemValue(u"model"_s, QUrl::FullyDecoded);
     if ((result.error = checkOptions(attachments, model, &result.input)).isError())

@@ -149,7 +149,7 @@ bool ChatRoutes::needsNewTurn(RequestContext &context, bool fromQuery, QString *
 void ChatRoutes::launch(RequestContext &context, const Starter &start, Answer answer)
 {
     const ChatService::Started started = start();
-    if (!started.askVision) {
+    if (!started.askModel) {
         if (started.error.isError())
             return context.sendError(started.error);
         if (answer == Answer::Stream)
@@ -162,16 +162,18 @@ void ChatRoutes::launch(RequestContext &context, const Starter &start, Answer an
     const QPointer<QTcpSocket> socket = responder->socket();
     const auto headers = context.extraHeaders;
     const bool chunked = !context.http10;
-    const ProviderConfig provider = *started.askVision;
-    m_chat.learnVision(provider, this, [this, start, answer, responder, socket, headers, chunked, provider] {
+    const ProviderConfig provider = *started.askModel;
+    m_chat.learnModel(provider, this, [this, start, answer, responder, socket, headers, chunked, provider] {
         if (!socket || socket->state() != QAbstractSocket::ConnectedState)
             return; // the client left while we asked
         ChatService::Started again = start();
-        if (again.askVision)
+        if (again.askModel) {
+            const QString why = m_chat.learnError(provider);
             again.error = {
                 502, u"upstream_error"_s,
-                u"Could not ask the model provider \u201c%1\u201d whether \u201c%2\u201d takes images"_s.arg(
-                    provider.name, provider.model)};
+                u"Could not ask the model provider \u201c%1\u201d whether \u201c%2\u201d takes images%3"_s
+                    .arg(provider.name, provider.model, why.isEmpty() ? QString() : u": "_s + why)};
+        }
         if (again.error.isError())
             return HttpReply::sendJsonAndClose(*responder,
                                                HttpReply::errorBody(again.error.code, again.error.message),

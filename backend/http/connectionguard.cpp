@@ -82,6 +82,15 @@ void ConnectionGuard::beforeServerRead()
                u"The request's Content-Length or chunked framing is malformed"_s);
         return;
     }
+    // A head whose body is still coming (some of it may be here already): looked at before the rest.
+    if (m_framer.headsCompleted() != m_headsSeen) {
+        m_headsSeen = m_framer.headsCompleted();
+        if (m_framer.inBody()) {
+            headRead();
+            if (m_phase != Phase::Open)
+                return;
+        }
+    }
     // A request after the first gets its time-out from its own first byte.
     if (m_framer.inRequest() && m_answeredAny &&
         (!wasInRequest || m_framer.completedRequests() > completedBefore))
@@ -139,8 +148,29 @@ void ConnectionGuard::requestAnswered(bool deferred)
     rearm();
 }
 
+void ConnectionGuard::headRead()
+{
+    if (m_framer.bodyLimit() > m_shared->limits.maxBodyBytes) {
+        const QByteArray authorization = m_framer.authorization();
+        const bool valid = !authorization.isEmpty() &&
+                           (!m_shared->credentialsValid || m_shared->credentialsValid(authorization));
+        if (!valid) {
+            refuse(401, "Unauthorized", u"unauthorized"_s,
+                   authorization.isEmpty() ? u"Send Authorization: Bearer <token>"_s
+                                           : u"The token is unknown or revoked"_s,
+                   "WWW-Authenticate: Bearer\r\n");
+            return;
+        }
+    }
+    // Not to HTTP/1.0, which knows no interim answers, nor before the answer to a request ahead of
+    // this one: the client would take it for that answer. Such a client sends after its own wait.
+    if (m_framer.expectsContinue() && m_framer.awaitingBody() && !m_framer.http10() &&
+        m_framer.unanswered() == 0)
+        m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
+}
+
 void ConnectionGuard::refuse(int status, const QByteArray &reason, const QString &code,
-                             const QString &message)
+                             const QString &message, const QByteArray &extraLines)
 {
     ++m_shared->refused;
     qCDebug(lcHttp) << "refusing a request from" << m_socket->peerAddress().toString() << "with" << status
@@ -152,7 +182,7 @@ void ConnectionGuard::refuse(int status, const QByteArray &reason, const QString
     m_socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + reason +
                     "\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store"
                     "\r\nConnection: close\r\n" +
-                    Cors::lines(m_shared->cors.headers(m_framer.origin())) +
+                    extraLines + Cors::lines(m_shared->cors.headers(m_framer.origin())) +
                     "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
     m_socket->flush();
     // Closing now, with the client's bytes still coming, would reset the connection and could

@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QPointer>
 
+#include <functional>
 #include <memory>
 
 class QTcpSocket;
@@ -43,6 +44,10 @@ public:
         qint64 timedOut = 0;    // of those, request time-outs
         qint64 idleClosed = 0;  // keep-alive connections closed for idleness
         qint64 bytesFramed = 0; // request bytes the guards have followed, each counted once
+        // Whether an `Authorization` header names a token that may send a large body (uploads,
+        // imports): checked before the body is read, so that strangers cannot make the server
+        // buffer megabytes. Unset: only that the header is there.
+        std::function<bool(const QByteArray &authorization)> credentialsValid;
     };
 
     ConnectionGuard(QTcpSocket *socket, std::shared_ptr<Shared> shared);
@@ -70,7 +75,11 @@ private:
     void afterServerRead();
     void discardInput();
     void stopServerReading();
-    void refuse(int status, const QByteArray &reason, const QString &code, const QString &message);
+    void refuse(int status, const QByteArray &reason, const QString &code, const QString &message,
+                const QByteArray &extraLines = {});
+    // A head just read whole, its body still coming: a large body is refused without credentials,
+    // and a client waiting for `100 Continue` gets it.
+    void headRead();
     void rearm();
 
     QTcpSocket *m_socket;
@@ -83,4 +92,5 @@ private:
     bool m_hooked = false;
     bool m_answeredAny = false;
     bool m_lingerDone = false;
+    qint64 m_headsSeen = 0;
 };

@@ -2,6 +2,7 @@
 
 #include "core/uuidutil.h"
 #include "files/filestore.h"
+#include "files/filetype.h"
 #include "jsonview.h"
 #include "multipartform.h"
 #include "requestcontext.h"
@@ -12,6 +13,7 @@
 #include <QJsonObject>
 #include <QPointer>
 #include <QTcpSocket>
+#include <QThread>
 #include <QUrl>
 #include <QtConcurrent/QtConcurrentRun>
 
@@ -34,7 +36,10 @@ QString cleanName(const QString &name, const QString &mediaType)
 }
 } // namespace
 
-FileRoutes::FileRoutes(FileStore &files, QObject *parent) : QObject(parent), m_files(files) {}
+FileRoutes::FileRoutes(FileStore &files, QObject *parent) : QObject(parent), m_files(files)
+{
+    m_pool.setMaxThreadCount(qMax(2, QThread::idealThreadCount()));
+}
 
 void FileRoutes::registerRoutes(Router &router)
 {
@@ -42,6 +47,7 @@ void FileRoutes::registerRoutes(Router &router)
     // The query token too: an <img src> cannot send headers.
     router.add(
         Router::Method::Get, u"/api/files/{}"_s, [this](RequestContext &c) { get(c); }, Router::QueryToken);
+    router.add(Router::Method::Delete, u"/api/files/{}"_s, [this](RequestContext &c) { remove(c); });
 }
 
 QJsonObject FileRoutes::json(const FileRow &row)
@@ -93,7 +99,36 @@ void FileRoutes::upload(RequestContext &context)
         bytes = body;
     }
 
+    const QString user = context.principal.tenantId + u'/' + context.principal.userId;
+    const InFlight inFlight = m_inFlight.value(user);
+    if (inFlight.count >= maxUploadsPerUser)
+        return context.sendError(
+            429, u"too_many_uploads"_s,
+            u"At most %1 uploads of one user are read at once; send the next when one is done"_s.arg(
+                maxUploadsPerUser));
+    if (m_unsentQuota > 0) {
+        // Uploads still being read count too: a burst cannot get past the quota.
+        const qint64 unsent = m_files.unsentBytes(context.principal.tenantId, context.principal.userId);
+        if (unsent < 0)
+            return context.sendError(500, u"storage_error"_s, u"The database could not be read"_s);
+        if (unsent + inFlight.bytes + bytes.size() > m_unsentQuota)
+            return context.sendError(
+                413, u"upload_quota_exceeded"_s,
+                u"Uploads not sent yet take %1 MiB of the %2 MiB allowed: send them, or delete some "
+                u"(DELETE /api/files/{id}); unsent uploads are also forgotten after a day"_s
+                    .arg(QString::number(double(unsent) / (1024 * 1024), 'f', 1))
+                    .arg(m_unsentQuota / (1024 * 1024)));
+    }
+    if (m_inIntake >= m_pool.maxThreadCount() + maxQueuedUploads)
+        return HttpReply::sendError(context.responder, 503, u"server_busy"_s,
+                                    u"Too many uploads are being read right now; try again in a moment"_s,
+                                    context.extraHeaders +
+                                        QList<QPair<QByteArray, QByteArray>>{{"Retry-After", "2"}});
     // Reading the image or PDF takes long: off this thread, and the answer once it is done.
+    ++m_inIntake;
+    m_inFlight[user].count++;
+    m_inFlight[user].bytes += bytes.size();
+    const qint64 size = bytes.size();
     auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
     QPointer<QTcpSocket> socket = responder->socket();
     const auto headers = context.extraHeaders;
@@ -102,8 +137,14 @@ void FileRoutes::upload(RequestContext &context)
     row.userId = context.principal.userId;
     auto *watcher = new QFutureWatcher<FileIntake::Result>(this);
     connect(watcher, &QFutureWatcher<FileIntake::Result>::finished, this,
-            [this, watcher, responder, socket, headers, row, name]() mutable {
+            [this, watcher, responder, socket, headers, row, name, user, size]() mutable {
                 watcher->deleteLater();
+                --m_inIntake;
+                InFlight &mine = m_inFlight[user];
+                if (--mine.count == 0)
+                    m_inFlight.remove(user);
+                else
+                    mine.bytes -= size;
                 const FileIntake::Result result = watcher->result();
                 if (!socket)
                     return; // the client left: keep nothing of it
@@ -131,7 +172,27 @@ void FileRoutes::upload(RequestContext &context)
                     json.insert(u"text_cut"_s, true);
                 HttpReply::sendJsonAndClose(*responder, json, 201, headers);
             });
-    watcher->setFuture(QtConcurrent::run(&FileIntake::process, std::move(bytes), declared, name, m_limits));
+    watcher->setFuture(
+        QtConcurrent::run(&m_pool, &FileIntake::process, std::move(bytes), declared, name, m_limits));
+}
+
+void FileRoutes::remove(RequestContext &context)
+{
+    const QString id = context.params.value(0).toLower();
+    if (!Uuid::isValid(id))
+        return context.sendError(400, u"invalid_uuid"_s, u"The file id is not a UUID"_s);
+    switch (m_files.removeUnsent(context.principal.tenantId, context.principal.userId, id)) {
+    case FileStore::Removal::Removed:
+        return context.sendNoContent();
+    case FileStore::Removal::NotFound:
+        return context.sendError(404, u"file_not_found"_s, u"No file %1 for this user"_s.arg(id));
+    case FileStore::Removal::InUse:
+        return context.sendError(409, u"file_in_use"_s,
+                                 u"The file belongs to a message; it goes when its chat is deleted"_s);
+    case FileStore::Removal::Failed:
+        break;
+    }
+    context.sendError(500, u"storage_error"_s, u"The file could not be deleted"_s);
 }
 
 void FileRoutes::get(RequestContext &context)
@@ -145,10 +206,11 @@ void FileRoutes::get(RequestContext &context)
     const QByteArray bytes = m_files.read(*row);
     if (bytes.size() != row->size)
         return context.sendError(500, u"storage_error"_s, u"The file's bytes are missing"_s);
-    // Text of any kind goes out as plain text, and nothing a file holds may run as a page here.
+    // Text of any kind goes out as plain text in the charset it was read in (the bytes as they came),
+    // and nothing a file holds may run as a page here.
     const QByteArray type = row->isImage() || row->mediaType == "application/pdf"_L1
                                 ? row->mediaType.toUtf8()
-                                : QByteArrayLiteral("text/plain; charset=utf-8");
+                                : "text/plain; charset=" + FileType::charsetOf(bytes);
     const QByteArray fileName = QUrl::toPercentEncoding(row->name);
     context.sendBytes(type, bytes,
                       {{"Cache-Control", "private, max-age=86400"},

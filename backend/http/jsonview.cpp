@@ -94,11 +94,24 @@ QJsonObject message(const Message &message)
         if (message.reasoningTokens >= 0)
             json.insert(u"reasoning_tokens"_s, message.reasoningTokens);
         json.insert(u"steps"_s, message.steps);
-        json.insert(u"parts"_s, message.parts.isEmpty()
-                                    ? QJsonArray()
-                                    : QJsonDocument::fromJson(message.parts.toUtf8()).array());
+        json.insert(u"parts"_s, publicParts(message.parts));
     }
     return json;
+}
+
+QJsonArray publicParts(const QString &stored)
+{
+    QJsonArray parts = stored.isEmpty() ? QJsonArray() : QJsonDocument::fromJson(stored.toUtf8()).array();
+    // Whom a reasoning part goes back to is the server's business, not the API's.
+    for (qsizetype i = 0; i < parts.size(); ++i) {
+        QJsonObject part = parts.at(i).toObject();
+        if (part.contains("echo_for"_L1)) {
+            part.remove(u"echo_for"_s);
+            part.remove(u"echo_field"_s);
+            parts.replace(i, part);
+        }
+    }
+    return parts;
 }
 
 QJsonObject stats(const AgentStats &stats)
@@ -122,6 +135,7 @@ QJsonObject provider(const ProviderRow &row, bool hasApiKey)
         {u"model"_s, row.model},
         {u"is_default"_s, row.isDefault},
         {u"vision"_s, row.vision},
+        {u"allowed_models"_s, QJsonArray::fromStringList(row.allowedModels)},
         {u"has_api_key"_s, hasApiKey},
         {u"connect_timeout_ms"_s, row.connectTimeoutMs},
         {u"stall_timeout_ms"_s, row.stallTimeoutMs},

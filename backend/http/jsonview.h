@@ -11,6 +11,8 @@ namespace JsonView {
 QJsonObject agent(const Agent &agent);
 QJsonObject session(const Session &session, bool streaming);
 QJsonObject message(const Message &message);
+// An assistant message's stored parts as the API shows them.
+QJsonArray publicParts(const QString &stored);
 // A user message's files, each with its url.
 QJsonArray attachments(const Message &message);
 QJsonObject stats(const AgentStats &stats);

@@ -60,6 +60,8 @@ void RequestFramer::completeRequest()
     m_http10 = m_connectionClose = m_connectionKeepAlive = false;
     m_bodyLimit = m_limits.maxBodyBytes;
     m_origin.clear();
+    m_authorization.clear();
+    m_expectContinue = false;
     m_state = State::Idle;
     m_line.clear();
     m_headBytes = 0;
@@ -112,10 +114,15 @@ bool RequestFramer::headLine(QByteArrayView line)
             m_connectionKeepAlive |= options.contains("keep-alive");
         } else if (nameIs(name, "origin") && value.size() <= 1024) {
             m_origin = value.toByteArray();
+        } else if (nameIs(name, "authorization") && value.size() <= 4096) {
+            m_authorization = value.toByteArray();
+        } else if (nameIs(name, "expect")) {
+            m_expectContinue = value.toByteArray().toLower() == "100-continue";
         }
         return true;
     }
     // The empty line: the head is complete.
+    ++m_heads;
     if (m_chunked) {
         m_contentLength = -1;
         m_state = State::ChunkSize;

@@ -55,6 +55,22 @@ public:
     // The `Origin` header of the request being read, once its head line arrived (for CORS on a
     // refusal).
     QByteArray origin() const { return m_origin; }
+    // Heads read whole so far (a new one is a new request to look at before its body comes).
+    qint64 headsCompleted() const { return m_heads; }
+    // The request being read has its head whole and is reading its body.
+    bool inBody() const { return m_state != State::Idle && m_state != State::Head; }
+    // ... none of which has come yet.
+    bool awaitingBody() const
+    {
+        return (m_state == State::Body && m_remaining == m_contentLength) ||
+               (m_state == State::ChunkSize && m_bodyBytes == 0 && m_line.isEmpty());
+    }
+    // Its `Authorization` header, whether it sent `Expect: 100-continue`, and is HTTP/1.0.
+    QByteArray authorization() const { return m_authorization; }
+    bool expectsContinue() const { return m_expectContinue; }
+    bool http10() const { return m_http10; }
+    // Completed requests not answered yet (takeAnswered() not called for them).
+    qsizetype unanswered() const { return m_completedInfo.size(); }
     // What the framing says of each completed request, oldest first, until it is answered
     // (Qt 6.4's QHttpServerRequest tells neither).
     struct Completed
@@ -88,6 +104,9 @@ private:
     bool m_connectionClose = false;
     bool m_connectionKeepAlive = false;
     QByteArray m_origin;
+    QByteArray m_authorization;
+    bool m_expectContinue = false;
+    qint64 m_heads = 0;
     QList<Completed> m_completedInfo;
     qint64 m_contentLength = -1;
     qint64 m_remaining = 0; // of the body or of the current chunk

@@ -314,6 +314,17 @@ void ResourceRoutes::renameSession(RequestContext &context)
     if (!pinned.isUndefined() && !pinned.isBool())
         return context.sendError(400, u"invalid_field"_s, u"Field \"pinned\" must be a boolean"_s);
     const Principal &p = context.principal;
+    if (model.isString() && !model.toString().trimmed().isEmpty()) {
+        // Refused now rather than at the next message: the provider's admin may limit its models.
+        const auto agent = m_agents.get(p.tenantId, session->agentId);
+        const auto provider =
+            agent ? m_providers.resolve(p.tenantId, agent->provider, nullptr) : std::nullopt;
+        if (provider) {
+            if (const ApiError refusal = ChatService::modelRefusal(*provider, model.toString().trimmed());
+                refusal.isError())
+                return context.sendError(refusal);
+        }
+    }
     if ((!title.isUndefined() &&
          !m_sessions.rename(p.tenantId, p.userId, session->id, title.toString().trimmed())) ||
         (!pinned.isUndefined() &&
@@ -421,6 +432,23 @@ void ResourceRoutes::putProvider(RequestContext &context)
             return context.sendError(400, u"invalid_field"_s,
                                      u"Field \"vision\" must be \"auto\", \"yes\" or \"no\""_s);
     }
+    if (body->contains(u"allowed_models"_s)) {
+        const QJsonValue value = body->value(u"allowed_models"_s);
+        QStringList models;
+        for (const QJsonValue &item : value.toArray()) {
+            const QString model = item.toString().trimmed();
+            if (!item.isString() || model.isEmpty() || model.size() > 200)
+                return context.sendError(400, u"invalid_field"_s,
+                                         u"Field \"allowed_models\" must be a list of model names"_s);
+            if (!models.contains(model))
+                models.append(model);
+        }
+        if ((!value.isArray() && !value.isNull()) || models.size() > 500)
+            return context.sendError(
+                400, u"invalid_field"_s,
+                u"Field \"allowed_models\" must be a list of at most 500 model names, or null"_s);
+        row.allowedModels = models;
+    }
     for (auto [field, member] : {std::pair{"connect_timeout_ms", &ProviderRow::connectTimeoutMs},
                                  std::pair{"stall_timeout_ms", &ProviderRow::stallTimeoutMs}}) {
         const QJsonValue value = body->value(QLatin1String(field));
@@ -512,7 +540,9 @@ void ResourceRoutes::providerModels(RequestContext &context)
         config, this, [this, responder, socket, headers, config](const ModelCatalog::Listing &listing) {
             if (!socket || socket->state() != QAbstractSocket::ConnectedState)
                 return; // the client left; writing now would crash Qt 6.4
-            if (!listing.ok()) {
+            // An admin's list is what users may pick from, whatever else the provider has.
+            const QStringList &allowed = config.allowedModels;
+            if (!listing.ok() && allowed.isEmpty()) {
                 const int status = listing.error.kind == LlmError::Timeout ? 504 : 502;
                 QString message = u"The model provider \u201c%1\u201d did not list its models: %2"_s.arg(
                     config.name, listing.error.message);
@@ -522,7 +552,18 @@ void ResourceRoutes::providerModels(RequestContext &context)
                     *responder, HttpReply::errorBody(listing.error.code, message), status, headers);
             }
             QJsonArray models;
-            for (const ModelInfo &model : listing.models) {
+            QList<ModelInfo> listed = listing.models;
+            if (!allowed.isEmpty()) {
+                listed.removeIf([&allowed](const ModelInfo &m) { return !allowed.contains(m.id); });
+                for (const QString &id : allowed) {
+                    if (std::none_of(listed.cbegin(), listed.cend(),
+                                     [&id](const ModelInfo &m) { return m.id == id; }))
+                        listed.append(ModelInfo{id});
+                }
+                std::sort(listed.begin(), listed.end(),
+                          [](const ModelInfo &a, const ModelInfo &b) { return a.id < b.id; });
+            }
+            for (const ModelInfo &model : std::as_const(listed)) {
                 QJsonObject json{{u"id"_s, model.id}};
                 json.insert(u"name"_s,
                             model.name.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(model.name));

@@ -160,7 +160,7 @@ QString AnthropicStream::finishReasonOf(const QString &stopReason)
 {
     if (stopReason == "end_turn"_L1 || stopReason == "stop_sequence"_L1 || stopReason == "pause_turn"_L1)
         return u"stop"_s;
-    if (stopReason == "max_tokens"_L1)
+    if (stopReason == "max_tokens"_L1 || stopReason == "model_context_window_exceeded"_L1)
         return u"length"_s;
     if (stopReason == "tool_use"_L1)
         return u"tool_calls"_s;
@@ -228,7 +228,8 @@ void AnthropicStream::handleEvent(const SseEvent &event)
             }
             if (thinking)
                 emitReasoning(delta.value("thinking"_L1).toString());
-        } else if (deltaType == "input_json_delta"_L1) {
+        } else if (deltaType == "input_json_delta"_L1 && m_blockTypes.value(index) == "tool_use"_L1) {
+            // Only our tools' calls: a server tool's (web search) runs at Anthropic.
             emitToolCallDelta(index, {}, {}, delta.value("partial_json"_L1).toString());
         }
     } else if (type == "message_delta"_L1) {

@@ -41,14 +41,14 @@ QString DemoStream::replyText(bool chinese)
     if (chinese)
         return u"还没有配置语言模型，所以这是 AgentDesk 内置的演示回复，不是模型的回答。\n\n"
                "要连接模型，请在启动 AgentDesk 前设置 OPENAI_BASE_URL、OPENAI_API_KEY 和 OPENAI_MODEL，"
-               "或在“设置”中添加提供方。任何兼容 OpenAI "
-               "的服务都可以：OpenAI、DeepSeek、通义千问（DashScope）、"
-               "Moonshot、Ollama（http://localhost:11434/v1）、llama.cpp、vLLM 或 LM Studio。"_s;
+               "或在“设置”中添加服务商：任何兼容 OpenAI 的服务（OpenAI、DeepSeek、通义千问（DashScope）、"
+               "Moonshot、OpenRouter、llama.cpp、vLLM、LM Studio），以及原生的 Anthropic 和 Ollama"
+               "（http://localhost:11434）。"_s;
     return u"No language model is configured, so this is AgentDesk's built-in demo reply, not an "
            "answer from a model.\n\nTo connect one, set OPENAI_BASE_URL, OPENAI_API_KEY and "
-           "OPENAI_MODEL before starting AgentDesk, or add a provider in Settings. Any "
-           "OpenAI-compatible server works: OpenAI, DeepSeek, Qwen (DashScope), Moonshot, Ollama "
-           "(http://localhost:11434/v1), llama.cpp, vLLM or LM Studio."_s;
+           "OPENAI_MODEL before starting AgentDesk, or add a provider in Settings: any "
+           "OpenAI-compatible server (OpenAI, DeepSeek, Qwen (DashScope), Moonshot, OpenRouter, "
+           "llama.cpp, vLLM, LM Studio), or Anthropic and Ollama (http://localhost:11434) natively."_s;
 }
 
 void DemoStream::abort()

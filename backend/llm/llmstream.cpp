@@ -190,7 +190,10 @@ int LlmStream::estimateTokens(QStringView text)
 int LlmStream::estimatePromptTokens(const QList<ChatMessage> &messages)
 {
     int tokens = 3; // the reply's priming, as OpenAI's cookbook counts it
-    for (const ChatMessage &m : messages)
+    for (const ChatMessage &m : messages) {
         tokens += 4 + estimateTokens(m.content); // role and separators per message
+        // An image costs about as much as a 1024 x 1024 one at OpenAI's high detail.
+        tokens += 765 * int(m.images.size());
+    }
     return tokens;
 }

@@ -31,6 +31,7 @@ struct ChatMessage
     // the providers that must be sent it back (DeepSeek's `reasoning_content`; Anthropic's thinking
     // blocks with their signatures, kept as the provider sent them). Never sent for earlier turns.
     QString reasoningContent;
+    QString reasoningField; // the field it came in and goes back in: "reasoning_content" (empty), "reasoning"
     QJsonArray thinkingBlocks;
 };
 
@@ -45,8 +46,9 @@ struct ToolCall
 struct ChatRequest
 {
     QList<ChatMessage> messages;
-    QJsonArray tools; // OpenAI's [{type: "function", function: {name, description, parameters}}]
-    QString model;    // empty: the provider's default model
+    QJsonArray tools;      // OpenAI's [{type: "function", function: {name, description, parameters}}]
+    QString model;         // empty: the provider's default model
+    int contextWindow = 0; // the model's context length where the provider said (Ollama); 0 unknown
     std::optional<double> temperature;
     std::optional<int> maxTokens;
     // How hard a reasoning model thinks: "low", "medium", "high"; "off" asks for no reasoning
@@ -65,7 +67,8 @@ struct ProviderConfig
     QString model;
     // Whether its models take images: "auto" (known per model, asked of Ollama), "yes" or "no".
     QString vision = QStringLiteral("auto");
-    QString apiKey; // never persisted in the database, never logged
+    QStringList allowedModels; // an admin's limit on the models used through it; empty: any
+    QString apiKey;            // never persisted in the database, never logged
     int connectTimeoutMs = 15000;
     int stallTimeoutMs = 120000; // no byte for this long ends the stream; total duration is unbounded
 
@@ -98,6 +101,7 @@ struct LlmCompletion
     QList<ToolCall> toolCalls;   // the model wants these run before it goes on
     // What the next round of a tool loop must send back with the calls (ChatMessage's fields).
     QString reasoningContent;
+    QString reasoningField;
     QJsonArray thinkingBlocks;
 };
 

@@ -23,6 +23,10 @@ using namespace Qt::StringLiterals;
 
 namespace {
 constexpr int RequestTimeoutMs = 20000;
+constexpr qint64 LearnedLifetimeMs = 3600 * 1000; // a model may be updated, a server may change
+constexpr qint64 SeesLifetimeMs =
+    24 * 3600 * 1000; // one that took images: forgotten, later turns would hide them
+constexpr qint64 FailureLifetimeMs = 10 * 60 * 1000; // a server down now may be back soon
 constexpr qsizetype MaxBody = 8 * 1024 * 1024;
 
 QList<ModelInfo> parseModels(const QString &kind, const QJsonObject &o, bool *ok)
@@ -92,6 +96,8 @@ void ModelCatalog::clear()
 {
     m_lists.clear();
     m_vision.clear();
+    m_shown.clear();
+    m_learnErrors.clear();
 }
 
 QString ModelCatalog::listKey(const ProviderConfig &provider) const
@@ -154,20 +160,18 @@ std::optional<bool> ModelCatalog::knownVision(const QString &kind, const QString
         u"babbage"_s,
         u"deepseek-(chat|reasoner|coder)"_s,
         u"deepseek-r1"_s,
-        u"deepseek-v"_s,
+        u"deepseek-v[23](\\.\\d)?($|[-:])"_s,
         u"qwq"_s,
         u"qwen-(turbo|plus|max|long)"_s,
-        u"qwen[23](\\.5)?-(?!vl)"_s,
         u"moonshot-v1-(8|32|128)k$"_s,
         u"kimi-k2"_s,
         u"codestral"_s,
-        u"mistral-(tiny|medium|large)"_s,
+        u"mistral-tiny"_s,
         u"mixtral"_s,
         u"llama-?3(\\.[013])?[-:]"_s,
         u"phi-?[34]"_s,
         u"gpt-oss"_s,
         u"glm-4(\\.\\d)?$"_s,
-        u"glm-4(\\.\\d)?-(?!.*v)"_s,
     };
     if (matchesAny(model, blind))
         return false;
@@ -180,11 +184,38 @@ std::optional<bool> ModelCatalog::knownVision(const ProviderConfig &provider, co
         return true;
     if (provider.vision == "no"_L1)
         return false;
-    if (provider.kind == "ollama"_L1) {
-        const auto it = m_vision.constFind(listKey(provider) + u'|' + model);
-        return it != m_vision.cend() ? std::optional<bool>(*it) : std::nullopt;
-    }
+    const auto learned = m_vision.constFind(listKey(provider) + u'|' + model);
+    if (learned != m_vision.cend() && !learned->expires.hasExpired())
+        return learned->sees;
+    if (provider.kind == "ollama"_L1)
+        return std::nullopt;
     return knownVision(provider.kind, model);
+}
+
+void ModelCatalog::remember(const ProviderConfig &provider, const QString &model, bool sees)
+{
+    m_vision.insert(listKey(provider) + u'|' + model,
+                    {sees, QDeadlineTimer(sees ? SeesLifetimeMs : LearnedLifetimeMs)});
+}
+
+QString ModelCatalog::learnError(const ProviderConfig &provider, const QString &model) const
+{
+    const auto failure = m_learnErrors.constFind(listKey(provider) + u'|' + model);
+    return failure != m_learnErrors.cend() && !failure->expires.hasExpired() ? failure->message : QString();
+}
+
+bool ModelCatalog::asked(const ProviderConfig &provider, const QString &model) const
+{
+    const QString key = listKey(provider) + u'|' + model;
+    const auto shown = m_shown.constFind(key);
+    return (shown != m_shown.cend() && !shown->expires.hasExpired()) ||
+           !learnError(provider, model).isEmpty();
+}
+
+int ModelCatalog::contextLength(const ProviderConfig &provider, const QString &model) const
+{
+    const auto shown = m_shown.constFind(listKey(provider) + u'|' + model);
+    return shown != m_shown.cend() ? shown->contextLength : 0;
 }
 
 std::optional<bool> ModelCatalog::vision(const ProviderConfig &provider, const QString &model) const
@@ -318,8 +349,8 @@ void ModelCatalog::notify(const QString &waitKey)
     }
 }
 
-void ModelCatalog::learnVision(const ProviderConfig &provider, const QString &model, QObject *context,
-                               std::function<void()> done)
+void ModelCatalog::learnModel(const ProviderConfig &provider, const QString &model, QObject *context,
+                              std::function<void()> done)
 {
     const QString key = listKey(provider) + u'|' + model;
     const QString waitKey = u"show|"_s + key;
@@ -331,20 +362,32 @@ void ModelCatalog::learnVision(const ProviderConfig &provider, const QString &mo
     const QByteArray body = QJsonDocument(QJsonObject{{u"model"_s, model}}).toJson(QJsonDocument::Compact);
     request(provider, OllamaStream::apiUrl(provider.baseUrl, "show"_L1), body,
             [this, key, waitKey](const QByteArray &data, const LlmError &error) {
+                m_learnErrors.remove(key);
                 if (error.code.isEmpty()) {
                     const QJsonObject o = QJsonDocument::fromJson(data).object();
+                    // "<architecture>.context_length": what the model was trained for.
+                    const QJsonObject info = o.value("model_info"_L1).toObject();
+                    int context = 0;
+                    for (auto it = info.begin(); it != info.end(); ++it) {
+                        if (it.key().endsWith(".context_length"_L1))
+                            context = it.value().toInt();
+                    }
+                    m_shown.insert(key, {context, QDeadlineTimer(LearnedLifetimeMs)});
                     const QJsonValue capabilities = o.value("capabilities"_L1);
                     if (capabilities.isArray()) {
-                        m_vision.insert(key, capabilities.toArray().contains(u"vision"_s));
+                        m_vision.insert(key, {capabilities.toArray().contains(u"vision"_s),
+                                              QDeadlineTimer(LearnedLifetimeMs)});
                     } else {
                         // Before capabilities were listed (Ollama < 0.6), a vision model's
                         // projector showed as a family.
                         const QJsonArray families =
                             o.value("details"_L1).toObject().value("families"_L1).toArray();
-                        m_vision.insert(key, families.contains(u"clip"_s) || families.contains(u"mllama"_s));
+                        m_vision.insert(key, {families.contains(u"clip"_s) || families.contains(u"mllama"_s),
+                                              QDeadlineTimer(LearnedLifetimeMs)});
                     }
                 } else {
                     qCWarning(lcLlm) << "could not ask Ollama about a model:" << error.code << error.message;
+                    m_learnErrors.insert(key, {error.message, QDeadlineTimer(FailureLifetimeMs)});
                 }
                 notify(waitKey);
             });

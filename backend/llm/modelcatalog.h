@@ -41,10 +41,19 @@ public:
     // The same for sending images: a model of an OpenAI-compatible server nothing is known of may
     // try (it says so if it cannot); nullopt when only asking Ollama can tell.
     std::optional<bool> vision(const ProviderConfig &provider, const QString &model) const;
-    // Asks an Ollama provider about `model` (POST /api/show); `done` runs when the answer (or a
-    // failure, which leaves it unknown) is in.
-    void learnVision(const ProviderConfig &provider, const QString &model, QObject *context,
-                     std::function<void()> done);
+    // Asks an Ollama provider about `model` (POST /api/show: its capabilities, its context length);
+    // `done` runs when the answer (or a failure, which leaves it unknown and is kept in
+    // learnError() a while) is in.
+    void learnModel(const ProviderConfig &provider, const QString &model, QObject *context,
+                    std::function<void()> done);
+    // Why asking about `model` failed the last time (empty: it did not).
+    QString learnError(const ProviderConfig &provider, const QString &model) const;
+    // Whether `model` was asked about lately (answered or not): a turn need not wait for it again.
+    bool asked(const ProviderConfig &provider, const QString &model) const;
+    // The context length the provider gave for `model` (0: not known).
+    int contextLength(const ProviderConfig &provider, const QString &model) const;
+    // What a model showed (it answered a request with images, or refused one): known for an hour.
+    void remember(const ProviderConfig &provider, const QString &model, bool sees);
     // Whether a model of this name (OpenAI-compatible or Anthropic) takes images, as far as known.
     static std::optional<bool> knownVision(const QString &kind, const QString &model);
 
@@ -69,7 +78,24 @@ private:
     };
     QHash<QString, CachedList> m_lists;
     QHash<QString, LlmError> m_failures; // while the callers of a failed listing are told
-    QHash<QString, bool> m_vision;       // provider key + model -> what Ollama said
+    struct Learned
+    {
+        bool sees = false;
+        QDeadlineTimer expires;
+    };
+    QHash<QString, Learned> m_vision; // provider key + model -> what Ollama or the model said
+    struct Shown
+    {
+        int contextLength = 0;
+        QDeadlineTimer expires;
+    };
+    QHash<QString, Shown> m_shown; // provider key + model -> what Ollama's /api/show said
+    struct Failure
+    {
+        QString message;
+        QDeadlineTimer expires;
+    };
+    QHash<QString, Failure> m_learnErrors; // provider key + model -> why asking failed
     QHash<QString, QList<std::pair<QPointer<QObject>, std::function<void()>>>> m_waiting;
     QList<QPointer<QNetworkReply>> m_replies;
     int m_listLifetimeMs = 60000;

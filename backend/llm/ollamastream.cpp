@@ -55,6 +55,8 @@ QByteArray OllamaStream::requestBody(const ProviderConfig &provider, const ChatR
                                                                                       : QJsonObject()}}}});
             }
             message.insert(u"tool_calls"_s, calls);
+            if (!m.reasoningContent.isEmpty())
+                message.insert(u"thinking"_s, m.reasoningContent);
         }
         if (m.role == "tool"_L1)
             message.insert(u"tool_name"_s, toolNames.value(m.toolCallId));
@@ -74,6 +76,17 @@ QByteArray OllamaStream::requestBody(const ProviderConfig &provider, const ChatR
         options.insert(u"temperature"_s, *request.temperature);
     if (request.maxTokens)
         options.insert(u"num_predict"_s, *request.maxTokens);
+    // Ollama's context is a few thousand tokens unless asked for more, and it drops the start of
+    // a longer prompt without a word (the system prompt, the documents): ask for what this one
+    // needs (the tools' schemas too), in steps of 8192 so that the model is not reloaded for every
+    // new length, and never more than the model has.
+    const int tools =
+        estimateTokens(QString::fromUtf8(QJsonDocument(request.tools).toJson(QJsonDocument::Compact)));
+    const int needed = estimatePromptTokens(request.messages) + (request.tools.isEmpty() ? 0 : tools) +
+                       (request.maxTokens ? *request.maxTokens : 2048);
+    const int most = request.contextWindow > 0 ? qMin(maxContext, request.contextWindow) : maxContext;
+    if (needed > defaultContext)
+        options.insert(u"num_ctx"_s, qMin(most, (needed + 8191) / 8192 * 8192));
     if (!options.isEmpty())
         body.insert(u"options"_s, options);
     return QJsonDocument(body).toJson(QJsonDocument::Compact);
@@ -100,7 +113,9 @@ void OllamaStream::handleLine(QByteArrayView line)
     if (!model.isEmpty())
         m_model = model;
     const QJsonObject message = o.value("message"_L1).toObject();
-    emitReasoning(message.value("thinking"_L1).toString());
+    const QString thinking = message.value("thinking"_L1).toString();
+    m_thinking += thinking;
+    emitReasoning(thinking);
     if (isFinished())
         return;
     emitDelta(message.value("content"_L1).toString());
@@ -122,11 +137,17 @@ void OllamaStream::handleLine(QByteArrayView line)
     }
     if (!o.value("done"_L1).toBool())
         return;
+    // "stop" even after tool calls; "load" and "unload" for a reply that had nothing to say.
     const QString reason = o.value("done_reason"_L1).toString(u"stop"_s);
-    m_finishReason = m_calls > 0 && reason == "stop"_L1 ? u"tool_calls"_s : reason;
+    m_finishReason = m_calls > 0 ? u"tool_calls"_s : reason == "length"_L1 ? reason : u"stop"_s;
     if (o.contains("eval_count"_L1) || o.contains("prompt_eval_count"_L1))
         setUsage(o.value("prompt_eval_count"_L1).toInt(), o.value("eval_count"_L1).toInt());
     finish();
+}
+
+void OllamaStream::completeCompletion(LlmCompletion &completion)
+{
+    completion.reasoningContent = m_thinking;
 }
 
 void OllamaStream::handleJsonBody(const QByteArray &body)

@@ -15,11 +15,16 @@ public:
     // A base URL as Ollama's own (http://localhost:11434) or its OpenAI one (.../v1).
     static QUrl apiUrl(const QUrl &baseUrl, QLatin1String endpoint);
     static QByteArray requestBody(const ProviderConfig &provider, const ChatRequest &request);
+    // The context Ollama gives unless asked, and the most asked for.
+    static constexpr int defaultContext = 4096;
+    static constexpr int maxContext = 131072;
 
 protected:
     void handleLine(QByteArrayView line) override;
     void handleJsonBody(const QByteArray &body) override;
+    void completeCompletion(LlmCompletion &completion) override;
 
 private:
     int m_calls = 0;
+    QString m_thinking; // sent back with the calls, as Ollama's tool loop expects
 };

@@ -67,8 +67,10 @@ QByteArray OpenAiStream::requestBody(const ProviderConfig &provider, const ChatR
         }
         if (!m.toolCallId.isEmpty())
             message.insert(u"tool_call_id"_s, m.toolCallId);
+        // In the field it came in: a server that says `reasoning` may not know `reasoning_content`.
         if (!m.reasoningContent.isEmpty())
-            message.insert(u"reasoning_content"_s, m.reasoningContent);
+            message.insert(m.reasoningField.isEmpty() ? u"reasoning_content"_s : m.reasoningField,
+                           m.reasoningContent);
         messages.append(message);
     }
     QJsonObject body{
@@ -140,8 +142,11 @@ void OpenAiStream::readReasoning(const QJsonObject &delta)
         return;
     }
     const QJsonValue reasoning = delta.value("reasoning"_L1);
-    if (reasoning.isString())
+    if (reasoning.isString()) {
+        m_reasoningContent += reasoning.toString();
+        m_reasoningField = u"reasoning"_s;
         emitReasoning(reasoning.toString());
+    }
 }
 
 void OpenAiStream::handleChunk(const QJsonObject &chunk)
@@ -227,4 +232,5 @@ void OpenAiStream::handleJsonBody(const QByteArray &body)
 void OpenAiStream::completeCompletion(LlmCompletion &completion)
 {
     completion.reasoningContent = m_reasoningContent;
+    completion.reasoningField = m_reasoningField;
 }

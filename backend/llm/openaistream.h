@@ -28,5 +28,8 @@ private:
     void readUsage(const QJsonObject &object);
     void readReasoning(const QJsonObject &delta);
 
-    QString m_reasoningContent; // what came as `reasoning_content`: DeepSeek wants it back in a tool loop
+    // What came as `reasoning_content` or `reasoning`: DeepSeek wants it back in a tool loop, and
+    // OpenRouter the reasoning of models that carry it between calls.
+    QString m_reasoningContent;
+    QString m_reasoningField; // empty: reasoning_content
 };

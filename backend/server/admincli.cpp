@@ -140,6 +140,10 @@ int AdminCli::provider(const QStringList &arguments, Database &db, const QString
         {u"base-url"_s,
          u"e.g. https://api.deepseek.com/v1, https://api.anthropic.com, http://localhost:11434"_s, u"url"_s});
     parser.addOption({u"model"_s, u"Default model."_s, u"model"_s});
+    parser.addOption(
+        {u"allowed-models"_s,
+         u"Comma-separated: the only models agents and chats may use through it (\"\" for any)."_s,
+         u"list"_s});
     parser.addOption({u"api-key-env"_s, u"Read the API key from this environment variable."_s, u"var"_s});
     parser.addOption({u"default"_s, u"Make it the tenant's default provider."_s});
     if (const auto done = parse(parser, arguments))
@@ -149,7 +153,8 @@ int AdminCli::provider(const QStringList &arguments, Database &db, const QString
     const QString tenantName = parser.value(u"tenant"_s).trimmed();
     if (tenantName.isEmpty() || verb.isEmpty()) {
         m_err << "Usage: agentdesk provider set NAME --tenant T --base-url URL --model M [--kind K] "
-                 "[--api-key-env VAR] [--vision auto|yes|no] [--default] | list --tenant T | remove NAME "
+                 "[--api-key-env VAR] [--vision auto|yes|no] [--allowed-models A,B] [--default] | list "
+                 "--tenant T | remove NAME "
                  "--tenant T"
               << Qt::endl;
         return 2;
@@ -166,8 +171,10 @@ int AdminCli::provider(const QStringList &arguments, Database &db, const QString
         for (const ProviderRow &row : store.list(tenant->id)) {
             const bool hasKey = !secrets.read(ProviderResolver::secretKey(row.id)).isEmpty();
             m_out << row.name << (row.isDefault ? " (default)" : "") << "  " << row.kind << "  "
-                  << row.baseUrl << "  " << row.model << (hasKey ? "  key: stored" : "  key: none")
-                  << Qt::endl;
+                  << row.baseUrl << "  " << row.model << (hasKey ? "  key: stored" : "  key: none");
+            if (!row.allowedModels.isEmpty())
+                m_out << "  only: " << row.allowedModels.join(u", "_s);
+            m_out << Qt::endl;
         }
         return 0;
     }
@@ -205,6 +212,13 @@ int AdminCli::provider(const QStringList &arguments, Database &db, const QString
     if (row.vision != "auto"_L1 && row.vision != "yes"_L1 && row.vision != "no"_L1) {
         m_err << "--vision must be auto, yes or no" << Qt::endl;
         return 2;
+    }
+    if (parser.isSet(u"allowed-models"_s)) {
+        row.allowedModels = parser.value(u"allowed-models"_s).split(u',', Qt::SkipEmptyParts);
+        for (QString &model : row.allowedModels)
+            model = model.trimmed();
+        row.allowedModels.removeAll(QString());
+        row.allowedModels.removeDuplicates();
     }
     if (parser.isSet(u"base-url"_s))
         row.baseUrl = parser.value(u"base-url"_s);

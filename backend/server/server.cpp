@@ -122,6 +122,8 @@ bool Server::start(const Options &options)
     FileIntake::Limits intake;
     intake.maxBytes = options.maxUploadBytes;
     m_fileRoutes->setLimits(intake);
+    m_fileRoutes->setUnsentQuota(options.maxUnsentUploadBytes > 0 ? options.maxUnsentUploadBytes
+                                                                  : 10 * options.maxUploadBytes);
     m_fileRoutes->registerRoutes(m_http->router());
     m_searchRoutes = std::make_unique<SearchRoutes>(*m_db);
     m_searchRoutes->registerRoutes(m_http->router());

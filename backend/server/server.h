@@ -52,6 +52,7 @@ public:
         qint64 maxBodyBytes = 1024 * 1024;
         qint64 maxImportBodyBytes = 64 * 1024 * 1024; // POST /api/import: whole exports
         qint64 maxUploadBytes = 20 * 1024 * 1024;     // POST /api/files: one file
+        qint64 maxUnsentUploadBytes = 0;              // a user's uploads not sent yet (0: ten files' worth)
         int maxDocumentChars = 100000;                // of a document's text, sent with a message
         qint64 maxHeaderBytes = 64 * 1024;            // request line + headers; more answers 431
         int requestTimeoutMs = 30000;                 // a request must arrive whole this soon (else 408)

@@ -232,13 +232,16 @@ const QList<QStringList> &migrations()
             u"ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT ''"_s,
             u"ALTER TABLE sessions ADD COLUMN model TEXT NOT NULL DEFAULT ''"_s,
             u"ALTER TABLE agents ADD COLUMN reasoning_effort TEXT NOT NULL DEFAULT ''"_s,
+            u"ALTER TABLE providers ADD COLUMN allowed_models TEXT NOT NULL DEFAULT ''"_s,
             u"ALTER TABLE providers ADD COLUMN vision TEXT NOT NULL DEFAULT 'auto'"_s,
             u"ALTER TABLE files ADD COLUMN text TEXT NOT NULL DEFAULT ''"_s,
             u"ALTER TABLE files ADD COLUMN pages INTEGER NOT NULL DEFAULT 0"_s,
             u"ALTER TABLE files ADD COLUMN width INTEGER NOT NULL DEFAULT 0"_s,
             u"ALTER TABLE files ADD COLUMN height INTEGER NOT NULL DEFAULT 0"_s,
             u"CREATE INDEX idx_files_unused ON files (created_at) WHERE session_id IS NULL"_s,
-            u"pg:CREATE TABLE file_blobs (sha256 TEXT NOT NULL PRIMARY KEY, data BYTEA NOT NULL)"_s,
+            // created_at: bytes just stored (a file row about to name them) are never collected.
+            u"pg:CREATE TABLE file_blobs (sha256 TEXT NOT NULL PRIMARY KEY, data BYTEA NOT NULL,"
+            u" created_at BIGINT NOT NULL)"_s,
         },
     };
     return steps;

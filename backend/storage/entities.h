@@ -210,5 +210,6 @@ struct ProviderRow
     int stallTimeoutMs = 120000;
     bool isDefault = false;
     QString vision = QStringLiteral("auto"); // whether its models take images: auto, yes, no
+    QStringList allowedModels;               // the models agents and chats may use; empty: any
     // The API key is not here: it lives in a SecretStore under key "provider/<id>".
 };

@@ -1,6 +1,7 @@
 #include "providerstore.h"
 
 #include "database.h"
+#include "mcpserverstore.h"
 #include "statement.h"
 #include "storageutil.h"
 
@@ -10,7 +11,8 @@ using namespace StorageUtil;
 namespace {
 
 const QString columns =
-    u"id, tenant_id, name, kind, base_url, model, connect_timeout_ms, stall_timeout_ms, is_default, vision"_s;
+    u"id, tenant_id, name, kind, base_url, model, connect_timeout_ms, stall_timeout_ms, is_default, vision,"
+    u" allowed_models"_s;
 
 ProviderRow readProvider(const Statement &q)
 {
@@ -25,6 +27,7 @@ ProviderRow readProvider(const Statement &q)
     row.stallTimeoutMs = q.value(7).toInt();
     row.isDefault = q.value(8).toInt() != 0;
     row.vision = q.value(9).toString();
+    row.allowedModels = McpServerStore::decodeList(q.value(10).toString());
     return row;
 }
 
@@ -100,7 +103,7 @@ bool ProviderStore::upsert(ProviderRow &row)
         any.finish();
         id = row.id.isEmpty() ? newId() : row.id;
         Statement q(m_db, u"INSERT INTO providers ("_s + columns +
-                              u", created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+                              u", created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
         q.bind(id)
             .bind(row.tenantId)
             .bind(row.name)
@@ -111,15 +114,16 @@ bool ProviderStore::upsert(ProviderRow &row)
             .bind(row.stallTimeoutMs)
             .bind(row.isDefault)
             .bind(row.vision)
+            .bind(McpServerStore::encodeList(row.allowedModels))
             .bind(now)
             .bind(now);
         if (!q.exec())
             return false;
     } else {
-        Statement q(
-            m_db,
-            u"UPDATE providers SET kind = ?, base_url = ?, model = ?, connect_timeout_ms = ?,"
-            u" stall_timeout_ms = ?, is_default = ?, vision = ?, updated_at = ? WHERE id = ? AND tenant_id = ?"_s);
+        Statement q(m_db,
+                    u"UPDATE providers SET kind = ?, base_url = ?, model = ?, connect_timeout_ms = ?,"
+                    u" stall_timeout_ms = ?, is_default = ?, vision = ?, allowed_models = ?, updated_at = ?"
+                    u" WHERE id = ? AND tenant_id = ?"_s);
         q.bind(row.kind)
             .bind(row.baseUrl)
             .bind(row.model)
@@ -127,6 +131,7 @@ bool ProviderStore::upsert(ProviderRow &row)
             .bind(row.stallTimeoutMs)
             .bind(row.isDefault)
             .bind(row.vision)
+            .bind(McpServerStore::encodeList(row.allowedModels))
             .bind(now)
             .bind(id)
             .bind(row.tenantId);

@@ -402,7 +402,7 @@ std::optional<Session> SessionStore::fork(const Session &source, const QString &
         const QString id = newId();
         // The files a message carries are the new session's own (the same bytes), so deleting
         // either chat leaves the other whole.
-        const std::optional<QString> attachments = copyFiles(message.attachments, forked.id);
+        const std::optional<QString> attachments = copyFiles(forked, message.attachments);
         if (!attachments)
             return std::nullopt;
         // The stream's events come along, so the copy's replies replay like the originals.
@@ -436,7 +436,7 @@ std::optional<Session> SessionStore::fork(const Session &source, const QString &
     return forked;
 }
 
-std::optional<QString> SessionStore::copyFiles(const QString &attachments, const QString &sessionId)
+std::optional<QString> SessionStore::copyFiles(const Session &to, const QString &attachments)
 {
     if (attachments.isEmpty())
         return attachments;
@@ -447,8 +447,15 @@ std::optional<QString> SessionStore::copyFiles(const QString &attachments, const
         Statement q(m_db,
                     u"INSERT INTO files (id, tenant_id, user_id, session_id, sha256, media_type, name, size,"
                     u" created_at, text, pages, width, height) SELECT ?, tenant_id, user_id, ?, sha256,"
-                    u" media_type, name, size, ?, text, pages, width, height FROM files WHERE id = ?"_s);
-        q.bind(id).bind(sessionId).bind(nowMs()).bind(file.value("id"_L1).toString());
+                    u" media_type, name, size, ?, text, pages, width, height FROM files"
+                    u" WHERE id = ? AND tenant_id = ? AND user_id = ?"_s);
+        // Only the owner's own files, whatever the message's JSON names.
+        q.bind(id)
+            .bind(to.id)
+            .bind(nowMs())
+            .bind(file.value("id"_L1).toString())
+            .bind(to.tenantId)
+            .bind(to.userId);
         if (!q.exec())
             return std::nullopt;
         if (q.rowsAffected() == 1) // a file already gone stays named as it was

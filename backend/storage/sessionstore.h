@@ -99,8 +99,9 @@ public:
     int markInterruptedReplies();
 
 private:
-    // Copies of the files a message's attachments JSON names, for `sessionId`; the JSON naming them.
-    std::optional<QString> copyFiles(const QString &attachments, const QString &sessionId);
+    // Copies for session `to` of those files a message's attachments JSON names that its owner
+    // owns; the JSON naming the copies.
+    std::optional<QString> copyFiles(const Session &to, const QString &attachments);
 
     Database &m_db;
 };

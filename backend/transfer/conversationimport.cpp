@@ -129,9 +129,21 @@ bool readAgentDesk(const QJsonObject &file, ConversationImport::Result &result)
             message.completionTokens = m.value("completion_tokens"_L1).toInt();
             message.tokensEstimated = m.value("tokens_estimated"_L1).toBool();
             message.steps = m.value("steps"_L1).toInt(1);
-            if (!parts.toArray().isEmpty())
-                message.parts =
-                    QString::fromUtf8(QJsonDocument(parts.toArray()).toJson(QJsonDocument::Compact));
+            if (message.role == "assistant"_L1) {
+                message.reasoning = m.value("reasoning"_L1).toString();
+                if (m.value("reasoning_tokens"_L1).isDouble())
+                    message.reasoningTokens = m.value("reasoning_tokens"_L1).toInt();
+            }
+            QJsonArray partList = parts.toArray();
+            for (qsizetype p = 0; p < partList.size(); ++p) {
+                // Whom reasoning goes back to is decided here, never by a file.
+                QJsonObject part = partList.at(p).toObject();
+                part.remove(u"echo_for"_s);
+                part.remove(u"echo_field"_s);
+                partList.replace(p, part);
+            }
+            if (!partList.isEmpty())
+                message.parts = QString::fromUtf8(QJsonDocument(partList).toJson(QJsonDocument::Compact));
             message.createdAt = fromIso(m.value("created_at"_L1));
             seen.insert(message.id);
             out.messages.append(message);

@@ -57,8 +57,20 @@ QString MarkdownExport::render(const Session &session, const QString &agentName,
     for (const Message &message : branch) {
         const bool user = message.role == "user"_L1;
         out += user ? u"\n## User\n\n"_s : u"\n## Assistant\n\n"_s;
+        if (!user && !message.reasoning.trimmed().isEmpty()) // its own </details> would end the fold
+            out +=
+                u"<details>\n<summary>Reasoning</summary>\n\n"_s +
+                message.reasoning.trimmed().replace(u"</details"_s, u"&lt;/details"_s, Qt::CaseInsensitive) +
+                u"\n\n</details>\n\n"_s;
         out += user ? message.content : replyBody(message);
         out += u'\n';
+        QStringList files;
+        for (const QJsonValue &file : QJsonDocument::fromJson(message.attachments.toUtf8()).array()) {
+            const QString name = file.toObject().value("name"_L1).toString();
+            files.append(name.contains(u'`') ? u"`` "_s + name + u" ``"_s : u'`' + name + u'`');
+        }
+        if (!files.isEmpty())
+            out += u"\n📎 "_s + files.join(u", "_s) + u'\n';
         if (!user && message.status != "complete"_L1)
             out += u"\n*(%1%2)*\n"_s.arg(
                 message.finishReason.isEmpty() ? message.status : message.finishReason,

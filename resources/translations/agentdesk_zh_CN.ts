@@ -56,10 +56,6 @@
         <translation>默认服务商</translation>
     </message>
     <message>
-        <source>The provider&apos;s model</source>
-        <translation>服务商的默认模型</translation>
-    </message>
-    <message>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
@@ -151,6 +147,38 @@
         <source>All tools of %1 (connecting)</source>
         <translation>%1 的全部工具（正在连接）</translation>
     </message>
+    <message>
+        <source>Reasoning</source>
+        <translation>推理</translation>
+    </message>
+    <message>
+        <source>The model&apos;s default</source>
+        <translation>模型默认</translation>
+    </message>
+    <message>
+        <source>Off (where the provider can turn it off)</source>
+        <translation>关闭（服务商支持关闭时）</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>Medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>Reasoning effort</source>
+        <translation>推理强度</translation>
+    </message>
+    <message>
+        <source>How hard a reasoning model thinks before it answers: OpenAI&apos;s reasoning effort, Anthropic&apos;s extended thinking budget, Ollama&apos;s think.</source>
+        <translation>推理模型回答前思考的深度：对应 OpenAI 的 reasoning effort、Anthropic 的扩展思考预算、Ollama 的 think。</translation>
+    </message>
 </context>
 <context>
     <name>ApiClient</name>
@@ -165,6 +193,32 @@
     <message>
         <source>The server&apos;s answer is not valid JSON.</source>
         <translation>服务器的响应不是有效的 JSON。</translation>
+    </message>
+</context>
+<context>
+    <name>AttachmentList</name>
+    <message>
+        <source>Uploading…</source>
+        <translation>正在上传…</translation>
+    </message>
+    <message>
+        <source>Remove %1</source>
+        <translation>移除 %1</translation>
+    </message>
+</context>
+<context>
+    <name>AttachmentTray</name>
+    <message>
+        <source>A message can carry at most %1 files.</source>
+        <translation>一条消息最多可带 %1 个文件。</translation>
+    </message>
+    <message>
+        <source>Cannot read this file.</source>
+        <translation>无法读取此文件。</translation>
+    </message>
+    <message>
+        <source>Pasted image %1.png</source>
+        <translation>粘贴的图片 %1.png</translation>
     </message>
 </context>
 <context>
@@ -237,6 +291,32 @@
         <source>You are a helpful assistant. Answer in the language of the user.</source>
         <translation>你是一个乐于助人的助手。请用用户使用的语言回答。</translation>
     </message>
+    <message numerus="yes">
+        <source>Uploading %n file(s)…</source>
+        <translation>
+            <numerusform>正在上传 %n 个文件…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Remove the files that could not be uploaded to send.</source>
+        <translation>请先移除上传失败的文件再发送。</translation>
+    </message>
+    <message>
+        <source>Could not change the model: %1</source>
+        <translation>无法更换模型：%1</translation>
+    </message>
+    <message>
+        <source>Could not open %1: %2</source>
+        <translation>无法打开 %1：%2</translation>
+    </message>
+    <message>
+        <source>Could not save %1 to open it.</source>
+        <translation>无法保存 %1 以打开它。</translation>
+    </message>
+    <message>
+        <source>No application here opens %1.</source>
+        <translation>本机没有可以打开 %1 的应用。</translation>
+    </message>
 </context>
 <context>
     <name>ChatStream</name>
@@ -307,6 +387,34 @@
         <source>Show the chat list (Ctrl+B)</source>
         <translation>显示对话列表（Ctrl+B）</translation>
     </message>
+    <message>
+        <source>Drop files to attach them</source>
+        <translation>拖放文件即可添加为附件</translation>
+    </message>
+    <message>
+        <source>Provider&apos;s model</source>
+        <translation>服务商的模型</translation>
+    </message>
+    <message>
+        <source>This chat&apos;s own model: click to change it</source>
+        <translation>此对话专用的模型：点击更换</translation>
+    </message>
+    <message>
+        <source>The agent&apos;s model: click to use another in this chat</source>
+        <translation>智能体的模型：点击可在此对话中改用其他模型</translation>
+    </message>
+    <message>
+        <source>Model for this chat</source>
+        <translation>此对话的模型</translation>
+    </message>
+    <message>
+        <source>Use the agent&apos;s model (%1)</source>
+        <translation>使用智能体的模型（%1）</translation>
+    </message>
+    <message>
+        <source>the provider&apos;s</source>
+        <translation>服务商的</translation>
+    </message>
 </context>
 <context>
     <name>CodeBlock</name>
@@ -360,6 +468,22 @@
     <message>
         <source>Enter to send · Shift+Enter for a new line · Esc to stop · Ctrl+N new chat</source>
         <translation>Enter 发送 · Shift+Enter 换行 · Esc 停止 · Ctrl+N 新对话</translation>
+    </message>
+    <message>
+        <source>Attach files</source>
+        <translation>添加附件</translation>
+    </message>
+    <message>
+        <source>Images, PDFs and text (*.png *.jpg *.jpeg *.webp *.gif *.pdf *.txt *.md *.csv *.json *.py *.js *.ts *.c *.cpp *.h *.java *.go *.rs *.html *.css *.xml *.yaml *.yml *.sql *.sh *.log)</source>
+        <translation>图片、PDF 和文本 (*.png *.jpg *.jpeg *.webp *.gif *.pdf *.txt *.md *.csv *.json *.py *.js *.ts *.c *.cpp *.h *.java *.go *.rs *.html *.css *.xml *.yaml *.yml *.sql *.sh *.log)</translation>
+    </message>
+    <message>
+        <source>All files (*)</source>
+        <translation>所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Attach images or documents (or paste, or drop them here)</source>
+        <translation>添加图片或文档（也可以粘贴或拖放到这里）</translation>
     </message>
 </context>
 <context>
@@ -527,6 +651,70 @@
     <message>
         <source>(%1 more characters)</source>
         <translation>（还有 %1 个字符）</translation>
+    </message>
+    <message>
+        <source>Thinking…</source>
+        <translation>正在思考…</translation>
+    </message>
+    <message>
+        <source>Thought for a moment</source>
+        <translation>思考了片刻</translation>
+    </message>
+    <message>
+        <source>Thought for %1 s</source>
+        <translation>思考了 %1 秒</translation>
+    </message>
+    <message>
+        <source>Reasoning · %1 tokens</source>
+        <translation>推理 · %1 个 token</translation>
+    </message>
+    <message>
+        <source>Reasoning</source>
+        <translation>推理</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n page(s)</source>
+        <translation>
+            <numerusform>%n 页</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ModelListModel</name>
+    <message>
+        <source>sees images</source>
+        <translation>可识图</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPicker</name>
+    <message>
+        <source>The provider&apos;s model</source>
+        <translation>服务商的默认模型</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>List the provider&apos;s models</source>
+        <translation>列出服务商的模型</translation>
+    </message>
+    <message>
+        <source>Asking the provider for its models…</source>
+        <translation>正在向服务商获取模型列表…</translation>
+    </message>
+    <message>
+        <source>The provider lists no models: type one.</source>
+        <translation>服务商没有列出模型：请直接输入。</translation>
+    </message>
+    <message>
+        <source>No model matches; it is used as typed.</source>
+        <translation>没有匹配的模型；将按输入的名称使用。</translation>
     </message>
 </context>
 <context>
@@ -855,10 +1043,6 @@
         <translation>服务商</translation>
     </message>
     <message>
-        <source>Any OpenAI-compatible endpoint. Agents use the default provider unless they name another.</source>
-        <translation>任何兼容 OpenAI 的接口。除非智能体指定了其他服务商，否则使用默认服务商。</translation>
-    </message>
-    <message>
         <source>Default</source>
         <translation>默认</translation>
     </message>
@@ -1153,6 +1337,65 @@
     <message>
         <source>Shortcuts: Ctrl+N new chat, Esc stop, Ctrl+F search chats, Ctrl+B chat list, Ctrl+, settings, Ctrl+Q quit.</source>
         <translation>快捷键：Ctrl+N 新对话，Esc 停止，Ctrl+F 搜索对话，Ctrl+B 对话列表，Ctrl+, 设置，Ctrl+Q 退出。</translation>
+    </message>
+    <message>
+        <source>Any OpenAI-compatible endpoint, Anthropic&apos;s API or an Ollama server. Agents use the default provider unless they name another.</source>
+        <translation>任何兼容 OpenAI 的接口、Anthropic 的 API 或 Ollama 服务器。智能体默认使用默认服务商，除非另行指定。</translation>
+    </message>
+    <message>
+        <source>Protocol</source>
+        <translation>协议</translation>
+    </message>
+    <message>
+        <source>OpenAI-compatible (/chat/completions)</source>
+        <translation>兼容 OpenAI（/chat/completions）</translation>
+    </message>
+    <message>
+        <source>Anthropic (Messages API)</source>
+        <translation>Anthropic（Messages API）</translation>
+    </message>
+    <message>
+        <source>Ollama (native /api/chat)</source>
+        <translation>Ollama（原生 /api/chat）</translation>
+    </message>
+    <message>
+        <source>Images</source>
+        <translation>图片</translation>
+    </message>
+    <message>
+        <source>Known per model (asked of Ollama)</source>
+        <translation>按模型判断（询问 Ollama）</translation>
+    </message>
+    <message>
+        <source>Its models take images</source>
+        <translation>它的模型可以接收图片</translation>
+    </message>
+    <message>
+        <source>Its models cannot take images</source>
+        <translation>它的模型不能接收图片</translation>
+    </message>
+    <message>
+        <source>Whether the models take images</source>
+        <translation>模型是否可以接收图片</translation>
+    </message>
+</context>
+<context>
+    <name>ThinkingBlock</name>
+    <message>
+        <source>Thinking…</source>
+        <translation>正在思考…</translation>
+    </message>
+    <message>
+        <source>Reasoning</source>
+        <translation>推理</translation>
+    </message>
+    <message>
+        <source>Hide the reasoning</source>
+        <translation>隐藏推理过程</translation>
+    </message>
+    <message>
+        <source>Show the reasoning</source>
+        <translation>显示推理过程</translation>
     </message>
 </context>
 <context>

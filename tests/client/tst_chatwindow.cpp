@@ -717,7 +717,15 @@ private Q_SLOTS:
         settings->testProvider(u"DeepSeek"_s);
         QTRY_COMPARE(tested.count(), 1);
         QVERIFY(tested.at(0).at(1).toBool());
-        QCOMPARE(settings->presets().size(), 5);
+        // Native presets speak their provider's own protocol.
+        QHash<QString, QString> kinds;
+        for (const QVariant &preset : settings->presets())
+            kinds.insert(preset.toMap().value(u"name"_s).toString(),
+                         preset.toMap().value(u"kind"_s).toString());
+        QCOMPARE(kinds.size(), 7);
+        QCOMPARE(kinds.value(u"Anthropic"_s), u"anthropic"_s);
+        QCOMPARE(kinds.value(u"Ollama"_s), u"ollama"_s);
+        QCOMPARE(kinds.value(u"DeepSeek"_s), u"openai"_s);
         QVERIFY(!settings->keychainAvailable()); // forced to the file in tests
         QVERIFY(settings->secretsStatus().contains(u"secrets.json"_s));
 

@@ -427,6 +427,7 @@ bool FakeConnection::readConversation()
         return false;
     };
     QString lastUserText;
+    qsizetype allImages = 0; // a blind model refuses an image anywhere in the conversation
     for (qsizetype i = 0; i < messages.size(); ++i) {
         const QJsonObject message = messages.at(i).toObject();
         const QString role = message.value("role"_L1).toString();
@@ -458,6 +459,7 @@ bool FakeConnection::readConversation()
             }
             for (const QJsonValue &value : message.value("images"_L1).toArray()) // Ollama
                 images.append(describeImage(QByteArray::fromBase64(value.toString().toLatin1())));
+            allImages += images.size();
             if (!texts.isEmpty() || !images.isEmpty()) {
                 lastUserText = texts.join(u'\n');
                 c.images = images;
@@ -470,10 +472,14 @@ bool FakeConnection::readConversation()
             if (calls) {
                 ++c.toolRounds;
                 c.results.clear();
+                // Back in the field it was streamed in (DeepSeek's reasoning_content, OpenRouter's
+                // reasoning).
+                const QString echoField =
+                    m_scenario.reasoningField == "reasoning"_L1 ? u"reasoning"_s : u"reasoning_content"_s;
                 if (m_dialect == Dialect::OpenAi && m_scenario.requireEcho &&
-                    !message.value("reasoning_content"_L1).isString())
+                    !message.value(echoField).isString())
                     return refuse(
-                        u"Missing `reasoning_content` field in the assistant message at message index %1"_s
+                        u"Missing `%1` field in the assistant message at message index %2"_s.arg(echoField)
                             .arg(i));
                 if (m_dialect == Dialect::Anthropic) {
                     // Every tool_use must be answered by a tool_result in the very next message.
@@ -542,10 +548,12 @@ bool FakeConnection::readConversation()
         }
     } else if (m_dialect == Dialect::Ollama) {
         c.thinking = m_request.json.value("think"_L1) != QJsonValue(false);
-        if (!m_scenario.vision)
+        if (!m_scenario.vision) {
             c.images.clear(); // Ollama drops what a text model cannot use, without a word
+            allImages = 0;
+        }
     }
-    if (!c.images.isEmpty() && !m_scenario.vision)
+    if (allImages > 0 && !m_scenario.vision)
         return refuse(m_dialect == Dialect::Anthropic
                           ? u"This model does not support image input."_s
                           : u"Invalid content type. image_url is only supported by certain models."_s);

@@ -94,7 +94,10 @@ bool FakeScenario::set(const QString &key, const QString &value, QString *error)
         ok = parseBool(value, &requireEcho);
     else if (key == "vision"_L1)
         ok = parseBool(value, &vision);
-    else if (key == "inband"_L1)
+    else if (key == "blind"_L1) { // vision=0 in a name that does not say "vision" (servers guess from it)
+        ok = parseBool(value, &vision);
+        vision = !vision;
+    } else if (key == "inband"_L1)
         ok = parseInt(value, -1, &inband);
     else if (key == "usage"_L1) {
         if (value == "0"_L1)

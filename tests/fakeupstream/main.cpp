@@ -76,6 +76,7 @@ int main(int argc, char *argv[])
         {"rtokens", "Reasoning chunks (5).", false},
         {"rfield", "reasoning_content, reasoning or think (a <think> block in the content).", false},
         {"vision", "0: the model cannot see images.", false},
+        {"blind", "1: the same as vision=0.", false},
         {"inband", "An error inside the stream after N content chunks.", false},
     };
     QList<QCommandLineOption> options;

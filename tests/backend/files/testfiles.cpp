@@ -69,4 +69,29 @@ QByteArray image(int width, int height, const char *format, bool alpha, const QC
     return bytes;
 }
 
+QByteArray animatedGif()
+{
+    // Two 1 x 1 frames (black, white) that loop, as a GIF encoder writes them.
+    const QByteArray frame("!\xf9\x04\x00\x0a\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02", 20);
+    QByteArray gif("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff", 19);
+    gif += QByteArray("!\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00", 19);
+    gif += frame + QByteArray("D\x01\x00", 3); // pixel 0
+    gif += frame + QByteArray("L\x01\x00", 3); // pixel 1
+    return gif + ';';
+}
+
+QByteArray withOrientation(const QByteArray &jpeg, int orientation)
+{
+    // An APP1 Exif segment after the start marker: one IFD entry, Orientation (0x0112), a SHORT.
+    QByteArray tiff("MM\x00\x2a\x00\x00\x00\x08\x00\x01\x01\x12\x00\x03\x00\x00\x00\x01", 18);
+    tiff += char(0);
+    tiff += char(orientation);
+    tiff += QByteArray(2, '\0') + QByteArray(4, '\0'); // padding, no next IFD
+    const QByteArray payload = QByteArray("Exif\0\0", 6) + tiff;
+    QByteArray segment("\xff\xe1", 2);
+    segment += char((payload.size() + 2) >> 8);
+    segment += char((payload.size() + 2) & 0xff);
+    return jpeg.left(2) + segment + payload + jpeg.mid(2);
+}
+
 } // namespace TestFiles

@@ -13,4 +13,8 @@ QByteArray pdf(const QStringList &pages);
 // `alpha` leaves the corner transparent (PNG, WebP).
 QByteArray image(int width, int height, const char *format = "png", bool alpha = false,
                  const QColor &color = QColor(200, 40, 40));
+// A looping GIF of two 1 x 1 frames.
+QByteArray animatedGif();
+// `jpeg` with an Exif orientation (6: to be turned a quarter clockwise, as phones save photos).
+QByteArray withOrientation(const QByteArray &jpeg, int orientation);
 } // namespace TestFiles

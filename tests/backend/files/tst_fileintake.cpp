@@ -24,6 +24,9 @@ private Q_SLOTS:
     void largeImagesAreScaled();
     void transparentImagesStayPng();
     void brokenImageIsRefused();
+    void truncatedImageIsRefused();
+    void turnedPhotoIsStoredUpright();
+    void animatedGifBecomesOneFrame();
     void pdfTextPageByPage();
     void pdfBrokenIsRefused();
     void pdfWithoutText();
@@ -60,6 +63,17 @@ void FileIntakeTest::detect_data()
     QTest::newRow("random bytes") << QByteArray("\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f\x10\x11zz", 14)
                                   << u"a.txt"_s << int(K::Unsupported) << QString();
     QTest::newRow("empty") << QByteArray() << u"a.txt"_s << int(K::Unsupported) << QString();
+    // A note about PDFs is still a note; a PDF behind a few bytes of junk (as mailers leave) is a PDF.
+    QTest::newRow("pdf named in text")
+        << QByteArray("Notes on %PDF-1.7 headers\n") << u"notes.txt"_s << int(K::Text) << u"text/plain"_s;
+    QTest::newRow("pdf after junk") << QByteArray("\r\n\x01\x02") + TestFiles::pdf({u"Hi"_s}) << QString()
+                                    << int(K::Pdf) << u"application/pdf"_s;
+    // A byte order mark does not make binary bytes text.
+    QTest::newRow("bom then binary") << QByteArray("\xef\xbb\xbf\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f", 13)
+                                     << u"a.txt"_s << int(K::Unsupported) << QString();
+    QTest::newRow("utf16 bom then binary")
+        << QByteArray("\xff\xfe\x01\x00\x02\x00\x03\x00\x04\x00\x05\x00", 12) << u"a.txt"_s
+        << int(K::Unsupported) << QString();
 }
 
 void FileIntakeTest::detect()
@@ -157,6 +171,57 @@ void FileIntakeTest::brokenImageIsRefused()
     QCOMPARE(result.error.code, u"file_unreadable"_s);
 }
 
+void FileIntakeTest::truncatedImageIsRefused()
+{
+    // The header is whole, so its size reads; the pixels stop half way (an upload cut short).
+    QImage noise(256, 256, QImage::Format_RGB32);
+    for (int y = 0; y < noise.height(); ++y)
+        for (int x = 0; x < noise.width(); ++x)
+            noise.setPixel(x, y, qRgb((x * 37 + y * 11) % 256, (x * y) % 256, (x ^ y) % 256));
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    QVERIFY(noise.save(&buffer, "PNG"));
+    const FileIntake::Result result = FileIntake::process(png.left(png.size() / 2), {}, u"cut.png"_s, {});
+    QCOMPARE(result.error.status, 422);
+    QCOMPARE(result.error.code, u"file_unreadable"_s);
+}
+
+void FileIntakeTest::turnedPhotoIsStoredUpright()
+{
+    // A phone's photo: stored landscape, with an Exif note to show it portrait. Providers do not
+    // all read that note, so the picture is turned before it is kept.
+    const QByteArray photo = TestFiles::withOrientation(TestFiles::image(40, 20, "jpeg"), 6);
+    const FileIntake::Result result = FileIntake::process(photo, u"image/jpeg"_s, u"IMG_0001.jpg"_s, {});
+    QVERIFY2(!result.error.isError(), qPrintable(result.error.message));
+    QCOMPARE(result.size, QSize(20, 40));
+    QVERIFY(result.bytes != photo);
+    QBuffer buffer(const_cast<QByteArray *>(&result.bytes));
+    QImageReader reader(&buffer);
+    QCOMPARE(reader.transformation(), QImageIOHandler::TransformationNone);
+    QCOMPARE(reader.size(), QSize(20, 40));
+    // Upright already: kept as it came.
+    const QByteArray upright = TestFiles::withOrientation(TestFiles::image(40, 20, "jpeg"), 1);
+    QCOMPARE(FileIntake::process(upright, {}, u"a.jpg"_s, {}).bytes, upright);
+}
+
+void FileIntakeTest::animatedGifBecomesOneFrame()
+{
+    const QByteArray gif = TestFiles::animatedGif();
+    {
+        QBuffer buffer(const_cast<QByteArray *>(&gif));
+        QImageReader reader(&buffer);
+        QCOMPARE(reader.imageCount(), 2); // the test's GIF is animated
+    }
+    const FileIntake::Result result = FileIntake::process(gif, u"image/gif"_s, u"loop.gif"_s, {});
+    QVERIFY2(!result.error.isError(), qPrintable(result.error.message));
+    QVERIFY(result.mediaType == "image/jpeg"_L1 || result.mediaType == "image/png"_L1);
+    QBuffer buffer(const_cast<QByteArray *>(&result.bytes));
+    QImageReader reader(&buffer);
+    QCOMPARE(reader.imageCount(), 1);
+    QCOMPARE(reader.read().pixelColor(0, 0), QColor(Qt::black)); // the first frame
+}
+
 void FileIntakeTest::pdfTextPageByPage()
 {
     const QByteArray bytes = TestFiles::pdf({u"First page: the plan."_s, u"Second page (details)."_s});
@@ -202,6 +267,13 @@ void FileIntakeTest::textDecoded()
     result = FileIntake::process(QByteArray("name;city\nRen\xe9;Z\xfcrich\n"), {}, u"people.csv"_s, {});
     QVERIFY(!result.error.isError());
     QCOMPARE(result.text, u"name;city\nRené;Zürich\n"_s);
+    // Windows' own code page: its curly quotes and dash, which Latin-1 would make control codes.
+    result = FileIntake::process(QByteArray("\x93Quoted\x94 \x96 caf\xe9\n"), {}, u"memo.txt"_s, {});
+    QVERIFY(!result.error.isError());
+    QCOMPARE(result.text, u"\u201cQuoted\u201d \u2013 café\n"_s);
+    // A NUL is binary, not text (and no database column would keep it).
+    result = FileIntake::process(QByteArray("a\0b\n", 4), {}, u"x.txt"_s, {});
+    QCOMPARE(result.error.status, 415);
 }
 
 void FileIntakeTest::limits()
@@ -218,8 +290,19 @@ void FileIntakeTest::limits()
     limits.maxTextChars = 10;
     result = FileIntake::process(QByteArray(50, 'b'), {}, u"a.txt"_s, limits);
     QVERIFY(!result.error.isError());
-    QCOMPARE(result.text.size(), 10);
+    QCOMPARE(result.text,
+             QString(10, u'b') + u"\n[… cut at upload: the remaining 40 characters were not kept.]"_s);
     QVERIFY(result.textCut);
+    // A PDF's pages beyond the limit are named in its text: every later turn tells the model.
+    limits.maxTextChars = 1000;
+    limits.maxPdfPages = 2;
+    result = FileIntake::process(TestFiles::pdf({u"One"_s, u"Two"_s, u"Three"_s, u"Four"_s}), {}, u"a.pdf"_s,
+                                 limits);
+    QVERIFY(!result.error.isError());
+    QCOMPARE(result.pages, 4);
+    QVERIFY(result.textCut);
+    QVERIFY2(result.text.endsWith(u"[Page 2]\nTwo\n[… pages 3 to 4 were not read.]"_s),
+             qPrintable(result.text));
 }
 
 QTEST_GUILESS_MAIN(FileIntakeTest)

@@ -224,6 +224,18 @@ void ChatRequestTest::editAndRegenerateBodies()
     QVERIFY(query.ok());
     QCOMPARE(query.input.attachments.size(), 2);
     QCOMPARE(query.input.model.value_or(QString()), u"m"_s);
+    // A query without a model keeps the session's (none given is not "back to the agent's").
+    const auto plainQuery = ChatRequestDecoder::fromQuery(agent, QUrlQuery(u"message=hi"_s));
+    QVERIFY(plainQuery.ok());
+    QVERIFY(!plainQuery.input.model.has_value());
+    QVERIFY(!plainQuery.input.hasAttachments);
+    // Too many ids are refused before any is looked at.
+    QStringList many;
+    for (int i = 0; i < 41; ++i)
+        many.append(u"5f0c8c1e-8f5a-4e55-9d5e-1b2a3c4d5e%1"_s.arg(i, 2, 10, QChar(u'0')));
+    QCOMPARE(ChatRequestDecoder::fromQuery(agent, QUrlQuery(u"message=hi&attachments="_s + many.join(u',')))
+                 .error.code,
+             u"too_many_attachments"_s);
 }
 
 QTEST_GUILESS_MAIN(ChatRequestTest)

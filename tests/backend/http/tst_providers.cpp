@@ -64,8 +64,10 @@ private Q_SLOTS:
 
     void modelLists();
     void noVisionRefusedBeforeAnythingStarts();
+    void visionIsLearnedFromTheModel();
     void perSessionModel();
     void providerKindsAreChecked();
+    void adminLimitsTheModels();
 
 private:
     static void addKinds();
@@ -291,7 +293,12 @@ void ProvidersTest::imageIn()
 
 void ProvidersTest::toolRound_data()
 {
-    addKinds();
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("field"); // the OpenAI-compatible server's reasoning field
+    QTest::newRow("openai") << u"openai"_s << u"reasoning_content"_s;
+    QTest::newRow("openai, reasoning") << u"openai"_s << u"reasoning"_s; // OpenRouter, vLLM
+    QTest::newRow("anthropic") << u"anthropic"_s << QString();
+    QTest::newRow("ollama") << u"ollama"_s << QString();
 }
 
 void ProvidersTest::toolRound()
@@ -299,6 +306,7 @@ void ProvidersTest::toolRound()
     // With reasoning on: DeepSeek needs its reasoning_content back with the calls (echo=1 refuses
     // a request without it) and Anthropic its signed thinking block first; the fake checks both.
     QFETCH(QString, kind);
+    QFETCH(QString, field);
     ApiFixture f;
     QVERIFY(f.start());
     const HttpResult put =
@@ -311,7 +319,9 @@ void ProvidersTest::toolRound()
     QCOMPARE(put.status, 201);
     const QString calls =
         QString::fromLatin1(QUrl::toPercentEncoding(u"everything__echo|{\"message\":\"你好\"}"_s));
-    const QString agent = agentOn(f, kind, u"fake:calls=%1,reasoning=I should echo it.,echo=1"_s.arg(calls),
+    const QString agent = agentOn(f, kind,
+                                  u"fake:calls=%1,reasoning=I should echo it.,echo=1%2"_s.arg(
+                                      calls, field.isEmpty() ? QString() : u",rfield="_s + field),
                                   {{u"tools"_s, QJsonArray{u"everything/echo"_s}},
                                    {u"tool_approval"_s, u"auto"_s},
                                    {u"reasoning_effort"_s, u"low"_s}});
@@ -325,13 +335,13 @@ void ProvidersTest::toolRound()
     QCOMPARE(results.first().value("content"_L1).toString(), u"Echo: 你好"_s);
     QVERIFY2(joined(stream.events, u"content"_s).contains(u"Results: Echo: 你好"_s),
              qPrintable(joined(stream.events, u"content"_s)));
-    QCOMPARE(joined(stream.events, u"reasoning"_s), u"I should echo it.I should echo it."_s); // both rounds
+    // Both rounds, a paragraph apart.
+    QCOMPARE(joined(stream.events, u"reasoning"_s), u"I should echo it.\n\nI should echo it."_s);
     // The second round carried what the provider needs back.
     const QJsonObject second = f.fake.requests().last().json;
     const QJsonArray messages = second.value("messages"_L1).toArray();
     if (kind == "openai"_L1) {
-        QCOMPARE(messages.at(messages.size() - 2).toObject().value("reasoning_content"_L1).toString(),
-                 u"I should echo it."_s);
+        QCOMPARE(messages.at(messages.size() - 2).toObject().value(field).toString(), u"I should echo it."_s);
     } else if (kind == "anthropic"_L1) {
         const QJsonArray blocks = messages.at(messages.size() - 2).toObject().value("content"_L1).toArray();
         QCOMPARE(blocks.first().toObject().value("type"_L1).toString(), u"thinking"_s);
@@ -348,12 +358,38 @@ void ProvidersTest::toolRound()
     } else {
         QCOMPARE(messages.last().toObject().value("role"_L1).toString(), u"tool"_s);
         QCOMPARE(messages.last().toObject().value("tool_name"_L1).toString(), u"everything__echo"_s);
+        QCOMPARE(messages.at(messages.size() - 2).toObject().value("thinking"_L1).toString(),
+                 u"I should echo it."_s);
     }
     // DeepSeek wants it in every later turn too: the next one carries the stored reasoning.
     const QString session = done.value("session_id"_L1).toString();
+    // The API shows the reasoning as a part, without whom it goes back to.
+    const QJsonArray stored = f.client()
+                                  .get(u"/api/sessions/%1/messages"_s.arg(session))
+                                  .json()
+                                  .value("messages"_L1)
+                                  .toArray()
+                                  .last()
+                                  .toObject()
+                                  .value("parts"_L1)
+                                  .toArray();
+    QCOMPARE(stored.first().toObject(),
+             (QJsonObject{{u"type"_s, u"reasoning"_s}, {u"text"_s, u"I should echo it."_s}}));
     const auto next = chat(f, agent, {{u"message"_s, u"Again"_s}, {u"session_id"_s, session}});
     QVERIFY2(terminal(next).value("type"_L1) == "done"_L1,
              QJsonDocument(terminal(next)).toJson().constData());
+    // Another model in the same chat gets none of it: it may refuse a field or a signature not its own.
+    const auto other = chat(
+        f, agent,
+        {{u"message"_s, u"Once more"_s}, {u"session_id"_s, session}, {u"model"_s, u"fake:text=Other"_s}});
+    QVERIFY2(terminal(other).value("type"_L1) == "done"_L1,
+             QJsonDocument(terminal(other)).toJson().constData());
+    const QJsonArray sent = f.fake.requests().last().json.value("messages"_L1).toArray();
+    const QByteArray text = QJsonDocument(sent).toJson(QJsonDocument::Compact);
+    QVERIFY2(!text.contains("reasoning_content") && !text.contains("\"thinking\"") &&
+                 !text.contains("signature"),
+             text.constData());
+    QVERIFY(text.contains("Echo: 你好")); // the tool round itself stays
 }
 
 void ProvidersTest::cancel_data()
@@ -507,6 +543,55 @@ void ProvidersTest::noVisionRefusedBeforeAnythingStarts()
     QCOMPARE(stream.head.status, 200);
 }
 
+void ProvidersTest::visionIsLearnedFromTheModel()
+{
+    ApiFixture f;
+    QVERIFY(f.start());
+    const QString png = upload(f, TestFiles::image(10, 10), u"image/png"_s, u"a.png"_s);
+    // A model of an OpenAI-compatible server nobody knows is tried, refuses the image, and is
+    // known not to see from then on.
+    const QString blind = agentOn(f, u"openai"_s, u"fake:blind=1"_s);
+    auto stream = chat(f, blind, {{u"message"_s, u"Look"_s}, {u"attachments"_s, QJsonArray{png}}});
+    QCOMPARE(stream.head.status, 200);
+    QCOMPARE(terminal(stream).value("type"_L1).toString(), u"error"_s);
+    const QString session = f.client()
+                                .get(u"/api/sessions"_s)
+                                .json()
+                                .value("sessions"_L1)
+                                .toArray()
+                                .first()
+                                .toObject()
+                                .value("id"_L1)
+                                .toString();
+    f.fake.clearRequests();
+    stream = chat(f, blind, {{u"message"_s, u"Look again"_s}, {u"attachments"_s, QJsonArray{png}}});
+    QCOMPARE(stream.head.errorCode(), QByteArray("model_no_vision"));
+    QVERIFY(f.fake.requests().isEmpty());
+    // The chat goes on in words: the image in it is named, not sent (the fake refuses any).
+    stream = chat(f, blind, {{u"message"_s, u"Words then"_s}, {u"session_id"_s, session}});
+    QVERIFY2(terminal(stream).value("type"_L1) == "done"_L1,
+             QJsonDocument(terminal(stream)).toJson().constData());
+    const QByteArray sent = QJsonDocument(f.fake.requests().last().json).toJson(QJsonDocument::Compact);
+    QVERIFY2(sent.contains("[Image a.png not shown: this model cannot see images.]"), sent.constData());
+    QVERIFY(!sent.contains("image_url"));
+
+    // One that took an image is known to see: later turns show it again.
+    const QString sees = f.createAgent(u"fake:text=Seen"_s, {{u"provider"_s, u"openai"_s}});
+    stream = chat(f, sees, {{u"message"_s, u"Look"_s}, {u"attachments"_s, QJsonArray{png}}});
+    QCOMPARE(terminal(stream).value("type"_L1).toString(), u"done"_s);
+    const QString seen = terminal(stream).value("session_id"_L1).toString();
+    stream = chat(f, sees, {{u"message"_s, u"And now?"_s}, {u"session_id"_s, seen}});
+    QCOMPARE(terminal(stream).value("type"_L1).toString(), u"done"_s);
+    const QJsonArray messages = f.fake.requests().last().json.value("messages"_L1).toArray();
+    QVERIFY(QJsonDocument(messages).toJson().contains("image_url"));
+    // A refusal for something else (a bad parameter, a prompt too long) teaches nothing.
+    const QString other = f.createAgent(u"fake:status=400"_s, {{u"provider"_s, u"openai"_s}});
+    stream = chat(f, other, {{u"message"_s, u"Look"_s}, {u"attachments"_s, QJsonArray{png}}});
+    QCOMPARE(terminal(stream).value("type"_L1).toString(), u"error"_s);
+    stream = chat(f, other, {{u"message"_s, u"Look"_s}, {u"attachments"_s, QJsonArray{png}}});
+    QCOMPARE(stream.head.status, 200); // tried again, not refused as blind
+}
+
 void ProvidersTest::perSessionModel()
 {
     ApiFixture f;
@@ -522,6 +607,10 @@ void ProvidersTest::perSessionModel()
     QCOMPARE(joined(stream.events, u"content"_s), u"Session model"_s);
     QCOMPARE(terminal(stream).value("metadata"_L1).toObject().value("model"_L1).toString(),
              u"fake:text=Session model"_s);
+    // EventSource's GET keeps it too.
+    stream = f.client().stream(
+        "GET", u"/api/agents/%1/chat/stream?message=Hi&session_id=%2"_s.arg(agent, session), {});
+    QCOMPARE(joined(stream.events, u"content"_s), u"Session model"_s);
     // Cleared through PATCH: the agent's model again.
     QCOMPARE(f.client().request("PATCH", u"/api/sessions/"_s + session, "{\"model\":null}").status, 200);
     stream = chat(f, agent, {{u"message"_s, u"Three"_s}, {u"session_id"_s, session}});
@@ -552,6 +641,48 @@ void ProvidersTest::providerKindsAreChecked()
     QCOMPARE(r.errorCode(), QByteArray("invalid_field"));
     r = f.client().request("PATCH", u"/api/agents/"_s + agent, "{\"reasoning_effort\":\"high\"}");
     QCOMPARE(r.json().value("reasoning_effort"_L1).toString(), u"high"_s);
+}
+
+void ProvidersTest::adminLimitsTheModels()
+{
+    ApiFixture f;
+    QVERIFY(f.start());
+    f.fake.setModels({u"fake:text=Cheap"_s, u"fake:text=Fine"_s, u"fake:text=Costly"_s});
+    const QString agent = agentOn(f, u"openai"_s, u"fake:text=Cheap"_s);
+    HttpResult r = f.client().request(
+        "PUT", u"/api/providers/openai"_s,
+        R"({"allowed_models":["fake:text=Cheap"," fake:text=Fine ","fake:text=Cheap","fake:text=Gone"]})");
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json().value("allowed_models"_L1).toArray(),
+             (QJsonArray{u"fake:text=Cheap"_s, u"fake:text=Fine"_s, u"fake:text=Gone"_s}));
+    QCOMPARE(f.client().request("PUT", u"/api/providers/openai"_s, R"({"allowed_models":"all"})").errorCode(),
+             QByteArray("invalid_field"));
+    // A model on the list: as ever.
+    auto stream = chat(f, agent, {{u"message"_s, u"Hi"_s}, {u"model"_s, u"fake:text=Fine"_s}});
+    QCOMPARE(joined(stream.events, u"content"_s), u"Fine"_s);
+    const QString session = terminal(stream).value("session_id"_L1).toString();
+    // Any other, chosen for a chat or for the agent: refused before anything starts.
+    f.fake.clearRequests();
+    stream = chat(f, agent, {{u"message"_s, u"Hi"_s}, {u"model"_s, u"fake:text=Costly"_s}});
+    QCOMPARE(stream.head.status, 403);
+    QCOMPARE(stream.head.errorCode(), QByteArray("model_not_allowed"));
+    QVERIFY(f.fake.requests().isEmpty());
+    r = f.client().request("PATCH", u"/api/sessions/"_s + session, R"({"model":"fake:text=Costly"})");
+    QCOMPARE(r.status, 403);
+    QVERIFY(
+        r.json().value("error"_L1).toObject().value("message"_L1).toString().contains("fake:text=Fine"_L1));
+    const QString costly = f.createAgent(u"fake:text=Costly"_s, {{u"provider"_s, u"openai"_s}});
+    QCOMPARE(chat(f, costly, {{u"message"_s, u"Hi"_s}}).head.errorCode(), QByteArray("model_not_allowed"));
+    // The picker offers what is allowed, the provider's details where it listed them.
+    const QJsonArray models =
+        f.client().get(u"/api/providers/openai/models"_s).json().value("models"_L1).toArray();
+    QStringList ids;
+    for (const QJsonValue &m : models)
+        ids.append(m.toObject().value("id"_L1).toString());
+    QCOMPARE(ids, (QStringList{u"fake:text=Cheap"_s, u"fake:text=Fine"_s, u"fake:text=Gone"_s}));
+    // Cleared: any model again.
+    QCOMPARE(f.client().request("PUT", u"/api/providers/openai"_s, R"({"allowed_models":null})").status, 200);
+    QCOMPARE(joined(chat(f, costly, {{u"message"_s, u"Hi"_s}}).events, u"content"_s), u"Costly"_s);
 }
 
 QTEST_GUILESS_MAIN(ProvidersTest)

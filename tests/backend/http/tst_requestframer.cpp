@@ -18,6 +18,7 @@ private Q_SLOTS:
     void inRequestTracksPartialRequests();
     void staysRefused();
     void importTakesItsOwnLimit();
+    void headsAreSeenBeforeTheirBodies();
 };
 
 using Verdict = RequestFramer::Verdict;
@@ -187,6 +188,36 @@ void RequestFramerTest::staysRefused()
     QCOMPARE(framer.feed(QByteArray(300, 'x')), Verdict::HeaderTooLarge);
     QCOMPARE(framer.feed("GET / HTTP/1.1\r\n\r\n"), Verdict::HeaderTooLarge);
     QCOMPARE(framer.completedRequests(), qint64(0));
+}
+
+void RequestFramerTest::headsAreSeenBeforeTheirBodies()
+{
+    RequestFramer framer;
+    QCOMPARE(framer.feed("POST /api/files HTTP/1.1\r\nauthorization: Bearer t1\r\nExpect: 100-Continue\r\n"
+                         "Content-Length: 4\r\n"),
+             Verdict::Ok);
+    QCOMPARE(framer.headsCompleted(), 0);
+    framer.feed("\r\n");
+    QCOMPARE(framer.headsCompleted(), 1);
+    QVERIFY(framer.awaitingBody() && framer.inBody());
+    QVERIFY(framer.expectsContinue());
+    QVERIFY(!framer.http10());
+    QCOMPARE(framer.unanswered(), 0);
+    QCOMPARE(framer.authorization(), QByteArray("Bearer t1"));
+    framer.feed("ab");
+    QVERIFY(!framer.awaitingBody() && framer.inBody()); // some of it came: no 100 Continue now
+    framer.feed("cd");
+    QCOMPARE(framer.completedRequests(), 1);
+    QCOMPARE(framer.unanswered(), 1); // until ApiServer answers it
+    QVERIFY(!framer.inBody());
+    QVERIFY(!framer.expectsContinue());
+    QVERIFY(framer.authorization().isEmpty());
+    // Chunked, and a request without a body.
+    framer.feed("POST /api/files HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+    QVERIFY(framer.awaitingBody() && !framer.expectsContinue());
+    framer.feed("0\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+    QCOMPARE(framer.headsCompleted(), 3);
+    QVERIFY(!framer.awaitingBody());
 }
 
 void RequestFramerTest::importTakesItsOwnLimit()

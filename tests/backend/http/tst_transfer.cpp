@@ -21,6 +21,7 @@ private Q_SLOTS:
     void init() { m_backend.startTest(); }
     void treeSurvivesExportAndImport();
     void markdownAndExportAll();
+    void reasoningAndFilesTravel();
     void chatGptExportBecomesSessions();
     void malformedImportAddsNothing();
     void importTakesLargerBodies();
@@ -194,6 +195,44 @@ void TransferTest::markdownAndExportAll()
     auto bob = f.client(f.newToken(u"acme"_s, u"bob"_s));
     QCOMPARE(bob.get(u"/api/sessions/%1/export"_s.arg(a.at(0))).status, 404);
     QCOMPARE(bob.get(u"/api/export"_s).json().value("sessions"_L1).toArray().size(), 0);
+}
+
+void TransferTest::reasoningAndFilesTravel()
+{
+    ApiFixture f;
+    QVERIFY(start(f));
+    const QString agent = f.createAgent(u"fake:reasoning=Think first.,text=Done."_s);
+    const HttpResult file =
+        f.client().request("POST", u"/api/files"_s, "plain notes",
+                           {{"Content-Type", "text/plain"}, {"X-File-Name", "notes.txt"}});
+    QCOMPARE(file.status, 201);
+    const QJsonObject body{{u"message"_s, u"Read it"_s},
+                           {u"attachments"_s, QJsonArray{file.json().value("id"_L1)}}};
+    const QStringList ids = chat(f, u"/api/agents/%1/chat/stream"_s.arg(agent),
+                                 QJsonDocument(body).toJson(QJsonDocument::Compact));
+    // Markdown: the reasoning folded away above the answer, the file named under the question.
+    const QString markdown =
+        QString::fromUtf8(f.client().get(u"/api/sessions/%1/export?format=markdown"_s.arg(ids.at(0))).body);
+    QVERIFY2(markdown.contains(u"## User\n\nRead it\n\n📎 `notes.txt`\n"_s), qPrintable(markdown));
+    QVERIFY2(
+        markdown.contains(
+            u"## Assistant\n\n<details>\n<summary>Reasoning</summary>\n\nThink first.\n\n</details>\n\nDone.\n"_s),
+        qPrintable(markdown));
+    // JSON: the reasoning comes back in with the import.
+    const HttpResult exported = f.client().get(u"/api/sessions/%1/export?format=json"_s.arg(ids.at(0)));
+    auto bob = f.client(f.newToken(u"acme"_s, u"bob"_s));
+    const HttpResult imported = bob.request("POST", u"/api/import"_s, exported.body);
+    QCOMPARE(imported.json().value("imported"_L1).toInt(), 1);
+    const QString copy =
+        imported.json().value("sessions"_L1).toArray().at(0).toObject().value("id"_L1).toString();
+    const QJsonObject reply = bob.get(u"/api/sessions/%1/messages"_s.arg(copy))
+                                  .json()
+                                  .value("messages"_L1)
+                                  .toArray()
+                                  .last()
+                                  .toObject();
+    QCOMPARE(reply.value("reasoning"_L1).toString(), u"Think first."_s);
+    QCOMPARE(reply.value("content"_L1).toString(), u"Done."_s);
 }
 
 void TransferTest::chatGptExportBecomesSessions()

@@ -155,18 +155,18 @@ void ProviderStreamsTest::reasoning_data()
     QTest::addColumn<QString>("kind");
     QTest::addColumn<QString>("model");
     QTest::addColumn<QString>("effort");
-    QTest::addColumn<bool>("echo"); // sent back in a tool loop as reasoning_content
+    QTest::addColumn<bool>("echo"); // sent back in a tool loop (a <think> block never is)
     QTest::newRow("deepseek reasoning_content")
         << u"openai"_s << u"fake:reasoning=Two plus two,text=Four"_s << QString() << true;
     QTest::newRow("openrouter reasoning")
-        << u"openai"_s << u"fake:reasoning=Two plus two,text=Four,rfield=reasoning"_s << QString() << false;
+        << u"openai"_s << u"fake:reasoning=Two plus two,text=Four,rfield=reasoning"_s << QString() << true;
     QTest::newRow("think tags") << u"openai"_s
                                 << u"fake:reasoning=Two plus two,text=Four,rfield=think,tokens=3"_s
                                 << QString() << false;
     QTest::newRow("anthropic thinking")
         << u"anthropic"_s << u"fake:reasoning=Two plus two,text=Four"_s << u"low"_s << false;
     QTest::newRow("ollama thinking") << u"ollama"_s << u"fake:reasoning=Two plus two,text=Four"_s << QString()
-                                     << false;
+                                     << true;
     QTest::newRow("ollama before 0.12.5")
         << u"ollama"_s << u"fake:reasoning=Two plus two,text=Four,rfield=think"_s << QString() << false;
 }
@@ -192,8 +192,10 @@ void ProviderStreamsTest::reasoning()
         QCOMPARE(block.value("thinking"_L1).toString(), u"Two plus two"_s);
         QVERIFY(block.value("signature"_L1).toString().startsWith("EqQB"_L1));
     }
-    // Only DeepSeek's field is sent back in a tool loop.
+    // A reasoning field is sent back in a tool loop (Anthropic's goes as its blocks).
     QCOMPARE(out.completion->reasoningContent, echo ? u"Two plus two"_s : QString());
+    QCOMPARE(out.completion->reasoningField,
+             model.contains("rfield=reasoning"_L1) ? u"reasoning"_s : QString());
 }
 
 void ProviderStreamsTest::reasoningTokensFromOpenAiUsage()
@@ -382,6 +384,13 @@ void ProviderStreamsTest::openAiRequestWithImagesAndEcho()
     QCOMPARE(messages.at(3).toObject().value("tool_call_id"_L1).toString(), u"call_1"_s);
     QCOMPARE(body.value("reasoning_effort"_L1).toString(), u"high"_s);
     QVERIFY(!messages.at(0).toObject().contains("reasoning_content"_L1));
+    // A server that said `reasoning` (OpenRouter, vLLM) gets it back under that name.
+    r.messages[2].reasoningField = u"reasoning"_s;
+    const QJsonObject again =
+        QJsonDocument::fromJson(OpenAiStream::requestBody(provider(u"openai"_s), r)).object();
+    const QJsonObject echoed = again.value("messages"_L1).toArray().at(2).toObject();
+    QCOMPARE(echoed.value("reasoning"_L1).toString(), u"I should call it"_s);
+    QVERIFY(!echoed.contains("reasoning_content"_L1));
 }
 
 void ProviderStreamsTest::anthropicRequest()
@@ -462,6 +471,7 @@ void ProviderStreamsTest::ollamaRequest()
     ChatRequest r = request(u"llama3.2-vision"_s);
     r.messages[1].images = {{u"image/png"_s, QByteArray("png!")}};
     ChatMessage assistant{u"assistant"_s, QString()};
+    assistant.reasoningContent = u"Look it up."_s;
     assistant.toolCalls = QJsonArray{QJsonObject{
         {u"id"_s, u"call_9"_s},
         {u"type"_s, u"function"_s},
@@ -479,10 +489,39 @@ void ProviderStreamsTest::ollamaRequest()
     const QJsonObject call = messages.at(2).toObject().value("tool_calls"_L1).toArray().first().toObject();
     QCOMPARE(call.value("function"_L1).toObject().value("arguments"_L1).toObject().value("q"_L1).toInt(), 1);
     QCOMPARE(messages.at(3).toObject().value("tool_name"_L1).toString(), u"lookup"_s);
+    QCOMPARE(messages.at(2).toObject().value("thinking"_L1).toString(), u"Look it up."_s); // with its calls
     QCOMPARE(body.value("options"_L1).toObject().value("temperature"_L1).toDouble(), 0.3);
     QCOMPARE(body.value("options"_L1).toObject().value("num_predict"_L1).toInt(), 99);
     QCOMPARE(body.value("think"_L1), QJsonValue(false));
     QVERIFY(body.value("stream"_L1).toBool());
+    QVERIFY(!body.value("options"_L1).toObject().contains("num_ctx"_L1)); // fits Ollama's default
+
+    // A long prompt asks for the context it needs (Ollama would cut its start without a word), in
+    // steps the model need not be reloaded for at every turn, up to what any model has.
+    const auto contextFor = [this](qsizetype chars, int window = 0, const QJsonArray &tools = {}) {
+        ChatRequest big = request(u"qwen3"_s);
+        big.messages[1].content = QString(chars, u'x');
+        big.contextWindow = window;
+        big.tools = tools;
+        const QJsonObject options =
+            QJsonDocument::fromJson(OllamaStream::requestBody(provider(u"ollama"_s), big))
+                .object()
+                .value("options"_L1)
+                .toObject();
+        return options.value("num_ctx"_L1).toInt();
+    };
+    const int context = contextFor(40000);
+    QVERIFY2(context >= 8192 && context % 8192 == 0, qPrintable(QString::number(context)));
+    QCOMPARE(contextFor(40100), context);
+    QVERIFY(contextFor(200000) > context);
+    QCOMPARE(contextFor(5000000), 131072);
+    QCOMPARE(contextFor(5000000, 32768), 32768); // what /api/show said the model has
+    // The tools' schemas take room too.
+    QCOMPARE(contextFor(100), 0);
+    const QJsonArray tools{QJsonObject{
+        {u"type"_s, u"function"_s},
+        {u"function"_s, QJsonObject{{u"name"_s, u"f"_s}, {u"description"_s, QString(30000, u'd')}}}}};
+    QVERIFY(contextFor(100, 0, tools) >= 8192);
 }
 
 void ProviderStreamsTest::urls()
@@ -599,14 +638,19 @@ void ProviderStreamsTest::ollamaIsAskedAboutVision()
     ModelCatalog catalog(m_client);
     const ProviderConfig p = provider(u"ollama"_s);
     int done = 0;
-    catalog.learnVision(p, u"llava-vision"_s, this, [&] { ++done; });
-    catalog.learnVision(p, u"qwen3"_s, this, [&] { ++done; });
-    catalog.learnVision(p, u"missing"_s, this, [&] { ++done; });
+    catalog.learnModel(p, u"llava-vision"_s, this, [&] { ++done; });
+    catalog.learnModel(p, u"qwen3"_s, this, [&] { ++done; });
+    catalog.learnModel(p, u"missing"_s, this, [&] { ++done; });
     QVERIFY(waitUntil([&] { return done == 3; }, 5000));
     QCOMPARE(catalog.vision(p, u"llava-vision"_s), std::optional<bool>(true));
     QCOMPARE(catalog.vision(p, u"qwen3"_s), std::optional<bool>(false));
     QCOMPARE(catalog.vision(p, u"missing"_s), std::nullopt); // a 404 leaves it unknown
     QCOMPARE(m_fake.requests().last().path, QByteArray("/api/show"));
+    // Its context length too; asked, answered or not, so a turn does not wait for it again.
+    QCOMPARE(catalog.contextLength(p, u"qwen3"_s), 32768);
+    QVERIFY(catalog.asked(p, u"qwen3"_s) && catalog.asked(p, u"missing"_s) && !catalog.asked(p, u"other"_s));
+    QVERIFY2(catalog.learnError(p, u"missing"_s).contains("not found"_L1),
+             qPrintable(catalog.learnError(p, u"missing"_s)));
 }
 
 QTEST_GUILESS_MAIN(ProviderStreamsTest)

@@ -99,6 +99,12 @@ void AdminCliTest::providerSetListRemove()
     QVERIFY(m_out.contains(u"deepseek (default)"_s));
     QVERIFY(m_out.contains(u"key: stored"_s));
     QVERIFY(!m_out.contains(u"sk-cli-secret-123"_s));
+    // An admin's limit on the models, shown in the list.
+    QCOMPARE(run({u"provider"_s, u"set"_s, u"deepseek"_s, u"--tenant"_s, u"acme"_s, u"--allowed-models"_s,
+                  u"deepseek-chat, deepseek-reasoner,,"_s}),
+             0);
+    QCOMPARE(run({u"provider"_s, u"list"_s, u"--tenant"_s, u"acme"_s}), 0);
+    QVERIFY2(m_out.contains(u"only: deepseek-chat, deepseek-reasoner"_s), qPrintable(m_out));
 
     QFile db(m_db.path);
     QVERIFY(db.open(QIODevice::ReadOnly));
