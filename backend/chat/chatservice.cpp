@@ -19,8 +19,10 @@
 
 using namespace Qt::StringLiterals;
 
-ChatService::ChatService(Database &db, LlmClient &llm, ProviderResolver &providers, QObject *parent)
-    : QObject(parent), m_db(db), m_llm(llm), m_providers(providers), m_agents(db), m_sessions(db)
+ChatService::ChatService(Database &db, LlmClient &llm, ProviderResolver &providers, ModelCatalog &catalog,
+                         QObject *parent)
+    : QObject(parent), m_db(db), m_llm(llm), m_providers(providers), m_catalog(catalog), m_agents(db),
+      m_sessions(db)
 {
     m_progressTimer.setInterval(m_progressIntervalMs);
     connect(&m_progressTimer, &QTimer::timeout, this, &ChatService::checkpointAll);
@@ -452,25 +454,14 @@ bool ChatService::refusedImages(const ChatOutcome &outcome)
     return outcome.upstreamMessage.contains(about);
 }
 
-std::optional<bool> ChatService::visionOf(const ProviderConfig &provider, const QString &model) const
-{
-    if (m_catalog)
-        return m_catalog->vision(provider, model);
-    const std::optional<bool> known = ModelCatalog::knownVision(provider.kind, model);
-    return known || provider.kind != "openai"_L1 ? known : std::optional<bool>(true);
-}
-
 QString ChatService::learnError(const ProviderConfig &provider) const
 {
-    return m_catalog ? m_catalog->learnError(provider, provider.model) : QString();
+    return m_catalog.learnError(provider, provider.model);
 }
 
 void ChatService::learnModel(const ProviderConfig &provider, QObject *context, std::function<void()> done)
 {
-    if (m_catalog)
-        m_catalog->learnModel(provider, provider.model, context, std::move(done));
-    else
-        QTimer::singleShot(0, context, std::move(done));
+    m_catalog.learnModel(provider, provider.model, context, std::move(done));
 }
 
 ChatService::Started ChatService::refused(const ApiError &error)
@@ -505,13 +496,13 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         return refused(refusal);
     // Ollama says what a model can do and how long a context it has: asked once an hour per model
     // (a failure is not waited for again: the turn goes on without it).
-    if (provider->kind == "ollama"_L1 && m_catalog) {
-        if (!m_catalog->asked(*provider, request.model)) {
+    if (provider->kind == "ollama"_L1) {
+        if (!m_catalog.asked(*provider, request.model)) {
             started.askModel = *provider;
             started.askModel->model = request.model;
             return started;
         }
-        request.contextWindow = m_catalog->contextLength(*provider, request.model);
+        request.contextWindow = m_catalog.contextLength(*provider, request.model);
     }
 
     // Images need a model that sees them: asked of the provider when only it can tell, refused
@@ -526,14 +517,14 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
     bool vision = false;
     bool visionAssumed = false;
     if (imagesNow || imagesBefore) {
-        const std::optional<bool> known = visionOf(*provider, request.model);
+        const std::optional<bool> known = m_catalog.vision(*provider, request.model);
         if (!known) {
             started.askModel = *provider;
             started.askModel->model = request.model;
             return started;
         }
         vision = *known;
-        visionAssumed = vision && m_catalog && !m_catalog->knownVision(*provider, request.model);
+        visionAssumed = vision && !m_catalog.knownVision(*provider, request.model);
         if (imagesNow && !vision)
             return refused(ApiError::badRequest(
                 u"model_no_vision"_s,
@@ -682,12 +673,12 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
                 chatTurn->deleteLater();
                 // A model only assumed to see has now shown whether it does: images went, and it answered,
                 // or refused the request.
-                if (imagesSent && m_catalog) {
+                if (imagesSent) {
                     if (outcome.ok && outcome.finishReason != "Cancelled"_L1 &&
                         outcome.finishReason != "Disconnected"_L1)
-                        m_catalog->remember(providerConfig, requestModel, true);
+                        m_catalog.remember(providerConfig, requestModel, true);
                     else if (refusedImages(outcome))
-                        m_catalog->remember(providerConfig, requestModel, false);
+                        m_catalog.remember(providerConfig, requestModel, false);
                 }
             });
     qCDebug(lcChat) << "reply" << reply->id << "session" << session.id << "provider" << provider->name

@@ -39,7 +39,9 @@ class ChatService : public QObject
 {
     Q_OBJECT
 public:
-    ChatService(Database &db, LlmClient &llm, ProviderResolver &providers, QObject *parent = nullptr);
+    // `catalog` knows what models can do (vision, Ollama's context lengths).
+    ChatService(Database &db, LlmClient &llm, ProviderResolver &providers, ModelCatalog &catalog,
+                QObject *parent = nullptr);
     ~ChatService() override;
 
     // How often a growing reply is checkpointed to the database (0 = only at the end). All running
@@ -51,7 +53,6 @@ public:
     void setToolHost(ToolHost *host) { m_toolHost = host; }
     void setFileStore(FileStore *files) { m_files = files; }
     // What is known of providers' models (whether they take images).
-    void setModelCatalog(ModelCatalog *catalog) { m_catalog = catalog; }
     // How much of a document's text goes to the model with a message; the rest is cut, marked so.
     void setMaxDocumentChars(int chars) { m_maxDocumentChars = chars; }
     static constexpr int maxAttachments = 20;
@@ -149,8 +150,6 @@ private:
                        const Options &options);
     Started launch(const Principal &principal, const Agent &agent, Turn &turn, const Options &options);
     static Started refused(const ApiError &error);
-    // Whether `provider`'s `model` takes images, when that is known without asking.
-    std::optional<bool> visionOf(const ProviderConfig &provider, const QString &model) const;
     // Whether a turn that failed was refused for the images it sent.
     static bool refusedImages(const ChatOutcome &outcome);
     // The user's files `ids`, checked: not found, too many.
@@ -166,9 +165,9 @@ private:
     Database &m_db;
     LlmClient &m_llm;
     ProviderResolver &m_providers;
+    ModelCatalog &m_catalog;
     ToolHost *m_toolHost = nullptr;
     FileStore *m_files = nullptr;
-    ModelCatalog *m_catalog = nullptr;
     int m_maxDocumentChars = 100000;
     AgentStore m_agents;
     SessionStore m_sessions;

@@ -157,7 +157,7 @@ void ChatRoutes::launch(RequestContext &context, const Starter &start, Answer an
         auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
         return answerWhole(started.turn, responder, context.extraHeaders);
     }
-    // Whether the model takes the images is asked of its provider first; the answer waits.
+    // What the model can do is asked of its provider first (Ollama); the answer waits.
     auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
     const QPointer<QTcpSocket> socket = responder->socket();
     const auto headers = context.extraHeaders;

@@ -9,9 +9,7 @@ namespace {
 QUrl apiUrl(const QUrl &baseUrl, QLatin1String endpoint)
 {
     QUrl url = baseUrl;
-    QString path = url.path();
-    while (path.endsWith(u'/'))
-        path.chop(1);
+    QString path = UpstreamStream::basePath(baseUrl);
     if (!path.endsWith("/v1"_L1))
         path += "/v1"_L1;
     url.setPath(path + u'/' + endpoint);

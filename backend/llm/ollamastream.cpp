@@ -19,9 +19,7 @@ OllamaStream::OllamaStream(const ProviderConfig &provider, const ChatRequest &re
 QUrl OllamaStream::apiUrl(const QUrl &baseUrl, QLatin1String endpoint)
 {
     QUrl url = baseUrl;
-    QString path = url.path();
-    while (path.endsWith(u'/'))
-        path.chop(1);
+    QString path = basePath(baseUrl);
     if (path.endsWith("/v1"_L1) || path.endsWith("/api"_L1))
         path.chop(path.size() - path.lastIndexOf(u'/'));
     url.setPath(path + "/api/"_L1 + endpoint);

@@ -7,16 +7,6 @@
 using namespace Qt::StringLiterals;
 
 namespace {
-QUrl withPath(const QUrl &baseUrl, QLatin1String suffix)
-{
-    QUrl url = baseUrl;
-    QString path = url.path();
-    while (path.endsWith(u'/'))
-        path.chop(1);
-    url.setPath(path + suffix);
-    return url;
-}
-
 // A message's content: its text alone, or OpenAI's parts when images go with it.
 QJsonValue contentOf(const ChatMessage &m)
 {
@@ -47,12 +37,16 @@ OpenAiStream::OpenAiStream(const ProviderConfig &provider, const ChatRequest &re
 
 QUrl OpenAiStream::completionsUrl(const QUrl &baseUrl)
 {
-    return withPath(baseUrl, "/chat/completions"_L1);
+    QUrl url = baseUrl;
+    url.setPath(basePath(baseUrl) + "/chat/completions"_L1);
+    return url;
 }
 
 QUrl OpenAiStream::modelsUrl(const QUrl &baseUrl)
 {
-    return withPath(baseUrl, "/models"_L1);
+    QUrl url = baseUrl;
+    url.setPath(basePath(baseUrl) + "/models"_L1);
+    return url;
 }
 
 QByteArray OpenAiStream::requestBody(const ProviderConfig &provider, const ChatRequest &request)

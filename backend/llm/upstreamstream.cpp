@@ -48,6 +48,14 @@ UpstreamStream::~UpstreamStream()
     }
 }
 
+QString UpstreamStream::basePath(const QUrl &baseUrl)
+{
+    QString path = baseUrl.path();
+    while (path.endsWith(u'/'))
+        path.chop(1);
+    return path;
+}
+
 void UpstreamStream::setRequest(const QUrl &url, const QByteArray &body,
                                 const QList<QPair<QByteArray, QByteArray>> &headers)
 {

@@ -30,6 +30,8 @@ public:
     // The message of an error body: {"error":{"message"}} (OpenAI, Anthropic), {"error":"..."}
     // (Ollama), {"message"} or FastAPI's {"detail"}; else the body's text, shortened.
     static QString errorMessage(const QByteArray &body);
+    // A base URL's path without its trailing slashes, for the endpoints to go after.
+    static QString basePath(const QUrl &baseUrl);
 
 protected:
     enum class Framing {

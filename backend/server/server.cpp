@@ -90,11 +90,10 @@ bool Server::start(const Options &options)
     }
     m_mcp = std::make_unique<McpRegistry>(*m_db, m_externalSecrets ? m_externalSecrets : m_fileSecrets.get(),
                                           *m_llm);
-    m_chat = std::make_unique<ChatService>(*m_db, *m_llm, *m_providers);
+    m_chat = std::make_unique<ChatService>(*m_db, *m_llm, *m_providers, *m_catalog);
     m_chat->setProgressInterval(options.progressIntervalMs);
     m_chat->setToolHost(m_mcp.get());
     m_chat->setFileStore(m_files.get());
-    m_chat->setModelCatalog(m_catalog.get());
     m_chat->setMaxDocumentChars(options.maxDocumentChars);
 
     m_tickets = std::make_unique<StreamTickets>();

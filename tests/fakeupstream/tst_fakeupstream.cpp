@@ -240,6 +240,19 @@ std::unique_ptr<Exchange> FakeUpstreamTest::post(const QByteArray &json, const Q
 }
 
 namespace {
+// An OpenAI chunk's first choice's delta.
+QJsonObject openAiDelta(const QByteArray &event)
+{
+    return QJsonDocument::fromJson(event)
+        .object()
+        .value("choices"_L1)
+        .toArray()
+        .first()
+        .toObject()
+        .value("delta"_L1)
+        .toObject();
+}
+
 // The JSON of each Anthropic event, with its `event:` name checked against its type.
 QList<QJsonObject> anthropicEvents(const Exchange &ex)
 {
@@ -496,17 +509,7 @@ void FakeUpstreamTest::openAiReasoningFields()
     auto ex = post(body(u"fake:reasoning=ab,rtokens=2,text=X"_s));
     QVERIFY(ex->waitDone());
     QList<QByteArray> events = ex->events();
-    QCOMPARE(QJsonDocument::fromJson(events.at(1))
-                 .object()
-                 .value("choices"_L1)
-                 .toArray()
-                 .first()
-                 .toObject()
-                 .value("delta"_L1)
-                 .toObject()
-                 .value("reasoning_content"_L1)
-                 .toString(),
-             u"a"_s);
+    QCOMPARE(openAiDelta(events.at(1)).value("reasoning_content"_L1).toString(), u"a"_s);
     const QJsonObject usage =
         QJsonDocument::fromJson(events.at(events.size() - 2)).object().value("usage"_L1).toObject();
     QCOMPARE(usage.value("completion_tokens_details"_L1).toObject().value("reasoning_tokens"_L1).toInt(), 2);
@@ -517,16 +520,7 @@ void FakeUpstreamTest::openAiReasoningFields()
     QVERIFY(ex->waitDone());
     QString content;
     for (const QByteArray &e : ex->events())
-        content += QJsonDocument::fromJson(e)
-                       .object()
-                       .value("choices"_L1)
-                       .toArray()
-                       .first()
-                       .toObject()
-                       .value("delta"_L1)
-                       .toObject()
-                       .value("content"_L1)
-                       .toString();
+        content += openAiDelta(e).value("content"_L1).toString();
     QCOMPARE(content, u"<think>ab</think>\n\nX"_s);
     // DeepSeek's thinking mode refuses a tool-call turn sent back without its reasoning.
     const QByteArray loop =
@@ -850,15 +844,7 @@ void FakeUpstreamTest::stamp()
     qint64 previous = 0;
     int seq = 0;
     for (const QByteArray &event : ex->events()) {
-        const QJsonObject chunk = QJsonDocument::fromJson(event).object();
-        const QString content = chunk.value("choices"_L1)
-                                    .toArray()
-                                    .first()
-                                    .toObject()
-                                    .value("delta"_L1)
-                                    .toObject()
-                                    .value("content"_L1)
-                                    .toString();
+        const QString content = openAiDelta(event).value("content"_L1).toString();
         if (content.isEmpty())
             continue;
         const QRegularExpressionMatch m = pattern.match(content);

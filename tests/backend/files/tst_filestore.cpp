@@ -2,7 +2,6 @@
 // same bytes kept once, uploads claimed by the session that uses them (copied for a second
 // session), the bytes gone with the last file that names them, unused uploads collected.
 #include "files/filestore.h"
-#include "storage/agentstore.h"
 #include "storage/authstore.h"
 #include "storage/sessionstore.h"
 #include "storagetest.h"
@@ -32,11 +31,8 @@ private:
         AuthStore auth(*m_db);
         m_alice = auth.ensureUser(m_acme, u"alice"_s)->id;
         m_bob = auth.ensureUser(m_acme, u"bob"_s)->id;
-        Agent agent;
-        agent.tenantId = m_acme;
-        agent.name = u"helper"_s;
-        QVERIFY(AgentStore(*m_db).create(agent));
-        m_agent = agent.id;
+        m_agent = createAgent(m_acme, u"helper"_s);
+        QVERIFY(!m_agent.isEmpty());
         QDir(m_dir.path() + u"/files"_s).removeRecursively();
     }
 

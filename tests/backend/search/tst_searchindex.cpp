@@ -2,7 +2,6 @@
 // trigram size, and longer), several English words in any order and case, ranking, snippets,
 // scoping, and an index that follows inserts, finished replies and deletes.
 #include "search/searchindex.h"
-#include "storage/agentstore.h"
 #include "storage/authstore.h"
 #include "storage/sessionstore.h"
 #include "storagetest.h"
@@ -27,11 +26,8 @@ private:
         AuthStore auth(*m_db);
         m_alice = auth.ensureUser(m_acme, u"alice"_s)->id;
         m_bob = auth.ensureUser(m_acme, u"bob"_s)->id;
-        Agent agent;
-        agent.tenantId = m_acme;
-        agent.name = u"helper"_s;
-        QVERIFY(AgentStore(*m_db).create(agent));
-        m_agent = agent.id;
+        m_agent = createAgent(m_acme, u"helper"_s);
+        QVERIFY(!m_agent.isEmpty());
     }
 
     // A session of `user` with one turn; returns the session id.

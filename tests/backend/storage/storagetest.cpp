@@ -1,5 +1,6 @@
 #include "storagetest.h"
 
+#include "storage/agentstore.h"
 #include "storage/authstore.h"
 
 #include <QStandardPaths>
@@ -13,6 +14,14 @@ void StorageTest::addTenants()
     AuthStore auth(*m_db);
     m_acme = auth.ensureTenant(u"acme"_s)->id;
     m_globex = auth.ensureTenant(u"globex"_s)->id;
+}
+
+QString StorageTest::createAgent(const QString &tenantId, const QString &name)
+{
+    Agent agent;
+    agent.tenantId = tenantId;
+    agent.name = name;
+    return AgentStore(*m_db).create(agent) ? agent.id : QString();
 }
 
 Session StorageTest::makeSession(const QString &tenantId, const QString &userId, const QString &agentId,

@@ -23,6 +23,8 @@ protected:
 
     // Tenants "acme" and "globex" (scoping tests need two), their ids in m_acme and m_globex.
     void addTenants();
+    // An agent of `tenantId` named `name`; its id, empty when it could not be stored.
+    QString createAgent(const QString &tenantId, const QString &name);
     // A session not stored yet, for SessionStore::createSession().
     static Session makeSession(const QString &tenantId, const QString &userId, const QString &agentId,
                                const QString &title);

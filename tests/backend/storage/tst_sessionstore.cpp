@@ -1,4 +1,3 @@
-#include "storage/agentstore.h"
 #include "storage/authstore.h"
 #include "storage/database.h"
 #include "storage/sessionstore.h"
@@ -20,14 +19,6 @@ private:
     // acme: alice and bob, agents helper and coder; globex: gina, agent rival.
     QString m_alice, m_bob, m_helper, m_coder;
     QString m_gina, m_rival;
-
-    QString createAgent(const QString &tenantId, const QString &name)
-    {
-        Agent agent;
-        agent.tenantId = tenantId;
-        agent.name = name;
-        return AgentStore(*m_db).create(agent) ? agent.id : QString();
-    }
 
     Session newSession(const QString &title, const QString &agentId = {}, qint64 updatedAtMs = 0)
     {
