@@ -230,6 +230,10 @@ int main(int argc, char **argv)
     parser.addOption({u"max-document-chars"_s,
                       u"How much of a document's text goes to the model, in characters (default 100000)."_s,
                       u"chars"_s, u"100000"_s});
+    parser.addOption({u"api-concurrency"_s,
+                      u"Completions one user may run at once on /v1/chat/completions; more get 429 "
+                      "(default 16)."_s,
+                      u"n"_s, u"16"_s});
     parser.addOption({u"server"_s, u"Use the window as a client of a remote AgentDesk server."_s, u"url"_s});
     parser.addOption(
         {u"token"_s, u"Bearer token for --server (else the stored one, or AGENTDESK_TOKEN)."_s, u"token"_s});
@@ -277,10 +281,17 @@ int main(int argc, char **argv)
         qCCritical(lcApp).noquote() << "--max-upload-mb needs 1 to 1024, --max-document-chars at least 1000";
         return 2;
     }
+    bool concurrencyOk = false;
+    const int apiConcurrency = parser.value(u"api-concurrency"_s).toInt(&concurrencyOk);
+    if (!concurrencyOk || apiConcurrency < 1 || apiConcurrency > 100000) {
+        qCCritical(lcApp).noquote() << "--api-concurrency needs a number from 1 to 100000";
+        return 2;
+    }
 
     Server::Options options;
     options.maxUploadBytes = qint64(uploadMb) * 1024 * 1024;
     options.maxDocumentChars = documentChars;
+    options.maxApiCompletionsPerUser = apiConcurrency;
     options.listenAddress = address;
     options.resumeGraceMs = grace * 1000;
     options.corsOrigins = parser.values(u"cors-origin"_s);

@@ -263,9 +263,12 @@ void ApiClient::deleteAgent(const QString &id, QObject *context, Handler handler
     del(u"/api/agents/"_s + enc(id), context, std::move(handler));
 }
 
-void ApiClient::listSessions(const QString &agentId, const QString &query, QObject *context, Handler handler)
+void ApiClient::listSessions(const QString &agentId, const QString &query, const QString &origin,
+                             QObject *context, Handler handler)
 {
     QUrlQuery q;
+    if (!origin.isEmpty())
+        q.addQueryItem(u"origin"_s, origin);
     if (!agentId.isEmpty())
         q.addQueryItem(u"agent_id"_s, agentId);
     if (!query.isEmpty())

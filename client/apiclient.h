@@ -74,7 +74,9 @@ public:
     void createAgent(const QJsonObject &agent, QObject *context, Handler handler);
     void updateAgent(const QString &id, const QJsonObject &agent, QObject *context, Handler handler);
     void deleteAgent(const QString &id, QObject *context, Handler handler);
-    void listSessions(const QString &agentId, const QString &query, QObject *context, Handler handler);
+    // `origin`: "chat" (empty: the server's default), "api" or "all".
+    void listSessions(const QString &agentId, const QString &query, const QString &origin, QObject *context,
+                      Handler handler);
     void renameSession(const QString &id, const QString &title, QObject *context, Handler handler);
     void pinSession(const QString &id, bool pinned, QObject *context, Handler handler);
     void deleteSession(const QString &id, QObject *context, Handler handler);

@@ -4,13 +4,21 @@
 #include "localcache.h"
 
 #include <QJsonArray>
+#include <QSettings>
 
 using namespace Qt::StringLiterals;
 
 SessionListController::SessionListController(ApiClient *api, LocalCache *cache, const QString &cacheKey,
                                              QObject *parent)
     : QObject(parent), m_api(api), m_cache(cache), m_cacheKey(cacheKey)
-{}
+{
+    m_sessions.setShowApiCalls(QSettings().value(u"sessions/showApiCalls"_s).toBool());
+    // The server lists the API's calls only when asked.
+    connect(&m_sessions, &SessionListModel::showApiCallsChanged, this, [this] {
+        QSettings().setValue(u"sessions/showApiCalls"_s, m_sessions.showApiCalls());
+        refresh();
+    });
+}
 
 void SessionListController::loadFromCache()
 {
@@ -20,18 +28,19 @@ void SessionListController::loadFromCache()
 
 void SessionListController::refresh()
 {
-    m_api->listSessions({}, {}, this, [this](const ApiResult &r) {
-        if (!r.ok())
-            return;
-        QList<SessionItem> sessions;
-        const QJsonArray arr = r.json.value("sessions"_L1).toArray();
-        for (const QJsonValue &v : arr)
-            sessions.append(SessionItem::fromJson(v.toObject()));
-        m_sessions.setSessions(sessions);
-        if (m_cache)
-            m_cache->replaceSessions(m_cacheKey, sessions);
-        Q_EMIT refreshed();
-    });
+    m_api->listSessions({}, {}, m_sessions.showApiCalls() ? u"all"_s : QString(), this,
+                        [this](const ApiResult &r) {
+                            if (!r.ok())
+                                return;
+                            QList<SessionItem> sessions;
+                            const QJsonArray arr = r.json.value("sessions"_L1).toArray();
+                            for (const QJsonValue &v : arr)
+                                sessions.append(SessionItem::fromJson(v.toObject()));
+                            m_sessions.setSessions(sessions);
+                            if (m_cache)
+                                m_cache->replaceSessions(m_cacheKey, sessions);
+                            Q_EMIT refreshed();
+                        });
 }
 
 void SessionListController::rename(const QString &id, const QString &title)

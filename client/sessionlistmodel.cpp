@@ -68,6 +68,8 @@ QVariant SessionListModel::data(const QModelIndex &index, int role) const
         return s.pinned ? tr("Pinned") : agentName(s.agentId);
     case PinnedRole:
         return s.pinned;
+    case OriginRole:
+        return s.origin;
     case MessageCountRole:
         return s.messageCount;
     case CreatedAtRole:
@@ -94,7 +96,8 @@ QHash<int, QByteArray> SessionListModel::roleNames() const
             {UpdatedLabelRole, "updatedLabel"},
             {StreamingRole, "streaming"},
             {SectionRole, "section"},
-            {PinnedRole, "pinned"}};
+            {PinnedRole, "pinned"},
+            {OriginRole, "origin"}};
 }
 
 void SessionListModel::setSessions(const QList<SessionItem> &sessions)
@@ -167,6 +170,15 @@ void SessionListModel::setFilterText(const QString &text)
     Q_EMIT filterTextChanged();
 }
 
+void SessionListModel::setShowApiCalls(bool show)
+{
+    if (show == m_showApiCalls)
+        return;
+    m_showApiCalls = show;
+    rebuild();
+    Q_EMIT showApiCallsChanged();
+}
+
 int SessionListModel::indexOf(const QString &id) const
 {
     for (int i = 0; i < m_visible.size(); ++i) {
@@ -216,7 +228,9 @@ void SessionListModel::rebuild()
     beginResetModel();
     m_visible.clear();
     for (int i = 0; i < m_all.size(); ++i) {
-        if (m_filter.isEmpty() || m_all.at(i).title.contains(m_filter, Qt::CaseInsensitive))
+        const SessionItem &s = m_all.at(i);
+        if ((m_showApiCalls || s.origin != "api"_L1) &&
+            (m_filter.isEmpty() || s.title.contains(m_filter, Qt::CaseInsensitive)))
             m_visible.append(i);
     }
     endResetModel();

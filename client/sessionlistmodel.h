@@ -19,6 +19,8 @@ class SessionListModel : public QAbstractListModel
     Q_PROPERTY(int count READ rowCount NOTIFY countChanged)
     Q_PROPERTY(int totalCount READ totalCount NOTIFY countChanged)
     Q_PROPERTY(QString filterText READ filterText WRITE setFilterText NOTIFY filterTextChanged)
+    // Whether the calls of the OpenAI-compatible API (a session each) are listed too.
+    Q_PROPERTY(bool showApiCalls READ showApiCalls WRITE setShowApiCalls NOTIFY showApiCallsChanged)
 
 public:
     enum Role {
@@ -33,6 +35,7 @@ public:
         StreamingRole,
         SectionRole, // the agent's name, or "Pinned"
         PinnedRole,
+        OriginRole, // "chat", or "api" for a call of the OpenAI-compatible API
     };
     Q_ENUM(Role)
 
@@ -56,6 +59,8 @@ public:
 
     QString filterText() const { return m_filter; }
     void setFilterText(const QString &text);
+    bool showApiCalls() const { return m_showApiCalls; }
+    void setShowApiCalls(bool show);
 
     Q_INVOKABLE int indexOf(const QString &id) const;
     Q_INVOKABLE QVariantMap get(int row) const;
@@ -63,6 +68,7 @@ public:
 Q_SIGNALS:
     void countChanged();
     void filterTextChanged();
+    void showApiCallsChanged();
 
 private:
     QString agentName(const QString &agentId) const;
@@ -71,5 +77,6 @@ private:
     QList<SessionItem> m_all;
     QList<int> m_visible; // indexes into m_all
     QString m_filter;
+    bool m_showApiCalls = false;
     QPointer<AgentListModel> m_agents;
 };

@@ -118,6 +118,8 @@ SessionItem SessionItem::fromJson(const QJsonObject &o)
     s.streaming = o.value("streaming"_L1).toBool();
     s.pinned = o.value("pinned"_L1).toBool();
     s.model = string(o, "model"_L1);
+    if (const QString origin = string(o, "origin"_L1); !origin.isEmpty())
+        s.origin = origin;
     return s;
 }
 
@@ -133,6 +135,7 @@ QJsonObject SessionItem::toJson() const
         {u"streaming"_s, streaming},
         {u"pinned"_s, pinned},
         {u"model"_s, nullIfEmpty(model)},
+        {u"origin"_s, origin},
     };
 }
 

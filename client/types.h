@@ -45,7 +45,8 @@ struct SessionItem
     QDateTime updatedAt;
     bool streaming = false;
     bool pinned = false;
-    QString model; // this chat's model instead of its agent's (empty: the agent's)
+    QString model;                           // this chat's model instead of its agent's (empty: the agent's)
+    QString origin = QStringLiteral("chat"); // "api": a call of the OpenAI-compatible /v1
 
     static SessionItem fromJson(const QJsonObject &o);
     QJsonObject toJson() const;

@@ -49,6 +49,23 @@ Rectangle {
                 Layout.fillWidth: true
             }
             IconButton {
+                objectName: "listOptionsButton"
+                iconName: "more"
+                tip: qsTr("Which chats to list")
+                onClicked: listOptions.popup()
+                Menu {
+                    id: listOptions
+                    width: 300
+                    MenuItem {
+                        objectName: "showApiCalls"
+                        text: qsTr("Show calls through the OpenAI API")
+                        checkable: true
+                        checked: ChatController.sessions.showApiCalls
+                        onToggled: ChatController.sessions.showApiCalls = checked
+                    }
+                }
+            }
+            IconButton {
                 objectName: "newChatButton"
                 iconName: "plus"
                 tip: qsTr("New chat (Ctrl+N)")
@@ -231,6 +248,7 @@ Rectangle {
                 required property string updatedLabel
                 required property bool streaming
                 required property bool pinned
+                required property string origin
 
                 function askRename() { renameDialog.openFor(sessionId, title) }
                 function askDelete() { deleteDialog.openFor(sessionId, title) }
@@ -268,6 +286,25 @@ Rectangle {
                         elide: Text.ElideRight
                         font.pixelSize: Theme.fontSize
                         color: Theme.text
+                    }
+                    Label {
+                        objectName: "apiBadge"
+                        visible: row.origin === "api"
+                        text: "API"
+                        font.pixelSize: 10
+                        font.bold: true
+                        color: Theme.textFaint
+                        leftPadding: 4
+                        rightPadding: 4
+                        background: Rectangle {
+                            radius: 4
+                            color: "transparent"
+                            border.width: 1
+                            border.color: Theme.border
+                        }
+                        ToolTip.visible: badgeHover.hovered
+                        ToolTip.text: qsTr("A call through the OpenAI-compatible API")
+                        HoverHandler { id: badgeHover }
                     }
                     Label {
                         visible: !moreButton.visible

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/apierror.h"
+#include "llm/llmtypes.h"
 
 #include <QString>
 
@@ -18,9 +19,10 @@ struct ChatOutcome
     bool tokensEstimated = false;
     int steps = 1; // model rounds
     bool saved = false;
-    ApiError error;          // for failures: 502/504 and the upstream's code and message
-    int upstreamStatus = 0;  // the HTTP status the upstream failed with (0: none, or no failure)
-    QString upstreamMessage; // ... and its own words
+    ApiError error;              // for failures: 502/504 and the upstream's code and message
+    int upstreamStatus = 0;      // the HTTP status the upstream failed with (0: none, or no failure)
+    QString upstreamMessage;     // ... and its own words
+    QList<ToolCall> clientCalls; // "ToolCalls" for the caller's own functions (ChatTurn::Tools)
 
     qint64 tokensUsed() const { return qint64(promptTokens) + completionTokens; }
 };

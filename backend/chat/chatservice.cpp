@@ -297,6 +297,8 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
             return refused(busy());
         turn.before = m_sessions.branch(sessionId).value_or(QList<Message>{});
         turn.parentId = turn.before.isEmpty() ? QString() : turn.before.constLast().id;
+        if (options.caller) // its messages are the history
+            turn.before.clear();
     }
     if (const ApiError error = readFiles(principal, options.attachments, &turn.files); error.isError())
         return refused(error);
@@ -510,7 +512,10 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
     const auto hasImages = [](const QList<FileRow> &files) {
         return std::any_of(files.cbegin(), files.cend(), [](const FileRow &f) { return f.isImage(); });
     };
-    const bool imagesNow = hasImages(turn.files);
+    const bool imagesNow =
+        hasImages(turn.files) ||
+        (options.caller && std::any_of(options.caller->messages.cbegin(), options.caller->messages.cend(),
+                                       [](const ChatMessage &m) { return !m.images.isEmpty(); }));
     const bool imagesBefore = std::any_of(turn.before.cbegin(), turn.before.cend(), [](const Message &m) {
         return m.attachments.contains("\"image/"_L1);
     });
@@ -565,18 +570,48 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         attach(historyFiles.value(message.id), vision, out, &included);
     };
     const QString echoFor = echoKey(*provider, request.model);
-    request.messages = history(agent, turn.before, reader, echoFor);
-    ChatMessage user = plain(u"user"_s, turn.existingUser ? turn.existingUser->content : turn.text);
-    attach(turn.files, vision, user);
-    request.messages.append(user);
+    if (options.caller) {
+        if (!agent.systemPrompt.isEmpty())
+            request.messages.append(plain(u"system"_s, agent.systemPrompt));
+        request.messages += options.caller->messages;
+    } else {
+        request.messages = history(agent, turn.before, reader, echoFor);
+        ChatMessage user = plain(u"user"_s, turn.existingUser ? turn.existingUser->content : turn.text);
+        attach(turn.files, vision, user);
+        request.messages.append(user);
+    }
     QList<ToolInfo> tools;
+    QSet<QString> callerFunctions;
+    if (options.caller) {
+        for (const QJsonValue &tool : options.caller->tools)
+            callerFunctions.insert(
+                tool.toObject().value("function"_L1).toObject().value("name"_L1).toString());
+    }
     if (m_toolHost && !agent.tools.isEmpty()) {
-        tools = m_toolHost->tools(principal.tenantId, agent.tools);
+        // The caller's function wins where one of the agent's has its name.
+        const QList<ToolInfo> agentTools = m_toolHost->tools(principal.tenantId, agent.tools);
+        for (const ToolInfo &tool : agentTools) {
+            if (!callerFunctions.contains(tool.function))
+                tools.append(tool);
+        }
         request.tools = functionsFor(tools);
     }
     request.temperature = agent.temperature;
     request.maxTokens = agent.maxTokens;
     request.reasoningEffort = agent.reasoningEffort;
+    if (options.caller) {
+        const ChatRequest &caller = *options.caller;
+        for (const QJsonValue &tool : caller.tools)
+            request.tools.append(tool);
+        request.toolChoice = caller.toolChoice;
+        request.parallelToolCalls = caller.parallelToolCalls;
+        if (caller.temperature)
+            request.temperature = caller.temperature;
+        if (caller.maxTokens)
+            request.maxTokens = caller.maxTokens;
+        request.stop = caller.stop;
+        request.seed = caller.seed;
+    }
 
     // The request goes upstream first (at once on a kept-alive connection), so the model works on
     // its first token while the user's words are committed; the client sees the stream open only
@@ -601,6 +636,7 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         session.title = titleFor(
             turn.text.trimmed().isEmpty() && !turn.files.isEmpty() ? turn.files.first().name : turn.text);
         session.model = sessionModel;
+        session.origin = options.caller ? u"api"_s : u"chat"_s;
         if (!m_sessions.createSession(session))
             return withdraw();
     } else if (options.model && sessionModel != session.model) {
@@ -637,9 +673,11 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
     if (!provider->isDemo())
         chatTurn->setProvider(provider->name, provider->baseUrl);
     chatTurn->setEchoKey(echoFor);
-    if (!tools.isEmpty()) {
+    if (!tools.isEmpty() || !callerFunctions.isEmpty()) {
         ChatTurn::Tools config;
-        config.host = m_toolHost;
+        config.clientFunctions = callerFunctions;
+        config.canAsk = !options.caller;
+        config.host = tools.isEmpty() ? nullptr : m_toolHost;
         config.available = tools;
         config.ask = agent.toolApproval != "auto"_L1;
         config.allowed = agent.allowedTools;
@@ -649,6 +687,10 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         config.nextRound = [this, providerConfig, request, chatTurn](const QList<ChatMessage> &round) {
             ChatRequest next = request;
             next.messages += round;
+            // A tool the caller forced is for the first answer only, as with OpenAI: forced again,
+            // the model could never answer in words.
+            if (next.toolChoice.isObject() || next.toolChoice == QJsonValue(u"required"_s))
+                next.toolChoice = u"auto"_s;
             return m_llm.startChat(providerConfig, next, chatTurn);
         };
         const QString tenantId = principal.tenantId;

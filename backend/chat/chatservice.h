@@ -31,6 +31,11 @@ struct ChatOptions
     // The session's model from now on: a name, "" for the agent's again; nullopt: unchanged.
     std::optional<QString> model;
     QString idempotencyKey; // stored with the reply, in the same commit
+    // The OpenAI-compatible surface: the conversation as the caller sends it (it replaces the
+    // session's history; the message to store is ChatService::start's `message`), the caller's
+    // own tools, and its sampling settings, which override the agent's. Nobody can be asked to
+    // approve a tool call, and a new session is kept with origin "api".
+    std::optional<ChatRequest> caller;
 };
 
 // Starts replies: checks the agent and session, commits the user message before anything goes

@@ -186,7 +186,7 @@ void ChatTurn::onFinished(const LlmCompletion &completion)
     m_echoReasoning = m_echoReasoning || !completion.reasoningContent.isEmpty();
     if (!completion.reasoningField.isEmpty())
         m_echoField = completion.reasoningField;
-    if (!completion.toolCalls.isEmpty() && m_tools.host) {
+    if (!completion.toolCalls.isEmpty() && (m_tools.host || !m_tools.clientFunctions.isEmpty())) {
         const QString roundText = m_text.mid(m_roundTextFrom).trimmed();
         flushRound();
         beginCalls(completion, roundText);
@@ -203,6 +203,13 @@ void ChatTurn::onFinished(const LlmCompletion &completion)
 void ChatTurn::beginCalls(const LlmCompletion &completion, const QString &roundText)
 {
     const QList<ToolCall> &calls = completion.toolCalls;
+    QList<ToolCall> forCaller;
+    for (const ToolCall &toolCall : calls) {
+        if (m_tools.clientFunctions.contains(toolCall.name))
+            forCaller.append(toolCall);
+    }
+    if (!forCaller.isEmpty())
+        return handOver(forCaller);
     QJsonArray openAiCalls;
     for (const ToolCall &toolCall : calls) {
         openAiCalls.append(QJsonObject{
@@ -263,6 +270,15 @@ void ChatTurn::beginCalls(const LlmCompletion &completion, const QString &roundT
             emitToolCall(call);
             call.clock.start();
             finishCall(call, true, call.problem, {});
+        } else if (m_tools.ask && !m_tools.allowed.contains(toolKey(call.tool)) && !m_tools.canAsk) {
+            call.decision = u"deny"_s;
+            call.status = u"denied"_s;
+            emitToolCall(call);
+            call.clock.start();
+            finishCall(call, true,
+                       u"This tool asks the user before it runs, and this conversation has no one to ask "
+                       u"(the OpenAI-compatible API). It did not run."_s,
+                       {});
         } else if (m_tools.ask && !m_tools.allowed.contains(toolKey(call.tool))) {
             call.status = u"awaiting_approval"_s;
             emitToolCall(call);
@@ -274,6 +290,26 @@ void ChatTurn::beginCalls(const LlmCompletion &completion, const QString &roundT
         }
     }
     nextRoundIfDone();
+}
+
+void ChatTurn::handOver(const QList<ToolCall> &calls)
+{
+    // The caller sends the results in its next request; a server tool called in the same round
+    // would have its result lost with it, so only the caller's run, and the model can ask again.
+    for (const ToolCall &call : calls)
+        m_parts.append(QJsonObject{{u"type"_s, u"tool_call"_s},
+                                   {u"id"_s, call.id},
+                                   {u"function"_s, call.name},
+                                   {u"server"_s, QString()},
+                                   {u"name"_s, call.name},
+                                   {u"arguments"_s, call.arguments},
+                                   {u"status"_s, u"client"_s},
+                                   {u"step"_s, m_step}});
+    m_clientCalls = calls;
+    ChatOutcome outcome;
+    outcome.ok = true;
+    outcome.finishReason = u"ToolCalls"_s;
+    end(outcome, u"complete"_s, {});
 }
 
 ChatTurn::Call *ChatTurn::findCall(const QString &id)
@@ -590,6 +626,7 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
     outcome.reasoningTokens = m_reasoningTokens;
     outcome.tokensEstimated = m_tokensEstimated;
     outcome.steps = m_step;
+    outcome.clientCalls = m_clientCalls;
     m_reply.content = outcome.content;
     m_reply.reasoning = m_reasoning;
     m_reply.reasoningTokens = m_reasoningTokens;

@@ -10,6 +10,7 @@
 #include <QJsonArray>
 #include <QObject>
 #include <QPointer>
+#include <QSet>
 #include <QUrl>
 
 #include <functional>
@@ -44,6 +45,11 @@ public:
         // A user chose "always" for this "server/tool".
         std::function<void(const QString &tool)> rememberAlways;
         FileStore *files = nullptr; // where images that tools return are kept
+        // The caller's own functions (the OpenAI-compatible surface): a round that calls one ends
+        // the reply with its calls (ChatOutcome::clientCalls), for the caller to run.
+        QSet<QString> clientFunctions;
+        // Whether anyone can answer an approval question; if not, calls that need one are declined.
+        bool canAsk = true;
     };
 
     ChatTurn(SessionStore &store, const Session &session, const Message &userMessage, const Message &reply,
@@ -78,6 +84,8 @@ public:
     const Message &reply() const { return m_reply; }
     bool hasEnded() const { return m_ended; }
     const ReplyEvents &events() const { return m_events; }
+    // The caller's functions offered with this reply (Tools::clientFunctions).
+    const QSet<QString> &clientFunctions() const { return m_tools.clientFunctions; }
     // The model's reasoning so far, all rounds.
     const QString &reasoningText() const { return m_reasoning; }
 
@@ -130,6 +138,8 @@ private:
     void onFailed(const LlmError &error);
     void addUsage(const LlmCompletion &completion);
     void beginCalls(const LlmCompletion &completion, const QString &roundText);
+    // Ends the reply with the calls of the caller's functions in this round (the others do not run).
+    void handOver(const QList<ToolCall> &calls);
     void run(Call &call);
     void onToolFinished(const QString &id, const ToolOutcome &outcome);
     void finishCall(Call &call, bool isError, const QString &text, const QJsonArray &parts);
@@ -172,6 +182,7 @@ private:
     QJsonArray m_parts; // text, tool_call and tool_result parts (Message.parts)
     QList<ChatMessage> m_roundMessages;
     QList<Call> m_calls; // this round's
+    QList<ToolCall> m_clientCalls;
     int m_step = 1;
     int m_promptTokens = 0;
     int m_completionTokens = 0;

@@ -2,6 +2,7 @@
 
 #include "connectionguard.h"
 #include "cors.h"
+#include "requestcontext.h"
 #include "router.h"
 #include "storage/entities.h"
 
@@ -35,6 +36,13 @@ public:
     // Connections open now, and what the guards refused so far (for tests and diagnostics).
     const ConnectionGuard::Shared &connectionStats() const { return *m_guards; }
 
+    // Errors on paths under `prefix` ("/v1/") in another API's words: the router's 404 and 405,
+    // 401, 413, and the routes' own (RequestContext::sendError).
+    void setErrorBody(const QByteArray &prefix, HttpReply::ErrorBody body)
+    {
+        m_guards->errorBodies.append({prefix, body});
+    }
+
     // Listens with a deep accept backlog (thousands of clients may connect at once); 0 on failure.
     quint16 listenOn(const QHostAddress &address, quint16 port);
 
@@ -51,6 +59,11 @@ private:
     bool dispatch(const QHttpServerRequest &request, QTcpSocket *socket);
     void answerOptions(QHttpServerResponder &responder, const QHttpServerRequest &request,
                        const QList<Router::Method> &allowed, const Cors::Headers &corsHeaders);
+
+    HttpReply::ErrorBody errorBodyFor(const QHttpServerRequest &request) const
+    {
+        return m_guards->errorBodyFor(request.url().path(QUrl::FullyEncoded).toUtf8());
+    }
 
     AuthStore &m_auth;
     StreamTickets *m_tickets = nullptr;

@@ -169,6 +169,15 @@ void ConnectionGuard::headRead()
         m_socket->write("HTTP/1.1 100 Continue\r\n\r\n");
 }
 
+HttpReply::ErrorBody ConnectionGuard::Shared::errorBodyFor(QByteArrayView path) const
+{
+    for (const auto &[prefix, body] : errorBodies) {
+        if (path.startsWith(prefix) || path == QByteArrayView(prefix).chopped(1))
+            return body;
+    }
+    return nullptr;
+}
+
 void ConnectionGuard::refuse(int status, const QByteArray &reason, const QString &code,
                              const QString &message, const QByteArray &extraLines)
 {
@@ -178,7 +187,10 @@ void ConnectionGuard::refuse(int status, const QByteArray &reason, const QString
     m_phase = Phase::Closing;
     stopServerReading();
     discardInput();
-    const QByteArray body = QJsonDocument(HttpReply::errorBody(code, message)).toJson(QJsonDocument::Compact);
+    const HttpReply::ErrorBody shape = m_shared->errorBodyFor(m_framer.path());
+    const QByteArray body =
+        QJsonDocument(shape ? shape(status, code, message) : HttpReply::errorBody(code, message))
+            .toJson(QJsonDocument::Compact);
     m_socket->write("HTTP/1.1 " + QByteArray::number(status) + ' ' + reason +
                     "\r\nContent-Type: application/json; charset=utf-8\r\nCache-Control: no-store"
                     "\r\nConnection: close\r\n" +

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "cors.h"
+#include "requestcontext.h"
 #include "requestframer.h"
 
 #include <QBasicTimer>
@@ -48,6 +49,9 @@ public:
         // imports): checked before the body is read, so that strangers cannot make the server
         // buffer megabytes. Unset: only that the header is there.
         std::function<bool(const QByteArray &authorization)> credentialsValid;
+        // Paths whose errors are worded in another API's dialect (ApiServer::setErrorBody).
+        QList<QPair<QByteArray, HttpReply::ErrorBody>> errorBodies;
+        HttpReply::ErrorBody errorBodyFor(QByteArrayView path) const;
     };
 
     ConnectionGuard(QTcpSocket *socket, std::shared_ptr<Shared> shared);

@@ -34,7 +34,8 @@ Cors::Headers Cors::headers(const QByteArray &origin) const
     // The origin itself rather than "*": the same answer suits pages that send credentials.
     return {{"Access-Control-Allow-Origin", origin},
             {"Vary", "Origin"},
-            {"Access-Control-Expose-Headers", "Retry-After, Content-Type"}};
+            {"Access-Control-Expose-Headers",
+             "Retry-After, Content-Type, X-AgentDesk-Session, X-AgentDesk-Reply"}};
 }
 
 Cors::Headers Cors::preflightHeaders(const QByteArray &origin, const QByteArray &requestHeaders) const

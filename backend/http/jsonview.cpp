@@ -50,6 +50,7 @@ QJsonObject session(const Session &session, bool streaming)
         {u"message_count"_s, session.messageCount},
         {u"pinned"_s, session.pinned},
         {u"model"_s, nullable(session.model)},
+        {u"origin"_s, session.origin},
         {u"created_at"_s, timestamp(session.createdAt)},
         {u"updated_at"_s, timestamp(session.updatedAt)},
         {u"streaming"_s, streaming},

@@ -29,9 +29,10 @@ void sendJson(QHttpServerResponder &responder, const QJsonObject &body, int stat
 }
 
 void sendError(QHttpServerResponder &responder, int status, const QString &code, const QString &message,
-               const QList<QPair<QByteArray, QByteArray>> &extraHeaders)
+               const QList<QPair<QByteArray, QByteArray>> &extraHeaders, ErrorBody shape)
 {
-    sendJson(responder, errorBody(code, message), status, extraHeaders);
+    sendJson(responder, shape ? shape(status, code, message) : errorBody(code, message), status,
+             extraHeaders);
 }
 
 void sendNoContent(QHttpServerResponder &responder, const QList<QPair<QByteArray, QByteArray>> &extraHeaders)

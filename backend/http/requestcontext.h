@@ -12,6 +12,12 @@
 
 class QTcpSocket;
 
+namespace HttpReply {
+// How an error is worded: {"error": {"code", "message"}} by default; a surface that speaks
+// another API's dialect (the OpenAI-compatible /v1) has its own (ApiServer::setErrorBody).
+using ErrorBody = QJsonObject (*)(int status, const QString &code, const QString &message);
+} // namespace HttpReply
+
 // Everything a route handler gets: the request (valid only during the call), the captured path
 // segments, the authenticated principal, and the responder (move it out to answer later).
 struct RequestContext
@@ -45,7 +51,7 @@ namespace HttpReply {
 void sendJson(QHttpServerResponder &responder, const QJsonObject &body, int status = 200,
               const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
 void sendError(QHttpServerResponder &responder, int status, const QString &code, const QString &message,
-               const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
+               const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {}, ErrorBody shape = nullptr);
 void sendNoContent(QHttpServerResponder &responder,
                    const QList<QPair<QByteArray, QByteArray>> &extraHeaders = {});
 // The last answer on a connection whose responder was taken (RequestContext::takeResponder):

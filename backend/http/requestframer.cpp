@@ -60,6 +60,7 @@ void RequestFramer::completeRequest()
     m_http10 = m_connectionClose = m_connectionKeepAlive = false;
     m_bodyLimit = m_limits.maxBodyBytes;
     m_origin.clear();
+    m_path.clear();
     m_authorization.clear();
     m_expectContinue = false;
     m_state = State::Idle;
@@ -75,6 +76,13 @@ void RequestFramer::completeRequest()
     m_lastChunkEndBytes = 0;
 }
 
+namespace {
+QByteArrayView pathOf(QByteArrayView target)
+{
+    return target.first(target.indexOf('?') < 0 ? target.size() : target.indexOf('?'));
+}
+} // namespace
+
 // One line of the head, without its line end. False when the head broke a limit.
 bool RequestFramer::headLine(QByteArrayView line)
 {
@@ -83,8 +91,10 @@ bool RequestFramer::headLine(QByteArrayView line)
         m_http10 = line.endsWith("HTTP/1.0");
         const qsizetype space = line.indexOf(' ');
         const qsizetype end = space < 0 ? -1 : line.indexOf(' ', space + 1);
-        m_bodyLimit =
-            bodyLimitFor(end > space ? line.sliced(space + 1, end - space - 1) : QByteArrayView(), m_limits);
+        const QByteArrayView target =
+            end > space ? line.sliced(space + 1, end - space - 1) : QByteArrayView();
+        m_bodyLimit = bodyLimitFor(target, m_limits);
+        m_path = pathOf(target).toByteArray();
         return true;
     }
     if (!line.isEmpty()) {
@@ -275,13 +285,6 @@ RequestFramer::Verdict RequestFramer::feed(QByteArrayView bytes)
     return m_verdict;
 }
 
-namespace {
-QByteArrayView pathOf(QByteArrayView target)
-{
-    return target.first(target.indexOf('?') < 0 ? target.size() : target.indexOf('?'));
-}
-} // namespace
-
 bool RequestFramer::isImportTarget(QByteArrayView target)
 {
     const QByteArrayView path = pathOf(target);
@@ -294,9 +297,16 @@ bool RequestFramer::isUploadTarget(QByteArrayView target)
     return path == "/api/files" || path == "/api/files/";
 }
 
+bool RequestFramer::isCompletionsTarget(QByteArrayView target)
+{
+    const QByteArrayView path = pathOf(target);
+    return path == "/v1/chat/completions" || path == "/api/v1/chat/completions";
+}
+
 qint64 RequestFramer::bodyLimitFor(QByteArrayView target, const Limits &limits)
 {
-    if (isImportTarget(target))
+    // An OpenAI client sends its images inline, as base64, with the whole conversation.
+    if (isImportTarget(target) || isCompletionsTarget(target))
         return limits.maxImportBodyBytes;
     if (isUploadTarget(target))
         return limits.maxUploadBodyBytes;

@@ -21,12 +21,14 @@ public:
         qint64 maxHeaderBytes = 64 * 1024;            // request line and header fields together
         qint64 maxBodyBytes = 1024 * 1024;            // Content-Length, or the chunked sizes summed
         qint64 maxImportBodyBytes = 64 * 1024 * 1024; // the same for POST /api/import (whole exports)
+                                                      // and /v1/chat/completions (images inline)
         qint64 maxUploadBodyBytes = 21 * 1024 * 1024; // and for POST /api/files (a file, its form around it)
     };
     // Whether a request target is the import route, which takes files larger than any other body.
     static bool isImportTarget(QByteArrayView target);
     // ... the upload route (POST /api/files), which takes files too.
     static bool isUploadTarget(QByteArrayView target);
+    static bool isCompletionsTarget(QByteArrayView target); // POST /v1/chat/completions (and /api/v1/...)
     // The body limit for a request to `target`.
     static qint64 bodyLimitFor(QByteArrayView target, const Limits &limits);
     enum class Verdict {
@@ -55,6 +57,8 @@ public:
     // The `Origin` header of the request being read, once its head line arrived (for CORS on a
     // refusal).
     QByteArray origin() const { return m_origin; }
+    // Its path (without the query), once its request line arrived.
+    QByteArray path() const { return m_path; }
     // Heads read whole so far (a new one is a new request to look at before its body comes).
     qint64 headsCompleted() const { return m_heads; }
     // The request being read has its head whole and is reading its body.
@@ -104,6 +108,7 @@ private:
     bool m_connectionClose = false;
     bool m_connectionKeepAlive = false;
     QByteArray m_origin;
+    QByteArray m_path;
     QByteArray m_authorization;
     bool m_expectContinue = false;
     qint64 m_heads = 0;

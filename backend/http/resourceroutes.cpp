@@ -166,9 +166,17 @@ void ResourceRoutes::listSessions(RequestContext &context)
     if (!agentId.isEmpty() && !Uuid::isValid(agentId))
         return context.sendError(400, u"invalid_uuid"_s, u"Parameter agent_id is not a UUID"_s);
     const QString filter = query.queryItemValue(u"q"_s, QUrl::FullyDecoded);
+    // The /v1 surface's sessions (one per call) would bury the window's: listed only when asked.
+    QString origin = query.queryItemValue(u"origin"_s, QUrl::FullyDecoded);
+    if (origin.isEmpty())
+        origin = u"chat"_s;
+    else if (origin == "all"_L1)
+        origin.clear();
+    else if (origin != "chat"_L1 && origin != "api"_L1)
+        return context.sendError(400, u"invalid_origin"_s, u"Parameter origin must be chat, api or all"_s);
     QJsonArray sessions;
     for (const Session &session :
-         m_sessions.sessions(context.principal.tenantId, context.principal.userId, agentId, filter))
+         m_sessions.sessions(context.principal.tenantId, context.principal.userId, agentId, filter, origin))
         sessions.append(JsonView::session(session, m_chat.isStreaming(session.id)));
     context.sendJson({{u"sessions"_s, sessions}});
 }

@@ -150,8 +150,35 @@ QByteArray AnthropicStream::requestBody(const ProviderConfig &provider, const Ch
                                      {u"input_schema"_s, function.value("parameters"_L1)}});
         }
         body.insert(u"tools"_s, tools);
+        const QJsonObject choice = toolChoiceOf(request);
+        if (!choice.isEmpty())
+            body.insert(u"tool_choice"_s, choice);
     }
+    if (!request.stop.isEmpty())
+        body.insert(u"stop_sequences"_s, QJsonArray::fromStringList(request.stop));
     return QJsonDocument(body).toJson(QJsonDocument::Compact);
+}
+
+QJsonObject AnthropicStream::toolChoiceOf(const ChatRequest &request)
+{
+    // OpenAI's "none" / "auto" / "required" / a named function, and parallel_tool_calls: false.
+    QJsonObject choice;
+    const QJsonValue asked = request.toolChoice;
+    if (asked.isString()) {
+        const QString name = asked.toString();
+        choice.insert(u"type"_s, name == "required"_L1 ? u"any"_s
+                                 : name == "none"_L1   ? u"none"_s
+                                                       : u"auto"_s);
+    } else if (asked.isObject()) {
+        choice = {{u"type"_s, u"tool"_s},
+                  {u"name"_s, asked.toObject().value("function"_L1).toObject().value("name"_L1)}};
+    }
+    if (request.parallelToolCalls == false && choice.value("type"_L1) != "none"_L1) {
+        if (choice.isEmpty())
+            choice.insert(u"type"_s, u"auto"_s);
+        choice.insert(u"disable_parallel_tool_use"_s, true);
+    }
+    return choice;
 }
 
 QString AnthropicStream::finishReasonOf(const QString &stopReason)

@@ -33,6 +33,8 @@ protected:
 
 private:
     void readUsage(const QJsonObject &usage);
+    // The request's tool_choice and parallel_tool_calls as Anthropic's tool_choice (empty: none asked).
+    static QJsonObject toolChoiceOf(const ChatRequest &request);
     static QString finishReasonOf(const QString &stopReason);
 
     QHash<int, QString> m_blockTypes; // by the event's block index

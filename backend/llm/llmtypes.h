@@ -1,9 +1,11 @@
 #pragma once
 
 #include <QJsonArray>
+#include <QJsonValue>
 #include <QList>
 #include <QMetaType>
 #include <QString>
+#include <QStringList>
 #include <QUrl>
 
 #include <optional>
@@ -51,6 +53,12 @@ struct ChatRequest
     int contextWindow = 0; // the model's context length where the provider said (Ollama); 0 unknown
     std::optional<double> temperature;
     std::optional<int> maxTokens;
+    QStringList stop;           // up to 4 sequences that end the answer
+    std::optional<qint64> seed; // where the provider samples reproducibly (OpenAI, Ollama)
+    // OpenAI's tool_choice ("auto", "none", "required" or {type: function, function: {name}});
+    // undefined: the provider's default. Each protocol says it its own way.
+    QJsonValue toolChoice = QJsonValue(QJsonValue::Undefined);
+    std::optional<bool> parallelToolCalls;
     // How hard a reasoning model thinks: "low", "medium", "high"; "off" asks for no reasoning
     // where the provider can turn it off; empty leaves it to the provider.
     QString reasoningEffort;

@@ -65,7 +65,8 @@ QByteArray OllamaStream::requestBody(const ProviderConfig &provider, const ChatR
         {u"messages"_s, messages},
         {u"stream"_s, true},
     };
-    if (!request.tools.isEmpty())
+    // Ollama has no tool_choice: "none" is no tools at all.
+    if (!request.tools.isEmpty() && request.toolChoice != QJsonValue(u"none"_s))
         body.insert(u"tools"_s, request.tools);
     if (!request.reasoningEffort.isEmpty())
         body.insert(u"think"_s, request.reasoningEffort != "off"_L1);
@@ -74,6 +75,10 @@ QByteArray OllamaStream::requestBody(const ProviderConfig &provider, const ChatR
         options.insert(u"temperature"_s, *request.temperature);
     if (request.maxTokens)
         options.insert(u"num_predict"_s, *request.maxTokens);
+    if (!request.stop.isEmpty())
+        options.insert(u"stop"_s, QJsonArray::fromStringList(request.stop));
+    if (request.seed)
+        options.insert(u"seed"_s, *request.seed);
     // Ollama's context is a few thousand tokens unless asked for more, and it drops the start of
     // a longer prompt without a word (the system prompt, the documents): ask for what this one
     // needs (the tools' schemas too), in steps of 8192 so that the model is not reloaded for every

@@ -73,8 +73,17 @@ QByteArray OpenAiStream::requestBody(const ProviderConfig &provider, const ChatR
         // Without this OpenAI sends no usage at all in streaming mode.
         {u"stream_options"_s, QJsonObject{{u"include_usage"_s, true}}},
     };
-    if (!request.tools.isEmpty())
+    if (!request.tools.isEmpty()) {
         body.insert(u"tools"_s, request.tools);
+        if (!request.toolChoice.isUndefined())
+            body.insert(u"tool_choice"_s, request.toolChoice);
+        if (request.parallelToolCalls)
+            body.insert(u"parallel_tool_calls"_s, *request.parallelToolCalls);
+    }
+    if (!request.stop.isEmpty())
+        body.insert(u"stop"_s, QJsonArray::fromStringList(request.stop));
+    if (request.seed)
+        body.insert(u"seed"_s, *request.seed);
     const QString model = request.model.isEmpty() ? provider.model : request.model;
     if (!model.isEmpty()) // llama.cpp's server needs none; everyone else gets one
         body.insert(u"model"_s, model);

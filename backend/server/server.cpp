@@ -16,6 +16,7 @@
 #include "llm/llmclient.h"
 #include "llm/modelcatalog.h"
 #include "mcp/mcpregistry.h"
+#include "openai/openairoutes.h"
 #include "search/searchindex.h"
 #include "storage/authstore.h"
 #include "storage/providerstore.h"
@@ -112,6 +113,12 @@ bool Server::start(const Options &options)
     m_chatRoutes->setKeepAliveInterval(options.keepAliveMs);
     m_chatRoutes->setResumeGrace(options.resumeGraceMs);
     m_chatRoutes->registerRoutes(m_http->router());
+    m_openAiRoutes = std::make_unique<OpenAiRoutes>(*m_db, *m_chat);
+    m_openAiRoutes->setKeepAliveInterval(options.keepAliveMs);
+    m_openAiRoutes->setMaxConcurrentPerUser(options.maxApiCompletionsPerUser);
+    m_openAiRoutes->registerRoutes(m_http->router());
+    for (const QString &prefix : OpenAiRoutes::prefixes())
+        m_http->setErrorBody(prefix.toLatin1(), &OpenAiRoutes::errorBody);
     m_resourceRoutes =
         std::make_unique<ResourceRoutes>(*m_db, *m_chat, *m_providers, *m_llm, *m_catalog, m_files.get());
     m_resourceRoutes->registerRoutes(m_http->router());
@@ -180,6 +187,7 @@ void Server::stop()
     m_mcpRoutes.reset();
     m_resourceRoutes.reset();
     m_chatRoutes.reset();
+    m_openAiRoutes.reset();
     m_chat.reset();
     m_mcp.reset(); // stops the MCP servers' processes
     m_files.reset();

@@ -28,6 +28,7 @@ class ResourceRoutes;
 class SearchRoutes;
 class TransferRoutes;
 class SecretStore;
+class OpenAiRoutes;
 class StreamTickets;
 class WalCheckpointer;
 
@@ -57,6 +58,7 @@ public:
         qint64 maxHeaderBytes = 64 * 1024;            // request line + headers; more answers 431
         int requestTimeoutMs = 30000;                 // a request must arrive whole this soon (else 408)
         int idleTimeoutMs = 60000;                    // keep-alive connections idle this long are closed
+        int maxApiCompletionsPerUser = 16;            // /v1/chat/completions running at once per user
     };
 
     explicit Server(QObject *parent = nullptr);
@@ -103,6 +105,7 @@ private:
     std::unique_ptr<StreamTickets> m_tickets;
     std::unique_ptr<ApiServer> m_http;
     std::unique_ptr<ChatRoutes> m_chatRoutes;
+    std::unique_ptr<OpenAiRoutes> m_openAiRoutes;
     std::unique_ptr<ResourceRoutes> m_resourceRoutes;
     std::unique_ptr<SearchRoutes> m_searchRoutes;
     std::unique_ptr<TransferRoutes> m_transferRoutes;

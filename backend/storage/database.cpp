@@ -243,6 +243,11 @@ const QList<QStringList> &migrations()
             u"pg:CREATE TABLE file_blobs (sha256 TEXT NOT NULL PRIMARY KEY, data BYTEA NOT NULL,"
             u" created_at BIGINT NOT NULL)"_s,
         },
+        // 7: where a session came from: the chat API and the window ("chat"), or the
+        // OpenAI-compatible /v1 surface ("api"), whose sessions the window lists only when asked.
+        {
+            u"ALTER TABLE sessions ADD COLUMN origin TEXT NOT NULL DEFAULT 'chat'"_s,
+        },
     };
     return steps;
 }

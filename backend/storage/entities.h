@@ -85,6 +85,8 @@ struct Session
     // The last message of the branch the conversation follows (empty: the newest message).
     QString activeLeafId;
     bool pinned = false;
+    // "chat" (the chat API, the window) or "api" (the OpenAI-compatible surface)
+    QString origin = QStringLiteral("chat");
     QDateTime createdAt;
     QDateTime updatedAt;
 };

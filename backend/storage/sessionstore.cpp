@@ -20,7 +20,7 @@ namespace {
 
 const QString sessionColumns =
     u"id, tenant_id, user_id, agent_id, title, message_count, created_at, updated_at,"
-    u" active_leaf_id, pinned, model"_s;
+    u" active_leaf_id, pinned, model, origin"_s;
 const QString messageColumns =
     u"id, session_id, role, content, status, finish_reason, model, error,"
     u" prompt_tokens, completion_tokens, tokens_estimated, created_at, updated_at, parts, steps, parent_id,"
@@ -56,6 +56,7 @@ Session readSession(const Statement &q)
     s.activeLeafId = q.value(8).toString();
     s.pinned = q.value(9).toInt() != 0;
     s.model = q.value(10).toString();
+    s.origin = q.value(11).toString();
     return s;
 }
 
@@ -185,7 +186,7 @@ bool SessionStore::createSession(Session &session)
     {
         // The composite foreign keys reject a user or agent from another tenant.
         Statement q(m_db, u"INSERT INTO sessions ("_s + sessionColumns +
-                              u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
+                              u") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_s);
         q.bind(row.id)
             .bind(row.tenantId)
             .bind(row.userId)
@@ -196,7 +197,8 @@ bool SessionStore::createSession(Session &session)
             .bind(row.updatedAt.toMSecsSinceEpoch())
             .bind(QString())
             .bind(row.pinned)
-            .bind(row.model);
+            .bind(row.model)
+            .bind(row.origin);
         if (!q.exec())
             return false;
     }
@@ -218,10 +220,12 @@ std::optional<Session> SessionStore::session(const QString &tenantId, const QStr
 }
 
 QList<Session> SessionStore::sessions(const QString &tenantId, const QString &userId, const QString &agentId,
-                                      const QString &titleFilter)
+                                      const QString &titleFilter, const QString &origin)
 {
-    // Four fixed statement texts (not one per filter value), so each stays prepared.
+    // Fixed statement texts (not one per filter value), so each stays prepared.
     QString sql = u"SELECT "_s + sessionColumns + u" FROM sessions WHERE tenant_id = ? AND user_id = ?"_s;
+    if (!origin.isEmpty())
+        sql += u" AND origin = ?"_s;
     if (!agentId.isEmpty())
         sql += u" AND agent_id = ?"_s;
     // LOWER on both sides folds the same way on each engine (SQLite folds ASCII only).
@@ -231,6 +235,8 @@ QList<Session> SessionStore::sessions(const QString &tenantId, const QString &us
 
     Statement q(m_db, sql);
     q.bind(tenantId).bind(userId);
+    if (!origin.isEmpty())
+        q.bind(origin);
     if (!agentId.isEmpty())
         q.bind(agentId);
     if (!titleFilter.isEmpty())

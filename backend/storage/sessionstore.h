@@ -19,9 +19,10 @@ public:
     // --- sessions (scoped to tenant and user)
     bool createSession(Session &session); // fills id/timestamps; counts a session for its agent
     std::optional<Session> session(const QString &tenantId, const QString &userId, const QString &id);
-    // Newest first; agentId empty = all agents; titleFilter matches case-insensitively.
+    // Newest first; agentId empty = all agents; titleFilter matches case-insensitively; origin
+    // empty = sessions of any origin (Session::origin).
     QList<Session> sessions(const QString &tenantId, const QString &userId, const QString &agentId = {},
-                            const QString &titleFilter = {});
+                            const QString &titleFilter = {}, const QString &origin = {});
     bool rename(const QString &tenantId, const QString &userId, const QString &id, const QString &title);
     bool remove(const QString &tenantId, const QString &userId, const QString &id);
 

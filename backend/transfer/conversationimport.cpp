@@ -79,6 +79,9 @@ bool readAgentDesk(const QJsonObject &file, ConversationImport::Result &result)
         out.importKey = u"agentdesk:"_s + out.sourceSessionId;
         out.session.title = cutTitle(in.value("title"_L1).toString());
         out.session.pinned = in.value("pinned"_L1).toBool();
+        // A call of the OpenAI-compatible API stays one (out of the window's list).
+        if (in.value("origin"_L1) == "api"_L1)
+            out.session.origin = u"api"_s;
         out.session.createdAt = fromIso(in.value("created_at"_L1));
         out.session.updatedAt = fromIso(in.value("updated_at"_L1));
         const QJsonObject agent = in.value("agent"_L1).toObject();

@@ -930,6 +930,18 @@
         <source>Export…</source>
         <translation>导出…</translation>
     </message>
+    <message>
+        <source>Which chats to list</source>
+        <translation>显示哪些对话</translation>
+    </message>
+    <message>
+        <source>Show calls through the OpenAI API</source>
+        <translation>显示通过 OpenAI API 的调用</translation>
+    </message>
+    <message>
+        <source>A call through the OpenAI-compatible API</source>
+        <translation>通过兼容 OpenAI 的 API 进行的调用</translation>
+    </message>
 </context>
 <context>
     <name>SessionListController</name>

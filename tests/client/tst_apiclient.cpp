@@ -102,7 +102,7 @@ private Q_SLOTS:
                  u"助手"_s);
 
         done = false;
-        api.listSessions({}, {}, this, [&](const ApiResult &r) {
+        api.listSessions({}, {}, {}, this, [&](const ApiResult &r) {
             got = r;
             done = true;
         });

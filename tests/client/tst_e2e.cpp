@@ -18,6 +18,8 @@
 #include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QProcess>
 #include <QQuickItem>
 #include <QQuickWindow>
@@ -1001,6 +1003,44 @@ private Q_SLOTS:
         m_app->settings()->agentModels()->load(QString());
         QTRY_COMPARE(m_app->settings()->agentModels()->total(), 3);
         m_fake.setModels({u"fake"_s});
+    }
+
+    void apiCallsAreListedWhenAsked()
+    {
+        // A script's call through the OpenAI-compatible API: kept as a session, out of the list.
+        const int before = chat()->sessions()->rowCount();
+        QNetworkAccessManager nam;
+        QNetworkRequest request(m_server->url().resolved(QUrl(u"/v1/chat/completions"_s)));
+        request.setRawHeader("Authorization", "Bearer " + m_token.toLatin1());
+        request.setHeader(QNetworkRequest::ContentTypeHeader, u"application/json"_s);
+        const QByteArray body =
+            QJsonDocument(QJsonObject{{u"model"_s, u"Aria"_s},
+                                      {u"messages"_s,
+                                       QJsonArray{QJsonObject{{u"role"_s, u"user"_s},
+                                                              {u"content"_s, u"From a script 脚本"_s}}}}})
+                .toJson();
+        QNetworkReply *reply = nam.post(request, body);
+        QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 15000);
+        QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+        reply->deleteLater();
+        chat()->refresh();
+        QTest::qWait(300);
+        QCOMPARE(chat()->sessions()->rowCount(), before);
+        QVERIFY(shown("apiBadge").isEmpty());
+
+        // The list's menu shows it, marked.
+        QQuickItem *options = item("listOptionsButton");
+        waitStill(options);
+        click(options);
+        QQuickItem *show = item("showApiCalls");
+        QTRY_VERIFY(show && show->isVisible());
+        waitStill(show);
+        click(show);
+        QTRY_COMPARE(chat()->sessions()->rowCount(), before + 1);
+        QTRY_COMPARE(shown("apiBadge").size(), 1);
+        shot(u"e2e-14-api-calls"_s);
+        chat()->sessions()->setShowApiCalls(false);
+        QTRY_COMPARE(chat()->sessions()->rowCount(), before);
     }
 
     void remoteServerInAnotherProcessGoesAwayAndComesBack()

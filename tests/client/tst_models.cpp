@@ -4,6 +4,7 @@
 #include "sessionlistmodel.h"
 
 #include <QAbstractItemModelTester>
+#include <QJsonObject>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTest>
@@ -137,6 +138,28 @@ private Q_SLOTS:
 
         agents.setAgents({});
         QCOMPARE(model.data(model.index(0), SessionListModel::SectionRole).toString(), u"Other agent"_s);
+    }
+
+    void apiCallsListedOnlyWhenAsked()
+    {
+        SessionListModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        SessionItem call = session(u"api1"_s, u"a1"_s, u"from a script"_s, 1);
+        call.origin = u"api"_s;
+        model.setSessions({session(u"s1"_s, u"a1"_s, u"mine"_s, 5), call});
+        QCOMPARE(model.rowCount(), 1);
+        QCOMPARE(model.totalCount(), 2);
+        QSignalSpy changed(&model, &SessionListModel::showApiCallsChanged);
+        model.setShowApiCalls(true);
+        QCOMPARE(changed.size(), 1);
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.data(model.index(0), SessionListModel::OriginRole).toString(), u"api"_s);
+        QCOMPARE(model.data(model.index(1), SessionListModel::OriginRole).toString(), u"chat"_s);
+        // What the cache keeps says where it came from.
+        QCOMPARE(SessionItem::fromJson(call.toJson()).origin, u"api"_s);
+        QCOMPARE(SessionItem::fromJson(QJsonObject{{u"id"_s, u"x"_s}}).origin, u"chat"_s);
+        model.setShowApiCalls(false);
+        QCOMPARE(model.rowCount(), 1);
     }
 
     void agentsModel()

@@ -174,7 +174,8 @@ http {
 // A TCP proxy to `target` that cuts the first `cuts` connections once they carried `afterEvents`
 // complete SSE events to the client: a network drop in the middle of a reply (a reset, as when a
 // route goes away, so clients see an error rather than an orderly end).
-export async function startCuttingProxy(targetUrl, { afterEvents = 4, cuts = 1 } = {}) {
+// `atResponse`: reset as soon as the answer begins, before the client has any of it.
+export async function startCuttingProxy(targetUrl, { afterEvents = 4, cuts = 1, atResponse = false } = {}) {
   const target = new URL(targetUrl);
   let remaining = cuts;
   const stats = { connections: 0, cut: 0 };
@@ -188,6 +189,12 @@ export async function startCuttingProxy(targetUrl, { afterEvents = 4, cuts = 1 }
     upstream.on('data', (data) => {
       if (cutting) return;
       if (!cutThis) return client.write(data);
+      if (atResponse) {
+        cutting = true;
+        upstream.destroy();
+        stats.cut += 1;
+        return client.resetAndDestroy();
+      }
       const before = seen.length;
       seen = Buffer.concat([seen, data]);
       let end = -1;

@@ -1,6 +1,8 @@
 #include "apifixture.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QStandardPaths>
 #include <QTest>
 
 ApiFixture::ApiFixture() = default;
@@ -52,6 +54,31 @@ ApiTestClient ApiFixture::client(const QString &withToken) const
     ApiTestClient client(server->port());
     client.setToken(withToken.isEmpty() ? token : withToken);
     return client;
+}
+
+QString ApiFixture::everythingScript()
+{
+    return QStringLiteral(AGENTDESK_SOURCE_DIR
+                          "/tests/js/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
+}
+
+bool ApiFixture::addEverything()
+{
+    const QString node = QStandardPaths::findExecutable(QStringLiteral("node"));
+    const HttpResult put =
+        client().request("PUT", QStringLiteral("/api/mcp/servers/everything"),
+                         QJsonDocument(QJsonObject{{QStringLiteral("transport"), QStringLiteral("stdio")},
+                                                   {QStringLiteral("command"), node},
+                                                   {QStringLiteral("args"),
+                                                    QJsonArray{everythingScript(), QStringLiteral("stdio")}}})
+                             .toJson(),
+                         {}, 40000);
+    if (put.status != 201 ||
+        put.json().value(QLatin1String("status")).toString() != QLatin1String("connected")) {
+        qWarning() << "server-everything did not connect:" << put.status << put.body;
+        return false;
+    }
+    return true;
 }
 
 QString ApiFixture::createAgent(const QString &model, const QJsonObject &extra)

@@ -25,6 +25,10 @@ public:
     // Creates an agent through the API; `model` steers the fake (e.g. "fake:tokens=3").
     QString createAgent(const QString &model, const QJsonObject &extra = {});
     QString newToken(const QString &tenant, const QString &user, bool admin = false);
+    // Adds @modelcontextprotocol/server-everything (tests/js, `npm ci`) as the MCP server
+    // "everything" through the API; false (with a warning) when it did not connect.
+    bool addEverything();
+    static QString everythingScript();
 
     static QByteArray chatBody(const QString &message, const QString &sessionId = {});
 

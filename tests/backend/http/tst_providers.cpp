@@ -15,9 +15,6 @@
 using namespace Qt::StringLiterals;
 
 namespace {
-const QString node = QStringLiteral(AGENTDESK_NODE);
-const QString everything = QStringLiteral(
-    AGENTDESK_SOURCE_DIR "/tests/js/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
 
 QList<QJsonObject> ofType(const QList<SseEventRecord> &events, const QString &type)
 {
@@ -79,7 +76,7 @@ private:
 
 void ProvidersTest::initTestCase()
 {
-    QVERIFY2(QFile::exists(everything),
+    QVERIFY2(QFile::exists(ApiFixture::everythingScript()),
              "server-everything is missing: run `npm ci --prefix tests/js` (scripts/test does)");
 }
 
@@ -309,14 +306,7 @@ void ProvidersTest::toolRound()
     QFETCH(QString, field);
     ApiFixture f;
     QVERIFY(f.start());
-    const HttpResult put =
-        f.client().request("PUT", u"/api/mcp/servers/everything"_s,
-                           QJsonDocument(QJsonObject{{u"transport"_s, u"stdio"_s},
-                                                     {u"command"_s, node},
-                                                     {u"args"_s, QJsonArray{everything, u"stdio"_s}}})
-                               .toJson(),
-                           {}, 40000);
-    QCOMPARE(put.status, 201);
+    QVERIFY(f.addEverything());
     const QString calls =
         QString::fromLatin1(QUrl::toPercentEncoding(u"everything__echo|{\"message\":\"你好\"}"_s));
     const QString agent = agentOn(f, kind,

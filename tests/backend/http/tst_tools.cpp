@@ -18,8 +18,6 @@ using namespace Qt::StringLiterals;
 namespace {
 
 const QString node = QStringLiteral(AGENTDESK_NODE);
-const QString everything = QStringLiteral(
-    AGENTDESK_SOURCE_DIR "/tests/js/node_modules/@modelcontextprotocol/server-everything/dist/index.js");
 const QString scripted = QStringLiteral(AGENTDESK_SOURCE_DIR "/tests/mcp/scripted-server.mjs");
 
 // The fake's model string for a model that calls these tools ("function|{json}") first.
@@ -85,7 +83,6 @@ private Q_SLOTS:
     void historyAndReplay();
 
 private:
-    bool addEverything(ApiFixture &f);
     QString toolAgent(ApiFixture &f, const QString &model, const QString &approval,
                       const QJsonObject &extra = {});
     ApiTestClient::StreamResult chat(ApiFixture &f, const QString &agent, const QString &message,
@@ -94,24 +91,8 @@ private:
 
 void ToolsTest::initTestCase()
 {
-    QVERIFY2(QFile::exists(everything),
+    QVERIFY2(QFile::exists(ApiFixture::everythingScript()),
              "server-everything is missing: run `npm ci --prefix tests/js` (scripts/test does)");
-}
-
-bool ToolsTest::addEverything(ApiFixture &f)
-{
-    const HttpResult put =
-        f.client().request("PUT", u"/api/mcp/servers/everything"_s,
-                           QJsonDocument(QJsonObject{{u"transport"_s, u"stdio"_s},
-                                                     {u"command"_s, node},
-                                                     {u"args"_s, QJsonArray{everything, u"stdio"_s}}})
-                               .toJson(),
-                           {}, 40000);
-    if (put.status != 201 || put.json().value("status"_L1).toString() != "connected"_L1) {
-        qWarning() << "server-everything did not connect:" << put.status << put.body;
-        return false;
-    }
-    return true;
 }
 
 QString ToolsTest::toolAgent(ApiFixture &f, const QString &model, const QString &approval,
@@ -140,7 +121,7 @@ void ToolsTest::serversApiIsForAdmins()
     const QByteArray config =
         QJsonDocument(QJsonObject{{u"transport"_s, u"stdio"_s},
                                   {u"command"_s, node},
-                                  {u"args"_s, QJsonArray{everything, u"stdio"_s}},
+                                  {u"args"_s, QJsonArray{ApiFixture::everythingScript(), u"stdio"_s}},
                                   {u"env"_s, QJsonObject{{u"MCP_TEST_KEY"_s, u"sk-mcp-secret-4711"_s}}}})
             .toJson();
     // A member may look, not configure (a stdio server is a program run on the server's machine).
@@ -221,7 +202,7 @@ void ToolsTest::oneRoundChunkSequence()
 {
     ApiFixture f;
     QVERIFY(f.start());
-    QVERIFY(addEverything(f));
+    QVERIFY(f.addEverything());
     const QString agent =
         toolAgent(f, callsModel({u"everything__get-sum|{\"a\":2,\"b\":3}"_s}, u"argsplit=4"_s), u"auto"_s);
     const auto result = chat(f, agent, u"What is 2 + 3?"_s);
@@ -293,7 +274,7 @@ void ToolsTest::parallelCallsWithIndexReuse()
 {
     ApiFixture f;
     QVERIFY(f.start());
-    QVERIFY(addEverything(f));
+    QVERIFY(f.addEverything());
     // Both calls on index 0, told apart by their ids, as some OpenAI-compatible servers send them.
     const QString agent = toolAgent(
         f,
@@ -325,7 +306,7 @@ void ToolsTest::longToolReportsProgress()
 {
     ApiFixture f;
     QVERIFY(f.start());
-    QVERIFY(addEverything(f));
+    QVERIFY(f.addEverything());
     const QString agent = toolAgent(
         f, callsModel({u"everything__trigger-long-running-operation|{\"duration\":1,\"steps\":3}"_s}),
         u"auto"_s);
@@ -359,7 +340,7 @@ void ToolsTest::approval()
     QFETCH(QString, decision);
     ApiFixture f;
     QVERIFY(f.start());
-    QVERIFY(addEverything(f));
+    QVERIFY(f.addEverything());
     const QString agent = toolAgent(f, callsModel({u"everything__get-sum|{\"a\":4,\"b\":5}"_s}), u"ask"_s);
     AsyncStream stream(f.server->port(), chatStreamRequest(agent, f.token, u"may I?"_s));
     stream.start();
@@ -423,7 +404,7 @@ void ToolsTest::decisionsThatCannotBe()
 {
     ApiFixture f;
     QVERIFY(f.start());
-    QVERIFY(addEverything(f));
+    QVERIFY(f.addEverything());
     const QString agent = toolAgent(f, callsModel({u"everything__get-sum|{\"a\":1,\"b\":2}"_s}), u"ask"_s);
     AsyncStream stream(f.server->port(), chatStreamRequest(agent, f.token, u"wait"_s));
     stream.start();
@@ -453,7 +434,7 @@ void ToolsTest::cancelWhileWaiting()
 {
     ApiFixture f;
     QVERIFY(f.start());
-    QVERIFY(addEverything(f));
+    QVERIFY(f.addEverything());
     const QString agent = toolAgent(f, callsModel({u"everything__get-sum|{\"a\":1,\"b\":2}"_s}), u"ask"_s);
     AsyncStream stream(f.server->port(), chatStreamRequest(agent, f.token, u"never mind"_s));
     stream.start();
@@ -487,7 +468,7 @@ void ToolsTest::stepLimit()
 {
     ApiFixture f;
     QVERIFY(f.start());
-    QVERIFY(addEverything(f));
+    QVERIFY(f.addEverything());
     const QString agent =
         toolAgent(f, callsModel({u"everything__get-sum|{\"a\":1,\"b\":1}"_s}, u"rounds=5"_s), u"auto"_s,
                   {{u"max_steps"_s, 2}});
@@ -503,7 +484,7 @@ void ToolsTest::unknownToolAndBadArguments()
 {
     ApiFixture f;
     QVERIFY(f.start());
-    QVERIFY(addEverything(f));
+    QVERIFY(f.addEverything());
     const QString agent = toolAgent(
         f, callsModel({u"everything__no-such-tool|{}"_s, u"everything__get-sum|not json"_s}), u"auto"_s);
     const auto result = chat(f, agent, u"try these"_s);
@@ -530,7 +511,7 @@ void ToolsTest::imageBecomesAnAttachment()
 {
     ApiFixture f;
     QVERIFY(f.start());
-    QVERIFY(addEverything(f));
+    QVERIFY(f.addEverything());
     const QString agent = toolAgent(f, callsModel({u"everything__get-tiny-image|{}"_s}), u"auto"_s);
     const auto result = chat(f, agent, u"show me"_s);
     QVERIFY(!result.raw.contains("iVBOR")); // never base64 in the stream
@@ -599,7 +580,7 @@ void ToolsTest::historyAndReplay()
 {
     ApiFixture f;
     QVERIFY(f.start());
-    QVERIFY(addEverything(f));
+    QVERIFY(f.addEverything());
     const QString agent = toolAgent(f, callsModel({u"everything__echo|{\"message\":\"回声\"}"_s}), u"auto"_s);
     AsyncStream live(f.server->port(), chatStreamRequest(agent, f.token, u"echo it"_s));
     live.start();
