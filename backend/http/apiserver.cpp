@@ -161,7 +161,10 @@ bool ApiServer::handleRequest(const QHttpServerRequest &request, QTcpSocket *soc
 bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
 {
     QHttpServerResponder responder = makeResponder(request, socket);
-    const HttpReply::ErrorBody shape = errorBodyFor(request);
+    // Only an error needs to know its dialect: no path work for the requests that go through.
+    const auto shape = [this, &request] {
+        return errorBodyFor(request);
+    };
     const Cors::Headers cors = m_cors.headers(request.value("origin"));
     // The guard refuses oversized bodies before they are read; this catches any other way in.
     const ConnectionLimits &limits = m_guards->limits;
@@ -171,14 +174,14 @@ bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
     if (request.body().size() > maxBodyBytes) {
         HttpReply::sendError(responder, 413, u"payload_too_large"_s,
                              u"The request body is over the limit of %1 bytes"_s.arg(maxBodyBytes), cors,
-                             shape);
+                             shape());
         return false;
     }
     const Router::Match match = m_router.match(request.method(), request.url().path(QUrl::FullyEncoded));
     if (!match.route) {
         if (match.allowed.isEmpty()) {
             HttpReply::sendError(responder, 404, u"not_found"_s,
-                                 u"No route for %1"_s.arg(request.url().path()), cors, shape);
+                                 u"No route for %1"_s.arg(request.url().path()), cors, shape());
         } else if (request.method() == Router::Method::Options) {
             answerOptions(responder, request, match.allowed, cors);
         } else {
@@ -189,7 +192,7 @@ bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
                                  u"%1 is not allowed here; use %2"_s.arg(
                                      QString::fromLatin1(Router::methodName(request.method())),
                                      QString::fromLatin1(names.join(", "))),
-                                 Cors::Headers{{"Allow", names.join(", ")}} + cors, shape);
+                                 Cors::Headers{{"Allow", names.join(", ")}} + cors, shape());
         }
         return false;
     }
@@ -206,7 +209,7 @@ bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
                                  gaveCredentials
                                      ? u"The token is unknown or revoked, or the ticket used or expired"_s
                                      : u"Send Authorization: Bearer <token>"_s,
-                                 Cors::Headers{{"WWW-Authenticate", "Bearer"}} + cors, shape);
+                                 Cors::Headers{{"WWW-Authenticate", "Bearer"}} + cors, shape());
             return false;
         }
         context.principal = *principal;
@@ -214,7 +217,7 @@ bool ApiServer::dispatch(const QHttpServerRequest &request, QTcpSocket *socket)
             HttpReply::sendError(context.responder, 403, u"forbidden"_s,
                                  u"Configuring providers and MCP servers needs an admin token"
                                  " (agentdesk token create ... --admin)"_s,
-                                 cors, shape);
+                                 cors, shape());
             return false;
         }
     }
