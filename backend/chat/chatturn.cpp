@@ -365,6 +365,16 @@ void ChatTurn::run(Call &call)
 ApiError ChatTurn::decide(const QString &toolCallId, const QString &decision)
 {
     Call *call = findCall(toolCallId);
+    if (!call && !m_ended) {
+        // A call of a round already over (it was decided, and ran, before this decision came).
+        for (const QJsonValue &value : std::as_const(m_parts)) {
+            const QJsonObject part = value.toObject();
+            if (part.value("type"_L1) == "tool_call"_L1 && part.value("id"_L1) == toolCallId)
+                return {409, u"tool_call_decided"_s,
+                        u"The tool call %1 is %2, not waiting for a decision"_s.arg(
+                            toolCallId, part.value("status"_L1).toString())};
+        }
+    }
     if (!call || m_ended)
         return ApiError::notFound(u"tool_call_not_found"_s,
                                   u"No tool call %1 in this reply"_s.arg(toolCallId));

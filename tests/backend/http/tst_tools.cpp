@@ -405,7 +405,9 @@ void ToolsTest::decisionsThatCannotBe()
     ApiFixture f;
     QVERIFY(f.start());
     QVERIFY(f.addEverything());
-    const QString agent = toolAgent(f, callsModel({u"everything__get-sum|{\"a\":1,\"b\":2}"_s}), u"ask"_s);
+    // Two rounds, each with a call that waits: a decision on the first once it ran finds it decided.
+    const QString agent =
+        toolAgent(f, callsModel({u"everything__get-sum|{\"a\":1,\"b\":2}"_s}, u"rounds=2"_s), u"ask"_s);
     AsyncStream stream(f.server->port(), chatStreamRequest(agent, f.token, u"wait"_s));
     stream.start();
     QTRY_VERIFY_WITH_TIMEOUT(!ofType(stream.record(), u"progress"_s).isEmpty(), 20000);
@@ -426,6 +428,19 @@ void ToolsTest::decisionsThatCannotBe()
     QCOMPARE(client.request("POST", path, R"({"decision":"allow"})").status, 200);
     QCOMPARE(client.request("POST", path, R"({"decision":"deny"})").errorCode(),
              QByteArray("tool_call_decided"));
+    // The second round's call waits; the first has run, and is still decided, not unknown.
+    QTRY_VERIFY_WITH_TIMEOUT(ofType(stream.record(), u"progress"_s).size() >= 3, 20000);
+    const HttpResult late = client.request("POST", path, R"({"decision":"deny"})");
+    QCOMPARE(late.status, 409);
+    QCOMPARE(late.errorCode(), QByteArray("tool_call_decided"));
+    const QList<QJsonObject> calls = ofType(stream.record(), u"tool_call"_s);
+    const QString secondId = meta(calls.last()).value("tool_call_id"_L1).toString();
+    QVERIFY(secondId != callId);
+    QCOMPARE(client
+                 .request("POST", u"/api/replies/%1/tool-calls/%2"_s.arg(replyId, secondId),
+                          R"({"decision":"deny"})")
+                 .status,
+             200);
     QTRY_VERIFY_WITH_TIMEOUT(stream.isFinished(), 20000);
     QCOMPARE(client.request("POST", path, R"({"decision":"deny"})").status, 409); // the reply has ended
 }
