@@ -210,6 +210,10 @@ bool readChatGpt(const QJsonArray &list, ConversationImport::Result &result)
                 result.error = malformed(where + u".mapping."_s + it.key(), u"not an object"_s);
                 return false;
             }
+            if (it.key().isEmpty()) { // it would be a message without an id
+                result.error = malformed(where + u".mapping"_s, u"a node has an empty name"_s);
+                return false;
+            }
             const QJsonValue parent = node.value("parent"_L1);
             if (parent.isNull() || parent.isUndefined()) {
                 roots.append(it.key());

@@ -135,6 +135,10 @@ private Q_SLOTS:
             << QByteArray("invalid_import") << u"loop"_s;
         QTest::newRow("node not an object") << QByteArray("[{\"id\":\"c\",\"mapping\":{\"a\":3}}]")
                                             << QByteArray("invalid_import") << u"mapping.a"_s;
+        QTest::newRow("node without a name")
+            << QByteArray("[{\"id\":\"c\",\"mapping\":{\"\":{\"message\":{\"author\":{\"role\":\"user\"},"
+                          "\"content\":{\"content_type\":\"text\",\"parts\":[\"hi\"]}}}}}]")
+            << QByteArray("invalid_import") << u"empty name"_s;
         const QByteArray head = "{\"format\":\"agentdesk.sessions\",\"version\":1,\"sessions\":";
         QTest::newRow("sessions not a list") << head + "{}}" << QByteArray("invalid_import") << u"sessions"_s;
         QTest::newRow("bad role")
