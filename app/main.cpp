@@ -1,6 +1,7 @@
 // AgentDesk start-up: admin commands, the headless server, or the window with its in-process
 // (or a remote) backend.
 #include "core/logging.h"
+#include "eventloop/epolleventdispatcher.h"
 #include "llm/llmclient.h"
 #include "server/admincli.h"
 #include "server/server.h"
@@ -197,8 +198,17 @@ int main(int argc, char **argv)
     if (!headless)
         app = std::make_unique<QGuiApplication>(argc, argv);
 #endif
-    if (!app)
+    if (!app) {
+        // The server's loop on epoll (AGENTDESK_EVENT_LOOP=qt keeps Qt's own, to compare).
+        if (qgetenv("AGENTDESK_EVENT_LOOP") != "qt") {
+            auto *dispatcher = new EpollEventDispatcher;
+            if (dispatcher->isValid())
+                QCoreApplication::setEventDispatcher(dispatcher);
+            else
+                delete dispatcher;
+        }
         app = std::make_unique<QCoreApplication>(argc, argv);
+    }
     setIdentity();
 
     QCommandLineParser parser;

@@ -1,6 +1,7 @@
 #include "chatturn.h"
 
 #include "core/logging.h"
+#include "core/outputbatch.h"
 #include "files/filestore.h"
 #include "llm/llmstream.h"
 #include "storage/sessionstore.h"
@@ -651,6 +652,7 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
     m_reply.parts = m_parts.isEmpty()
                         ? QString()
                         : QString::fromUtf8(QJsonDocument(m_parts).toJson(QJsonDocument::Compact));
+    OutputBatch::flush(); // the last events reach the client before the commit, not after it
     outcome.saved = m_store.finishReply(m_reply, eventLog());
     if (!outcome.saved) {
         qCCritical(lcChat) << "Could not save reply" << m_reply.id << "of session" << m_session.id;

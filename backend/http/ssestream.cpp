@@ -82,6 +82,30 @@ void SseStream::writeRaw(const QByteArray &bytes)
 
 void SseStream::writeParts(std::initializer_list<QByteArrayView> parts)
 {
+    if (OutputBatch::isOpen()) {
+        for (const QByteArrayView part : parts)
+            m_pending.append(part);
+        OutputBatch::enlist(this);
+        return;
+    }
+    sendNow(parts);
+}
+
+void SseStream::flushBatch()
+{
+    if (m_pending.isEmpty())
+        return;
+    if (m_socket && m_socket->state() == QAbstractSocket::ConnectedState)
+        sendNow({m_pending});
+    // The buffer is kept for the next batch unless a burst made it large.
+    if (m_pending.capacity() > 16 * 1024)
+        m_pending = QByteArray();
+    else
+        m_pending.resize(0);
+}
+
+void SseStream::sendNow(std::initializer_list<QByteArrayView> parts)
+{
     // Nothing queued in Qt's buffer: hand the bytes straight to the kernel, in one system call.
     // Through QAbstractSocket every event would register a write notifier and unregister it again
     // on flush, each a search through all the sockets in the glib event dispatcher: most of the CPU
@@ -121,6 +145,9 @@ void SseStream::finish()
     if (!m_finished) {
         if (isOpen() && m_chunked)
             writeRaw(QByteArrayLiteral("0\r\n\r\n"));
+        // Everything written goes to the socket before it is told to close.
+        OutputBatch::withdraw(this);
+        flushBatch();
         m_finished = true;
         if (m_socket)
             m_socket->disconnectFromHost(); // after the pending bytes are written
@@ -133,6 +160,8 @@ void SseStream::onDisconnected()
     if (m_finished)
         return;
     m_finished = true;
+    OutputBatch::withdraw(this);
+    m_pending = QByteArray();
     if (m_keepAlive)
         m_keepAlive->stop();
     Q_EMIT clientGone();

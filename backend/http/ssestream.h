@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/outputbatch.h"
+
 #include <QByteArrayView>
 #include <QHttpServerResponder>
 
@@ -18,7 +20,8 @@ class QTimer;
 // followed by a blank line, which some clients (fetch-event-source) would deliver as an empty
 // message. The body is chunked (HTTP/1.1), so a client can tell a connection cut mid-reply from
 // the end of the stream and resume; HTTP/1.0 gets the body delimited by the close alone.
-class SseStream : public QObject
+// Inside an OutputBatch the events wait and go out together when it closes.
+class SseStream : public QObject, private OutputBatch::Sink
 {
     Q_OBJECT
 public:
@@ -41,11 +44,15 @@ private:
     void onDisconnected();
     void write(const QByteArray &bytes);    // one chunk of the body
     void writeRaw(const QByteArray &bytes); // bytes on the socket as they are
-    // On the socket in this order, straight to the kernel when it can (at most three parts).
+    // On the socket in this order (at most three parts); held back while an OutputBatch is open.
     void writeParts(std::initializer_list<QByteArrayView> parts);
+    // Straight to the kernel when it can.
+    void sendNow(std::initializer_list<QByteArrayView> parts);
+    void flushBatch() override;
 
     QHttpServerResponder m_responder;
     QPointer<QTcpSocket> m_socket;
+    QByteArray m_pending; // written inside the open batch
     QTimer *m_keepAlive = nullptr;
     bool m_chunked;
     bool m_finished = false;

@@ -1,6 +1,7 @@
 #include "upstreamstream.h"
 
 #include "core/logging.h"
+#include "core/outputbatch.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -148,7 +149,8 @@ void UpstreamStream::onReadyRead()
 {
     if (!m_headersSeen)
         onMetaDataChanged();
-    m_lastByte.start(); // the stall timer checks this instead of being restarted per read
+    m_lastByte.start();      // the stall timer checks this instead of being restarted per read
+    const OutputBatch batch; // the events of this read leave together
     consume(m_reply->readAll());
 }
 
@@ -216,6 +218,7 @@ void UpstreamStream::onReplyFinished()
     }
     m_timer.stop();
     onMetaDataChanged(); // the final status, after any redirect
+    const OutputBatch batch;
     consume(m_reply->readAll());
     if (isFinished())
         return;

@@ -1,0 +1,80 @@
+#pragma once
+
+#include <QAbstractEventDispatcher>
+
+#include <atomic>
+#include <set>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+class QSocketNotifier;
+
+// An event dispatcher on epoll for a thread that serves many sockets. Qt's own (glib's or its
+// UNIX one) hands every socket to poll() on every wake-up, so a loop pass costs in proportion to
+// the open connections, not to the ones that have something to say: at a thousand streams that
+// walk was a large part of each chunk's CPU. Here a pass costs in proportion to the ready sockets.
+// Interest changes are applied just before the next wait, so a notifier switched off and on again
+// within one pass (what an unbuffered QTcpSocket does on every read) costs no system call.
+// Timers sit in a queue ordered by deadline; posted events and wake-ups come through an eventfd.
+// The semantics follow QEventDispatcherUNIX: level-triggered notifiers, a timer is not re-entered
+// while its event runs, timers started during a pass wait for the next one.
+class EpollEventDispatcher : public QAbstractEventDispatcher
+{
+    Q_OBJECT
+public:
+    explicit EpollEventDispatcher(QObject *parent = nullptr);
+    ~EpollEventDispatcher() override;
+
+    // False where epoll or eventfd could not be created (the dispatcher then must not be used).
+    bool isValid() const { return m_epoll >= 0 && m_wake >= 0; }
+
+    bool processEvents(QEventLoop::ProcessEventsFlags flags) override;
+    void registerSocketNotifier(QSocketNotifier *notifier) override;
+    void unregisterSocketNotifier(QSocketNotifier *notifier) override;
+    void registerTimer(int timerId, qint64 interval, Qt::TimerType timerType, QObject *object) override;
+    bool unregisterTimer(int timerId) override;
+    bool unregisterTimers(QObject *object) override;
+    QList<TimerInfo> registeredTimers(QObject *object) const override;
+    int remainingTime(int timerId) override;
+    void wakeUp() override;
+    void interrupt() override;
+
+private:
+    struct Watched
+    {
+        QSocketNotifier *notifiers[3] = {nullptr, nullptr, nullptr}; // by QSocketNotifier::Type
+        quint32 inKernel = 0;                                        // the events epoll watches
+        bool dirty = false;
+        bool emptied = false; // all its notifiers went: the socket may have been closed since
+    };
+    struct Timer
+    {
+        qint64 interval;
+        Qt::TimerType type;
+        QObject *object;
+        qint64 deadline; // ms on the monotonic clock
+        quint64 serial;  // tells a timer from a later one with the same id
+        bool inEvent = false;
+    };
+    using Activation = std::vector<std::pair<QSocketNotifier *, int>>;
+
+    static qint64 nowMs();
+    void markDirty(int fd, Watched &watched);
+    void applyInterest();
+    int activateTimers();
+    int activateNotifiers(Activation &pending);
+    qint64 nextTimeout() const; // -1: no timer
+
+    int m_epoll = -1;
+    int m_wake = -1; // eventfd
+    std::atomic<bool> m_wakePending{false};
+    std::atomic<bool> m_interrupt{false};
+    std::unordered_map<int, Watched> m_fds;
+    std::vector<int> m_dirty;
+    std::vector<Activation *> m_activations; // of the passes running (nested loops), for unregister
+    std::unordered_map<int, Timer> m_timers;
+    std::set<std::pair<qint64, int>> m_queue; // (deadline, id)
+    std::unordered_map<QObject *, std::vector<int>> m_timersOf;
+    quint64 m_serial = 0;
+};
