@@ -15,8 +15,11 @@ OutputBatch::OutputBatch()
 
 OutputBatch::~OutputBatch()
 {
-    if (--state().depth == 0)
+    // Still open while flushing: what the flush causes to be written (a stream ended by another
+    // one's failed send) queues behind what waits, instead of overtaking it.
+    if (state().depth == 1)
         flush();
+    --state().depth;
 }
 
 void OutputBatch::flush()

@@ -15,24 +15,29 @@
 EpollEventDispatcher::EpollEventDispatcher(QObject *parent) : QAbstractEventDispatcher(parent)
 {
     m_epoll = epoll_create1(EPOLL_CLOEXEC);
+    m_wakeOnly = epoll_create1(EPOLL_CLOEXEC);
     m_wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (m_epoll < 0 || m_wake < 0) {
+    if (m_epoll < 0 || m_wakeOnly < 0 || m_wake < 0) {
         qWarning("EpollEventDispatcher: cannot create epoll or eventfd: %s", strerror(errno));
         return;
     }
     epoll_event event{};
     event.events = EPOLLIN;
     event.data.fd = m_wake;
-    if (epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake, &event) != 0)
+    if (epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake, &event) != 0 ||
+        epoll_ctl(m_wakeOnly, EPOLL_CTL_ADD, m_wake, &event) != 0) {
         qWarning("EpollEventDispatcher: cannot watch the eventfd: %s", strerror(errno));
+        close(m_wakeOnly);
+        m_wakeOnly = -1;
+    }
 }
 
 EpollEventDispatcher::~EpollEventDispatcher()
 {
-    if (m_wake >= 0)
-        close(m_wake);
-    if (m_epoll >= 0)
-        close(m_epoll);
+    for (const int fd : {m_wake, m_wakeOnly, m_epoll}) {
+        if (fd >= 0)
+            close(fd);
+    }
 }
 
 qint64 EpollEventDispatcher::nowMs()
@@ -59,15 +64,16 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     if (m_interrupt.load(std::memory_order_relaxed))
         return false;
 
+    applyInterest();
     int timeout = 0;
-    if (canWait) {
+    if (canWait && (!includeNotifiers || m_alwaysReady.empty())) {
         const qint64 next = includeTimers ? nextTimeout() : -1;
         timeout = next < 0 ? -1 : int(std::min<qint64>(next, 24 * 3600 * 1000));
     }
-
-    applyInterest();
+    // Without notifiers, only a wake-up or a timer ends the wait (ready sockets would end it at
+    // once, again and again).
     epoll_event events[256];
-    int ready = epoll_wait(m_epoll, events, 256, timeout);
+    int ready = epoll_wait(includeNotifiers ? m_epoll : m_wakeOnly, events, 256, timeout);
     if (ready < 0) {
         if (errno != EINTR)
             qWarning("EpollEventDispatcher: epoll_wait: %s", strerror(errno));
@@ -78,33 +84,37 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     Activation pending;
     for (int i = 0; i < ready; ++i) {
         const int fd = events[i].data.fd;
-        const quint32 what = events[i].events;
         if (fd == m_wake) {
-            m_wakePending.store(false);
+            // Drained before the flag drops: a wake-up between the two writes the eventfd again.
             eventfd_t value;
             eventfd_read(m_wake, &value);
+            m_wakePending.store(false);
             ++handled;
             continue;
         }
-        if (!includeNotifiers)
-            continue;
-        const auto it = m_fds.find(fd);
-        if (it == m_fds.end())
-            continue;
-        QSocketNotifier *const *notifiers = it->second.notifiers;
-        // As QEventDispatcherUNIX maps poll()'s answers.
-        if ((what & (EPOLLIN | EPOLLHUP | EPOLLERR)) && notifiers[QSocketNotifier::Read])
-            pending.emplace_back(notifiers[QSocketNotifier::Read], fd);
-        if ((what & (EPOLLOUT | EPOLLERR)) && notifiers[QSocketNotifier::Write])
-            pending.emplace_back(notifiers[QSocketNotifier::Write], fd);
-        if ((what & EPOLLPRI) && notifiers[QSocketNotifier::Exception])
-            pending.emplace_back(notifiers[QSocketNotifier::Exception], fd);
+        if (const auto it = m_fds.find(fd); it != m_fds.end())
+            collect(pending, fd, it->second, events[i].events);
+    }
+    if (includeNotifiers) {
+        for (const int fd : m_alwaysReady)
+            collect(pending, fd, m_fds.at(fd), EPOLLIN | EPOLLOUT);
     }
     if (!pending.empty())
         handled += activateNotifiers(pending);
     if (includeTimers)
         handled += activateTimers();
     return handled > 0;
+}
+
+void EpollEventDispatcher::collect(Activation &pending, int fd, const Watched &watched, quint32 events)
+{
+    // As QEventDispatcherUNIX reads poll()'s answer: a hang-up or an error wakes every notifier.
+    constexpr quint32 trouble = EPOLLHUP | EPOLLERR;
+    constexpr quint32 wants[3] = {EPOLLIN | trouble, EPOLLOUT | trouble, EPOLLPRI | trouble};
+    for (int type = 0; type < 3; ++type) {
+        if (watched.notifiers[type] && (events & wants[type]))
+            pending.emplace_back(watched.notifiers[type], fd);
+    }
 }
 
 int EpollEventDispatcher::activateNotifiers(Activation &pending)
@@ -162,6 +172,16 @@ void EpollEventDispatcher::markDirty(int fd, Watched &watched)
     }
 }
 
+void EpollEventDispatcher::setAlwaysReady(int fd, Watched &watched, bool on)
+{
+    watched.alwaysReady = on;
+    watched.inKernel = 0;
+    if (on)
+        m_alwaysReady.push_back(fd);
+    else
+        m_alwaysReady.erase(std::remove(m_alwaysReady.begin(), m_alwaysReady.end(), fd), m_alwaysReady.end());
+}
+
 void EpollEventDispatcher::applyInterest()
 {
     for (const int fd : m_dirty) {
@@ -181,6 +201,15 @@ void EpollEventDispatcher::applyInterest()
         // Switched off and on again within one pass costs nothing. But a socket whose notifiers
         // all went may have been closed, which took it out of the set, and a new one may have its
         // number: that one is told to the kernel again.
+        if (watched.alwaysReady) {
+            if (wanted != 0 && !emptied)
+                continue;
+            setAlwaysReady(fd, watched, false); // gone, or perhaps a new socket with its number
+            if (wanted == 0) {
+                m_fds.erase(it);
+                continue;
+            }
+        }
         if (wanted == watched.inKernel && (wanted == 0 || !emptied)) {
             if (wanted == 0)
                 m_fds.erase(it);
@@ -203,6 +232,10 @@ void EpollEventDispatcher::applyInterest()
             result = epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event);
         else if (result != 0 && errno == EEXIST && op == EPOLL_CTL_ADD)
             result = epoll_ctl(m_epoll, EPOLL_CTL_MOD, fd, &event);
+        if (result != 0 && errno == EPERM) {
+            setAlwaysReady(fd, watched, true); // a regular file: poll() calls it ready, always
+            continue;
+        }
         if (result != 0) {
             qWarning("EpollEventDispatcher: cannot watch socket %d: %s", fd, strerror(errno));
             watched.inKernel = 0;
@@ -293,7 +326,9 @@ int EpollEventDispatcher::activateTimers()
     int activated = 0;
     for (const auto &[id, serial] : due) {
         auto it = m_timers.find(id);
-        if (it == m_timers.end() || it->second.serial != serial || it->second.inEvent)
+        // Gone, replaced, running, or fired meanwhile by a nested loop.
+        if (it == m_timers.end() || it->second.serial != serial || it->second.inEvent ||
+            it->second.deadline > now)
             continue;
         Timer &timer = it->second;
         m_queue.erase({timer.deadline, id});

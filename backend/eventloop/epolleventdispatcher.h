@@ -27,7 +27,7 @@ public:
     ~EpollEventDispatcher() override;
 
     // False where epoll or eventfd could not be created (the dispatcher then must not be used).
-    bool isValid() const { return m_epoll >= 0 && m_wake >= 0; }
+    bool isValid() const { return m_epoll >= 0 && m_wake >= 0 && m_wakeOnly >= 0; }
 
     bool processEvents(QEventLoop::ProcessEventsFlags flags) override;
     void registerSocketNotifier(QSocketNotifier *notifier) override;
@@ -46,7 +46,8 @@ private:
         QSocketNotifier *notifiers[3] = {nullptr, nullptr, nullptr}; // by QSocketNotifier::Type
         quint32 inKernel = 0;                                        // the events epoll watches
         bool dirty = false;
-        bool emptied = false; // all its notifiers went: the socket may have been closed since
+        bool emptied = false;     // all its notifiers went: the socket may have been closed since
+        bool alwaysReady = false; // epoll cannot watch it (a regular file): ready, as poll() says
     };
     struct Timer
     {
@@ -61,17 +62,21 @@ private:
 
     static qint64 nowMs();
     void markDirty(int fd, Watched &watched);
+    void setAlwaysReady(int fd, Watched &watched, bool on);
+    static void collect(Activation &pending, int fd, const Watched &watched, quint32 events);
     void applyInterest();
     int activateTimers();
     int activateNotifiers(Activation &pending);
     qint64 nextTimeout() const; // -1: no timer
 
     int m_epoll = -1;
-    int m_wake = -1; // eventfd
+    int m_wake = -1;     // eventfd
+    int m_wakeOnly = -1; // an epoll set with the eventfd alone, for passes without notifiers
     std::atomic<bool> m_wakePending{false};
     std::atomic<bool> m_interrupt{false};
     std::unordered_map<int, Watched> m_fds;
     std::vector<int> m_dirty;
+    std::vector<int> m_alwaysReady;
     std::vector<Activation *> m_activations; // of the passes running (nested loops), for unregister
     std::unordered_map<int, Timer> m_timers;
     std::set<std::pair<qint64, int>> m_queue; // (deadline, id)

@@ -95,13 +95,16 @@ void SseStream::flushBatch()
 {
     if (m_pending.isEmpty())
         return;
+    // Taken out first: sending may end the stream, and what that writes queues anew.
+    QByteArray bytes;
+    bytes.swap(m_pending);
     if (m_socket && m_socket->state() == QAbstractSocket::ConnectedState)
-        sendNow({m_pending});
+        sendNow({bytes});
     // The buffer is kept for the next batch unless a burst made it large.
-    if (m_pending.capacity() > 16 * 1024)
-        m_pending = QByteArray();
-    else
-        m_pending.resize(0);
+    if (m_pending.isEmpty() && bytes.capacity() <= 16 * 1024) {
+        bytes.resize(0);
+        m_pending.swap(bytes);
+    }
 }
 
 void SseStream::sendNow(std::initializer_list<QByteArrayView> parts)

@@ -8,6 +8,7 @@
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTemporaryFile>
 #include <QTest>
 #include <QThread>
 #include <QTimer>
@@ -35,6 +36,7 @@ private Q_SLOTS:
     void manySocketsEchoConcurrently();
     void aNotifierDisabledByAnEarlierOneIsNotActivated();
     void aSocketNumberReusedWithinAPassIsWatched();
+    void aRegularFileIsAlwaysReady();
 };
 
 void EpollEventDispatcherTest::isTheMainThreadsDispatcher()
@@ -280,6 +282,22 @@ void EpollEventDispatcherTest::aSocketNumberReusedWithinAPassIsWatched()
     fresh.setEnabled(false);
     for (int fd : {first[1], second[0], second[1]})
         ::close(fd);
+}
+
+void EpollEventDispatcherTest::aRegularFileIsAlwaysReady()
+{
+    // epoll refuses regular files (EPERM); poll() calls them ready, and so does the dispatcher.
+    QTemporaryFile file;
+    QVERIFY(file.open());
+    QSocketNotifier notifier(file.handle(), QSocketNotifier::Read);
+    int fired = 0;
+    connect(&notifier, &QSocketNotifier::activated, this, [&] {
+        if (++fired == 3)
+            notifier.setEnabled(false);
+    });
+    QTRY_COMPARE(fired, 3);
+    QTest::qWait(30);
+    QCOMPARE(fired, 3);
 }
 
 int main(int argc, char **argv)
