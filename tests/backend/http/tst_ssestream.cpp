@@ -90,6 +90,7 @@ void SseStreamTest::init()
 
 void SseStreamTest::cleanup()
 {
+    delete m_server->stream.data(); // a stream the test left open
     delete m_client;
     m_client = nullptr;
     delete m_server;
