@@ -93,11 +93,11 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
             continue;
         }
         if (const auto it = m_fds.find(fd); it != m_fds.end())
-            collect(pending, fd, it->second, events[i].events);
+            collect(pending, it->second, events[i].events);
     }
     if (includeNotifiers) {
         for (const int fd : m_alwaysReady)
-            collect(pending, fd, m_fds.at(fd), EPOLLIN | EPOLLOUT);
+            collect(pending, m_fds.at(fd), EPOLLIN | EPOLLOUT);
     }
     if (!pending.empty())
         handled += activateNotifiers(pending);
@@ -106,14 +106,14 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     return handled > 0;
 }
 
-void EpollEventDispatcher::collect(Activation &pending, int fd, const Watched &watched, quint32 events)
+void EpollEventDispatcher::collect(Activation &pending, const Watched &watched, quint32 events)
 {
     // As QEventDispatcherUNIX reads poll()'s answer: a hang-up or an error wakes every notifier.
     constexpr quint32 trouble = EPOLLHUP | EPOLLERR;
     constexpr quint32 wants[3] = {EPOLLIN | trouble, EPOLLOUT | trouble, EPOLLPRI | trouble};
     for (int type = 0; type < 3; ++type) {
         if (watched.notifiers[type] && (events & wants[type]))
-            pending.emplace_back(watched.notifiers[type], fd);
+            pending.push_back(watched.notifiers[type]);
     }
 }
 
@@ -122,7 +122,7 @@ int EpollEventDispatcher::activateNotifiers(Activation &pending)
     // A notifier that an earlier one's handler unregisters (or deletes) is nulled out here.
     m_activations.push_back(&pending);
     int activated = 0;
-    for (auto &[notifier, fd] : pending) {
+    for (QSocketNotifier *&notifier : pending) {
         if (!notifier)
             continue;
         QSocketNotifier *current = std::exchange(notifier, nullptr);
@@ -157,10 +157,7 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
         markDirty(fd, watched);
     }
     for (Activation *pending : m_activations) {
-        for (auto &entry : *pending) {
-            if (entry.first == notifier)
-                entry.first = nullptr;
-        }
+        std::replace(pending->begin(), pending->end(), notifier, static_cast<QSocketNotifier *>(nullptr));
     }
 }
 

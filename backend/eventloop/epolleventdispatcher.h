@@ -58,12 +58,12 @@ private:
         quint64 serial;  // tells a timer from a later one with the same id
         bool inEvent = false;
     };
-    using Activation = std::vector<std::pair<QSocketNotifier *, int>>;
+    using Activation = std::vector<QSocketNotifier *>;
 
     static qint64 nowMs();
     void markDirty(int fd, Watched &watched);
     void setAlwaysReady(int fd, Watched &watched, bool on);
-    static void collect(Activation &pending, int fd, const Watched &watched, quint32 events);
+    static void collect(Activation &pending, const Watched &watched, quint32 events);
     void applyInterest();
     int activateTimers();
     int activateNotifiers(Activation &pending);
