@@ -81,7 +81,10 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     }
 
     int handled = 0;
-    Activation pending;
+    // The outermost pass reuses its list; a nested loop's pass needs one of its own.
+    Activation nested;
+    Activation &pending = m_activations.empty() ? m_outermost : nested;
+    pending.clear();
     for (int i = 0; i < ready; ++i) {
         const int fd = events[i].data.fd;
         if (fd == m_wake) {
@@ -195,9 +198,6 @@ void EpollEventDispatcher::applyInterest()
             wanted |= EPOLLOUT;
         if (watched.notifiers[QSocketNotifier::Exception])
             wanted |= EPOLLPRI;
-        // Switched off and on again within one pass costs nothing. But a socket whose notifiers
-        // all went may have been closed, which took it out of the set, and a new one may have its
-        // number: that one is told to the kernel again.
         if (watched.alwaysReady) {
             if (wanted != 0 && !emptied)
                 continue;
@@ -207,6 +207,9 @@ void EpollEventDispatcher::applyInterest()
                 continue;
             }
         }
+        // Switched off and on again within one pass costs nothing. But a socket whose notifiers
+        // all went may have been closed, which took it out of the set, and a new one may have its
+        // number: that one is told to the kernel again (MOD, or ADD where the kernel lost it).
         if (wanted == watched.inKernel && (wanted == 0 || !emptied)) {
             if (wanted == 0)
                 m_fds.erase(it);
@@ -221,8 +224,6 @@ void EpollEventDispatcher::applyInterest()
             m_fds.erase(it);
             continue;
         }
-        // The kernel may not have what we think: a socket closed while watched left the set, and
-        // a new one may have its number.
         int op = watched.inKernel ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
         int result = epoll_ctl(m_epoll, op, fd, &event);
         if (result != 0 && errno == ENOENT && op == EPOLL_CTL_MOD)

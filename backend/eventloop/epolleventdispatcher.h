@@ -15,7 +15,8 @@ class QSocketNotifier;
 // the open connections, not to the ones that have something to say: at a thousand streams that
 // walk was a large part of each chunk's CPU. Here a pass costs in proportion to the ready sockets.
 // Interest changes are applied just before the next wait, so a notifier switched off and on again
-// within one pass (what an unbuffered QTcpSocket does on every read) costs no system call.
+// within one pass costs no system call while its socket keeps another notifier (one whose
+// notifiers all went is told to the kernel again: its number may belong to a new socket).
 // Timers sit in a queue ordered by deadline; posted events and wake-ups come through an eventfd.
 // The semantics follow QEventDispatcherUNIX: level-triggered notifiers, a timer is not re-entered
 // while its event runs, timers started during a pass wait for the next one.
@@ -78,6 +79,7 @@ private:
     std::vector<int> m_dirty;
     std::vector<int> m_alwaysReady;
     std::vector<Activation *> m_activations; // of the passes running (nested loops), for unregister
+    Activation m_outermost;
     std::unordered_map<int, Timer> m_timers;
     std::set<std::pair<qint64, int>> m_queue; // (deadline, id)
     std::unordered_map<QObject *, std::vector<int>> m_timersOf;

@@ -1,5 +1,6 @@
 // SseStream over a real socket: chunked events, and events written inside an OutputBatch leaving
 // together, before the stream's end when it finishes inside the batch.
+#include "apitestclient.h"
 #include "core/outputbatch.h"
 #include "http/ssestream.h"
 
@@ -29,27 +30,11 @@ protected:
 // The body of a chunked response, its chunks joined; `ended` when the last chunk came.
 QByteArray dechunk(const QByteArray &response, bool *ended)
 {
-    *ended = false;
-    QByteArray body;
-    qsizetype at = response.indexOf("\r\n\r\n");
-    if (at < 0)
-        return body;
-    at += 4;
-    for (;;) {
-        const qsizetype eol = response.indexOf("\r\n", at);
-        if (eol < 0)
-            return body;
-        bool ok = false;
-        const qsizetype size = response.mid(at, eol - at).toLongLong(&ok, 16);
-        if (!ok || response.size() < eol + 2 + size + 2)
-            return body;
-        if (size == 0) {
-            *ended = true;
-            return body;
-        }
-        body += response.mid(eol + 2, size);
-        at = eol + 2 + size + 2;
-    }
+    const qsizetype at = response.indexOf("\r\n\r\n");
+    ChunkedDecoder decoder;
+    const QByteArray body = at < 0 ? QByteArray() : decoder.feed(response.mid(at + 4));
+    *ended = decoder.complete();
+    return body;
 }
 
 } // namespace
