@@ -17,6 +17,7 @@
 #include <QSocketNotifier>
 #include <QStandardPaths>
 #include <QTextStream>
+#include <QThread>
 #include <QUrlQuery>
 
 #include <csignal>
@@ -244,6 +245,11 @@ int main(int argc, char **argv)
                       u"Completions one user may run at once on /v1/chat/completions; more get 429 "
                       "(default 16)."_s,
                       u"n"_s, u"16"_s});
+    parser.addOption(
+        {u"threads"_s,
+         u"Event loops serving replies, one thread each (headless; default: the number of cores, "
+         "or AGENTDESK_THREADS)."_s,
+         u"n"_s});
     parser.addOption({u"server"_s, u"Use the window as a client of a remote AgentDesk server."_s, u"url"_s});
     parser.addOption(
         {u"token"_s, u"Bearer token for --server (else the stored one, or AGENTDESK_TOKEN)."_s, u"token"_s});
@@ -298,7 +304,19 @@ int main(int argc, char **argv)
         return 2;
     }
 
+    int threads = qEnvironmentVariableIsSet("AGENTDESK_THREADS") ? Server::defaultThreads()
+                                                                 : QThread::idealThreadCount();
+    if (parser.isSet(u"threads"_s)) {
+        bool threadsOk = false;
+        threads = parser.value(u"threads"_s).toInt(&threadsOk);
+        if (!threadsOk || threads < 1 || threads > 256) {
+            qCCritical(lcApp).noquote() << "--threads needs a number from 1 to 256";
+            return 2;
+        }
+    }
+
     Server::Options options;
+    options.threads = headless ? qMax(1, threads) : 1;
     options.maxUploadBytes = qint64(uploadMb) * 1024 * 1024;
     options.maxDocumentChars = documentChars;
     options.maxApiCompletionsPerUser = apiConcurrency;

@@ -12,7 +12,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QPointer>
 #include <QRegularExpression>
+#include <QScopeGuard>
 #include <QSet>
 
 #include <algorithm>
@@ -293,7 +295,7 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
             return refused(ApiError::notFound(
                 u"session_not_found"_s, u"No session %1 with this agent for this user"_s.arg(sessionId)));
         turn.session = *existing;
-        if (m_turns.contains(sessionId))
+        if (m_directory->sessionOwner(sessionId))
             return refused(busy());
         turn.before = m_sessions.branch(sessionId).value_or(QList<Message>{});
         turn.parentId = turn.before.isEmpty() ? QString() : turn.before.constLast().id;
@@ -347,7 +349,7 @@ ChatService::Started ChatService::edit(const Principal &principal, const QString
 ChatService::Started ChatService::continueAt(const Principal &principal, Turn &turn,
                                              const QString &userMessageId, const Options &options)
 {
-    if (m_turns.contains(turn.session.id))
+    if (m_directory->sessionOwner(turn.session.id))
         return refused(busy());
     const auto agent = m_agents.get(principal.tenantId, turn.session.agentId);
     if (!agent)
@@ -481,6 +483,14 @@ ApiError ChatService::busy()
 ChatService::Started ChatService::launch(const Principal &principal, const Agent &agent, Turn &turn,
                                          const Options &options)
 {
+    // The session is this turn's from here (on every loop), unless it does not start.
+    const QString claimed = turn.session.id;
+    if (!claimed.isEmpty() && !m_directory->claimSession(claimed, this))
+        return refused(busy());
+    auto release = qScopeGuard([this, claimed] {
+        if (!claimed.isEmpty())
+            m_directory->releaseSession(claimed);
+    });
     Started started;
     ApiError providerError;
     const auto provider = m_providers.resolve(principal.tenantId, agent.provider, &providerError);
@@ -703,6 +713,10 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
     }
     if (m_progressIntervalMs > 0 && !m_progressTimer.isActive())
         m_progressTimer.start();
+    release.dismiss();
+    if (claimed.isEmpty())
+        m_directory->claimSession(session.id, this);
+    m_directory->addReply(reply->id, this);
     m_turns.insert(session.id, chatTurn);
     m_replies.insert(reply->id, chatTurn);
     const ProviderConfig providerConfig = *provider;
@@ -712,6 +726,8 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
             [this, chatTurn, providerConfig, requestModel, imagesSent](const ChatOutcome &outcome) {
                 m_turns.remove(chatTurn->session().id);
                 m_replies.remove(chatTurn->reply().id);
+                m_directory->releaseSession(chatTurn->session().id);
+                m_directory->removeReply(chatTurn->reply().id);
                 chatTurn->deleteLater();
                 // A model only assumed to see has now shown whether it does: images went, and it answered,
                 // or refused the request.
@@ -766,12 +782,40 @@ ApiError ChatService::decideToolCall(const Principal &principal, const QString &
     return found.running->decide(toolCallId, decision);
 }
 
+void ChatService::onOwner(ChatService *owner, QObject *context,
+                          std::function<OwnerAnswer(ChatService &)> work,
+                          std::function<void(const OwnerAnswer &)> done)
+{
+    if (!owner || owner == this)
+        return done(work(*this));
+    // This service outlives the others' (the server stops them first), so it carries the answer
+    // back; `context` is only looked at here, on its own thread.
+    QMetaObject::invokeMethod(
+        owner,
+        [this, owner, guard = QPointer<QObject>(context), work = std::move(work),
+         done = std::move(done)]() mutable {
+            const OwnerAnswer answer = work(*owner);
+            QMetaObject::invokeMethod(
+                this,
+                [guard = std::move(guard), done = std::move(done), answer] {
+                    if (guard)
+                        done(answer);
+                },
+                Qt::QueuedConnection);
+        },
+        Qt::QueuedConnection);
+}
+
 ChatService::Reply ChatService::reply(const Principal &principal, const QString &replyId)
 {
     Reply found;
     if (ChatTurn *turn = m_replies.value(replyId)) {
         if (turn->session().tenantId == principal.tenantId && turn->session().userId == principal.userId)
             found.running = turn;
+        return found;
+    }
+    if (ChatService *owner = m_directory->replyOwner(replyId); owner && owner != this) {
+        found.elsewhere = owner; // that loop checks whose it is
         return found;
     }
     found.stored = m_sessions.storedReply(principal.tenantId, principal.userId, replyId);

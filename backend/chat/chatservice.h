@@ -1,6 +1,7 @@
 #pragma once
 
 #include "chat/toolhost.h"
+#include "chat/turndirectory.h"
 #include "core/apierror.h"
 #include "llm/llmtypes.h"
 #include "storage/agentstore.h"
@@ -104,20 +105,38 @@ public:
     ApiError decideToolCall(const Principal &principal, const QString &replyId, const QString &toolCallId,
                             const QString &decision);
 
+    // What the service that runs a reply said to a request about it (cancel, a tool decision).
+    struct OwnerAnswer
+    {
+        ApiError error;
+        bool running = false;
+    };
+    // Runs `work` on `owner` (another loop's service, on its thread; this one when null) and `done`
+    // back on this thread with its answer, unless `context` is gone by then.
+    void onOwner(ChatService *owner, QObject *context, std::function<OwnerAnswer(ChatService &)> work,
+                 std::function<void(const OwnerAnswer &)> done);
+
     // A reply of the principal's own: running (in memory) or as stored; neither when it is not theirs.
     struct Reply
     {
         ChatTurn *running = nullptr;
         std::optional<StoredReply> stored;
-        bool found() const { return running || stored; }
+        // Running on another loop's service: ask it there (it tells whether the reply is theirs).
+        ChatService *elsewhere = nullptr;
+        bool found() const { return running || stored || elsewhere; }
     };
     Reply reply(const Principal &principal, const QString &replyId);
     // The reply an Idempotency-Key started within its lifetime (empty when none).
     QString replyForIdempotencyKey(const Principal &principal, const QString &key);
 
-    bool isStreaming(const QString &sessionId) const { return m_turns.contains(sessionId); }
+    // The server's other loops share one directory (the service has its own until told).
+    void setDirectory(TurnDirectory *directory) { m_directory = directory; }
+    TurnDirectory &directory() const { return *m_directory; }
+    // On any loop.
+    bool isStreaming(const QString &sessionId) const { return m_directory->sessionOwner(sessionId); }
     // 409 session_busy: one reply per session at a time.
     static ApiError busy();
+    // On this loop.
     int activeTurns() const { return int(m_turns.size()); }
     // Saves every running reply as interrupted; for shutdown.
     void interruptAll();
@@ -176,6 +195,8 @@ private:
     int m_maxDocumentChars = 100000;
     AgentStore m_agents;
     SessionStore m_sessions;
+    TurnDirectory m_ownDirectory;
+    TurnDirectory *m_directory = &m_ownDirectory;
     QHash<QString, ChatTurn *> m_turns;   // by session id
     QHash<QString, ChatTurn *> m_replies; // the same, by reply id
     int m_progressIntervalMs = 1000;

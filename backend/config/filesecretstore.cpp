@@ -24,17 +24,20 @@ FileSecretStore::FileSecretStore(const QString &path) : m_path(path)
 
 QString FileSecretStore::read(const QString &key) const
 {
+    const QMutexLocker locker(&m_lock);
     return m_values.value(key);
 }
 
 bool FileSecretStore::write(const QString &key, const QString &value)
 {
+    const QMutexLocker locker(&m_lock);
     m_values.insert(key, value);
     return save();
 }
 
 bool FileSecretStore::remove(const QString &key)
 {
+    const QMutexLocker locker(&m_lock);
     if (!m_values.remove(key))
         return true;
     return save();

@@ -3,8 +3,10 @@
 #include "secretstore.h"
 
 #include <QHash>
+#include <QMutex>
 
-// Secrets in a JSON file readable by its owner only (0600), rewritten atomically.
+// Secrets in a JSON file readable by its owner only (0600), rewritten atomically. Safe from any
+// thread: every loop of the server reads its providers' keys.
 class FileSecretStore : public SecretStore
 {
 public:
@@ -20,5 +22,6 @@ private:
     bool save() const;
 
     QString m_path;
+    mutable QMutex m_lock;
     QHash<QString, QString> m_values;
 };

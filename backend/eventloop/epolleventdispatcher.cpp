@@ -164,6 +164,16 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
     }
 }
 
+void EpollEventDispatcher::forgetSocket(int fd)
+{
+    const auto it = m_fds.find(fd);
+    if (it == m_fds.end() || it->second.inKernel == 0)
+        return;
+    epoll_event event{};
+    epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, &event);
+    it->second.inKernel = 0;
+}
+
 void EpollEventDispatcher::markDirty(int fd, Watched &watched)
 {
     if (!watched.dirty) {

@@ -38,6 +38,11 @@ public:
     bool unregisterTimers(QObject *object) override;
     QList<TimerInfo> registeredTimers(QObject *object) const override;
     int remainingTime(int timerId) override;
+    // Takes socket `fd` out of the kernel's set now, for a socket whose descriptor is about to be
+    // duplicated (handed to another thread) and closed here: the set holds the open connection,
+    // not the number, and would keep waking this loop for it while the copy is open.
+    void forgetSocket(int fd);
+
     void wakeUp() override;
     void interrupt() override;
 

@@ -11,9 +11,15 @@
 #include "ssestream.h"
 #include "streamtickets.h"
 
+#include "eventloop/epolleventdispatcher.h"
+
+#include <QAbstractEventDispatcher>
 #include <QPointer>
 #include <QTcpSocket>
 #include <QUrlQuery>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 using namespace Qt::StringLiterals;
 
@@ -111,12 +117,6 @@ bool ChatRoutes::lastEventId(RequestContext &context, bool fromQuery, std::optio
     return true;
 }
 
-SseStream *ChatRoutes::openStream(RequestContext &context)
-{
-    const bool chunked = !context.http10;
-    return new SseStream(context.takeResponder(), m_keepAliveMs, Cors::lines(context.extraHeaders), chunked);
-}
-
 bool ChatRoutes::needsNewTurn(RequestContext &context, bool fromQuery, QString *idempotencyKey)
 {
     // A client that saw events of a reply is resuming it, never asking again (an EventSource
@@ -148,41 +148,41 @@ bool ChatRoutes::needsNewTurn(RequestContext &context, bool fromQuery, QString *
 
 void ChatRoutes::launch(RequestContext &context, const Starter &start, Answer answer)
 {
-    const ChatService::Started started = start();
-    if (!started.askModel) {
-        if (started.error.isError())
-            return context.sendError(started.error);
-        if (answer == Answer::Stream)
-            return attachNew(started.turn, openStream(context));
-        auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
-        return answerWhole(started.turn, responder, context.extraHeaders);
+    if (ChatRoutes *loop = nextLoop(); loop != this) {
+        return handOff(context, loop, [start, answer](ChatRoutes &there, ClientConnection client) {
+            there.proceed(std::move(client), start, answer, start(there.m_chat), false);
+        });
     }
-    // What the model can do is asked of its provider first (Ollama); the answer waits.
-    auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
-    const QPointer<QTcpSocket> socket = responder->socket();
-    const auto headers = context.extraHeaders;
-    const bool chunked = !context.http10;
-    const ProviderConfig provider = *started.askModel;
-    m_chat.learnModel(provider, this, [this, start, answer, responder, socket, headers, chunked, provider] {
-        if (!socket || socket->state() != QAbstractSocket::ConnectedState)
-            return; // the client left while we asked
-        ChatService::Started again = start();
-        if (again.askModel) {
-            const QString why = m_chat.learnError(provider);
-            again.error = {
-                502, u"upstream_error"_s,
-                u"Could not ask the model provider \u201c%1\u201d whether \u201c%2\u201d takes images%3"_s
-                    .arg(provider.name, provider.model, why.isEmpty() ? QString() : u": "_s + why)};
-        }
-        if (again.error.isError())
-            return HttpReply::sendJsonAndClose(*responder,
-                                               HttpReply::errorBody(again.error.code, again.error.message),
-                                               again.error.status, headers);
-        if (answer == Answer::Stream)
-            return attachNew(again.turn, new SseStream(std::move(*responder), m_keepAliveMs,
-                                                       Cors::lines(headers), chunked));
-        answerWhole(again.turn, responder, headers);
-    });
+    const ChatService::Started started = start(m_chat);
+    if (!started.askModel && started.error.isError())
+        return context.sendError(started.error); // the connection stays open for the next request
+    proceed(ClientConnection::take(context), start, answer, started, false);
+}
+
+void ChatRoutes::proceed(ClientConnection client, const Starter &start, Answer answer,
+                         const ChatService::Started &started, bool asked)
+{
+    if (started.askModel && !asked) {
+        // What the model can do is asked of its provider first (Ollama); the answer waits.
+        m_chat.learnModel(*started.askModel, this, [this, client, start, answer] {
+            if (client.isConnected()) // else the client left while we asked
+                proceed(client, start, answer, start(m_chat), true);
+        });
+        return;
+    }
+    if (started.askModel) {
+        const ProviderConfig &provider = *started.askModel;
+        const QString why = m_chat.learnError(provider);
+        return client.sendError(
+            {502, u"upstream_error"_s,
+             u"Could not ask the model provider \u201c%1\u201d whether \u201c%2\u201d takes images%3"_s.arg(
+                 provider.name, provider.model, why.isEmpty() ? QString() : u": "_s + why)});
+    }
+    if (started.error.isError())
+        return client.sendError(started.error);
+    if (answer == Answer::Stream)
+        return attachNew(started.turn, client.openStream(m_keepAliveMs));
+    answerWhole(started.turn, client);
 }
 
 void ChatRoutes::attachNew(ChatTurn *turn, SseStream *stream)
@@ -201,9 +201,9 @@ void ChatRoutes::stream(RequestContext &context, bool fromQuery)
     const Principal principal = context.principal;
     launch(
         context,
-        [this, principal, input, key] {
-            return m_chat.start(principal, input.agentId, input.message, input.sessionId,
-                                optionsOf(input, key));
+        [principal, input, key](ChatService &chat) {
+            return chat.start(principal, input.agentId, input.message, input.sessionId,
+                              optionsOf(input, key));
         },
         Answer::Stream);
 }
@@ -225,9 +225,9 @@ void ChatRoutes::newVersion(RequestContext &context, bool edit)
     const QString text = decoded.input.message;
     launch(
         context,
-        [this, principal, messageId, edit, text, options] {
-            return edit ? m_chat.edit(principal, messageId, text, options)
-                        : m_chat.regenerate(principal, messageId, options);
+        [principal, messageId, edit, text, options](ChatService &chat) {
+            return edit ? chat.edit(principal, messageId, text, options)
+                        : chat.regenerate(principal, messageId, options);
         },
         Answer::Stream);
 }
@@ -256,18 +256,40 @@ void ChatRoutes::attach(RequestContext &context, const QString &replyId, int aft
         context.sendError(404, u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId));
         return;
     }
-    if (reply.running) {
-        // A turn of the whole-reply route has no channel yet; that route keeps it alive.
-        ReplyChannel::of(reply.running, m_resumeGraceMs, false)->attach(openStream(context), afterSeq);
-        return;
+    if (reply.elsewhere) {
+        const Principal principal = context.principal;
+        return handOff(context, routesOf(reply.elsewhere),
+                       [principal, replyId, afterSeq](ChatRoutes &there, ClientConnection client) {
+                           there.attachHere(std::move(client), principal, replyId, afterSeq);
+                       });
     }
     // Ended: from what is stored. A client that saw the end gets 204, which is also what stops a
     // browser EventSource from reconnecting.
-    if (afterSeq >= ReplyEvents::terminalSeq(*reply.stored)) {
-        context.sendNoContent();
+    if (reply.stored && afterSeq >= ReplyEvents::terminalSeq(*reply.stored))
+        return context.sendNoContent();
+    follow(ClientConnection::take(context), reply, afterSeq);
+}
+
+void ChatRoutes::attachHere(ClientConnection client, const Principal &principal, const QString &replyId,
+                            int afterSeq)
+{
+    const ChatService::Reply reply = m_chat.reply(principal, replyId);
+    if (!reply.running && !reply.stored)
+        return client.sendError(
+            ApiError::notFound(u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId)));
+    if (reply.stored && afterSeq >= ReplyEvents::terminalSeq(*reply.stored))
+        return client.sendNoContent();
+    follow(std::move(client), reply, afterSeq);
+}
+
+void ChatRoutes::follow(ClientConnection client, const ChatService::Reply &reply, int afterSeq)
+{
+    SseStream *sse = client.openStream(m_keepAliveMs);
+    if (reply.running) {
+        // A turn of the whole-reply route has no channel yet; that route keeps it alive.
+        ReplyChannel::of(reply.running, m_resumeGraceMs, false)->attach(sse, afterSeq);
         return;
     }
-    SseStream *sse = openStream(context);
     sse->send(ReplyEvents::replay(*reply.stored, afterSeq));
     sse->finish();
 }
@@ -280,18 +302,15 @@ void ChatRoutes::complete(RequestContext &context)
     const Principal principal = context.principal;
     launch(
         context,
-        [this, principal, input] {
-            return m_chat.start(principal, input.agentId, input.message, input.sessionId,
-                                optionsOf(input, {}));
+        [principal, input](ChatService &chat) {
+            return chat.start(principal, input.agentId, input.message, input.sessionId, optionsOf(input, {}));
         },
         Answer::Whole);
 }
 
-void ChatRoutes::answerWhole(ChatTurn *turn, const std::shared_ptr<QHttpServerResponder> &responder,
-                             const QList<QPair<QByteArray, QByteArray>> &headers)
+void ChatRoutes::answerWhole(ChatTurn *turn, const ClientConnection &client)
 {
-    QPointer<QTcpSocket> socket = responder->socket();
-    if (socket) {
+    if (QTcpSocket *socket = client.socket()) {
         connect(socket, &QTcpSocket::disconnected, turn, [turn] {
             // Nothing to resume here; but a window that attached to the reply keeps it going.
             if (ReplyChannel *channel = ReplyChannel::existing(turn))
@@ -304,15 +323,14 @@ void ChatRoutes::answerWhole(ChatTurn *turn, const std::shared_ptr<QHttpServerRe
     const QString messageId = turn->userMessage().id;
     const QString replyId = turn->reply().id;
     connect(turn, &ChatTurn::ended, this,
-            [responder, socket, headers, sessionId, messageId, replyId, turn](const ChatOutcome &outcome) {
-                if (!socket || socket->state() != QAbstractSocket::ConnectedState)
+            [client, sessionId, messageId, replyId, turn](const ChatOutcome &outcome) mutable {
+                if (!client.isConnected())
                     return;
                 if (!outcome.ok) {
                     QJsonObject body = HttpReply::errorBody(outcome.error.code, outcome.error.message);
                     body.insert(u"session_id"_s, sessionId);
                     body.insert(u"message_id"_s, messageId);
-                    HttpReply::sendJsonAndClose(*responder, body, outcome.error.status, headers);
-                    return;
+                    return client.sendJson(body, outcome.error.status);
                 }
                 QJsonObject body{{u"session_id"_s, sessionId},
                                  {u"message_id"_s, messageId},
@@ -323,7 +341,7 @@ void ChatRoutes::answerWhole(ChatTurn *turn, const std::shared_ptr<QHttpServerRe
                 const QString reasoning = turn->reasoningText();
                 body.insert(u"reasoning"_s,
                             reasoning.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(reasoning));
-                HttpReply::sendJsonAndClose(*responder, body, 200, headers);
+                client.sendJson(body);
             });
 }
 
@@ -335,13 +353,26 @@ void ChatRoutes::cancel(RequestContext &context, const QString &what,
         context.sendError(400, u"invalid_uuid"_s, u"The %1 id is not a UUID"_s.arg(what));
         return;
     }
-    bool running = false;
-    const ApiError error = (m_chat.*cancelIt)(context.principal, id, &running);
-    if (error.isError()) {
-        context.sendError(error.status, error.code, error.message);
-        return;
-    }
-    context.sendJson({{u"cancelled"_s, running}});
+    const Principal principal = context.principal;
+    const auto work = [principal, id, cancelIt](ChatService &chat) {
+        ChatService::OwnerAnswer answer;
+        answer.error = (chat.*cancelIt)(principal, id, &answer.running);
+        return answer;
+    };
+    const auto answer = [](ClientConnection *client, RequestContext *context,
+                           const ChatService::OwnerAnswer &a) {
+        const QJsonObject body{{u"cancelled"_s, a.running}};
+        if (client)
+            return a.error.isError() ? client->sendError(a.error) : client->sendJson(body);
+        a.error.isError() ? context->sendError(a.error) : context->sendJson(body);
+    };
+    const TurnDirectory &directory = m_chat.directory();
+    ChatService *owner = what == "session"_L1 ? directory.sessionOwner(id) : directory.replyOwner(id);
+    if (!owner || owner == &m_chat)
+        return answer(nullptr, &context, work(m_chat));
+    m_chat.onOwner(owner, this, work,
+                   [client = ClientConnection::take(context),
+                    answer](const ChatService::OwnerAnswer &a) mutable { answer(&client, nullptr, a); });
 }
 
 void ChatRoutes::decide(RequestContext &context)
@@ -354,10 +385,72 @@ void ChatRoutes::decide(RequestContext &context)
         return;
     const QString decision = body->value(u"decision"_s).toString();
     const QString toolCallId = context.params.value(1);
-    if (const ApiError error = m_chat.decideToolCall(context.principal, replyId, toolCallId, decision);
-        error.isError())
-        return context.sendError(error.status, error.code, error.message);
-    context.sendJson({{u"tool_call_id"_s, toolCallId}, {u"decision"_s, decision}});
+    const Principal principal = context.principal;
+    const auto work = [principal, replyId, toolCallId, decision](ChatService &chat) {
+        return ChatService::OwnerAnswer{chat.decideToolCall(principal, replyId, toolCallId, decision)};
+    };
+    const QJsonObject decided{{u"tool_call_id"_s, toolCallId}, {u"decision"_s, decision}};
+    ChatService *owner = m_chat.directory().replyOwner(replyId);
+    if (!owner || owner == &m_chat) {
+        if (const ApiError error = work(m_chat).error; error.isError())
+            return context.sendError(error);
+        return context.sendJson(decided);
+    }
+    m_chat.onOwner(
+        owner, this, work,
+        [client = ClientConnection::take(context), decided](const ChatService::OwnerAnswer &a) mutable {
+            a.error.isError() ? client.sendError(a.error) : client.sendJson(decided);
+        });
+}
+
+ChatRoutes *ChatRoutes::nextLoop()
+{
+    if (m_peers.size() < 2)
+        return this;
+    m_nextLoop = (m_nextLoop + 1) % m_peers.size();
+    return m_peers.at(m_nextLoop);
+}
+
+ChatRoutes *ChatRoutes::routesOf(ChatService *service)
+{
+    for (ChatRoutes *peer : std::as_const(m_peers)) {
+        if (&peer->m_chat == service)
+            return peer;
+    }
+    return this;
+}
+
+void ChatRoutes::handOff(RequestContext &context, ChatRoutes *peer, Continuation then)
+{
+    const ClientConnection::Headers headers = context.extraHeaders;
+    const bool http10 = context.http10;
+    QHttpServerResponder responder = context.takeResponder();
+    QTcpSocket *socket = responder.socket();
+    const int ours = socket ? int(socket->socketDescriptor()) : -1;
+    const int fd = ours >= 0 ? ::fcntl(ours, F_DUPFD_CLOEXEC, 0) : -1;
+    if (fd < 0) {
+        HttpReply::sendJsonAndClose(
+            responder, HttpReply::errorBody(u"unavailable"_s, u"The server is out of file descriptors"_s),
+            503, headers);
+        return;
+    }
+    // Out of this loop's epoll set while our number still names the connection: once closed, it
+    // would stay there as long as the copy is open, and wake us for a socket that is not ours.
+    if (auto *epoll = qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance()))
+        epoll->forgetSocket(ours);
+    socket->abort(); // closes our descriptor; the connection lives on in `fd`
+    QMetaObject::invokeMethod(
+        peer,
+        [peer, fd, headers, http10, then] {
+            auto *adopted = new QTcpSocket(peer); // gone with the loop at the latest
+            if (!adopted->setSocketDescriptor(fd)) {
+                ::close(fd);
+                delete adopted;
+                return;
+            }
+            then(*peer, ClientConnection::adopt(adopted, headers, http10));
+        },
+        Qt::QueuedConnection);
 }
 
 void ChatRoutes::issueTicket(RequestContext &context)

@@ -2,6 +2,7 @@
 
 #include "chat/chatservice.h"
 #include "chatrequest.h"
+#include "clientconnection.h"
 #include "storage/entities.h"
 
 #include <QHttpServerResponder>
@@ -29,6 +30,10 @@ public:
     void setKeepAliveInterval(int ms) { m_keepAliveMs = ms; }
     // How long a reply runs on after its last follower left (0: it stops at once).
     void setResumeGrace(int ms) { m_resumeGraceMs = ms; }
+    // The chat routes of every loop of the server (--threads), this one first. New replies are
+    // spread over them, each with its connection, and a client that follows, cancels or decides on
+    // a reply is served by the loop that runs it. The others live on their own threads.
+    void setPeers(const QList<ChatRoutes *> &peers) { m_peers = peers; }
 
 private:
     bool readInput(RequestContext &context, bool fromQuery, ChatInput *input);
@@ -38,24 +43,35 @@ private:
     // False when the request was answered already: a resume (Last-Event-ID), a repeated
     // Idempotency-Key, or a malformed one of those.
     bool needsNewTurn(RequestContext &context, bool fromQuery, QString *idempotencyKey);
-    // Starts a turn and answers with its stream or its whole reply; when the service must first ask
-    // the provider about its model (images), the answer waits for that and `start` runs again.
+    // Starts a turn on the next loop and answers with its stream or its whole reply; when the
+    // service must first ask the provider about its model (images), the answer waits for that and
+    // `start` runs again.
     enum class Answer { Stream, Whole };
-    using Starter = std::function<ChatService::Started()>;
+    using Starter = std::function<ChatService::Started(ChatService &)>;
     void launch(RequestContext &context, const Starter &start, Answer answer);
+    void proceed(ClientConnection client, const Starter &start, Answer answer,
+                 const ChatService::Started &started, bool asked);
     void attachNew(ChatTurn *turn, SseStream *stream);
-    void answerWhole(ChatTurn *turn, const std::shared_ptr<QHttpServerResponder> &responder,
-                     const QList<QPair<QByteArray, QByteArray>> &headers);
+    void answerWhole(ChatTurn *turn, const ClientConnection &client);
     void attachRoute(RequestContext &context);
-    // Replays a reply of the caller's own after `afterSeq` and follows it while it runs.
+    // Replays a reply of the caller's own after `afterSeq` and follows it while it runs, on the
+    // loop that runs it.
     void attach(RequestContext &context, const QString &replyId, int afterSeq);
-    SseStream *openStream(RequestContext &context);
+    void attachHere(ClientConnection client, const Principal &principal, const QString &replyId,
+                    int afterSeq);
+    void follow(ClientConnection client, const ChatService::Reply &reply, int afterSeq);
     void complete(RequestContext &context);
     // Cancels a session's or a reply's running reply: `{"cancelled": true|false}`.
     void cancel(RequestContext &context, const QString &what,
                 ApiError (ChatService::*cancelIt)(const Principal &, const QString &, bool *));
     void issueTicket(RequestContext &context);
     void decide(RequestContext &context);
+
+    // The request's connection leaves this loop for `peer`'s, where `then` answers on it.
+    using Continuation = std::function<void(ChatRoutes &, ClientConnection)>;
+    void handOff(RequestContext &context, ChatRoutes *peer, Continuation then);
+    ChatRoutes *nextLoop();
+    ChatRoutes *routesOf(ChatService *service);
 
     // `Last-Event-ID` (header; on routes that take a query, also `last_event_id`): the reply and
     // the last seq the client saw. Answers 400 and returns false when it is malformed.
@@ -70,4 +86,6 @@ private:
     StreamTickets &m_tickets;
     int m_keepAliveMs = 15000;
     int m_resumeGraceMs = 30000;
+    QList<ChatRoutes *> m_peers;
+    qsizetype m_nextLoop = 0;
 };

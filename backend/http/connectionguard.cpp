@@ -110,7 +110,8 @@ void ConnectionGuard::discardInput()
 {
     if (m_socket->isTransactionStarted())
         m_socket->commitTransaction();
-    m_socket->skip(m_socket->bytesAvailable());
+    if (m_socket->isOpen()) // not after a hand-off to another loop closed it here
+        m_socket->skip(m_socket->bytesAvailable());
     m_leftover = 0;
 }
 

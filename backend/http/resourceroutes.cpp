@@ -1,6 +1,7 @@
 #include "resourceroutes.h"
 
 #include "chat/chatservice.h"
+#include "clientconnection.h"
 #include "config/providerresolver.h"
 #include "config/secretstore.h"
 #include "core/uuidutil.h"
@@ -353,14 +354,34 @@ void ResourceRoutes::deleteSession(RequestContext &context)
     const Principal &p = context.principal;
     if (!m_sessions.session(p.tenantId, p.userId, id))
         return context.sendError(404, u"session_not_found"_s, u"No session %1 for this user"_s.arg(id));
-    bool running = false;
-    m_chat.cancel(p, id, &running); // a reply still streaming into it would write to a deleted session
+    // A reply still streaming into it would write to a deleted session: it is stopped first, on
+    // the loop that runs it.
+    const auto cancel = [p, id](ChatService &chat) {
+        ChatService::OwnerAnswer answer;
+        answer.error = chat.cancel(p, id, &answer.running);
+        return answer;
+    };
+    ChatService *owner = m_chat.directory().sessionOwner(id);
+    if (!owner || owner == &m_chat) {
+        cancel(m_chat);
+        removeSession(p, id);
+        return context.sendNoContent();
+    }
+    m_chat.onOwner(
+        owner, this, cancel,
+        [this, p, id, client = ClientConnection::take(context)](const ChatService::OwnerAnswer &) mutable {
+            removeSession(p, id);
+            client.sendNoContent();
+        });
+}
+
+void ResourceRoutes::removeSession(const Principal &p, const QString &id)
+{
     // Its files go with it, and their bytes when no other file names them.
     const QStringList hashes = m_files ? m_files->hashesOf(id) : QStringList();
     m_sessions.remove(p.tenantId, p.userId, id);
     if (m_files)
         m_files->drop(hashes);
-    context.sendNoContent();
 }
 
 // --- providers

@@ -47,6 +47,7 @@ private:
     void forkSession(RequestContext &context);
     void renameSession(RequestContext &context);
     void deleteSession(RequestContext &context);
+    void removeSession(const Principal &p, const QString &id);
 
     void listProviders(RequestContext &context);
     void putProvider(RequestContext &context);

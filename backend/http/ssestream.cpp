@@ -10,7 +10,19 @@
 
 SseStream::SseStream(QHttpServerResponder &&responder, int keepAliveMs, const QByteArray &extraHeaders,
                      bool chunked, QObject *parent)
-    : QObject(parent), m_responder(std::move(responder)), m_socket(m_responder.socket()), m_chunked(chunked)
+    : QObject(parent), m_responder(std::move(responder)), m_socket(m_responder->socket()), m_chunked(chunked)
+{
+    open(keepAliveMs, extraHeaders);
+}
+
+SseStream::SseStream(QTcpSocket *socket, int keepAliveMs, const QByteArray &extraHeaders, bool chunked,
+                     QObject *parent)
+    : QObject(parent), m_socket(socket), m_chunked(chunked)
+{
+    open(keepAliveMs, extraHeaders);
+}
+
+void SseStream::open(int keepAliveMs, const QByteArray &extraHeaders)
 {
     if (!m_socket) {
         m_finished = true;

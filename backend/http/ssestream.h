@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QPointer>
 #include <initializer_list>
+#include <optional>
 
 class QTcpSocket;
 class QTimer;
@@ -30,6 +31,10 @@ public:
     // `extraHeaders`: whole header lines ("Name: value\r\n"), e.g. CORS.
     SseStream(QHttpServerResponder &&responder, int keepAliveMs, const QByteArray &extraHeaders = {},
               bool chunked = true, QObject *parent = nullptr);
+    // On a connection no QHttpServer knows (handed over from another loop); the socket's owner
+    // deletes it.
+    SseStream(QTcpSocket *socket, int keepAliveMs, const QByteArray &extraHeaders, bool chunked,
+              QObject *parent = nullptr);
     ~SseStream() override;
 
     bool isOpen() const;
@@ -41,6 +46,7 @@ Q_SIGNALS:
     void clientGone();
 
 private:
+    void open(int keepAliveMs, const QByteArray &extraHeaders);
     void onDisconnected();
     void write(const QByteArray &bytes);    // one chunk of the body
     void writeRaw(const QByteArray &bytes); // bytes on the socket as they are
@@ -50,7 +56,7 @@ private:
     void sendNow(std::initializer_list<QByteArrayView> parts);
     void flushBatch() override;
 
-    QHttpServerResponder m_responder;
+    std::optional<QHttpServerResponder> m_responder; // kept with its socket; none when handed over
     QPointer<QTcpSocket> m_socket;
     QByteArray m_pending; // written inside the open batch
     QTimer *m_keepAlive = nullptr;

@@ -95,9 +95,10 @@ ModelCatalog::~ModelCatalog()
 void ModelCatalog::clear()
 {
     m_lists.clear();
-    m_vision.clear();
-    m_shown.clear();
-    m_learnErrors.clear();
+    const QMutexLocker locker(&m_known->lock);
+    m_known->vision.clear();
+    m_known->shown.clear();
+    m_known->learnErrors.clear();
 }
 
 QString ModelCatalog::listKey(const ProviderConfig &provider) const
@@ -184,9 +185,12 @@ std::optional<bool> ModelCatalog::knownVision(const ProviderConfig &provider, co
         return true;
     if (provider.vision == "no"_L1)
         return false;
-    const auto learned = m_vision.constFind(listKey(provider) + u'|' + model);
-    if (learned != m_vision.cend() && !learned->expires.hasExpired())
-        return learned->sees;
+    {
+        const QMutexLocker locker(&m_known->lock);
+        const auto learned = m_known->vision.constFind(listKey(provider) + u'|' + model);
+        if (learned != m_known->vision.cend() && !learned->expires.hasExpired())
+            return learned->sees;
+    }
     if (provider.kind == "ollama"_L1)
         return std::nullopt;
     return knownVision(provider.kind, model);
@@ -194,28 +198,34 @@ std::optional<bool> ModelCatalog::knownVision(const ProviderConfig &provider, co
 
 void ModelCatalog::remember(const ProviderConfig &provider, const QString &model, bool sees)
 {
-    m_vision.insert(listKey(provider) + u'|' + model,
-                    {sees, QDeadlineTimer(sees ? SeesLifetimeMs : LearnedLifetimeMs)});
+    const QMutexLocker locker(&m_known->lock);
+    m_known->vision.insert(listKey(provider) + u'|' + model,
+                           {sees, QDeadlineTimer(sees ? SeesLifetimeMs : LearnedLifetimeMs)});
 }
 
 QString ModelCatalog::learnError(const ProviderConfig &provider, const QString &model) const
 {
-    const auto failure = m_learnErrors.constFind(listKey(provider) + u'|' + model);
-    return failure != m_learnErrors.cend() && !failure->expires.hasExpired() ? failure->message : QString();
+    const QMutexLocker locker(&m_known->lock);
+    const auto failure = m_known->learnErrors.constFind(listKey(provider) + u'|' + model);
+    return failure != m_known->learnErrors.cend() && !failure->expires.hasExpired() ? failure->message
+                                                                                    : QString();
 }
 
 bool ModelCatalog::asked(const ProviderConfig &provider, const QString &model) const
 {
     const QString key = listKey(provider) + u'|' + model;
-    const auto shown = m_shown.constFind(key);
-    return (shown != m_shown.cend() && !shown->expires.hasExpired()) ||
-           !learnError(provider, model).isEmpty();
+    const QMutexLocker locker(&m_known->lock);
+    const auto shown = m_known->shown.constFind(key);
+    const auto failure = m_known->learnErrors.constFind(key);
+    return (shown != m_known->shown.cend() && !shown->expires.hasExpired()) ||
+           (failure != m_known->learnErrors.cend() && !failure->expires.hasExpired());
 }
 
 int ModelCatalog::contextLength(const ProviderConfig &provider, const QString &model) const
 {
-    const auto shown = m_shown.constFind(listKey(provider) + u'|' + model);
-    return shown != m_shown.cend() ? shown->contextLength : 0;
+    const QMutexLocker locker(&m_known->lock);
+    const auto shown = m_known->shown.constFind(listKey(provider) + u'|' + model);
+    return shown != m_known->shown.cend() ? shown->contextLength : 0;
 }
 
 std::optional<bool> ModelCatalog::vision(const ProviderConfig &provider, const QString &model) const
@@ -362,7 +372,8 @@ void ModelCatalog::learnModel(const ProviderConfig &provider, const QString &mod
     const QByteArray body = QJsonDocument(QJsonObject{{u"model"_s, model}}).toJson(QJsonDocument::Compact);
     request(provider, OllamaStream::apiUrl(provider.baseUrl, "show"_L1), body,
             [this, key, waitKey](const QByteArray &data, const LlmError &error) {
-                m_learnErrors.remove(key);
+                QMutexLocker locker(&m_known->lock);
+                m_known->learnErrors.remove(key);
                 if (error.code.isEmpty()) {
                     const QJsonObject o = QJsonDocument::fromJson(data).object();
                     // "<architecture>.context_length": what the model was trained for.
@@ -372,23 +383,25 @@ void ModelCatalog::learnModel(const ProviderConfig &provider, const QString &mod
                         if (it.key().endsWith(".context_length"_L1))
                             context = it.value().toInt();
                     }
-                    m_shown.insert(key, {context, QDeadlineTimer(LearnedLifetimeMs)});
+                    m_known->shown.insert(key, {context, QDeadlineTimer(LearnedLifetimeMs)});
                     const QJsonValue capabilities = o.value("capabilities"_L1);
                     if (capabilities.isArray()) {
-                        m_vision.insert(key, {capabilities.toArray().contains(u"vision"_s),
-                                              QDeadlineTimer(LearnedLifetimeMs)});
+                        m_known->vision.insert(key, {capabilities.toArray().contains(u"vision"_s),
+                                                     QDeadlineTimer(LearnedLifetimeMs)});
                     } else {
                         // Before capabilities were listed (Ollama < 0.6), a vision model's
                         // projector showed as a family.
                         const QJsonArray families =
                             o.value("details"_L1).toObject().value("families"_L1).toArray();
-                        m_vision.insert(key, {families.contains(u"clip"_s) || families.contains(u"mllama"_s),
-                                              QDeadlineTimer(LearnedLifetimeMs)});
+                        m_known->vision.insert(
+                            key, {families.contains(u"clip"_s) || families.contains(u"mllama"_s),
+                                  QDeadlineTimer(LearnedLifetimeMs)});
                     }
                 } else {
                     qCWarning(lcLlm) << "could not ask Ollama about a model:" << error.code << error.message;
-                    m_learnErrors.insert(key, {error.message, QDeadlineTimer(FailureLifetimeMs)});
+                    m_known->learnErrors.insert(key, {error.message, QDeadlineTimer(FailureLifetimeMs)});
                 }
+                locker.unlock();
                 notify(waitKey);
             });
 }

@@ -4,10 +4,12 @@
 
 #include <QDeadlineTimer>
 #include <QHash>
+#include <QMutex>
 #include <QObject>
 #include <QPointer>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 class LlmClient;
@@ -58,6 +60,9 @@ public:
     static std::optional<bool> knownVision(const QString &kind, const QString &model);
 
     void setListLifetime(int ms) { m_listLifetimeMs = ms; }
+    // What `other` learns of models (and what this one learns) is known to both, from any thread:
+    // the server's loops each have a catalog.
+    void shareKnowledge(const ModelCatalog &other) { m_known = other.m_known; }
     void clear();
 
 private:
@@ -83,19 +88,25 @@ private:
         bool sees = false;
         QDeadlineTimer expires;
     };
-    QHash<QString, Learned> m_vision; // provider key + model -> what Ollama or the model said
     struct Shown
     {
         int contextLength = 0;
         QDeadlineTimer expires;
     };
-    QHash<QString, Shown> m_shown; // provider key + model -> what Ollama's /api/show said
     struct Failure
     {
         QString message;
         QDeadlineTimer expires;
     };
-    QHash<QString, Failure> m_learnErrors; // provider key + model -> why asking failed
+    // What was learned of models (provider key + model -> ...), shared by every loop's catalog.
+    struct Knowledge
+    {
+        QMutex lock;
+        QHash<QString, Learned> vision;      // what Ollama or the model said
+        QHash<QString, Shown> shown;         // what Ollama's /api/show said
+        QHash<QString, Failure> learnErrors; // why asking failed
+    };
+    std::shared_ptr<Knowledge> m_known = std::make_shared<Knowledge>();
     QHash<QString, QList<std::pair<QPointer<QObject>, std::function<void()>>>> m_waiting;
     QList<QPointer<QNetworkReply>> m_replies;
     int m_listLifetimeMs = 60000;

@@ -149,10 +149,12 @@ void McpRegistry::startClient(const McpServerRow &row)
     auto *client = new McpClient(config, m_llm.managerFor(config.url), this);
     const QString tenantId = row.tenantId;
     const QString name = row.name;
-    connect(client, &McpClient::statusChanged, this,
-            [this, tenantId, name] { Q_EMIT serverChanged(tenantId, name); });
-    connect(client, &McpClient::toolsChanged, this,
-            [this, tenantId, name] { Q_EMIT serverChanged(tenantId, name); });
+    const auto changed = [this, tenantId, name] {
+        publish(tenantId, name);
+        Q_EMIT serverChanged(tenantId, name);
+    };
+    connect(client, &McpClient::statusChanged, this, changed);
+    connect(client, &McpClient::toolsChanged, this, changed);
     m_clients[tenantId].insert(name, client);
     client->start();
 }
@@ -174,6 +176,7 @@ ApiError McpRegistry::put(McpServerRow &row, const Secrets &secrets, bool keepSe
         return {500, u"storage_error"_s, u"The server's secrets could not be stored"_s};
     retire(m_clients[row.tenantId].take(row.name));
     startClient(row);
+    publish(row.tenantId, row.name);
     return {};
 }
 
@@ -185,6 +188,7 @@ bool McpRegistry::remove(const QString &tenantId, const QString &name)
     if (m_secrets)
         m_secrets->remove(secretKey(row->id));
     retire(m_clients[tenantId].take(name));
+    publish(tenantId, name);
     return true;
 }
 
@@ -206,15 +210,23 @@ bool McpRegistry::matches(const QStringList &patterns, const QString &server, co
     return false;
 }
 
+void McpRegistry::publish(const QString &tenantId, const QString &name)
+{
+    const McpClient *client = this->client(tenantId, name);
+    const QMutexLocker locker(&m_publishedLock);
+    if (client && client->status() == McpClient::Status::Connected)
+        m_published[tenantId].insert(name, client->tools());
+    else
+        m_published[tenantId].remove(name);
+}
+
 QList<ToolInfo> McpRegistry::tools(const QString &tenantId, const QStringList &patterns) const
 {
     QList<ToolInfo> tools;
     QSet<QString> functions;
-    const auto &byName = m_clients.value(tenantId);
-    for (McpClient *client : byName) {
-        if (client->status() != McpClient::Status::Connected)
-            continue;
-        for (ToolInfo tool : client->tools()) {
+    const QMutexLocker locker(&m_publishedLock);
+    for (const QList<ToolInfo> &published : m_published.value(tenantId)) {
+        for (ToolInfo tool : published) {
             if (!matches(patterns, tool.server, tool.name))
                 continue;
             // Two names can meet once made safe for functions: keep them apart.

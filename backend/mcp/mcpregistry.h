@@ -6,6 +6,8 @@
 #include "storage/mcpserverstore.h"
 
 #include <QHash>
+#include <QMap>
+#include <QMutex>
 #include <QObject>
 
 class Database;
@@ -46,6 +48,8 @@ public:
     static bool writeSecrets(SecretStore *store, const QString &serverId, const Secrets &secrets);
     static Secrets readSecrets(SecretStore *store, const QString &serverId);
 
+    // Safe from any thread (the server's other loops ask too): read from what each server last
+    // published.
     QList<ToolInfo> tools(const QString &tenantId, const QStringList &patterns) const override;
     ToolCallJob *call(const QString &tenantId, const QString &server, const QString &tool,
                       const QJsonObject &arguments, QObject *parent) override;
@@ -62,9 +66,13 @@ private:
     McpClient::Config configOf(const McpServerRow &row) const;
     void startClient(const McpServerRow &row);
     void retire(McpClient *client);
+    // The tools of a connected server, as tools() reads them; none for a server down or gone.
+    void publish(const QString &tenantId, const QString &name);
 
     McpServerStore m_store;
     SecretStore *m_secrets;
     LlmClient &m_llm;
     QHash<QString, QHash<QString, McpClient *>> m_clients; // tenant -> name -> client
+    mutable QMutex m_publishedLock;
+    QHash<QString, QMap<QString, QList<ToolInfo>>> m_published; // tenant -> name -> tools
 };

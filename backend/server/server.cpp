@@ -15,6 +15,7 @@
 #include "http/transferroutes.h"
 #include "llm/llmclient.h"
 #include "llm/modelcatalog.h"
+#include "loops/serverloop.h"
 #include "mcp/mcpregistry.h"
 #include "openai/openairoutes.h"
 #include "search/searchindex.h"
@@ -91,7 +92,9 @@ bool Server::start(const Options &options)
     }
     m_mcp = std::make_unique<McpRegistry>(*m_db, m_externalSecrets ? m_externalSecrets : m_fileSecrets.get(),
                                           *m_llm);
+    m_directory = std::make_unique<TurnDirectory>();
     m_chat = std::make_unique<ChatService>(*m_db, *m_llm, *m_providers, *m_catalog);
+    m_chat->setDirectory(m_directory.get());
     m_chat->setProgressInterval(options.progressIntervalMs);
     m_chat->setToolHost(m_mcp.get());
     m_chat->setFileStore(m_files.get());
@@ -137,13 +140,40 @@ bool Server::start(const Options &options)
     m_transferRoutes->registerRoutes(m_http->router());
     m_mcp->startAll();
 
+    // The other loops: the keychain the window hands in is used from its own thread only.
+    const int loops = m_externalSecrets ? 1 : qBound(1, options.threads, 256);
+    QList<ChatRoutes *> peers{m_chatRoutes.get()};
+    for (int i = 1; i < loops; ++i) {
+        ServerLoop::Setup setup;
+        setup.database = dbOptions;
+        setup.filesDir = QDir(dataDir).filePath(u"files"_s);
+        setup.secrets = m_fileSecrets.get();
+        setup.environmentProvider = options.environmentProvider;
+        setup.tools = m_mcp.get();
+        setup.toolsContext = m_mcp.get();
+        setup.directory = m_directory.get();
+        setup.tickets = m_tickets.get();
+        setup.catalog = m_catalog.get();
+        setup.keepAliveMs = options.keepAliveMs;
+        setup.resumeGraceMs = options.resumeGraceMs;
+        setup.progressIntervalMs = options.progressIntervalMs;
+        setup.maxDocumentChars = options.maxDocumentChars;
+        setup.epoll = qgetenv("AGENTDESK_EVENT_LOOP") != "qt";
+        auto loop = std::make_unique<ServerLoop>(i);
+        if (!loop->start(setup, &m_error))
+            return false;
+        peers.append(loop->routes());
+        m_loops.push_back(std::move(loop));
+    }
+    m_chatRoutes->setPeers(peers);
+
     // Finished messages go into the search index while nothing streams (a search catches up on
     // what is left); ending a reply costs nothing for it.
     if (!m_indexTimer) {
         m_indexTimer = new QTimer(this);
         m_indexTimer->setInterval(2000);
         connect(m_indexTimer, &QTimer::timeout, this, [this] {
-            if (m_db && m_chat && m_chat->activeTurns() == 0)
+            if (m_db && m_directory && m_directory->running() == 0)
                 SearchIndex(*m_db).catchUp(500);
         });
         m_indexTimer->start();
@@ -156,7 +186,7 @@ bool Server::start(const Options &options)
         m_trimTimer = new QTimer(this);
         m_trimTimer->setInterval(2000);
         connect(m_trimTimer, &QTimer::timeout, this, [this] {
-            if (m_chat && m_chat->activeTurns() > 0) {
+            if (m_directory && m_directory->running() > 0) {
                 m_heapDirty = true;
             } else if (m_heapDirty) {
                 m_heapDirty = false;
@@ -180,6 +210,7 @@ void Server::stop()
 {
     if (m_chat)
         m_chat->interruptAll();
+    m_loops.clear(); // each saves its own replies as interrupted first
     m_http.reset();
     m_transferRoutes.reset();
     m_searchRoutes.reset();
@@ -196,6 +227,21 @@ void Server::stop()
     m_llm.reset();
     m_checkpointer.reset();
     m_port = 0;
+}
+
+int Server::defaultThreads()
+{
+    bool ok = false;
+    const int threads = qEnvironmentVariableIntValue("AGENTDESK_THREADS", &ok);
+    return ok && threads > 0 ? threads : 1;
+}
+
+QList<ChatService *> Server::loopServices() const
+{
+    QList<ChatService *> services{m_chat.get()};
+    for (const auto &loop : m_loops)
+        services.append(loop->chat());
+    return services;
 }
 
 QUrl Server::url() const

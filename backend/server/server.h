@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 class ApiServer;
 class AuthStore;
@@ -29,7 +30,9 @@ class SearchRoutes;
 class TransferRoutes;
 class SecretStore;
 class OpenAiRoutes;
+class ServerLoop;
 class StreamTickets;
+class TurnDirectory;
 class WalCheckpointer;
 
 // The backend assembled: database, upstream client, chat service and HTTP API on one thread.
@@ -59,7 +62,12 @@ public:
         int requestTimeoutMs = 30000;                 // a request must arrive whole this soon (else 408)
         int idleTimeoutMs = 60000;                    // keep-alive connections idle this long are closed
         int maxApiCompletionsPerUser = 16;            // /v1/chat/completions running at once per user
+        // Event loops, each on a thread of its own (--threads); replies are spread over them. Tests
+        // run the suite with AGENTDESK_THREADS=4. One where a SecretStore is handed in (the keychain).
+        int threads = defaultThreads();
     };
+    // AGENTDESK_THREADS, else 1.
+    static int defaultThreads();
 
     explicit Server(QObject *parent = nullptr);
     ~Server() override;
@@ -84,6 +92,9 @@ public:
     Database &database() { return *m_db; }
     ApiServer *http() { return m_http.get(); }
     ChatService &chat() { return *m_chat; }
+    // Every loop's chat service, the first loop's first; the others live on their own threads.
+    QList<ChatService *> loopServices() const;
+    int loops() const { return int(m_loops.size()) + 1; }
     McpRegistry &mcp() { return *m_mcp; }
 
 private:
@@ -101,7 +112,9 @@ private:
     std::unique_ptr<ModelCatalog> m_catalog;
     std::unique_ptr<FileStore> m_files;
     std::unique_ptr<McpRegistry> m_mcp;
+    std::unique_ptr<TurnDirectory> m_directory;
     std::unique_ptr<ChatService> m_chat;
+    std::vector<std::unique_ptr<ServerLoop>> m_loops; // the second and later loops
     std::unique_ptr<StreamTickets> m_tickets;
     std::unique_ptr<ApiServer> m_http;
     std::unique_ptr<ChatRoutes> m_chatRoutes;

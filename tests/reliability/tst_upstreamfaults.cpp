@@ -131,7 +131,7 @@ void UpstreamFaultsTest::everyStreamEndsAndIsStoredAsSeen()
     for (auto &stream : running)
         stream->start();
     // The server keeps answering others while all of that goes on.
-    QTRY_VERIFY_WITH_TIMEOUT(f->server->chat().activeTurns() > streams / 2, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(f->server->chat().directory().running() > streams / 2, 10000);
     QCOMPARE(f->client().get(u"/api/health"_s).status, 200);
     QTRY_VERIFY_WITH_TIMEOUT(
         std::all_of(running.begin(), running.end(), [](const auto &s) { return s->isFinished(); }), 60000);
@@ -161,7 +161,7 @@ void UpstreamFaultsTest::everyStreamEndsAndIsStoredAsSeen()
     qInfo() << "outcomes:" << outcomes;
 
     // What the database holds: exactly that.
-    QTRY_COMPARE_WITH_TIMEOUT(f->server->chat().activeTurns(), 0, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(f->server->chat().directory().running(), 0, 5000);
     ReadOnlyDb db(f->dir.filePath(u"agentdesk.db"_s));
     QVERIFY2(db.isOpen(), qPrintable(db.errorString()));
     int checked = 0;

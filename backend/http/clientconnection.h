@@ -1,0 +1,51 @@
+#pragma once
+
+#include "core/apierror.h"
+
+#include <QByteArray>
+#include <QHttpServerResponder>
+#include <QJsonObject>
+#include <QList>
+#include <QPair>
+#include <QPointer>
+#include <QTcpSocket>
+
+#include <memory>
+
+class SseStream;
+struct RequestContext;
+
+// Where a chat answer goes once its route handler returned: the request's own connection, on the
+// loop that read it, or that connection handed to another loop (ChatRoutes::handOff), where no
+// QHttpServer knows it. Every answer through it is the last on the connection: it closes it.
+class ClientConnection
+{
+public:
+    using Headers = QList<QPair<QByteArray, QByteArray>>;
+
+    // The request's responder, taken.
+    static ClientConnection take(RequestContext &context);
+    // A connection whose request another loop read: `socket` (made on this thread from the
+    // descriptor it handed over) is then owned here and deleted once it disconnects.
+    static ClientConnection adopt(QTcpSocket *socket, const Headers &headers, bool http10);
+
+    QTcpSocket *socket() const { return m_socket; }
+    bool isConnected() const;
+    const Headers &headers() const { return m_headers; }
+    bool http10() const { return m_http10; }
+
+    // The answer: an event stream (owned by the caller, see SseStream), a JSON body, an error in
+    // the reference's shape, or 204.
+    SseStream *openStream(int keepAliveMs) const;
+    void sendJson(const QJsonObject &body, int status = 200) const;
+    void sendError(const ApiError &error) const;
+    void sendNoContent() const;
+
+private:
+    void send(int status, const QByteArray &contentType, const QByteArray &body) const;
+
+    std::shared_ptr<QHttpServerResponder> m_responder; // none on an adopted socket
+    QPointer<QTcpSocket> m_socket;
+    Headers m_headers; // CORS, on every answer
+    bool m_http10 = false;
+};
