@@ -1,0 +1,370 @@
+// The server with several event loops (--threads), on the headless server's epoll dispatcher: new
+// replies spread over the loops with their connections, and everything about a reply that arrives
+// on the first loop (cancel, resume and attach, tool decisions, deleting its session, statistics,
+// shutdown) reaches the loop that runs it.
+#include "apifixture.h"
+#include "chat/chatservice.h"
+#include "eventloop/epolleventdispatcher.h"
+#include "streamclient.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSet>
+#include <QSqlQuery>
+#include <QTcpSocket>
+#include <QTest>
+#include <QUrl>
+#include <QUuid>
+
+using namespace Qt::StringLiterals;
+
+namespace {
+constexpr int loops = 4;
+const QString node = QStringLiteral(AGENTDESK_NODE);
+
+bool startLoops(ApiFixture &f, int graceMs = 30000)
+{
+    return f.start([graceMs](Server::Options &o) {
+        o.threads = loops;
+        o.resumeGraceMs = graceMs;
+    });
+}
+
+QString replyOf(const QByteArray &id)
+{
+    return QString::fromLatin1(id.left(id.indexOf(':')));
+}
+
+// Which loop runs the reply (0: the first), -1 when none does.
+int loopOf(ApiFixture &f, const QString &replyId)
+{
+    const ChatService *owner = f.server->chat().directory().replyOwner(replyId);
+    return owner ? int(f.server->loopServices().indexOf(owner)) : -1;
+}
+
+QList<QJsonObject> ofType(const StreamRecord &record, const QString &type)
+{
+    QList<QJsonObject> out;
+    for (const QJsonObject &e : record.events) {
+        if (e.value("type"_L1).toString() == type)
+            out.append(e);
+    }
+    return out;
+}
+
+QString callsModel(const QString &call)
+{
+    return u"fake:calls="_s + QString::fromLatin1(QUrl::toPercentEncoding(call));
+}
+} // namespace
+
+class ServerLoopsTest : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void repliesSpreadOverTheLoops();
+    void cancelReachesTheReplysLoop();
+    void resumeAndAttachOnTheReplysLoop();
+    void oneReplyPerSessionAcrossLoops();
+    void toolCallsAndDecisionsCrossLoops();
+    void deletingASessionStopsItsReplyFirst();
+    void answersOnAHandedOverConnection();
+    void shutdownInterruptsEveryLoop();
+};
+
+void ServerLoopsTest::repliesSpreadOverTheLoops()
+{
+    ApiFixture f;
+    QVERIFY(startLoops(f));
+    QCOMPARE(f.server->loops(), loops);
+    const QString agentId = f.createAgent(u"fake:tokens=40,delay=10"_s);
+    std::vector<std::unique_ptr<AsyncStream>> streams;
+    for (int i = 0; i < 2 * loops; ++i) {
+        streams.push_back(std::make_unique<AsyncStream>(
+            f.server->port(), chatStreamRequest(agentId, f.token, u"question %1"_s.arg(i))));
+        streams.back()->start();
+    }
+    QSet<int> used;
+    for (const auto &stream : streams) {
+        QTRY_VERIFY_WITH_TIMEOUT(stream->record().ids.size() > 2, 10000);
+        used.insert(loopOf(f, replyOf(stream->record().ids.first())));
+    }
+    QCOMPARE(used, (QSet<int>{0, 1, 2, 3})); // every loop runs two of them
+    for (const auto &stream : streams) {
+        QTRY_VERIFY_WITH_TIMEOUT(stream->isFinished(), 20000);
+        QCOMPARE(stream->record().terminal, u"done"_s);
+        QVERIFY(stream->record().lastChunk); // the chunked body ended properly
+        QCOMPARE(stream->record().events.size(), 42);
+    }
+    QTRY_COMPARE(f.server->chat().directory().running(), 0);
+
+    // Every loop's commits are the server's: statistics and the database count them all.
+    const QJsonObject stats = f.client().get(u"/api/stats"_s).json();
+    QCOMPARE(stats.value(u"sessions"_s).toInt(), 2 * loops);
+    QCOMPARE(stats.value(u"messages"_s).toInt(), 4 * loops);
+    QVERIFY(stats.value(u"completion_tokens"_s).toInt() >= 40 * 2 * loops);
+    QSqlQuery query(f.server->database().connection());
+    QVERIFY(query.exec(u"SELECT COUNT(*) FROM messages WHERE role = 'assistant' AND status = 'complete'"_s));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toInt(), 2 * loops);
+}
+
+void ServerLoopsTest::cancelReachesTheReplysLoop()
+{
+    ApiFixture f;
+    QVERIFY(startLoops(f));
+    const QString agentId = f.createAgent(u"fake:tokens=400,delay=20"_s);
+    for (const QString &what : {u"reply"_s, u"session"_s}) {
+        AsyncStream stream(f.server->port(), chatStreamRequest(agentId, f.token, u"long"_s));
+        stream.start();
+        QTRY_VERIFY_WITH_TIMEOUT(stream.record().ids.size() > 3, 10000);
+        const QString replyId = replyOf(stream.record().ids.first());
+        QVERIFY(loopOf(f, replyId) > 0);
+        const QString path = what == "reply"_L1 ? u"/api/replies/%1/cancel"_s.arg(replyId)
+                                                : u"/api/sessions/%1/cancel"_s.arg(stream.record().sessionId);
+        const HttpResult cancelled = f.client().request("POST", path);
+        QCOMPARE(cancelled.status, 200);
+        QCOMPARE(cancelled.json().value(u"cancelled"_s).toBool(), true);
+        QTRY_VERIFY_WITH_TIMEOUT(stream.isFinished(), 10000);
+        QCOMPARE(stream.record().finishReason, u"Cancelled"_s);
+        QCOMPARE(f.server->chat().directory().running(), 0);
+        // Nothing left to cancel.
+        const HttpResult again = f.client().request("POST", path);
+        QCOMPARE(again.json().value(u"cancelled"_s).toBool(), false);
+    }
+    QTRY_COMPARE(f.fake.clientAborts(), 2); // each upstream was stopped on its own loop
+    // Another user's cancel finds nothing, on whichever loop the reply runs.
+    AsyncStream stream(f.server->port(), chatStreamRequest(agentId, f.token, u"mine"_s));
+    stream.start();
+    QTRY_VERIFY_WITH_TIMEOUT(stream.record().ids.size() > 3, 10000);
+    const QString replyId = replyOf(stream.record().ids.first());
+    QVERIFY(loopOf(f, replyId) >= 0);
+    const QString bob = f.newToken(u"acme"_s, u"bob"_s);
+    QCOMPARE(f.client(bob).request("POST", u"/api/replies/%1/cancel"_s.arg(replyId)).status, 404);
+    QCOMPARE(
+        f.client(bob).request("POST", u"/api/sessions/%1/cancel"_s.arg(stream.record().sessionId)).status,
+        404);
+    QVERIFY(!stream.isFinished());
+    stream.abort();
+}
+
+void ServerLoopsTest::resumeAndAttachOnTheReplysLoop()
+{
+    ApiFixture f;
+    QVERIFY(startLoops(f));
+    const QString model = u"fake:tokens=60,delay=20"_s;
+    const QString agentId = f.createAgent(model);
+    auto client = f.client();
+    const QString path = u"/api/agents/%1/chat/stream"_s.arg(agentId);
+    const QByteArray body = ApiFixture::chatBody(u"tell me"_s);
+    int events = 0;
+    const auto first =
+        client.stream("POST", path, body, [&](const SseEventRecord &) { return ++events < 5; });
+    QCOMPARE(first.events.size(), 5);
+    const QByteArray lastId = first.events.last().id;
+    const QString replyId = replyOf(lastId);
+    QVERIFY(loopOf(f, replyId) > 0); // not the loop that reads requests
+
+    // A second window follows from the start while the first client resumes where it left.
+    AsyncStream follower(
+        f.server->port(),
+        ApiTestClient::rawRequest("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, f.token.toUtf8(), {}));
+    follower.start();
+    const auto rest = client.stream("POST", path, body, {}, 20000, true, {{"Last-Event-ID", lastId}});
+    QCOMPARE(rest.head.status, 200);
+    QVERIFY(rest.closedByServer);
+    QCOMPARE(rest.events.first().id, replyId.toLatin1() + ":6");
+    QCOMPARE(rest.events.last().json.value(u"type"_s).toString(), u"done"_s);
+    QString text;
+    for (const auto &e : first.events)
+        text += e.json.value(u"content"_s).toString();
+    for (const auto &e : rest.events)
+        text += e.json.value(u"content"_s).toString();
+    QTRY_VERIFY_WITH_TIMEOUT(follower.isFinished(), 20000);
+    QCOMPARE(follower.record().terminal, u"done"_s);
+    QCOMPARE(follower.record().content, text); // the same words, once
+    QCOMPARE(f.fake.requestsReceived(), 1);
+
+    // Ended: served from storage by the first loop, 204 once the end was seen.
+    const auto stored = client.stream("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, {}, 20000, true,
+                                      {{"Last-Event-ID", lastId}});
+    QCOMPARE(stored.events.size(), rest.events.size());
+    const QByteArray endId = rest.events.last().id;
+    QCOMPARE(client.request("GET", u"/api/replies/%1/stream"_s.arg(replyId), {}, {{"Last-Event-ID", endId}})
+                 .status,
+             204);
+    // Someone else's reply is not found while it runs elsewhere either.
+    AsyncStream running(f.server->port(), chatStreamRequest(agentId, f.token, u"again"_s));
+    running.start();
+    QTRY_VERIFY_WITH_TIMEOUT(running.record().ids.size() > 2, 10000);
+    const QString bob = f.newToken(u"acme"_s, u"bob"_s);
+    const QString other = replyOf(running.record().ids.first());
+    QVERIFY(loopOf(f, other) >= 0);
+    QCOMPARE(f.client(bob).request("GET", u"/api/replies/%1/stream"_s.arg(other)).status, 404);
+    running.abort();
+}
+
+void ServerLoopsTest::oneReplyPerSessionAcrossLoops()
+{
+    ApiFixture f;
+    QVERIFY(startLoops(f));
+    const QString agentId = f.createAgent(u"fake:tokens=300,delay=20"_s);
+    AsyncStream stream(f.server->port(), chatStreamRequest(agentId, f.token, u"first"_s));
+    stream.start();
+    QTRY_VERIFY_WITH_TIMEOUT(stream.record().ids.size() > 2, 10000);
+    const QString sessionId = stream.record().sessionId;
+    const int owner = loopOf(f, replyOf(stream.record().ids.first()));
+    // The next requests go to the other loops in turn: each finds the session busy.
+    for (int i = 0; i < loops; ++i) {
+        const HttpResult busy = f.client().request("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
+                                                   ApiFixture::chatBody(u"second"_s, sessionId));
+        QCOMPARE(busy.status, 409);
+        QCOMPARE(busy.errorCode(), QByteArray("session_busy"));
+    }
+    QCOMPARE(loopOf(f, replyOf(stream.record().ids.first())), owner);
+    const QJsonObject session = f.client().get(u"/api/sessions/%1"_s.arg(sessionId)).json();
+    QCOMPARE(session.value(u"streaming"_s).toBool(), true);
+    QTRY_VERIFY_WITH_TIMEOUT(stream.isFinished(), 20000);
+    QTRY_COMPARE(f.server->chat().directory().running(), 0);
+    // Free again, on whichever loop comes next.
+    const auto next = f.client().stream("POST", u"/api/agents/%1/chat/stream"_s.arg(agentId),
+                                        ApiFixture::chatBody(u"second"_s, sessionId));
+    QCOMPARE(next.events.last().json.value(u"type"_s).toString(), u"done"_s);
+    QCOMPARE(
+        f.client().get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray().size(),
+        4);
+}
+
+void ServerLoopsTest::toolCallsAndDecisionsCrossLoops()
+{
+    ApiFixture f;
+    QVERIFY(startLoops(f));
+    QVERIFY(f.addEverything()); // its process belongs to the first loop
+    const QString agent =
+        f.createAgent(callsModel(u"everything__get-sum|{\"a\":4,\"b\":5}"_s),
+                      {{u"tools"_s, QJsonArray{u"everything/*"_s}}, {u"tool_approval"_s, u"ask"_s}});
+    for (int i = 0; i < loops; ++i) { // one on each loop
+        AsyncStream stream(f.server->port(), chatStreamRequest(agent, f.token, u"may I?"_s));
+        stream.start();
+        QTRY_VERIFY_WITH_TIMEOUT(!ofType(stream.record(), u"tool_call"_s).isEmpty(), 20000);
+        const QString replyId = replyOf(stream.record().ids.first());
+        QCOMPARE(loopOf(f, replyId), (i + 1) % loops);
+        const QJsonObject waiting = ofType(stream.record(), u"tool_call"_s).first()[u"metadata"_s].toObject();
+        QCOMPARE(waiting.value("status"_L1).toString(), u"awaiting_approval"_s);
+        const QString path =
+            u"/api/replies/%1/tool-calls/%2"_s.arg(replyId, waiting.value("tool_call_id"_L1).toString());
+        QCOMPARE(f.client().request("POST", path, R"({"decision":"maybe"})").errorCode(),
+                 QByteArray("invalid_decision"));
+        const HttpResult decided = f.client().request("POST", path, R"({"decision":"allow"})");
+        QCOMPARE(decided.status, 200);
+        QCOMPARE(decided.json().value(u"decision"_s).toString(), u"allow"_s);
+        QTRY_VERIFY_WITH_TIMEOUT(stream.isFinished(), 20000);
+        QCOMPARE(stream.record().terminal, u"done"_s);
+        // The call ran in the first loop's MCP server and its result came back to this loop.
+        QCOMPARE(ofType(stream.record(), u"tool_result"_s).first().value("content"_L1).toString(),
+                 u"The sum of 4 and 5 is 9."_s);
+        QCOMPARE(f.client().request("POST", path, R"({"decision":"allow"})").status, 409);
+    }
+}
+
+void ServerLoopsTest::deletingASessionStopsItsReplyFirst()
+{
+    ApiFixture f;
+    QVERIFY(startLoops(f));
+    const QString agentId = f.createAgent(u"fake:tokens=400,delay=20"_s);
+    AsyncStream stream(f.server->port(), chatStreamRequest(agentId, f.token, u"doomed"_s));
+    stream.start();
+    QTRY_VERIFY_WITH_TIMEOUT(stream.record().ids.size() > 3, 10000);
+    QVERIFY(loopOf(f, replyOf(stream.record().ids.first())) > 0);
+    const QString sessionId = stream.record().sessionId;
+    QCOMPARE(f.client().request("DELETE", u"/api/sessions/%1"_s.arg(sessionId)).status, 204);
+    QTRY_VERIFY_WITH_TIMEOUT(stream.isFinished(), 10000);
+    QCOMPARE(f.server->chat().directory().running(), 0);
+    QCOMPARE(f.client().get(u"/api/sessions/%1"_s.arg(sessionId)).status, 404);
+    QSqlQuery query(f.server->database().connection());
+    QVERIFY(query.exec(u"SELECT COUNT(*) FROM messages"_s));
+    QVERIFY(query.next());
+    QCOMPARE(query.value(0).toInt(), 0); // nothing written into the deleted session afterwards
+}
+
+void ServerLoopsTest::answersOnAHandedOverConnection()
+{
+    ApiFixture f;
+    QVERIFY(f.start([](Server::Options &o) {
+        o.threads = loops;
+        o.corsOrigins = {u"https://app.example.com"_s};
+    }));
+    const QString agentId = f.createAgent(u"fake:tokens=3"_s);
+    // A refusal written by the loop the request was handed to: JSON, CORS, and the connection closed.
+    const HttpResult missing = f.client().request(
+        "POST", u"/api/agents/%1/chat/stream"_s.arg(QUuid::createUuid().toString(QUuid::WithoutBraces)),
+        ApiFixture::chatBody(u"hi"_s), {{"Origin", "https://app.example.com"}});
+    QCOMPARE(missing.status, 404);
+    QCOMPARE(missing.errorCode(), QByteArray("agent_not_found"));
+    QCOMPARE(missing.headers.value("access-control-allow-origin"), QByteArray("https://app.example.com"));
+    QCOMPARE(missing.headers.value("connection"), QByteArray("close"));
+    // The whole-reply route and HTTP/1.0 (no chunks) on every loop.
+    for (int i = 0; i < loops; ++i) {
+        const HttpResult whole = f.client().request("POST", u"/api/agents/%1/chat"_s.arg(agentId),
+                                                    ApiFixture::chatBody(u"all at once"_s));
+        QCOMPARE(whole.status, 200);
+        QCOMPARE(whole.json().value(u"finish_reason"_s).toString(), u"Stop"_s);
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress::LocalHost, f.server->port());
+        QVERIFY(socket.waitForConnected(5000));
+        const QByteArray json = ApiFixture::chatBody(u"old client"_s);
+        socket.write("POST /api/agents/" + agentId.toLatin1() +
+                     "/chat/stream HTTP/1.0\r\nAuthorization: Bearer " + f.token.toLatin1() +
+                     "\r\nContent-Type: application/json\r\nContent-Length: " +
+                     QByteArray::number(json.size()) + "\r\n\r\n" + json);
+        QTRY_VERIFY_WITH_TIMEOUT(socket.state() == QAbstractSocket::UnconnectedState, 10000);
+        const QByteArray answer = socket.readAll();
+        QVERIFY2(answer.startsWith("HTTP/1.1 200 OK\r\n"), answer.constData());
+        QVERIFY(!answer.contains("Transfer-Encoding"));
+        QVERIFY2(answer.contains("\"type\":\"done\""), answer.constData());
+    }
+}
+
+void ServerLoopsTest::shutdownInterruptsEveryLoop()
+{
+    ApiFixture f;
+    QVERIFY(startLoops(f));
+    const QString agentId = f.createAgent(u"fake:tokens=400,delay=20"_s);
+    std::vector<std::unique_ptr<AsyncStream>> streams;
+    QSet<int> used;
+    for (int i = 0; i < loops; ++i) {
+        streams.push_back(std::make_unique<AsyncStream>(
+            f.server->port(), chatStreamRequest(agentId, f.token, u"cut %1"_s.arg(i))));
+        streams.back()->start();
+        QTRY_VERIFY_WITH_TIMEOUT(streams.back()->record().ids.size() > 3, 10000);
+        used.insert(loopOf(f, replyOf(streams.back()->record().ids.first())));
+    }
+    QCOMPARE(used.size(), loops);
+    f.stopServer(); // as on SIGTERM: every loop saves its replies before the process goes
+    for (const auto &stream : streams) {
+        QTRY_VERIFY_WITH_TIMEOUT(stream->isFinished(), 10000);
+        QCOMPARE(stream->record().finishReason, u"Interrupted"_s);
+    }
+    QVERIFY(startLoops(f));
+    for (const auto &stream : streams) {
+        const QJsonArray rows = f.client()
+                                    .get(u"/api/sessions/%1/messages"_s.arg(stream->record().sessionId))
+                                    .json()[u"messages"_s]
+                                    .toArray();
+        QCOMPARE(rows.size(), 2);
+        QCOMPARE(rows.at(1)[u"finish_reason"_s].toString(), u"Interrupted"_s);
+        QVERIFY(rows.at(1)[u"content"_s].toString().startsWith(stream->record().content));
+        QVERIFY(!stream->record().content.isEmpty());
+    }
+}
+
+int main(int argc, char **argv)
+{
+    QCoreApplication::setEventDispatcher(new EpollEventDispatcher); // as the headless server runs
+    QCoreApplication app(argc, argv);
+    ServerLoopsTest test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "tst_serverloops.moc"
