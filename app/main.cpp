@@ -21,6 +21,7 @@
 #include <QUrlQuery>
 
 #include <csignal>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -64,6 +65,15 @@ void raiseFileLimit()
         limit.rlim_cur = limit.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &limit);
     }
+}
+
+// The cores this process may run on (taskset, cpusets), which may be fewer than the machine's.
+int usableCores()
+{
+    cpu_set_t set;
+    if (::sched_getaffinity(0, sizeof set, &set) == 0)
+        return qMax(1, CPU_COUNT(&set));
+    return QThread::idealThreadCount();
 }
 
 bool hasDisplay()
@@ -304,8 +314,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    int threads = qEnvironmentVariableIsSet("AGENTDESK_THREADS") ? Server::defaultThreads()
-                                                                 : QThread::idealThreadCount();
+    int threads = qEnvironmentVariableIsSet("AGENTDESK_THREADS") ? Server::defaultThreads() : usableCores();
     if (parser.isSet(u"threads"_s)) {
         bool threadsOk = false;
         threads = parser.value(u"threads"_s).toInt(&threadsOk);

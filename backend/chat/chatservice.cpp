@@ -289,13 +289,15 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
             ApiError::notFound(u"agent_not_found"_s, u"No agent %1 in this tenant"_s.arg(agentId)));
     Turn turn;
     turn.text = message;
+    auto release = qScopeGuard([this, &turn] { unclaim(turn); });
     if (!sessionId.isEmpty()) {
         const auto existing = m_sessions.session(principal.tenantId, principal.userId, sessionId);
         if (!existing || existing->agentId != agent->id)
             return refused(ApiError::notFound(
                 u"session_not_found"_s, u"No session %1 with this agent for this user"_s.arg(sessionId)));
         turn.session = *existing;
-        if (m_directory->sessionOwner(sessionId))
+        // Claimed before its branch is read: a reply on another loop could add to it meanwhile.
+        if (!claim(turn))
             return refused(busy());
         turn.before = m_sessions.branch(sessionId).value_or(QList<Message>{});
         turn.parentId = turn.before.isEmpty() ? QString() : turn.before.constLast().id;
@@ -304,7 +306,10 @@ ChatService::Started ChatService::start(const Principal &principal, const QStrin
     }
     if (const ApiError error = readFiles(principal, options.attachments, &turn.files); error.isError())
         return refused(error);
-    return launch(principal, *agent, turn, options);
+    const Started started = launch(principal, *agent, turn, options);
+    if (started.turn)
+        release.dismiss();
+    return started;
 }
 
 ChatService::Started ChatService::regenerate(const Principal &principal, const QString &messageId,
@@ -349,8 +354,9 @@ ChatService::Started ChatService::edit(const Principal &principal, const QString
 ChatService::Started ChatService::continueAt(const Principal &principal, Turn &turn,
                                              const QString &userMessageId, const Options &options)
 {
-    if (m_directory->sessionOwner(turn.session.id))
+    if (!claim(turn))
         return refused(busy());
+    auto release = qScopeGuard([this, &turn] { unclaim(turn); });
     const auto agent = m_agents.get(principal.tenantId, turn.session.agentId);
     if (!agent)
         return refused(ApiError::notFound(u"agent_not_found"_s, u"The agent of this session was deleted"_s));
@@ -371,7 +377,22 @@ ChatService::Started ChatService::continueAt(const Principal &principal, Turn &t
     }
     if (turn.regenerate && !turn.existingUser)
         return refused(ApiError::badRequest(u"nothing_to_regenerate"_s, u"This reply answers no message"_s));
-    return launch(principal, *agent, turn, options);
+    const Started started = launch(principal, *agent, turn, options);
+    if (started.turn)
+        release.dismiss();
+    return started;
+}
+
+bool ChatService::claim(Turn &turn)
+{
+    turn.claimed = m_directory->claimSession(turn.session.id, this);
+    return turn.claimed;
+}
+
+void ChatService::unclaim(Turn &turn)
+{
+    if (std::exchange(turn.claimed, false))
+        m_directory->releaseSession(turn.session.id);
 }
 
 ApiError ChatService::readFiles(const Principal &principal, const QStringList &ids, QList<FileRow> *files)
@@ -483,14 +504,6 @@ ApiError ChatService::busy()
 ChatService::Started ChatService::launch(const Principal &principal, const Agent &agent, Turn &turn,
                                          const Options &options)
 {
-    // The session is this turn's from here (on every loop), unless it does not start.
-    const QString claimed = turn.session.id;
-    if (!claimed.isEmpty() && !m_directory->claimSession(claimed, this))
-        return refused(busy());
-    auto release = qScopeGuard([this, claimed] {
-        if (!claimed.isEmpty())
-            m_directory->releaseSession(claimed);
-    });
     Started started;
     ApiError providerError;
     const auto provider = m_providers.resolve(principal.tenantId, agent.provider, &providerError);
@@ -713,9 +726,8 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
     }
     if (m_progressIntervalMs > 0 && !m_progressTimer.isActive())
         m_progressTimer.start();
-    release.dismiss();
-    if (claimed.isEmpty())
-        m_directory->claimSession(session.id, this);
+    if (!turn.claimed) // a new session: nobody else knows its id yet
+        claim(turn);
     m_directory->addReply(reply->id, this);
     m_turns.insert(session.id, chatTurn);
     m_replies.insert(reply->id, chatTurn);

@@ -136,8 +136,6 @@ public:
     bool isStreaming(const QString &sessionId) const { return m_directory->sessionOwner(sessionId); }
     // 409 session_busy: one reply per session at a time.
     static ApiError busy();
-    // On this loop.
-    int activeTurns() const { return int(m_turns.size()); }
     // Saves every running reply as interrupted; for shutdown.
     void interruptAll();
 
@@ -169,7 +167,12 @@ private:
         std::optional<QString> parentId;
         QList<FileRow> files;    // the user message's
         bool regenerate = false; // answer an existing user message again
+        bool claimed = false;    // the session is this turn's in the directory
     };
+    // Takes the turn's session for this service in the directory (false: a reply runs in it), and
+    // gives it back when the turn does not start.
+    bool claim(Turn &turn);
+    void unclaim(Turn &turn);
     Started continueAt(const Principal &principal, Turn &turn, const QString &userMessageId,
                        const Options &options);
     Started launch(const Principal &principal, const Agent &agent, Turn &turn, const Options &options);

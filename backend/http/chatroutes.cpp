@@ -14,12 +14,13 @@
 #include "eventloop/epolleventdispatcher.h"
 
 #include <QAbstractEventDispatcher>
-#include <QPointer>
 #include <QTcpSocket>
 #include <QUrlQuery>
 
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <utility>
 
 using namespace Qt::StringLiterals;
 
@@ -49,6 +50,20 @@ ChatService::Options optionsOf(const ChatInput &input, const QString &idempotenc
     options.idempotencyKey = idempotencyKey;
     return options;
 }
+
+// A descriptor on its way to another loop: closed unless that loop took it (a closure dropped
+// at shutdown must not leak the connection).
+struct Descriptor
+{
+    explicit Descriptor(int fd) : fd(fd) {}
+    ~Descriptor()
+    {
+        if (fd >= 0)
+            ::close(fd);
+    }
+    int release() { return std::exchange(fd, -1); }
+    int fd;
+};
 
 bool isValidIdempotencyKey(const QByteArray &key)
 {
@@ -146,12 +161,24 @@ bool ChatRoutes::needsNewTurn(RequestContext &context, bool fromQuery, QString *
     return true;
 }
 
-void ChatRoutes::launch(RequestContext &context, const Starter &start, Answer answer)
+void ChatRoutes::launch(RequestContext &context, const Starter &start, Answer answer,
+                        const QString &idempotencyKey)
 {
-    if (ChatRoutes *loop = nextLoop(); loop != this) {
-        return handOff(context, loop, [start, answer](ChatRoutes &there, ClientConnection client) {
-            there.proceed(std::move(client), start, answer, start(there.m_chat), false);
-        });
+    const Principal principal = context.principal;
+    // Requests with the same key go to the same loop, in order: the second finds the first's reply
+    // there, committed, even when it came before that commit (the first loop looked too early).
+    ChatRoutes *loop = idempotencyKey.isEmpty() ? nextLoop() : loopFor(principal, idempotencyKey);
+    if (loop != this) {
+        return handOff(
+            context, loop,
+            [start, answer, principal, idempotencyKey](ChatRoutes &there, ClientConnection client) {
+                const QString started = idempotencyKey.isEmpty()
+                                            ? QString()
+                                            : there.m_chat.replyForIdempotencyKey(principal, idempotencyKey);
+                if (!started.isEmpty())
+                    return there.attachHere(std::move(client), principal, started, 0);
+                there.proceed(std::move(client), start, answer, start(there.m_chat), false);
+            });
     }
     const ChatService::Started started = start(m_chat);
     if (!started.askModel && started.error.isError())
@@ -205,7 +232,7 @@ void ChatRoutes::stream(RequestContext &context, bool fromQuery)
             return chat.start(principal, input.agentId, input.message, input.sessionId,
                               optionsOf(input, key));
         },
-        Answer::Stream);
+        Answer::Stream, key);
 }
 
 void ChatRoutes::newVersion(RequestContext &context, bool edit)
@@ -229,7 +256,7 @@ void ChatRoutes::newVersion(RequestContext &context, bool edit)
             return edit ? chat.edit(principal, messageId, text, options)
                         : chat.regenerate(principal, messageId, options);
         },
-        Answer::Stream);
+        Answer::Stream, key);
 }
 
 void ChatRoutes::attachRoute(RequestContext &context)
@@ -252,10 +279,6 @@ void ChatRoutes::attachRoute(RequestContext &context)
 void ChatRoutes::attach(RequestContext &context, const QString &replyId, int afterSeq)
 {
     const ChatService::Reply reply = m_chat.reply(context.principal, replyId);
-    if (!reply.found()) {
-        context.sendError(404, u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId));
-        return;
-    }
     if (reply.elsewhere) {
         const Principal principal = context.principal;
         return handOff(context, routesOf(reply.elsewhere),
@@ -263,10 +286,10 @@ void ChatRoutes::attach(RequestContext &context, const QString &replyId, int aft
                            there.attachHere(std::move(client), principal, replyId, afterSeq);
                        });
     }
-    // Ended: from what is stored. A client that saw the end gets 204, which is also what stops a
-    // browser EventSource from reconnecting.
-    if (reply.stored && afterSeq >= ReplyEvents::terminalSeq(*reply.stored))
+    if (const ApiError plain = plainAnswer(reply, replyId, afterSeq); plain.status == 204)
         return context.sendNoContent();
+    else if (plain.isError())
+        return context.sendError(plain);
     follow(ClientConnection::take(context), reply, afterSeq);
 }
 
@@ -274,12 +297,22 @@ void ChatRoutes::attachHere(ClientConnection client, const Principal &principal,
                             int afterSeq)
 {
     const ChatService::Reply reply = m_chat.reply(principal, replyId);
-    if (!reply.running && !reply.stored)
-        return client.sendError(
-            ApiError::notFound(u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId)));
-    if (reply.stored && afterSeq >= ReplyEvents::terminalSeq(*reply.stored))
+    if (const ApiError plain = plainAnswer(reply, replyId, afterSeq); plain.status == 204)
         return client.sendNoContent();
+    else if (plain.isError())
+        return client.sendError(plain);
     follow(std::move(client), reply, afterSeq);
+}
+
+ApiError ChatRoutes::plainAnswer(const ChatService::Reply &reply, const QString &replyId, int afterSeq)
+{
+    if (!reply.running && !reply.stored)
+        return ApiError::notFound(u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId));
+    // Ended: from what is stored. A client that saw the end gets 204, which is also what stops a
+    // browser EventSource from reconnecting.
+    if (reply.stored && afterSeq >= ReplyEvents::terminalSeq(*reply.stored))
+        return {204, {}, {}};
+    return {};
 }
 
 void ChatRoutes::follow(ClientConnection client, const ChatService::Reply &reply, int afterSeq)
@@ -411,6 +444,14 @@ ChatRoutes *ChatRoutes::nextLoop()
     return m_peers.at(m_nextLoop);
 }
 
+ChatRoutes *ChatRoutes::loopFor(const Principal &principal, const QString &idempotencyKey)
+{
+    if (m_peers.size() < 2)
+        return this;
+    const size_t hash = qHash(principal.tenantId) ^ qHash(principal.userId) ^ qHash(idempotencyKey);
+    return m_peers.at(qsizetype(hash % size_t(m_peers.size())));
+}
+
 ChatRoutes *ChatRoutes::routesOf(ChatService *service)
 {
     for (ChatRoutes *peer : std::as_const(m_peers)) {
@@ -422,35 +463,51 @@ ChatRoutes *ChatRoutes::routesOf(ChatService *service)
 
 void ChatRoutes::handOff(RequestContext &context, ChatRoutes *peer, Continuation then)
 {
+    auto responder = std::make_shared<QHttpServerResponder>(context.takeResponder());
+    QTcpSocket *socket = responder->socket();
+    if (!socket)
+        return;
     const ClientConnection::Headers headers = context.extraHeaders;
     const bool http10 = context.http10;
-    QHttpServerResponder responder = context.takeResponder();
-    QTcpSocket *socket = responder.socket();
-    const int ours = socket ? int(socket->socketDescriptor()) : -1;
-    const int fd = ours >= 0 ? ::fcntl(ours, F_DUPFD_CLOEXEC, 0) : -1;
-    if (fd < 0) {
-        HttpReply::sendJsonAndClose(
-            responder, HttpReply::errorBody(u"unavailable"_s, u"The server is out of file descriptors"_s),
-            503, headers);
-        return;
-    }
-    // Out of this loop's epoll set while our number still names the connection: once closed, it
-    // would stay there as long as the copy is open, and wake us for a socket that is not ours.
-    if (auto *epoll = qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance()))
-        epoll->forgetSocket(ours);
-    socket->abort(); // closes our descriptor; the connection lives on in `fd`
-    QMetaObject::invokeMethod(
-        peer,
-        [peer, fd, headers, http10, then] {
-            auto *adopted = new QTcpSocket(peer); // gone with the loop at the latest
-            if (!adopted->setSocketDescriptor(fd)) {
-                ::close(fd);
-                delete adopted;
-                return;
-            }
-            then(*peer, ClientConnection::adopt(adopted, headers, http10));
-        },
-        Qt::QueuedConnection);
+    const auto move = [socket, responder, peer, headers, http10, then] {
+        // A copy of our descriptor for the peer; out of this loop's epoll set while our number still
+        // names the connection (closed, it would stay there as long as the copy is open, and wake
+        // us for a socket that is not ours); then ours is closed, the connection lives on in the copy.
+        const int ours = int(socket->socketDescriptor());
+        auto copy = std::make_shared<Descriptor>(::fcntl(ours, F_DUPFD_CLOEXEC, 0));
+        if (copy->fd < 0) {
+            return HttpReply::sendJsonAndClose(
+                *responder,
+                HttpReply::errorBody(u"unavailable"_s, u"The server is out of file descriptors"_s), 503,
+                headers);
+        }
+        if (auto *epoll = qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance()))
+            epoll->forgetSocket(ours);
+        socket->abort();
+        QMetaObject::invokeMethod(
+            peer,
+            [peer, copy, headers, http10, then] {
+                auto *adopted = new QTcpSocket(peer); // gone with the loop at the latest
+                if (!adopted->setSocketDescriptor(copy->release())) {
+                    delete adopted;
+                    return;
+                }
+                then(*peer, ClientConnection::adopt(adopted, headers, http10));
+            },
+            Qt::QueuedConnection);
+    };
+    // An answer to a request pipelined before this one may still wait in Qt's buffer: it goes
+    // first, from here (abort() would drop it).
+    socket->flush();
+    if (socket->bytesToWrite() == 0)
+        return move();
+    auto waiting = std::make_shared<QMetaObject::Connection>();
+    *waiting = connect(socket, &QTcpSocket::bytesWritten, this, [socket, waiting, move] {
+        if (socket->bytesToWrite() > 0)
+            return;
+        disconnect(*waiting);
+        move();
+    });
 }
 
 void ChatRoutes::issueTicket(RequestContext &context)

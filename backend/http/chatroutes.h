@@ -48,7 +48,8 @@ private:
     // `start` runs again.
     enum class Answer { Stream, Whole };
     using Starter = std::function<ChatService::Started(ChatService &)>;
-    void launch(RequestContext &context, const Starter &start, Answer answer);
+    void launch(RequestContext &context, const Starter &start, Answer answer,
+                const QString &idempotencyKey = {});
     void proceed(ClientConnection client, const Starter &start, Answer answer,
                  const ChatService::Started &started, bool asked);
     void attachNew(ChatTurn *turn, SseStream *stream);
@@ -60,6 +61,9 @@ private:
     void attachHere(ClientConnection client, const Principal &principal, const QString &replyId,
                     int afterSeq);
     void follow(ClientConnection client, const ChatService::Reply &reply, int afterSeq);
+    // What following a reply gets without a stream: 404 (none of the caller's), 204 (it ended and
+    // the client saw the end), else nothing (status 0).
+    static ApiError plainAnswer(const ChatService::Reply &reply, const QString &replyId, int afterSeq);
     void complete(RequestContext &context);
     // Cancels a session's or a reply's running reply: `{"cancelled": true|false}`.
     void cancel(RequestContext &context, const QString &what,
@@ -71,6 +75,7 @@ private:
     using Continuation = std::function<void(ChatRoutes &, ClientConnection)>;
     void handOff(RequestContext &context, ChatRoutes *peer, Continuation then);
     ChatRoutes *nextLoop();
+    ChatRoutes *loopFor(const Principal &principal, const QString &idempotencyKey);
     ChatRoutes *routesOf(ChatService *service);
 
     // `Last-Event-ID` (header; on routes that take a query, also `last_event_id`): the reply and

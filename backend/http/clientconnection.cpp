@@ -23,6 +23,14 @@ QByteArray reasonPhrase(int status)
         return "Forbidden";
     case 404:
         return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 410:
+        return "Gone";
+    case 415:
+        return "Unsupported Media Type";
     case 409:
         return "Conflict";
     case 413:
@@ -31,6 +39,8 @@ QByteArray reasonPhrase(int status)
         return "Unprocessable Entity";
     case 429:
         return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
     case 502:
@@ -40,7 +50,7 @@ QByteArray reasonPhrase(int status)
     case 504:
         return "Gateway Timeout";
     default:
-        return "Status";
+        return "Unknown";
     }
 }
 } // namespace
@@ -62,6 +72,10 @@ ClientConnection ClientConnection::adopt(QTcpSocket *socket, const Headers &head
     connection.m_headers = headers;
     connection.m_http10 = http10;
     QObject::connect(socket, &QTcpSocket::disconnected, socket, &QObject::deleteLater);
+    // The request was read whole; what a client sends after it is dropped, as ConnectionGuard
+    // does on the loop that read it (kept, it would grow the read buffer without bound).
+    QObject::connect(socket, &QTcpSocket::readyRead, socket,
+                     [socket] { socket->skip(socket->bytesAvailable()); });
     return connection;
 }
 

@@ -31,8 +31,6 @@ public:
 
     QTcpSocket *socket() const { return m_socket; }
     bool isConnected() const;
-    const Headers &headers() const { return m_headers; }
-    bool http10() const { return m_http10; }
 
     // The answer: an event stream (owned by the caller, see SseStream), a JSON body, an error in
     // the reference's shape, or 204.

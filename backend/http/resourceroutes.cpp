@@ -256,9 +256,13 @@ void ResourceRoutes::switchBranch(RequestContext &context)
         return;
     if (through.isEmpty())
         return context.sendError(400, u"missing_field"_s, u"Field \"message_id\" is required"_s);
-    if (m_chat.isStreaming(session->id))
+    // Held while the branch changes: a reply starting on another loop would build on the old one.
+    TurnDirectory &directory = m_chat.directory();
+    if (!directory.claimSession(session->id, &m_chat))
         return context.sendError(ChatService::busy());
-    if (!m_sessions.activateBranch(session->id, through))
+    const bool activated = m_sessions.activateBranch(session->id, through).has_value();
+    directory.releaseSession(session->id);
+    if (!activated)
         return context.sendError(404, u"message_not_found"_s,
                                  u"No message %1 in session %2"_s.arg(through, session->id));
     sendBranch(context, *session, {});
@@ -355,7 +359,7 @@ void ResourceRoutes::deleteSession(RequestContext &context)
     if (!m_sessions.session(p.tenantId, p.userId, id))
         return context.sendError(404, u"session_not_found"_s, u"No session %1 for this user"_s.arg(id));
     // A reply still streaming into it would write to a deleted session: it is stopped first, on
-    // the loop that runs it.
+    // the loop that runs it, and the session is held while it goes (nothing starts in it meanwhile).
     const auto cancel = [p, id](ChatService &chat) {
         ChatService::OwnerAnswer answer;
         answer.error = chat.cancel(p, id, &answer.running);
@@ -364,24 +368,30 @@ void ResourceRoutes::deleteSession(RequestContext &context)
     ChatService *owner = m_chat.directory().sessionOwner(id);
     if (!owner || owner == &m_chat) {
         cancel(m_chat);
-        removeSession(p, id);
+        if (const ApiError error = removeSession(p, id); error.isError())
+            return context.sendError(error);
         return context.sendNoContent();
     }
-    m_chat.onOwner(
-        owner, this, cancel,
-        [this, p, id, client = ClientConnection::take(context)](const ChatService::OwnerAnswer &) mutable {
-            removeSession(p, id);
-            client.sendNoContent();
-        });
+    m_chat.onOwner(owner, this, cancel,
+                   [this, p, id, client = ClientConnection::take(context)](const ChatService::OwnerAnswer &) {
+                       if (const ApiError error = removeSession(p, id); error.isError())
+                           return client.sendError(error);
+                       client.sendNoContent();
+                   });
 }
 
-void ResourceRoutes::removeSession(const Principal &p, const QString &id)
+ApiError ResourceRoutes::removeSession(const Principal &p, const QString &id)
 {
+    TurnDirectory &directory = m_chat.directory();
+    if (!directory.claimSession(id, &m_chat))
+        return ChatService::busy(); // a new reply started in it meanwhile
     // Its files go with it, and their bytes when no other file names them.
     const QStringList hashes = m_files ? m_files->hashesOf(id) : QStringList();
     m_sessions.remove(p.tenantId, p.userId, id);
     if (m_files)
         m_files->drop(hashes);
+    directory.releaseSession(id);
+    return {};
 }
 
 // --- providers

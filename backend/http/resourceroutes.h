@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/apierror.h"
 #include "storage/agentstore.h"
 #include "storage/providerstore.h"
 #include "storage/sessionstore.h"
@@ -47,7 +48,8 @@ private:
     void forkSession(RequestContext &context);
     void renameSession(RequestContext &context);
     void deleteSession(RequestContext &context);
-    void removeSession(const Principal &p, const QString &id);
+    // 409 when a reply runs in it.
+    ApiError removeSession(const Principal &p, const QString &id);
 
     void listProviders(RequestContext &context);
     void putProvider(RequestContext &context);

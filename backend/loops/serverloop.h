@@ -54,7 +54,6 @@ public:
     // Both live on this loop's thread: call them there.
     ChatRoutes *routes() const;
     ChatService *chat() const;
-    QThread *thread() { return &m_thread; }
 
 private:
     struct Services;

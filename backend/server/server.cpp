@@ -140,8 +140,10 @@ bool Server::start(const Options &options)
     m_transferRoutes->registerRoutes(m_http->router());
     m_mcp->startAll();
 
-    // The other loops: the keychain the window hands in is used from its own thread only.
-    const int loops = m_externalSecrets ? 1 : qBound(1, options.threads, 256);
+    // The other loops. The keychain the window hands in is used from its own thread only.
+    // One for an in-memory SQLite database too: each connection would have its own.
+    const bool memory = dbOptions.driver == "QSQLITE"_L1 && dbOptions.path == ":memory:"_L1;
+    const int loops = m_externalSecrets || memory ? 1 : qBound(1, options.threads, 256);
     QList<ChatRoutes *> peers{m_chatRoutes.get()};
     for (int i = 1; i < loops; ++i) {
         ServerLoop::Setup setup;

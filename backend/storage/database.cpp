@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
 #include <QRegularExpression>
 #include <QSqlError>
 #include <QStandardPaths>
@@ -260,6 +261,22 @@ bool isSafeIdentifier(const QString &name)
 
 } // namespace
 
+namespace {
+// The write gate of each SQLite file this process has open (Database::lockWrites).
+std::shared_ptr<QMutex> writeGateFor(const QString &path)
+{
+    static QMutex lock;
+    static QHash<QString, std::weak_ptr<QMutex>> gates;
+    const QMutexLocker locker(&lock);
+    std::shared_ptr<QMutex> gate = gates.value(path).lock();
+    if (!gate) {
+        gate = std::make_shared<QMutex>();
+        gates.insert(path, gate);
+    }
+    return gate;
+}
+} // namespace
+
 Database::Database(QObject *parent)
     : QObject(parent), m_connectionName(u"agentdesk-"_s + QUuid::createUuid().toString(QUuid::WithoutBraces))
 {}
@@ -289,6 +306,9 @@ bool Database::open(const Options &options)
     if (options.targetVersion < 0 || options.targetVersion > latestSchemaVersion())
         return fail(u"cannot migrate to schema version %1"_s.arg(options.targetVersion));
 
+    m_busyTimeoutMs = qMax(0, options.busyTimeoutMs);
+    if (m_sqlite)
+        m_writeGate = writeGateFor(QFileInfo(options.path).absoluteFilePath());
     QSqlDatabase db = QSqlDatabase::addDatabase(options.driver, m_connectionName);
     bool created = false;
     QString path;
@@ -349,6 +369,8 @@ bool Database::open(const Options &options)
 void Database::close()
 {
     m_queries.clear(); // the queries need the connection while they are destroyed
+    unlockWrites(std::exchange(m_gateHeld, false));
+    m_writeGate.reset();
     m_transactionDepth = 0;
     m_rollbackOnly = false;
     m_version = 0;
@@ -537,6 +559,17 @@ QSqlQuery *Database::cachedQuery(const QString &sql)
     return m_queries.emplace(sql, std::move(query)).first->second.get();
 }
 
+bool Database::lockWrites()
+{
+    return m_writeGate && m_writeGate->tryLock(m_busyTimeoutMs);
+}
+
+void Database::unlockWrites(bool taken)
+{
+    if (taken)
+        m_writeGate->unlock();
+}
+
 bool Database::transaction()
 {
     if (m_transactionDepth > 0) {
@@ -545,8 +578,10 @@ bool Database::transaction()
     }
     // IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
     // writes can fail with SQLITE_BUSY without waiting out busy_timeout.
+    m_gateHeld = lockWrites();
     const bool ok = m_sqlite ? execCached(u"BEGIN IMMEDIATE"_s) : connection().transaction();
     if (!ok) {
+        unlockWrites(std::exchange(m_gateHeld, false));
         if (!m_sqlite)
             m_lastError = connection().lastError().text();
         qCWarning(lcStorage).noquote() << "cannot begin a transaction:" << m_lastError;
@@ -575,7 +610,9 @@ bool Database::commit()
         qCWarning(lcStorage).noquote() << "commit failed:" << m_lastError;
         m_transactionDepth = 1;
         rollback();
+        return false;
     }
+    unlockWrites(std::exchange(m_gateHeld, false));
     return ok;
 }
 
@@ -592,6 +629,7 @@ void Database::rollback()
         execCached(u"ROLLBACK"_s);
     else
         connection().rollback();
+    unlockWrites(std::exchange(m_gateHeld, false));
 }
 
 QString Database::defaultPath(const QString &dataDir)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QMutex>
 #include <QObject>
 #include <QSqlDatabase>
 #include <QSqlQuery>
@@ -51,6 +52,15 @@ public:
     bool transaction();
     bool commit();
     void rollback();
+    bool inTransaction() const { return m_transactionDepth > 0; }
+
+    // One writer at a time among this process's connections to one SQLite file (the server's
+    // loops, --threads): they queue on a mutex instead of in SQLite's busy handler, which sleeps a
+    // millisecond or more per try and stalls every stream of the loop that waits. The outermost
+    // transaction holds it; Statement takes it for a write outside one. Waits at most the busy
+    // timeout (then SQLite's own locking decides); false when not taken (or PostgreSQL).
+    bool lockWrites();
+    void unlockWrites(bool taken);
 
     // A statement prepared once per connection and reused: the chat hot path runs the same few
     // statements for every message. nullptr when it does not prepare (logged). Callers finish()
@@ -76,6 +86,9 @@ private:
     int m_transactionDepth = 0;
     bool m_rollbackOnly = false;
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_queries;
+    std::shared_ptr<QMutex> m_writeGate; // shared by the connections to the same file
+    int m_busyTimeoutMs = 5000;
+    bool m_gateHeld = false; // by the open transaction
 };
 
 // Rolls back unless committed; keeps early returns from leaving a transaction open.

@@ -7,8 +7,12 @@
 
 using namespace Qt::StringLiterals;
 
-Statement::Statement(Database &db, const QString &sql) : m_sql(sql)
+Statement::Statement(Database &db, const QString &sql) : m_db(db), m_sql(sql)
 {
+    const QStringView verb = QStringView(sql).trimmed().left(7);
+    m_writes =
+        verb.startsWith(u"INSERT", Qt::CaseInsensitive) || verb.startsWith(u"UPDATE", Qt::CaseInsensitive) ||
+        verb.startsWith(u"DELETE", Qt::CaseInsensitive) || verb.startsWith(u"REPLACE", Qt::CaseInsensitive);
     m_query = db.cachedQuery(sql);
     if (m_query && m_query->isActive()) {
         // Re-entrant use of the same SQL: a private query keeps the outer one's rows intact.
@@ -42,7 +46,11 @@ bool Statement::exec()
         return false;
     for (qsizetype i = 0; i < m_values.size(); ++i)
         m_query->bindValue(int(i), m_values.at(i));
-    if (m_query->exec())
+    // A write outside a transaction waits for the other loops' writers here (Database::lockWrites).
+    const bool gated = m_writes && !m_db.inTransaction() && m_db.lockWrites();
+    const bool ok = m_query->exec();
+    m_db.unlockWrites(gated);
+    if (ok)
         return true;
     // The SQL names no user data (values are bound), so it is safe to log; the values are not.
     m_error = m_query->lastError().text();

@@ -31,7 +31,9 @@ public:
     void finish();
 
 private:
+    Database &m_db;
     QString m_sql;
+    bool m_writes = false; // INSERT, UPDATE, DELETE or REPLACE
     QSqlQuery *m_query = nullptr;
     std::optional<QSqlQuery> m_own; // when the cached query is still in use further up the stack
     QList<QVariant> m_values;

@@ -37,6 +37,7 @@ private Q_SLOTS:
     void aNotifierDisabledByAnEarlierOneIsNotActivated();
     void aSocketNumberReusedWithinAPassIsWatched();
     void aRegularFileIsAlwaysReady();
+    void aForgottenSocketHandedOnDoesNotWakeItsNumbersNextOwner();
 };
 
 void EpollEventDispatcherTest::isTheMainThreadsDispatcher()
@@ -298,6 +299,37 @@ void EpollEventDispatcherTest::aRegularFileIsAlwaysReady()
     QTRY_COMPARE(fired, 3);
     QTest::qWait(30);
     QCOMPARE(fired, 3);
+}
+
+void EpollEventDispatcherTest::aForgottenSocketHandedOnDoesNotWakeItsNumbersNextOwner()
+{
+    // A socket handed to another thread: its descriptor copied, then closed here. epoll's set holds
+    // the connection, not the number: unless forgotten first, the copy's readiness would be
+    // reported under the old number, to whichever socket has it next.
+    auto *dispatcher = qobject_cast<EpollEventDispatcher *>(QCoreApplication::eventDispatcher());
+    int handed[2];
+    QVERIFY(::pipe(handed) == 0);
+    auto *old = new QSocketNotifier(handed[0], QSocketNotifier::Read);
+    QTest::qWait(10); // in the kernel's set now
+    const int copy = ::dup(handed[0]);
+    QVERIFY(copy >= 0);
+    dispatcher->forgetSocket(handed[0]);
+    delete old;
+    ::close(handed[0]);
+    QVERIFY(::write(handed[1], "z", 1) == 1); // the copy is readable from now on
+    int next[2];
+    QVERIFY(::pipe(next) == 0);
+    QCOMPARE(next[0], handed[0]); // POSIX: the lowest free number
+    QSocketNotifier fresh(next[0], QSocketNotifier::Read);
+    int fired = 0;
+    connect(&fresh, &QSocketNotifier::activated, this, [&] { ++fired; });
+    QTest::qWait(100);
+    QCOMPARE(fired, 0); // nothing was written to it
+    QVERIFY(::write(next[1], "y", 1) == 1);
+    QTRY_VERIFY(fired > 0);
+    fresh.setEnabled(false);
+    for (int fd : {copy, handed[1], next[0], next[1]})
+        ::close(fd);
 }
 
 int main(int argc, char **argv)
