@@ -392,20 +392,17 @@ void ChatRoutes::cancel(RequestContext &context, const QString &what,
         answer.error = (chat.*cancelIt)(principal, id, &answer.running);
         return answer;
     };
-    const auto answer = [](ClientConnection *client, RequestContext *context,
-                           const ChatService::OwnerAnswer &a) {
-        const QJsonObject body{{u"cancelled"_s, a.running}};
-        if (client)
-            return a.error.isError() ? client->sendError(a.error) : client->sendJson(body);
-        a.error.isError() ? context->sendError(a.error) : context->sendJson(body);
-    };
     const TurnDirectory &directory = m_chat.directory();
     ChatService *owner = what == "session"_L1 ? directory.sessionOwner(id) : directory.replyOwner(id);
-    if (!owner || owner == &m_chat)
-        return answer(nullptr, &context, work(m_chat));
-    m_chat.onOwner(owner, this, work,
-                   [client = ClientConnection::take(context),
-                    answer](const ChatService::OwnerAnswer &a) mutable { answer(&client, nullptr, a); });
+    if (!owner || owner == &m_chat) {
+        const ChatService::OwnerAnswer a = work(m_chat);
+        return a.error.isError() ? context.sendError(a.error)
+                                 : context.sendJson({{u"cancelled"_s, a.running}});
+    }
+    m_chat.onOwner(
+        owner, this, work, [client = ClientConnection::take(context)](const ChatService::OwnerAnswer &a) {
+            a.error.isError() ? client.sendError(a.error) : client.sendJson({{u"cancelled"_s, a.running}});
+        });
 }
 
 void ChatRoutes::decide(RequestContext &context)

@@ -121,6 +121,16 @@ void AsyncStream::onClosed()
     Q_EMIT finished();
 }
 
+QList<QJsonObject> ofType(const StreamRecord &record, const QString &type)
+{
+    QList<QJsonObject> out;
+    for (const QJsonObject &e : record.events) {
+        if (e.value("type"_L1).toString() == type)
+            out.append(e);
+    }
+    return out;
+}
+
 QByteArray chatStreamRequest(const QString &agentId, const QString &token, const QString &message,
                              const QString &sessionId)
 {

@@ -73,6 +73,9 @@ private:
     StreamRecord m_record;
 };
 
+// The record's chunks of one type ("tool_call", "progress", ...), in order.
+QList<QJsonObject> ofType(const StreamRecord &record, const QString &type);
+
 // The chat request for AsyncStream: POST /api/agents/{agent}/chat/stream.
 QByteArray chatStreamRequest(const QString &agentId, const QString &token, const QString &message,
                              const QString &sessionId = {});

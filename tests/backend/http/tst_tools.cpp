@@ -45,16 +45,6 @@ QList<QJsonObject> ofType(const QList<SseEventRecord> &events, const QString &ty
     return out;
 }
 
-QList<QJsonObject> ofType(const StreamRecord &record, const QString &type)
-{
-    QList<QJsonObject> out;
-    for (const QJsonObject &e : record.events) {
-        if (e.value("type"_L1).toString() == type)
-            out.append(e);
-    }
-    return out;
-}
-
 QJsonObject meta(const QJsonObject &chunk)
 {
     return chunk.value("metadata"_L1).toObject();

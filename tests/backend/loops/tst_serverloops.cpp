@@ -42,16 +42,6 @@ int loopOf(ApiFixture &f, const QString &replyId)
     return owner ? int(f.server->loopServices().indexOf(owner)) : -1;
 }
 
-QList<QJsonObject> ofType(const StreamRecord &record, const QString &type)
-{
-    QList<QJsonObject> out;
-    for (const QJsonObject &e : record.events) {
-        if (e.value("type"_L1).toString() == type)
-            out.append(e);
-    }
-    return out;
-}
-
 QString callsModel(const QString &call)
 {
     return u"fake:calls="_s + QString::fromLatin1(QUrl::toPercentEncoding(call));
