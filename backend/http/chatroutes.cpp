@@ -11,13 +11,9 @@
 #include "ssestream.h"
 #include "streamtickets.h"
 
-#include "eventloop/epolleventdispatcher.h"
-
-#include <QAbstractEventDispatcher>
 #include <QTcpSocket>
 #include <QUrlQuery>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <utility>
@@ -183,7 +179,7 @@ void ChatRoutes::launch(RequestContext &context, const Starter &start, Answer an
     const ChatService::Started started = start(m_chat);
     if (!started.askModel && started.error.isError())
         return context.sendError(started.error); // the connection stays open for the next request
-    proceed(ClientConnection::take(context), start, answer, started, false);
+    proceed(ClientConnection::takeOver(context, this), start, answer, started, false);
 }
 
 void ChatRoutes::proceed(ClientConnection client, const Starter &start, Answer answer,
@@ -290,7 +286,7 @@ void ChatRoutes::attach(RequestContext &context, const QString &replyId, int aft
         return context.sendNoContent();
     else if (plain.isError())
         return context.sendError(plain);
-    follow(ClientConnection::take(context), reply, afterSeq);
+    follow(ClientConnection::takeOver(context, this), reply, afterSeq);
 }
 
 void ChatRoutes::attachHere(ClientConnection client, const Principal &principal, const QString &replyId,
@@ -467,28 +463,22 @@ void ChatRoutes::handOff(RequestContext &context, ChatRoutes *peer, Continuation
     const ClientConnection::Headers headers = context.extraHeaders;
     const bool http10 = context.http10;
     const auto move = [socket, responder, peer, headers, http10, then] {
-        // A copy of our descriptor for the peer; out of this loop's epoll set while our number still
-        // names the connection (closed, it would stay there as long as the copy is open, and wake
-        // us for a socket that is not ours); then ours is closed, the connection lives on in the copy.
-        const int ours = int(socket->socketDescriptor());
-        auto copy = std::make_shared<Descriptor>(::fcntl(ours, F_DUPFD_CLOEXEC, 0));
+        auto copy = std::make_shared<Descriptor>(ClientConnection::release(socket));
         if (copy->fd < 0) {
             return HttpReply::sendJsonAndClose(
                 *responder,
                 HttpReply::errorBody(u"unavailable"_s, u"The server is out of file descriptors"_s), 503,
                 headers);
         }
-        if (auto *epoll = qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance()))
-            epoll->forgetSocket(ours);
-        socket->abort();
         QMetaObject::invokeMethod(
             peer,
             [peer, copy, headers, http10, then] {
                 auto *adopted = new QTcpSocket(peer); // gone with the loop at the latest
-                if (!adopted->setSocketDescriptor(copy->release())) {
+                if (!adopted->setSocketDescriptor(copy->fd)) {
                     delete adopted;
-                    return;
+                    return; // the copy closes it
                 }
+                copy->release();
                 then(*peer, ClientConnection::adopt(adopted, headers, http10));
             },
             Qt::QueuedConnection);

@@ -4,8 +4,14 @@
 #include "requestcontext.h"
 #include "ssestream.h"
 
+#include "eventloop/epolleventdispatcher.h"
+
+#include <QAbstractEventDispatcher>
 #include <QJsonDocument>
 #include <QTcpSocket>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace {
 QByteArray reasonPhrase(int status)
@@ -63,6 +69,41 @@ ClientConnection ClientConnection::take(RequestContext &context)
     connection.m_headers = context.extraHeaders;
     connection.m_http10 = context.http10;
     return connection;
+}
+
+ClientConnection ClientConnection::takeOver(RequestContext &context, QObject *owner)
+{
+    ClientConnection taken = take(context);
+    QTcpSocket *socket = taken.m_socket;
+    if (!socket)
+        return taken;
+    socket->flush();
+    if (socket->bytesToWrite() > 0)
+        return taken;
+    const int fd = release(socket);
+    if (fd < 0)
+        return taken;
+    auto *own = new QTcpSocket(owner);
+    if (!own->setSocketDescriptor(fd)) {
+        ::close(fd);
+        delete own;
+        return {};
+    }
+    return adopt(own, taken.m_headers, taken.m_http10);
+}
+
+int ClientConnection::release(QTcpSocket *socket)
+{
+    // Out of this loop's epoll set while our number still names the connection: closed, it would
+    // stay there as long as the copy is open, and wake this loop for a socket that is not its own.
+    const int ours = int(socket->socketDescriptor());
+    const int copy = ::fcntl(ours, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0)
+        return -1;
+    if (auto *epoll = qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance()))
+        epoll->forgetSocket(ours);
+    socket->abort();
+    return copy;
 }
 
 ClientConnection ClientConnection::adopt(QTcpSocket *socket, const Headers &headers, bool http10)

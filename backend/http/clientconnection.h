@@ -25,6 +25,15 @@ public:
 
     // The request's responder, taken.
     static ClientConnection take(RequestContext &context);
+    // For an answer that stays open (a stream): the request's connection moved off QHttpServer onto
+    // a socket of `owner`, as a hand-off to this loop. Qt's server socket keeps a 16 KiB read block
+    // for its life, most of what an open stream would cost; a connection with an earlier answer
+    // still in Qt's buffer keeps its responder instead.
+    static ClientConnection takeOver(RequestContext &context, QObject *owner);
+    // Detaches `socket`'s connection for another QTcpSocket (ChatRoutes::handOff): a copy of its
+    // descriptor, or -1 (out of descriptors, `socket` untouched). The socket is closed; whatever
+    // waits in its write buffer is lost, so callers flush it first.
+    static int release(QTcpSocket *socket);
     // A connection whose request another loop read: `socket` (made on this thread from the
     // descriptor it handed over) is then owned here and deleted once it disconnects.
     static ClientConnection adopt(QTcpSocket *socket, const Headers &headers, bool http10);

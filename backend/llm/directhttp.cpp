@@ -106,6 +106,15 @@ QNetworkReply *DirectNetworkAccessManager::createRequest(Operation op, const QNe
     return QNetworkAccessManager::createRequest(op, request, outgoingData);
 }
 
+QNetworkReply *DirectNetworkAccessManager::post(QNetworkAccessManager *manager,
+                                                const QNetworkRequest &request, const QByteArray &body)
+{
+    auto *direct = qobject_cast<DirectNetworkAccessManager *>(manager);
+    if (direct && handles(request.url()))
+        return new DirectHttpReply(PostOperation, request, body, direct);
+    return manager->post(request, body);
+}
+
 QString DirectNetworkAccessManager::hostKey(const QUrl &url)
 {
     const int defaultPort = url.scheme() == "https"_L1 ? 443 : 80;
@@ -208,7 +217,6 @@ DirectHttpReply::DirectHttpReply(QNetworkAccessManager::Operation op, const QNet
                                  QByteArray body, DirectNetworkAccessManager *manager)
     : QNetworkReply(manager), m_manager(manager)
 {
-    setRequest(request);
     setUrl(request.url());
     setOperation(op);
     QNetworkReply::open(QIODevice::ReadOnly | QIODevice::Unbuffered);

@@ -37,6 +37,12 @@ public:
     static bool handles(const QUrl &url);
     // "scheme://host:port": the connections a request to `url` may share (also LlmClient's pool key).
     static QString hostKey(const QUrl &url);
+    // `manager`->post(request, body), but where a DirectNetworkAccessManager answers, without the
+    // QBuffer and the signal connections QNetworkAccessManager::post() adds to every reply (about
+    // 1 KiB for as long as a stream is open).
+    static QNetworkReply *post(QNetworkAccessManager *manager, const QNetworkRequest &request,
+                               const QByteArray &body);
+    using QNetworkAccessManager::post;
 
     // How long an idle connection is kept. Below the 5 s keep-alive timeout of uvicorn (vLLM and
     // most Python servers) and llama.cpp, so that we, not they, close it: a server that closes first
@@ -88,9 +94,11 @@ private:
 
 // One HTTP/1.1 exchange, as a QNetworkReply: status, reason and headers are set before
 // metaDataChanged; the body (de-chunked) is readable as it arrives; finished comes once, after the
-// body, an error or abort(). No redirects, proxies, compression or cookies: the callers (LLM
-// streaming APIs) need none of them. A kept-alive connection the server closed before answering
-// (its idle timeout raced our request) is retried once on a fresh one, invisibly to the caller.
+// body, an error or abort(). request() is empty: what it held was written to the connection, and
+// kept, its parsed headers alone would take 2 KiB for the life of a stream. No redirects, proxies,
+// compression or cookies: the callers (LLM streaming APIs) need none of them. A kept-alive connection the
+// server closed before answering (its idle timeout raced our request) is retried once on a fresh one,
+// invisibly to the caller.
 class DirectHttpReply : public QNetworkReply
 {
     Q_OBJECT

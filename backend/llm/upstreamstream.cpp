@@ -2,6 +2,7 @@
 
 #include "core/logging.h"
 #include "core/outputbatch.h"
+#include "directhttp.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -105,7 +106,7 @@ QNetworkReply *UpstreamStream::start(QNetworkAccessManager *manager)
         request.setRawHeader(header.first, header.second);
     qCDebug(lcLlm) << "POST" << m_url.toDisplayString() << "model" << m_requestModel;
 
-    m_reply = manager->post(request, m_requestBody);
+    m_reply = DirectNetworkAccessManager::post(manager, request, m_requestBody);
     m_reply->setParent(this);
     connect(m_reply, &QNetworkReply::metaDataChanged, this, &UpstreamStream::onMetaDataChanged);
     connect(m_reply, &QNetworkReply::readyRead, this, &UpstreamStream::onReadyRead);

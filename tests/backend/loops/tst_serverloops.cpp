@@ -5,6 +5,7 @@
 #include "apifixture.h"
 #include "chat/chatservice.h"
 #include "eventloop/epolleventdispatcher.h"
+#include "http/apiserver.h"
 #include "streamclient.h"
 
 #include <QJsonArray>
@@ -54,6 +55,7 @@ class ServerLoopsTest : public QObject
 
 private Q_SLOTS:
     void repliesSpreadOverTheLoops();
+    void oneLoopMovesAStreamOffQHttpServer();
     void cancelReachesTheReplysLoop();
     void resumeAndAttachOnTheReplysLoop();
     void oneReplyPerSessionAcrossLoops();
@@ -103,6 +105,54 @@ void ServerLoopsTest::repliesSpreadOverTheLoops()
     QVERIFY(query.exec(u"SELECT COUNT(*) FROM messages WHERE role = 'assistant' AND status = 'complete'"_s));
     QVERIFY(query.next());
     QCOMPARE(query.value(0).toInt(), 2 * loops);
+}
+
+void ServerLoopsTest::oneLoopMovesAStreamOffQHttpServer()
+{
+    ApiFixture f;
+    QVERIFY(f.start([](Server::Options &o) { o.threads = 1; }));
+    const QString agentId = f.createAgent(u"fake:tokens=30,delay=50"_s);
+    const auto servers = [&f] {
+        int connected = 0;
+        for (const QTcpSocket *socket : f.server->http()->findChildren<QTcpSocket *>())
+            connected += socket->state() == QAbstractSocket::ConnectedState;
+        return connected;
+    };
+    // A stream, also on one loop, answers from a socket of its own: QHttpServer's keeps a 16 KiB
+    // read block for as long as the connection lives.
+    AsyncStream stream(f.server->port(), chatStreamRequest(agentId, f.token, u"hello"_s));
+    int chunks = 0;
+    connect(&stream, &AsyncStream::chunk, this, [&chunks] { ++chunks; });
+    stream.start();
+    QTRY_VERIFY_WITH_TIMEOUT(chunks >= 3, 10000);
+    QCOMPARE(servers(), 0);
+    QVERIFY(!stream.isFinished());
+    QTRY_VERIFY_WITH_TIMEOUT(stream.isFinished(), 10000);
+    QCOMPARE(stream.record().terminal, u"done"_s);
+    QCOMPARE(stream.record().events.size(), 30 + 2); // the opener, every token, done
+    const QJsonArray stored = f.client()
+                                  .get(u"/api/sessions/%1/messages"_s.arg(stream.record().sessionId))
+                                  .json()[u"messages"_s]
+                                  .toArray();
+    QCOMPARE(stored.size(), 2);
+    QCOMPARE(stored.at(1)[u"content"_s].toString(), stream.record().content);
+    // A refusal before the stream keeps the connection for the next request, as before.
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, f.server->port());
+    QVERIFY(socket.waitForConnected(5000));
+    const QByteArray json = ApiFixture::chatBody(u"hi"_s);
+    const QByteArray request =
+        "POST /api/agents/" + QUuid::createUuid().toByteArray(QUuid::WithoutBraces) +
+        "/chat/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + f.token.toLatin1() +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(json.size()) +
+        "\r\n\r\n" + json;
+    socket.write(request);
+    QTRY_VERIFY(socket.bytesAvailable() > 0 && socket.peek(4096).contains("agent_not_found"));
+    socket.readAll();
+    socket.write("GET /api/agents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + f.token.toLatin1() +
+                 "\r\n\r\n");
+    QTRY_VERIFY(socket.peek(1 << 16).contains(agentId.toLatin1()));
+    QCOMPARE(socket.state(), QAbstractSocket::ConnectedState);
 }
 
 void ServerLoopsTest::cancelReachesTheReplysLoop()
