@@ -210,9 +210,9 @@ void AnthropicStream::readUsage(const QJsonObject &usage)
 
 void AnthropicStream::handleEvent(const SseEvent &event)
 {
-    const QJsonDocument doc = QJsonDocument::fromJson(event.data.toUtf8());
+    const QJsonDocument doc = parseJson(event.data);
     if (!doc.isObject()) {
-        skip("data that is not a JSON object", event.data);
+        skip("data that is not a JSON object", QString::fromUtf8(event.data));
         return;
     }
     const QJsonObject data = doc.object();

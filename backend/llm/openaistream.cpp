@@ -103,19 +103,19 @@ void OpenAiStream::handleEvent(const SseEvent &event)
         skip("event of unknown type", event.event);
         return;
     }
-    if (event.data == "[DONE]"_L1) {
+    if (event.data == "[DONE]") {
         finish();
         return;
     }
-    const QJsonDocument doc = QJsonDocument::fromJson(event.data.toUtf8());
+    const QJsonDocument doc = parseJson(event.data);
     if (!doc.isObject()) {
-        skip("data that is not a JSON object", event.data);
+        skip("data that is not a JSON object", QString::fromUtf8(event.data));
         return;
     }
     const QJsonObject chunk = doc.object();
     const QJsonValue error = chunk.value("error"_L1);
     if ((error.isObject() || error.isString()) && !chunk.contains("choices"_L1)) {
-        failInBand(errorMessage(event.data.toUtf8()));
+        failInBand(errorMessage(event.data));
         return;
     }
     handleChunk(chunk);

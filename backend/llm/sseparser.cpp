@@ -53,21 +53,25 @@ void SseParser::parseBuffer(QList<SseEvent> &out)
     qsizetype lineStart = 0;
     qsizetype i = m_scanned; // never rescan bytes: 1-byte feeds of a long line stay linear
     while (i < size) {
-        const char c = base[i];
         if (m_skipLf) {
             m_skipLf = false;
-            if (c == '\n') {
+            if (base[i] == '\n') {
                 lineStart = ++i;
                 continue;
             }
         }
-        if (c == '\n' || c == '\r') {
-            processLine(QByteArrayView(base + lineStart, i - lineStart), out);
-            lineStart = ++i;
-            m_skipLf = (c == '\r');
-        } else {
-            ++i;
+        // memchr, not a loop over bytes: this scan was 4 % of the relay's CPU in throughput mode.
+        const auto *lf = static_cast<const char *>(std::memchr(base + i, '\n', size_t(size - i)));
+        const qsizetype lfAt = lf ? lf - base : size;
+        const auto *cr = static_cast<const char *>(std::memchr(base + i, '\r', size_t(lfAt - i)));
+        const qsizetype end = cr ? cr - base : lfAt;
+        if (end == size) {
+            i = size;
+            break;
         }
+        processLine(QByteArrayView(base + lineStart, end - lineStart), out);
+        lineStart = i = end + 1;
+        m_skipLf = base[end] == '\r';
     }
     if (lineStart == size)
         m_buffer.truncate(0); // keeps the capacity for the next feed
@@ -124,7 +128,8 @@ void SseParser::dispatch(QList<SseEvent> &out)
         return;
     }
     m_data.chop(1); // the "\n" after the last data line
-    out.append(SseEvent{QString::fromUtf8(m_eventType), QString::fromUtf8(m_data), m_lastId});
+    out.append(
+        SseEvent{QString::fromUtf8(m_eventType), QByteArray(m_data.constData(), m_data.size()), m_lastId});
     m_data.truncate(0);
     m_eventType.clear();
 }

@@ -7,13 +7,13 @@
 
 struct SseEvent
 {
-    QString event; // the `event:` field; empty means the spec's default type "message"
-    QString data;  // `data:` lines joined with "\n"
-    QString id;    // the last event ID seen so far (it persists across events, as in the spec)
+    QString event;   // the `event:` field; empty means the spec's default type "message"
+    QByteArray data; // `data:` lines joined with "\n", UTF-8 as received (JSON is parsed from it)
+    QString id;      // the last event ID seen so far (it persists across events, as in the spec)
 };
 
 // Incremental text/event-stream parser following the WHATWG "event stream interpretation".
-// Bytes may be split anywhere, even inside a UTF-8 character: only complete lines are decoded.
+// Bytes may be split anywhere, even inside a UTF-8 character: events hold complete lines only.
 // Accepts LF, CRLF and CR line ends (a CR ending one feed and an LF starting the next count
 // once), a BOM at stream start, comments, and `field:value` with or without the space.
 class SseParser

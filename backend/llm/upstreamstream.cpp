@@ -381,6 +381,15 @@ void UpstreamStream::releaseReply()
     reply->deleteLater();
 }
 
+QJsonDocument UpstreamStream::parseJson(const QByteArray &utf8)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(utf8, &error);
+    if (error.error != QJsonParseError::IllegalUTF8String)
+        return doc;
+    return QJsonDocument::fromJson(QString::fromUtf8(utf8).toUtf8());
+}
+
 void UpstreamStream::skip(const char *what, const QString &data)
 {
     if (++m_skipped <= MaxSkipWarnings)

@@ -102,7 +102,7 @@ void HttpTransport::readEvents(QNetworkReply *reply)
     const QList<SseEvent> events = parser->feed(reply->readAll());
     for (const SseEvent &event : events) {
         if (!event.data.isEmpty())
-            deliver(event.data.toUtf8());
+            deliver(event.data);
     }
 }
 
@@ -120,7 +120,7 @@ void HttpTransport::onReplyFinished(QNetworkReply *reply, const QJsonValue &requ
             if (const std::shared_ptr<SseParser> parser = m_parsers.value(reply)) {
                 const QList<SseEvent> rest = parser->flush();
                 for (const SseEvent &event : rest)
-                    deliver(event.data.toUtf8());
+                    deliver(event.data);
             }
         } else {
             const QByteArray body = reply->read(maxBodyBytes);

@@ -13,6 +13,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 #include <QUrl>
 
@@ -28,6 +30,8 @@ private Q_SLOTS:
 
     void text_data();
     void text();
+    void invalidUtf8ReadsAsReplacement_data();
+    void invalidUtf8ReadsAsReplacement();
     void reasoning_data();
     void reasoning();
     void reasoningTokensFromOpenAiUsage();
@@ -148,6 +152,54 @@ void ProviderStreamsTest::text()
     QCOMPARE(path, kind == "anthropic"_L1 ? QByteArray("/v1/messages")
                    : kind == "ollama"_L1  ? QByteArray("/api/chat")
                                           : QByteArray("/v1/chat/completions"));
+}
+
+void ProviderStreamsTest::invalidUtf8ReadsAsReplacement_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QByteArray>("events");
+    QTest::newRow("openai")
+        << u"openai"_s
+        << QByteArray("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\xff b\"}}]}\n\n"
+                      "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+                      "data: [DONE]\n\n");
+    QTest::newRow("anthropic")
+        << u"anthropic"_s
+        << QByteArray("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"m\","
+                      "\"usage\":{\"input_tokens\":3}}}\n\n"
+                      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+                      "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+                      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,"
+                      "\"delta\":{\"type\":\"text_delta\",\"text\":\"a\xff b\"}}\n\n"
+                      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+                      "\"end_turn\"},\"usage\":{\"output_tokens\":2}}\n\n"
+                      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n");
+}
+
+void ProviderStreamsTest::invalidUtf8ReadsAsReplacement()
+{
+    // A byte that is no UTF-8 inside an event's JSON: the text goes on with U+FFFD in its place
+    // (Qt's JSON parser refuses such a document; the event must not be skipped for it).
+    QFETCH(QString, kind);
+    QFETCH(QByteArray, events);
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost));
+    connect(&server, &QTcpServer::newConnection, this, [&server, events] {
+        QTcpSocket *socket = server.nextPendingConnection();
+        connect(socket, &QTcpSocket::readyRead, socket, [socket, events] {
+            socket->readAll();
+            socket->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n" +
+                          events);
+            socket->disconnectFromHost();
+        });
+    });
+    ProviderConfig p = provider(kind);
+    p.baseUrl = QUrl(u"http://127.0.0.1:%1/v1"_s.arg(server.serverPort()));
+    Outcome out;
+    out.watch(m_client.startChat(p, request(u"fake"_s), this));
+    QVERIFY(out.wait());
+    QVERIFY2(out.completion, out.error ? qPrintable(out.error->message) : "no terminal");
+    QCOMPARE(out.deltas.join(QString()), u"a\uFFFD b"_s);
 }
 
 void ProviderStreamsTest::reasoning_data()
