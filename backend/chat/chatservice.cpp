@@ -8,6 +8,7 @@
 #include "llm/llmstream.h"
 #include "llm/modelcatalog.h"
 #include "storage/database.h"
+#include "storage/groupcommit.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -24,7 +25,7 @@ using namespace Qt::StringLiterals;
 ChatService::ChatService(Database &db, LlmClient &llm, ProviderResolver &providers, ModelCatalog &catalog,
                          QObject *parent)
     : QObject(parent), m_db(db), m_llm(llm), m_providers(providers), m_catalog(catalog), m_agents(db),
-      m_sessions(db)
+      m_sessions(db), m_commits(new GroupCommit(db, this))
 {
     m_progressTimer.setInterval(m_progressIntervalMs);
     connect(&m_progressTimer, &QTimer::timeout, this, &ChatService::checkpointAll);
@@ -693,6 +694,7 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
 
     // Checkpoints come from checkpointAll(), for every turn at once.
     auto *chatTurn = new ChatTurn(m_sessions, session, *userMessage, *reply, this);
+    chatTurn->setGroupCommit(m_commits);
     if (!provider->isDemo())
         chatTurn->setProvider(provider->name, provider->baseUrl);
     chatTurn->setEchoKey(echoFor);
@@ -844,4 +846,5 @@ void ChatService::interruptAll()
     const auto turns = m_turns.values();
     for (ChatTurn *turn : turns)
         turn->interrupt();
+    m_commits->flush(); // stored now, not in a pass that may never come
 }

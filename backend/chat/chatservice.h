@@ -19,6 +19,7 @@ struct ChatOutcome;
 class ChatTurn;
 class Database;
 class FileStore;
+class GroupCommit;
 class LlmClient;
 class ModelCatalog;
 class ProviderResolver;
@@ -204,6 +205,7 @@ private:
     QHash<QString, ChatTurn *> m_replies; // the same, by reply id
     int m_progressIntervalMs = 1000;
     QTimer m_progressTimer;
+    GroupCommit *m_commits; // the ends of replies, a transaction per pass of the loop
 
     void checkpointAll();
 };

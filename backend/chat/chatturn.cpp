@@ -4,6 +4,7 @@
 #include "core/outputbatch.h"
 #include "files/filestore.h"
 #include "llm/llmstream.h"
+#include "storage/groupcommit.h"
 #include "storage/sessionstore.h"
 
 #include <QJsonDocument>
@@ -653,17 +654,26 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
                         ? QString()
                         : QString::fromUtf8(QJsonDocument(m_parts).toJson(QJsonDocument::Compact));
     OutputBatch::flush(); // the last events reach the client before the commit, not after it
-    outcome.saved = m_store.finishReply(m_reply, eventLog());
-    if (!outcome.saved) {
-        qCCritical(lcChat) << "Could not save reply" << m_reply.id << "of session" << m_session.id;
-        if (outcome.ok) {
-            // A `done` would promise a stored reply_id that does not exist.
-            outcome.ok = false;
-            outcome.error = ApiError::storage();
+    const auto write = [this] {
+        return m_store.finishReply(m_reply, eventLog());
+    };
+    auto settle = [this, outcome](bool saved) mutable {
+        outcome.saved = saved;
+        if (!saved) {
+            qCCritical(lcChat) << "Could not save reply" << m_reply.id << "of session" << m_session.id;
+            if (outcome.ok) {
+                // A `done` would promise a stored reply_id that does not exist.
+                outcome.ok = false;
+                outcome.error = ApiError::storage();
+            }
         }
-    }
-    m_outcome = outcome;
-    Q_EMIT ended(outcome);
+        m_outcome = outcome;
+        Q_EMIT ended(outcome);
+    };
+    if (m_commits)
+        m_commits->add(this, write, settle);
+    else
+        settle(write());
 }
 
 void ChatTurn::checkpoint()

@@ -16,6 +16,7 @@
 #include <functional>
 
 class FileStore;
+class GroupCommit;
 class LlmStream;
 class SessionStore;
 
@@ -66,6 +67,9 @@ public:
     }
     // Who may be sent this reply's reasoning back in later turns (ChatService::echoKey).
     void setEchoKey(const QString &key) { m_echoKey = key; }
+    // The reply's end is stored with the others that end in the same pass of the event loop, and
+    // ended() comes after that commit; without one, at once.
+    void setGroupCommit(GroupCommit *commits) { m_commits = commits; }
     // Takes ownership of the stream of the first round.
     void start(LlmStream *stream);
 
@@ -153,6 +157,7 @@ private:
     Call *findCall(const QString &id);
 
     SessionStore &m_store;
+    GroupCommit *m_commits = nullptr;
     Session m_session;
     Message m_userMessage;
     Message m_reply;
