@@ -107,6 +107,9 @@ void OpenAiStream::handleEvent(const SseEvent &event)
         finish();
         return;
     }
+    OpenAiChunkReader::Chunk common;
+    if (OpenAiChunkReader::read(event.data, common))
+        return handleCommonChunk(common);
     const QJsonDocument doc = parseJson(event.data);
     if (!doc.isObject()) {
         skip("data that is not a JSON object", QString::fromUtf8(event.data));
@@ -150,6 +153,18 @@ void OpenAiStream::readReasoning(const QJsonObject &delta)
         m_reasoningField = u"reasoning"_s;
         emitReasoning(reasoning.toString());
     }
+}
+
+void OpenAiStream::handleCommonChunk(const OpenAiChunkReader::Chunk &chunk)
+{
+    // What handleChunk() does with such a chunk.
+    if (!chunk.model.empty() && !QAnyStringView::equal(QUtf8StringView(chunk.model), m_model))
+        m_model = QString::fromUtf8(chunk.model.data(), qsizetype(chunk.model.size()));
+    m_sawChunk = true;
+    if (!chunk.finishReason.empty())
+        m_finishReason = QString::fromUtf8(chunk.finishReason.data(), qsizetype(chunk.finishReason.size()));
+    if (chunk.hasContent && !isFinished())
+        emitDelta(QString::fromUtf8(chunk.content.data(), qsizetype(chunk.content.size())));
 }
 
 void OpenAiStream::handleChunk(const QJsonObject &chunk)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "openaichunkreader.h"
 #include "upstreamstream.h"
 
 class QJsonObject;
@@ -25,6 +26,7 @@ protected:
 
 private:
     void handleChunk(const QJsonObject &chunk);
+    void handleCommonChunk(const OpenAiChunkReader::Chunk &chunk);
     void readUsage(const QJsonObject &object);
     void readReasoning(const QJsonObject &delta);
 
