@@ -768,6 +768,7 @@ ApiError ChatService::cancel(const Principal &principal, const QString &sessionI
     if (ChatTurn *turn = m_turns.value(sessionId)) {
         *running = true;
         turn->cancel();
+        m_commits->flush(); // ended and stored on return: deleting a session waits for this
     }
     return {};
 }
@@ -781,6 +782,7 @@ ApiError ChatService::cancelReply(const Principal &principal, const QString &rep
     if (found.running) {
         *running = true;
         found.running->cancel();
+        m_commits->flush();
     }
     return {};
 }

@@ -28,7 +28,7 @@ QString extensionFor(const QString &mediaType)
 
 ChatTurn::ChatTurn(SessionStore &store, const Session &session, const Message &userMessage,
                    const Message &reply, QObject *parent)
-    : QObject(parent), m_store(store), m_session(session), m_userMessage(userMessage), m_reply(reply),
+    : QObject(parent), m_store(store), m_session(session), m_userMessageId(userMessage.id), m_reply(reply),
       m_events(session.id, userMessage.id, reply.id), m_model(reply.model)
 {}
 

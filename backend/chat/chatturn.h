@@ -84,7 +84,7 @@ public:
     ApiError decide(const QString &toolCallId, const QString &decision);
 
     const Session &session() const { return m_session; }
-    const Message &userMessage() const { return m_userMessage; }
+    QString userMessageId() const { return m_userMessageId; }
     const Message &reply() const { return m_reply; }
     bool hasEnded() const { return m_ended; }
     const ReplyEvents &events() const { return m_events; }
@@ -159,7 +159,7 @@ private:
     SessionStore &m_store;
     GroupCommit *m_commits = nullptr;
     Session m_session;
-    Message m_userMessage;
+    QString m_userMessageId; // not the message: its text would stay in memory as long as the reply runs
     Message m_reply;
     ReplyEvents m_events;
     QString m_providerName;

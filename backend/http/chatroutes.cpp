@@ -349,7 +349,7 @@ void ChatRoutes::answerWhole(ChatTurn *turn, const ClientConnection &client)
         });
     }
     const QString sessionId = turn->session().id;
-    const QString messageId = turn->userMessage().id;
+    const QString messageId = turn->userMessageId();
     const QString replyId = turn->reply().id;
     connect(turn, &ChatTurn::ended, this,
             [client, sessionId, messageId, replyId, turn](const ChatOutcome &outcome) mutable {

@@ -60,6 +60,7 @@ private Q_SLOTS:
     void resumeAndAttachOnTheReplysLoop();
     void oneReplyPerSessionAcrossLoops();
     void toolCallsAndDecisionsCrossLoops();
+    void deletingASessionStopsItsReplyFirst_data();
     void deletingASessionStopsItsReplyFirst();
     void answersOnAHandedOverConnection();
     void simultaneousStartsInOneSession();
@@ -312,15 +313,25 @@ void ServerLoopsTest::toolCallsAndDecisionsCrossLoops()
     }
 }
 
+void ServerLoopsTest::deletingASessionStopsItsReplyFirst_data()
+{
+    // The reply's end is stored with a pass's others (GroupCommit); the delete must find it
+    // stored and the session free, on the reply's own loop and from another.
+    QTest::addColumn<int>("threads");
+    QTest::newRow("one loop") << 1;
+    QTest::newRow("another loop") << loops;
+}
+
 void ServerLoopsTest::deletingASessionStopsItsReplyFirst()
 {
+    QFETCH(int, threads);
     ApiFixture f;
-    QVERIFY(startLoops(f));
+    QVERIFY(f.start([threads](Server::Options &o) { o.threads = threads; }));
     const QString agentId = f.createAgent(u"fake:tokens=400,delay=20"_s);
     AsyncStream stream(f.server->port(), chatStreamRequest(agentId, f.token, u"doomed"_s));
     stream.start();
     QTRY_VERIFY_WITH_TIMEOUT(stream.record().ids.size() > 3, 10000);
-    QVERIFY(loopOf(f, replyOf(stream.record().ids.first())) > 0);
+    QCOMPARE(loopOf(f, replyOf(stream.record().ids.first())) > 0, threads > 1);
     const QString sessionId = stream.record().sessionId;
     QCOMPARE(f.client().request("DELETE", u"/api/sessions/%1"_s.arg(sessionId)).status, 204);
     QTRY_VERIFY_WITH_TIMEOUT(stream.isFinished(), 10000);
