@@ -766,7 +766,7 @@ ApiError ChatService::cancel(const Principal &principal, const QString &sessionI
     if (!m_sessions.session(principal.tenantId, principal.userId, sessionId))
         return ApiError::notFound(u"session_not_found"_s, u"No session %1 for this user"_s.arg(sessionId));
     if (ChatTurn *turn = m_turns.value(sessionId)) {
-        *running = true;
+        *running = !turn->hasEnded(); // it may have ended in this pass, its end not stored yet
         turn->cancel();
         m_commits->flush(); // ended and stored on return: deleting a session waits for this
     }
@@ -780,7 +780,7 @@ ApiError ChatService::cancelReply(const Principal &principal, const QString &rep
     if (!found.found())
         return ApiError::notFound(u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId));
     if (found.running) {
-        *running = true;
+        *running = !found.running->hasEnded();
         found.running->cancel();
         m_commits->flush();
     }
@@ -793,7 +793,7 @@ ApiError ChatService::decideToolCall(const Principal &principal, const QString &
     const Reply found = reply(principal, replyId);
     if (!found.found())
         return ApiError::notFound(u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId));
-    if (!found.running)
+    if (!found.running || found.running->hasEnded())
         return {409, u"reply_ended"_s, u"The reply %1 has ended"_s.arg(replyId)};
     return found.running->decide(toolCallId, decision);
 }

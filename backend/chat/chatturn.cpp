@@ -34,7 +34,9 @@ ChatTurn::ChatTurn(SessionStore &store, const Session &session, const Message &u
 
 ChatTurn::~ChatTurn()
 {
-    // Never leave a reply "streaming" behind, whoever deletes us.
+    // Never leave a reply "streaming" behind, whoever deletes us: stored now, a queued write
+    // would be dropped with us.
+    m_commits = nullptr;
     if (!m_ended)
         interrupt();
 }

@@ -97,7 +97,8 @@ public:
     int eventCount() const { return int(m_log.size()); }
     // Event `seq` (1 <= seq <= eventCount()) as bytes on the wire.
     QByteArray eventBytes(int seq) const;
-    // How the reply ended (valid once hasEnded()).
+    // How the reply ended (valid once ended() was emitted: hasEnded() comes first, and the end is
+    // stored with its pass's others before ended(), see setGroupCommit()).
     const ChatOutcome &outcome() const { return m_outcome; }
     // The reply's events as stored with it (StoredReply::events).
     ReplyEventLog eventLog() const;

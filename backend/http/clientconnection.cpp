@@ -80,30 +80,34 @@ ClientConnection ClientConnection::takeOver(RequestContext &context, QObject *ow
     socket->flush();
     if (socket->bytesToWrite() > 0)
         return taken;
-    const int fd = release(socket);
-    if (fd < 0)
+    const int copy = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    if (copy < 0)
         return taken;
     auto *own = new QTcpSocket(owner);
-    if (!own->setSocketDescriptor(fd)) {
-        ::close(fd);
+    if (!own->setSocketDescriptor(copy)) { // the request's socket, untouched, answers instead
+        ::close(copy);
         delete own;
-        return {};
+        return taken;
     }
+    detach(socket);
     return adopt(own, taken.m_headers, taken.m_http10);
 }
 
 int ClientConnection::release(QTcpSocket *socket)
 {
+    const int copy = ::fcntl(int(socket->socketDescriptor()), F_DUPFD_CLOEXEC, 0);
+    if (copy >= 0)
+        detach(socket);
+    return copy;
+}
+
+void ClientConnection::detach(QTcpSocket *socket)
+{
     // Out of this loop's epoll set while our number still names the connection: closed, it would
     // stay there as long as the copy is open, and wake this loop for a socket that is not its own.
-    const int ours = int(socket->socketDescriptor());
-    const int copy = ::fcntl(ours, F_DUPFD_CLOEXEC, 0);
-    if (copy < 0)
-        return -1;
     if (auto *epoll = qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance()))
-        epoll->forgetSocket(ours);
+        epoll->forgetSocket(int(socket->socketDescriptor()));
     socket->abort();
-    return copy;
 }
 
 ClientConnection ClientConnection::adopt(QTcpSocket *socket, const Headers &headers, bool http10)

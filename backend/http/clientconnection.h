@@ -49,6 +49,8 @@ public:
     void sendNoContent() const;
 
 private:
+    // Closes `socket` while a copy of its descriptor keeps the connection.
+    static void detach(QTcpSocket *socket);
     void send(int status, const QByteArray &contentType, const QByteArray &body) const;
 
     std::shared_ptr<QHttpServerResponder> m_responder; // none on an adopted socket

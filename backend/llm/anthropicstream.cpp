@@ -210,7 +210,7 @@ void AnthropicStream::readUsage(const QJsonObject &usage)
 
 void AnthropicStream::handleEvent(const SseEvent &event)
 {
-    const QJsonDocument doc = parseJson(event.data);
+    const QJsonDocument doc = SseParser::json(event.data);
     if (!doc.isObject()) {
         skip("data that is not a JSON object", QString::fromUtf8(event.data));
         return;

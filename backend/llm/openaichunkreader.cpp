@@ -170,7 +170,7 @@ bool OpenAiChunkReader::read(const QByteArray &json, Chunk &out)
 
     out = {};
     ondemand::document doc;
-    if (parser.iterate(buffer.data(), size, buffer.size()).get(doc))
+    if (parser.iterate(buffer.data(), size, buffer.size() + SIMDJSON_PADDING).get(doc))
         return false;
     ondemand::object chunk;
     if (doc.get_object().get(chunk))

@@ -110,7 +110,7 @@ void OpenAiStream::handleEvent(const SseEvent &event)
     OpenAiChunkReader::Chunk common;
     if (OpenAiChunkReader::read(event.data, common))
         return handleCommonChunk(common);
-    const QJsonDocument doc = parseJson(event.data);
+    const QJsonDocument doc = SseParser::json(event.data);
     if (!doc.isObject()) {
         skip("data that is not a JSON object", QString::fromUtf8(event.data));
         return;

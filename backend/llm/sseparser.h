@@ -2,6 +2,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <QJsonDocument>
 #include <QList>
 #include <QString>
 
@@ -26,6 +27,9 @@ public:
     void reset();
 
     int retryMs() const { return m_retryMs; } // -1 while the stream sent no valid `retry:`
+    // An event's data as JSON. Text that is not valid UTF-8 reads with U+FFFD in place of the bad
+    // bytes, as it did when every event went through QString (Qt's JSON parser refuses it).
+    static QJsonDocument json(const QByteArray &data);
     int commentCount() const { return m_comments; }
 
 private:

@@ -68,7 +68,7 @@ void UpstreamStream::setRequest(const QUrl &url, const QByteArray &body,
 
 QString UpstreamStream::errorMessage(const QByteArray &body)
 {
-    const QJsonObject o = QJsonDocument::fromJson(body).object();
+    const QJsonObject o = SseParser::json(body).object();
     const QJsonValue error = o.value("error"_L1);
     if (error.isObject()) {
         const QString m = error.toObject().value("message"_L1).toString();
@@ -379,15 +379,6 @@ void UpstreamStream::releaseReply()
     if (reply->isRunning())
         reply->abort(); // closes the TCP connection, so the upstream stops generating
     reply->deleteLater();
-}
-
-QJsonDocument UpstreamStream::parseJson(const QByteArray &utf8)
-{
-    QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(utf8, &error);
-    if (error.error != QJsonParseError::IllegalUTF8String)
-        return doc;
-    return QJsonDocument::fromJson(QString::fromUtf8(utf8).toUtf8());
 }
 
 void UpstreamStream::skip(const char *what, const QString &data)

@@ -4,7 +4,6 @@
 #include "sseparser.h"
 
 #include <QElapsedTimer>
-#include <QJsonDocument>
 #include <QPointer>
 #include <QTimer>
 
@@ -31,9 +30,6 @@ public:
     // The message of an error body: {"error":{"message"}} (OpenAI, Anthropic), {"error":"..."}
     // (Ollama), {"message"} or FastAPI's {"detail"}; else the body's text, shortened.
     static QString errorMessage(const QByteArray &body);
-    // An event's JSON. Text that is not valid UTF-8 reads with U+FFFD in place of the bad bytes,
-    // as it did when every event went through QString (Qt's JSON parser refuses it).
-    static QJsonDocument parseJson(const QByteArray &utf8);
     // A base URL's path without its trailing slashes, for the endpoints to go after.
     static QString basePath(const QUrl &baseUrl);
 

@@ -18,8 +18,8 @@ constexpr qint64 maxBodyBytes = 32 * 1024 * 1024;
 }
 
 HttpTransport::HttpTransport(const QString &serverName, const QUrl &url,
-                             const QList<QPair<QByteArray, QByteArray>> &headers, QNetworkAccessManager *network,
-                             QObject *parent)
+                             const QList<QPair<QByteArray, QByteArray>> &headers,
+                             QNetworkAccessManager *network, QObject *parent)
     : McpTransport(parent), m_name(serverName), m_url(url), m_headers(headers), m_network(network)
 {
     m_relisten.setSingleShot(true);
@@ -50,7 +50,10 @@ void HttpTransport::open()
     m_protocolVersion.clear();
     if (!m_url.isValid() || (m_url.scheme() != "http"_L1 && m_url.scheme() != "https"_L1) || !m_network) {
         QMetaObject::invokeMethod(
-            this, [this] { Q_EMIT failed(u"The server URL is not an http(s) URL: %1"_s.arg(m_url.toDisplayString())); },
+            this,
+            [this] {
+                Q_EMIT failed(u"The server URL is not an http(s) URL: %1"_s.arg(m_url.toDisplayString()));
+            },
             Qt::QueuedConnection);
         return;
     }
@@ -78,7 +81,8 @@ void HttpTransport::send(const QJsonObject &message)
     if (m_closed || !m_network)
         return;
     const QJsonValue requestId = message.contains("method"_L1) ? message.value("id"_L1) : QJsonValue();
-    QNetworkReply *reply = m_network->post(request(false), QJsonDocument(message).toJson(QJsonDocument::Compact));
+    QNetworkReply *reply =
+        m_network->post(request(false), QJsonDocument(message).toJson(QJsonDocument::Compact));
     m_inFlight.append(reply);
     connect(reply, &QNetworkReply::metaDataChanged, this, [this, reply] {
         const QByteArray session = reply->rawHeader("Mcp-Session-Id");
@@ -89,7 +93,8 @@ void HttpTransport::send(const QJsonObject &message)
         if (reply->header(QNetworkRequest::ContentTypeHeader).toString().contains("event-stream"_L1))
             readEvents(reply);
     });
-    connect(reply, &QNetworkReply::finished, this, [this, reply, requestId] { onReplyFinished(reply, requestId); });
+    connect(reply, &QNetworkReply::finished, this,
+            [this, reply, requestId] { onReplyFinished(reply, requestId); });
 }
 
 void HttpTransport::readEvents(QNetworkReply *reply)
@@ -135,8 +140,9 @@ void HttpTransport::onReplyFinished(QNetworkReply *reply, const QJsonValue &requ
         Q_EMIT failed(u"The server ended the session"_s);
         return;
     }
-    const QString why = status > 0 ? u"HTTP %1 %2"_s.arg(status).arg(QString::fromUtf8(reply->read(300)).trimmed())
-                                   : reply->errorString();
+    const QString why = status > 0
+                            ? u"HTTP %1 %2"_s.arg(status).arg(QString::fromUtf8(reply->read(300)).trimmed())
+                            : reply->errorString();
     if (!requestId.isUndefined() && !requestId.isNull())
         answerWithError(requestId, why);
     else
@@ -145,7 +151,7 @@ void HttpTransport::onReplyFinished(QNetworkReply *reply, const QJsonValue &requ
 
 void HttpTransport::deliver(const QByteArray &json)
 {
-    const QJsonDocument doc = QJsonDocument::fromJson(json);
+    const QJsonDocument doc = SseParser::json(json); // bytes that are no UTF-8 read as U+FFFD
     if (doc.isObject()) {
         Q_EMIT message(doc.object());
     } else if (doc.isArray()) { // a batch
@@ -153,16 +159,17 @@ void HttpTransport::deliver(const QByteArray &json)
         for (const QJsonValue &v : batch)
             Q_EMIT message(v.toObject());
     } else {
-        qCWarning(lcMcp).noquote() << "MCP server" << m_name << "sent what is not JSON-RPC:"
-                                   << QString::fromUtf8(json.left(200));
+        qCWarning(lcMcp).noquote() << "MCP server" << m_name
+                                   << "sent what is not JSON-RPC:" << QString::fromUtf8(json.left(200));
     }
 }
 
 void HttpTransport::answerWithError(const QJsonValue &requestId, const QString &message)
 {
-    Q_EMIT this->message(QJsonObject{{u"jsonrpc"_s, u"2.0"_s},
-                                     {u"id"_s, requestId},
-                                     {u"error"_s, QJsonObject{{u"code"_s, -32000}, {u"message"_s, message}}}});
+    Q_EMIT this->message(
+        QJsonObject{{u"jsonrpc"_s, u"2.0"_s},
+                    {u"id"_s, requestId},
+                    {u"error"_s, QJsonObject{{u"code"_s, -32000}, {u"message"_s, message}}}});
 }
 
 void HttpTransport::setNegotiated(const QString &protocolVersion)

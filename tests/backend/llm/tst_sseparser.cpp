@@ -35,6 +35,8 @@ private Q_SLOTS:
     void flushAtEnd();
     void resetDiscardsPartialLine();
     void longLineInTinyPiecesIsLinear();
+    void manyCrOnlyLinesInOneFeedAreLinear();
+    void jsonThatIsNotUtf8ReadsWithReplacement();
 
 private:
     static QStringList describe(const QList<SseEvent> &events);
@@ -300,6 +302,29 @@ void SseParserTest::longLineInTinyPiecesIsLinear()
     QCOMPARE(events.size(), 1);
     QCOMPARE(events.first().data.size(), payload.size());
     QVERIFY2(timer.elapsed() < 3000, qPrintable(u"took %1 ms"_s.arg(timer.elapsed())));
+}
+
+void SseParserTest::manyCrOnlyLinesInOneFeedAreLinear()
+{
+    // CR alone ends a line too; with no LF in a 4 MiB feed, looking for the next LF from every line
+    // would scan ~10^12 bytes.
+    QByteArray stream;
+    for (int i = 0; i < 400 * 1024; ++i)
+        stream += "data: x\r\r";
+    SseParser parser;
+    QElapsedTimer timer;
+    timer.start();
+    const QList<SseEvent> events = parser.feed(stream);
+    QCOMPARE(events.size(), 400 * 1024);
+    QCOMPARE(events.last().data, QByteArray("x"));
+    QVERIFY2(timer.elapsed() < 3000, qPrintable(u"took %1 ms"_s.arg(timer.elapsed())));
+}
+
+void SseParserTest::jsonThatIsNotUtf8ReadsWithReplacement()
+{
+    QCOMPARE(SseParser::json("{\"a\":\"x\xffy\"}").object().value("a"_L1).toString(), u"x\uFFFDy"_s);
+    QCOMPARE(SseParser::json(R"({"a":"你好"})").object().value("a"_L1).toString(), u"你好"_s);
+    QVERIFY(SseParser::json("{\"a\":").isNull());
 }
 
 QTEST_GUILESS_MAIN(SseParserTest)
