@@ -689,8 +689,13 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         !m_sessions.rememberIdempotencyKey(principal.tenantId, principal.userId, options.idempotencyKey,
                                            reply->id))
         return withdraw();
-    if (!tx.commit())
+    // Where it runs is known before the reply is: another loop that finds it committed (by its
+    // Idempotency-Key) must not take it for a stored reply that is not running anywhere.
+    m_directory->addReply(reply->id, this);
+    if (!tx.commit()) {
+        m_directory->removeReply(reply->id);
         return withdraw();
+    }
 
     // Checkpoints come from checkpointAll(), for every turn at once.
     auto *chatTurn = new ChatTurn(m_sessions, session, *userMessage, *reply, this);
@@ -730,7 +735,6 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         m_progressTimer.start();
     if (!turn.claimed) // a new session: nobody else knows its id yet
         claim(turn);
-    m_directory->addReply(reply->id, this);
     m_turns.insert(session.id, chatTurn);
     m_replies.insert(reply->id, chatTurn);
     const ProviderConfig providerConfig = *provider;
