@@ -13,6 +13,12 @@ namespace {
 // Larger chunks are rare (long tool arguments) and would keep a large parser per thread.
 constexpr size_t maxChunk = 64 * 1024;
 
+// A field's key and value; false where it is not well-formed JSON.
+template<typename Field> bool readField(Field &field, std::string_view &key, ondemand::value &value)
+{
+    return !field.unescaped_key().get(key) && !field.value().get(value);
+}
+
 // A key read a second time: which one counts is the JSON reader's choice; leave it to Qt's.
 bool once(bool &seen)
 {
@@ -45,7 +51,7 @@ bool valid(ondemand::value value, int depth = 0)
         for (auto field : object) {
             std::string_view key;
             ondemand::value item;
-            if (field.unescaped_key().get(key) || field.value().get(item) || !valid(item, depth + 1))
+            if (!readField(field, key, item) || !valid(item, depth + 1))
                 return false;
         }
         return true;
@@ -96,10 +102,8 @@ bool readDelta(ondemand::object delta, OpenAiChunkReader::Chunk &out)
     bool content = false;
     for (auto field : delta) {
         std::string_view key;
-        if (field.unescaped_key().get(key))
-            return false;
         ondemand::value value;
-        if (field.value().get(value))
+        if (!readField(field, key, value))
             return false;
         if (key == "content") {
             if (!once(content))
@@ -131,10 +135,8 @@ bool readChoice(ondemand::object choice, OpenAiChunkReader::Chunk &out)
     bool finish = false;
     for (auto field : choice) {
         std::string_view key;
-        if (field.unescaped_key().get(key))
-            return false;
         ondemand::value value;
-        if (field.value().get(value))
+        if (!readField(field, key, value))
             return false;
         if (key == "index") {
             int64_t number = -1;
@@ -180,10 +182,8 @@ bool OpenAiChunkReader::read(const QByteArray &json, Chunk &out)
     bool model = false;
     for (auto field : chunk) {
         std::string_view key;
-        if (field.unescaped_key().get(key))
-            return false;
         ondemand::value value;
-        if (field.value().get(value))
+        if (!readField(field, key, value))
             return false;
         if (key == "choices") {
             ondemand::array elements;
