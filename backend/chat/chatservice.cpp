@@ -769,11 +769,8 @@ ApiError ChatService::cancel(const Principal &principal, const QString &sessionI
     *running = false;
     if (!m_sessions.session(principal.tenantId, principal.userId, sessionId))
         return ApiError::notFound(u"session_not_found"_s, u"No session %1 for this user"_s.arg(sessionId));
-    if (ChatTurn *turn = m_turns.value(sessionId)) {
-        *running = !turn->hasEnded(); // it may have ended in this pass, its end not stored yet
-        turn->cancel();
-        m_commits->flush(); // ended and stored on return: deleting a session waits for this
-    }
+    if (ChatTurn *turn = m_turns.value(sessionId))
+        *running = stop(turn);
     return {};
 }
 
@@ -783,12 +780,17 @@ ApiError ChatService::cancelReply(const Principal &principal, const QString &rep
     const Reply found = reply(principal, replyId);
     if (!found.found())
         return ApiError::notFound(u"reply_not_found"_s, u"No reply %1 for this user"_s.arg(replyId));
-    if (found.running) {
-        *running = !found.running->hasEnded();
-        found.running->cancel();
-        m_commits->flush();
-    }
+    if (found.running)
+        *running = stop(found.running);
     return {};
+}
+
+bool ChatService::stop(ChatTurn *turn)
+{
+    const bool running = !turn->hasEnded(); // it may have ended in this pass, its end not stored yet
+    turn->cancel();
+    m_commits->flush(); // ended and stored on return: deleting a session waits for this
+    return running;
 }
 
 ApiError ChatService::decideToolCall(const Principal &principal, const QString &replyId,

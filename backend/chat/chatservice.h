@@ -208,4 +208,6 @@ private:
     GroupCommit *m_commits; // the ends of replies, a transaction per pass of the loop
 
     void checkpointAll();
+    // Cancels `turn` and stores its end before returning; whether it was still running.
+    bool stop(ChatTurn *turn);
 };

@@ -25,6 +25,13 @@ bool once(bool &seen)
     return !std::exchange(seen, true);
 }
 
+// Null, and nothing else.
+bool isNull(ondemand::value value)
+{
+    bool null = false;
+    return !value.is_null().get(null) && null;
+}
+
 // A value of no interest, read through all the same: On-Demand only checks what is read, and a
 // chunk Qt would refuse must not pass here.
 bool valid(ondemand::value value, int depth = 0)
@@ -80,21 +87,23 @@ bool valid(ondemand::value value, int depth = 0)
         bool boolean = false;
         return !value.get_bool().get(boolean);
     }
-    case ondemand::json_type::null: {
-        bool null = false;
-        return !value.is_null().get(null) && null;
-    }
+    case ondemand::json_type::null:
+        return isNull(value);
     }
     return false;
 }
 
-// A string or null; anything else is not a chunk we vouch for.
-bool stringOrNull(ondemand::value value, std::string_view &out)
+// A string (into `out`, `read` set) or null; anything else is not a chunk we vouch for.
+bool stringOrNull(ondemand::value value, std::string_view &out, bool *read = nullptr)
 {
     bool null = false;
     if (value.is_null().get(null))
         return false;
-    return null || !value.get_string().get(out);
+    if (null)
+        return true;
+    if (read)
+        *read = true;
+    return !value.get_string().get(out);
 }
 
 bool readDelta(ondemand::object delta, OpenAiChunkReader::Chunk &out)
@@ -106,20 +115,11 @@ bool readDelta(ondemand::object delta, OpenAiChunkReader::Chunk &out)
         if (!readField(field, key, value))
             return false;
         if (key == "content") {
-            if (!once(content))
+            if (!once(content) || !stringOrNull(value, out.content, &out.hasContent))
                 return false;
-            bool null = false;
-            if (value.is_null().get(null))
-                return false;
-            if (!null) {
-                if (value.get_string().get(out.content))
-                    return false;
-                out.hasContent = true;
-            }
         } else if (key == "reasoning_content" || key == "reasoning" || key == "tool_calls" ||
                    key == "function_call") {
-            bool null = false;
-            if (value.is_null().get(null) || !null)
+            if (!isNull(value))
                 return false;
         } else if (!valid(value)) { // role, refusal (null) and the like say nothing we relay
             return false;
@@ -198,8 +198,7 @@ bool OpenAiChunkReader::read(const QByteArray &json, Chunk &out)
             if (!once(model) || !stringOrNull(value, out.model))
                 return false;
         } else if (key == "usage" || key == "error") {
-            bool null = false;
-            if (value.is_null().get(null) || !null)
+            if (!isNull(value))
                 return false;
         } else if (!valid(value)) {
             return false;
