@@ -1,7 +1,7 @@
 #include "ssestream.h"
 
 #include <QTcpSocket>
-#include <QTimer>
+#include <QTimerEvent>
 
 #include <charconv>
 
@@ -53,12 +53,8 @@ void SseStream::open(int keepAliveMs, const QByteArray &extraHeaders)
         head += retry;
     writeRaw(head);
 
-    if (keepAliveMs > 0) {
-        m_keepAlive = new QTimer(this);
-        m_keepAlive->setInterval(keepAliveMs);
-        connect(m_keepAlive, &QTimer::timeout, this, [this] { send(QByteArrayLiteral(": keep-alive\n")); });
-        m_keepAlive->start();
-    }
+    if (keepAliveMs > 0)
+        m_keepAlive.start(keepAliveMs, this);
 }
 
 SseStream::~SseStream() = default;
@@ -153,10 +149,16 @@ void SseStream::sendNow(std::initializer_list<QByteArrayView> parts)
     m_socket->flush();
 }
 
+void SseStream::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_keepAlive.timerId())
+        return QObject::timerEvent(event);
+    send(QByteArrayLiteral(": keep-alive\n"));
+}
+
 void SseStream::finish()
 {
-    if (m_keepAlive)
-        m_keepAlive->stop();
+    m_keepAlive.stop();
     if (!m_finished) {
         if (isOpen() && m_chunked)
             writeRaw(QByteArrayLiteral("0\r\n\r\n"));
@@ -177,7 +179,6 @@ void SseStream::onDisconnected()
     m_finished = true;
     OutputBatch::withdraw(this);
     m_pending = QByteArray();
-    if (m_keepAlive)
-        m_keepAlive->stop();
+    m_keepAlive.stop();
     Q_EMIT clientGone();
 }

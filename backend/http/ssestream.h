@@ -2,6 +2,7 @@
 
 #include "core/outputbatch.h"
 
+#include <QBasicTimer>
 #include <QByteArrayView>
 #include <QHttpServerResponder>
 
@@ -11,7 +12,7 @@
 #include <optional>
 
 class QTcpSocket;
-class QTimer;
+class QTimerEvent;
 
 // A text/event-stream response written event by event on a responder moved out of its route
 // handler. Writing to a socket that has gone crashes Qt 6.4, so every write checks the socket and
@@ -55,11 +56,12 @@ private:
     // Straight to the kernel when it can.
     void sendNow(std::initializer_list<QByteArrayView> parts);
     void flushBatch() override;
+    void timerEvent(QTimerEvent *event) override;
 
     std::optional<QHttpServerResponder> m_responder; // kept with its socket; none when handed over
     QPointer<QTcpSocket> m_socket;
-    QByteArray m_pending; // written inside the open batch
-    QTimer *m_keepAlive = nullptr;
+    QByteArray m_pending;    // written inside the open batch
+    QBasicTimer m_keepAlive; // no QObject of its own: one of these per stream
     bool m_chunked;
     bool m_finished = false;
 };

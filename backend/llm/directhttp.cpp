@@ -10,21 +10,6 @@
 
 using namespace Qt::StringLiterals;
 
-namespace {
-constexpr qsizetype MaxHead = 64 * 1024;
-
-// Whether a comma-separated header value lists `token`, case-insensitively.
-bool hasToken(const QByteArray &value, const char *token)
-{
-    const QList<QByteArray> parts = value.split(',');
-    for (const QByteArray &part : parts) {
-        if (qstricmp(part.trimmed().constData(), token) == 0)
-            return true;
-    }
-    return false;
-}
-} // namespace
-
 DirectNetworkAccessManager::DirectNetworkAccessManager(QObject *parent) : QNetworkAccessManager(parent)
 {
     m_clock.start();
@@ -35,18 +20,18 @@ DirectNetworkAccessManager::DirectNetworkAccessManager(QObject *parent) : QNetwo
 DirectNetworkAccessManager::~DirectNetworkAccessManager()
 {
     m_closing = true;
-    // Our children die silently in ~QNetworkAccessManager. Replies owned elsewhere (LlmClient's
+    // Our replies die silently in ~QNetworkAccessManager. Exchanges owned elsewhere (the upstream
     // streams own theirs) end now: QNetworkAccessManager handles every reply's finished() on
-    // itself, so one finishing after us would crash.
-    const QSet<DirectHttpReply *> running = m_running;
-    for (DirectHttpReply *reply : running) {
-        if (reply->parent() != this)
-            reply->abort();
+    // itself, so one of ours finishing after us would crash.
+    const QSet<HttpExchange *> running = m_running;
+    for (HttpExchange *exchange : running) {
+        if (!exchange->parent() || exchange->parent()->parent() != this)
+            exchange->abort();
     }
-    // Finished or not, our own replies die in ~QObject, when this is only a QNetworkAccessManager
-    // any more: they must not look at us as a DirectNetworkAccessManager then.
-    for (DirectHttpReply *reply : findChildren<DirectHttpReply *>(Qt::FindDirectChildrenOnly))
-        reply->m_manager = nullptr;
+    // Finished or not, our replies' exchanges die in ~QNetworkAccessManager, when this is only a
+    // QNetworkAccessManager any more: they must not look at us as a DirectNetworkAccessManager then.
+    for (HttpExchange *exchange : findChildren<HttpExchange *>())
+        exchange->m_manager = nullptr;
     clearIdleConnections();
 }
 
@@ -104,15 +89,6 @@ QNetworkReply *DirectNetworkAccessManager::createRequest(Operation op, const QNe
         return new DirectHttpReply(op, request, body, this);
     }
     return QNetworkAccessManager::createRequest(op, request, outgoingData);
-}
-
-QNetworkReply *DirectNetworkAccessManager::post(QNetworkAccessManager *manager,
-                                                const QNetworkRequest &request, const QByteArray &body)
-{
-    auto *direct = qobject_cast<DirectNetworkAccessManager *>(manager);
-    if (direct && handles(request.url()))
-        return new DirectHttpReply(PostOperation, request, body, direct);
-    return manager->post(request, body);
 }
 
 QString DirectNetworkAccessManager::hostKey(const QUrl &url)
@@ -214,109 +190,18 @@ void DirectNetworkAccessManager::armIdleTimer()
 }
 
 DirectHttpReply::DirectHttpReply(QNetworkAccessManager::Operation op, const QNetworkRequest &request,
-                                 QByteArray body, DirectNetworkAccessManager *manager)
-    : QNetworkReply(manager), m_manager(manager)
+                                 const QByteArray &body, DirectNetworkAccessManager *manager)
+    : QNetworkReply(manager)
 {
     setUrl(request.url());
     setOperation(op);
     QNetworkReply::open(QIODevice::ReadOnly | QIODevice::Unbuffered);
-
-    const QUrl url = request.url();
-    QByteArray target = url.path(QUrl::FullyEncoded).toLatin1();
-    if (target.isEmpty())
-        target = "/";
-    if (url.hasQuery())
-        target += '?' + url.query(QUrl::FullyEncoded).toLatin1();
-    QByteArray host = url.host(QUrl::FullyEncoded).toLatin1();
-    if (host.contains(':'))
-        host = '[' + host + ']';
-    if (url.port() > 0 && url.port() != 80)
-        host += ':' + QByteArray::number(url.port());
-
-    const bool post = op == QNetworkAccessManager::PostOperation;
-    m_request.reserve(512 + body.size());
-    m_request += (post ? "POST " : "GET ") + target + " HTTP/1.1\r\nHost: " + host + "\r\n";
-    bool userAgent = false;
-    const QList<QByteArray> names = request.rawHeaderList();
-    for (const QByteArray &name : names) {
-        const QByteArray lower = name.toLower();
-        if (lower == "host" || lower == "content-length" || lower == "connection" ||
-            lower == "transfer-encoding")
-            continue;
-        userAgent |= lower == "user-agent";
-        m_request += name + ": " + request.rawHeader(name) + "\r\n";
-    }
-    if (!userAgent)
-        m_request += "User-Agent: Mozilla/5.0\r\n"; // what QNetworkAccessManager sends
-    if (post)
-        m_request += "Content-Length: " + QByteArray::number(body.size()) + "\r\n";
-    m_request += "\r\n"; // no Connection header: HTTP/1.1 keeps the connection by default
-    m_request += body;
-
-    m_key = DirectNetworkAccessManager::hostKey(url);
-    if (manager)
-        manager->m_running.insert(this);
-    if (QTcpSocket *socket = manager ? manager->takeIdle(m_key) : nullptr) {
-        m_reused = true;
-        attach(socket);
-        // Written here, not on the next event-loop turn: the upstream starts on it at once.
-        if (socket->write(m_request) < 0)
-            retryOnFreshConnection();
-        return;
-    }
-    connectFresh();
-}
-
-DirectHttpReply::~DirectHttpReply()
-{
-    if (m_manager && !m_done) // a finished reply is no longer listed (and may die after the list)
-        m_manager->m_running.remove(this);
-    closeSocket();
-}
-
-void DirectHttpReply::attach(QTcpSocket *socket)
-{
-    m_socket = socket;
-    socket->setParent(this);
-    connect(socket, &QTcpSocket::connected, this, &DirectHttpReply::onConnected);
-    connect(socket, &QTcpSocket::readyRead, this, &DirectHttpReply::onReadyRead);
-    connect(socket, &QTcpSocket::disconnected, this, &DirectHttpReply::onDisconnected);
-    connect(socket, &QTcpSocket::errorOccurred, this, &DirectHttpReply::onSocketError);
-}
-
-void DirectHttpReply::connectFresh()
-{
-    auto *socket = new QTcpSocket(this);
-    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    attach(socket);
-    // Unbuffered: each read is one recv() into our buffer, without Qt's FIONREAD ioctl and copy.
-    socket->connectToHost(url().host(), quint16(url().port(80)),
-                          QIODevice::ReadWrite | QIODevice::Unbuffered);
-}
-
-bool DirectHttpReply::retryOnFreshConnection()
-{
-    // A kept-alive connection that closed (or failed) before a byte of the answer: the server's
-    // idle timeout fired as our request went out, so it never saw it. Once, on a new connection,
-    // as browsers and Go's net/http do. Never after an answer began: that request did reach it.
-    if (!m_reused || m_received || m_done)
-        return false;
-    qCDebug(lcLlm) << "kept-alive connection to" << m_key
-                   << "closed before an answer; sending again on a new one";
-    m_reused = false;
-    closeSocket();
-    m_in.clear();
-    m_peerClosed = false;
-    connectFresh();
-    return true;
+    m_exchange = new HttpExchange(op, request, body, manager, this, this);
 }
 
 void DirectHttpReply::abort()
 {
-    if (m_done)
-        return;
-    closeSocket(); // the upstream sees the connection close and stops generating
-    fail(OperationCanceledError, u"Operation canceled"_s);
+    m_exchange->abort();
 }
 
 qint64 DirectHttpReply::bytesAvailable() const
@@ -338,294 +223,33 @@ qint64 DirectHttpReply::readData(char *data, qint64 maxSize)
     return n;
 }
 
-void DirectHttpReply::onConnected()
+void DirectHttpReply::exchangeHead(const HttpExchange::Head &head)
 {
-    m_socket->write(m_request);
-    m_request = QByteArray(); // a fresh connection is never retried
+    setAttribute(QNetworkRequest::HttpStatusCodeAttribute, head.status);
+    setAttribute(QNetworkRequest::HttpReasonPhraseAttribute, QString::fromLatin1(head.reason));
+    for (const auto &header : head.headers) {
+        const QByteArray previous = rawHeader(header.first);
+        setRawHeader(header.first, previous.isEmpty() ? header.second : previous + ", " + header.second);
+    }
+    Q_EMIT metaDataChanged();
 }
 
-void DirectHttpReply::onReadyRead()
+void DirectHttpReply::exchangeBody(QByteArrayView bytes)
 {
-    if (m_done || !m_socket)
-        return;
-    char chunk[16384];
-    bool closed = false;
-    for (;;) {
-        const qint64 n = m_socket->read(chunk, sizeof chunk);
-        if (n > 0)
-            m_in.append(chunk, qsizetype(n));
-        // An unbuffered socket reports the peer's close as a failed read, without disconnected().
-        closed = n < 0;
-        if (n < qint64(sizeof chunk))
-            break;
-    }
-    if (!m_received && !m_in.isEmpty()) {
-        m_received = true;
-        m_request = QByteArray();
-    }
-    m_peerClosed |= closed; // set before decodeBody(): a closed connection is never pooled
-    if (!m_in.isEmpty() && (m_body != Body::Head || parseHead()))
-        decodeBody();
-    if (closed && !m_done) {
-        if (m_socket && m_socket->error() != QAbstractSocket::RemoteHostClosedError)
-            onSocketError();
-        else
-            onDisconnected();
-    }
-}
-
-bool DirectHttpReply::parseHead()
-{
-    for (;;) {
-        const qsizetype end = m_in.indexOf("\r\n\r\n");
-        if (end < 0) {
-            if (m_in.size() > MaxHead)
-                fail(ProtocolFailure, u"The response headers are too large"_s);
-            return false;
-        }
-        const QList<QByteArray> lines = m_in.left(end).split('\n');
-        m_in.remove(0, end + 4);
-        const QByteArray statusLine = lines.first().trimmed();
-        const qsizetype space = statusLine.indexOf(' ');
-        bool ok = false;
-        const int status = space > 0 ? statusLine.mid(space + 1, 3).toInt(&ok) : 0;
-        if (!statusLine.startsWith("HTTP/1.") || !ok || status < 100) {
-            fail(ProtocolFailure, u"The server did not answer with HTTP/1.x"_s);
-            return false;
-        }
-        if (status < 200)
-            continue; // 100 Continue and friends: the real answer follows
-        setAttribute(QNetworkRequest::HttpStatusCodeAttribute, status);
-        setAttribute(QNetworkRequest::HttpReasonPhraseAttribute,
-                     QString::fromLatin1(statusLine.mid(space + 5).trimmed()));
-        // HTTP/1.1 keeps the connection unless told otherwise; HTTP/1.0 is not worth reusing.
-        m_keepAlive = statusLine.startsWith("HTTP/1.1");
-        bool chunked = false;
-        qint64 length = -1;
-        for (qsizetype i = 1; i < lines.size(); ++i) {
-            const QByteArray &line = lines.at(i);
-            const qsizetype colon = line.indexOf(':');
-            if (colon <= 0)
-                continue;
-            const QByteArray name = line.left(colon).trimmed();
-            const QByteArray value = line.mid(colon + 1).trimmed();
-            const QByteArray previous = rawHeader(name);
-            setRawHeader(name, previous.isEmpty() ? value : previous + ", " + value);
-            if (qstricmp(name.constData(), "transfer-encoding") == 0)
-                chunked = value.toLower().contains("chunked");
-            else if (qstricmp(name.constData(), "content-length") == 0)
-                length = value.toLongLong();
-            else if (qstricmp(name.constData(), "connection") == 0 && hasToken(value, "close"))
-                m_keepAlive = false;
-        }
-        if (status == 204 || status == 304) {
-            m_body = Body::Done;
-        } else if (chunked) {
-            m_body = Body::Chunked;
-        } else if (length >= 0) {
-            m_body = length == 0 ? Body::Done : Body::Length;
-            m_remaining = length;
-        } else {
-            m_body = Body::UntilClose;
-        }
-        Q_EMIT metaDataChanged();
-        if (m_done)
-            return false;
-        if (m_body == Body::Done) {
-            complete();
-            return false;
-        }
-        return true;
-    }
-}
-
-void DirectHttpReply::decodeBody()
-{
-    const qint64 before = bytesAvailable();
-    qsizetype pos = 0;
-    bool ended = false;
-    switch (m_body) {
-    case Body::UntilClose:
-        deliver(m_in.constData(), m_in.size());
-        pos = m_in.size();
-        break;
-    case Body::Length: {
-        const qsizetype n = qsizetype(qMin<qint64>(m_remaining, m_in.size()));
-        deliver(m_in.constData(), n);
-        pos = n;
-        m_remaining -= n;
-        ended = m_remaining == 0;
-        break;
-    }
-    case Body::Chunked:
-    case Body::Trailers:
-        while (pos < m_in.size() && !ended) {
-            if (m_body == Body::Trailers) {
-                // Read up to the empty line that ends them, so the connection is at the next
-                // response; their content is not needed.
-                const qsizetype eol = m_in.indexOf("\r\n", pos);
-                if (eol < 0) {
-                    if (m_in.size() - pos > MaxHead) {
-                        fail(ProtocolFailure, u"The response trailers are too large"_s);
-                        return;
-                    }
-                    break;
-                }
-                ended = eol == pos;
-                pos = eol + 2;
-            } else if (m_chunkDataEnd) {
-                if (m_in.size() - pos < 2)
-                    break;
-                pos += 2;
-                m_chunkDataEnd = false;
-            } else if (m_remaining > 0) {
-                const qsizetype n = qsizetype(qMin<qint64>(m_remaining, m_in.size() - pos));
-                deliver(m_in.constData() + pos, n);
-                pos += n;
-                m_remaining -= n;
-                m_chunkDataEnd = m_remaining == 0;
-            } else {
-                const qsizetype eol = m_in.indexOf("\r\n", pos);
-                if (eol < 0) {
-                    if (m_in.size() - pos > 1024) {
-                        fail(ProtocolFailure, u"Bad chunk size line"_s);
-                        return;
-                    }
-                    break;
-                }
-                QByteArray sizeText = m_in.mid(pos, eol - pos);
-                const qsizetype semicolon = sizeText.indexOf(';');
-                if (semicolon >= 0)
-                    sizeText.truncate(semicolon);
-                bool ok = false;
-                const qint64 size = sizeText.trimmed().toLongLong(&ok, 16);
-                if (!ok || size < 0) {
-                    fail(ProtocolFailure, u"Bad chunk size"_s);
-                    return;
-                }
-                pos = eol + 2;
-                if (size == 0)
-                    m_body = Body::Trailers;
-                else
-                    m_remaining = size;
-            }
-        }
-        break;
-    case Body::Head:
-    case Body::Done:
-        break;
-    }
-    if (pos >= m_in.size())
-        m_in.truncate(0);
-    else if (pos > 0)
-        m_in.remove(0, pos);
-    if (bytesAvailable() > before)
-        Q_EMIT readyRead();
-    if (ended && !m_done)
-        complete();
-}
-
-void DirectHttpReply::deliver(const char *data, qsizetype size)
-{
-    if (size <= 0)
-        return;
     if (m_readPos > 0 && m_readPos == m_buffer.size()) {
         m_buffer.truncate(0);
         m_readPos = 0;
     }
-    m_buffer.append(data, size);
+    m_buffer.append(bytes.data(), bytes.size());
+    Q_EMIT readyRead();
 }
 
-void DirectHttpReply::onDisconnected()
+void DirectHttpReply::exchangeEnd(NetworkError error, const QString &message)
 {
-    if (m_done)
-        return;
-    m_peerClosed = true;
-    if (retryOnFreshConnection())
-        return;
-    // Trailers: the body itself was complete, only the (unused) trailers were cut.
-    if (m_body == Body::UntilClose || m_body == Body::Trailers)
-        complete();
-    else
-        fail(RemoteHostClosedError, u"Connection closed"_s);
-}
-
-void DirectHttpReply::onSocketError()
-{
-    if (m_done || !m_socket)
-        return;
-    QTcpSocket *socket = m_socket;
-    if (socket->error() == QAbstractSocket::RemoteHostClosedError) {
-        onReadyRead();                     // what the kernel still holds, then the close
-        if (!m_done && m_socket == socket) // not retried meanwhile
-            onDisconnected();
-        return;
-    }
-    if (retryOnFreshConnection())
-        return;
-    switch (socket->error()) {
-    case QAbstractSocket::ConnectionRefusedError:
-        fail(ConnectionRefusedError, u"Connection refused"_s);
-        return;
-    case QAbstractSocket::HostNotFoundError:
-        fail(HostNotFoundError, u"Host %1 not found"_s.arg(url().host()));
-        return;
-    case QAbstractSocket::SocketTimeoutError:
-        fail(TimeoutError, socket->errorString());
-        return;
-    default:
-        fail(UnknownNetworkError, socket->errorString());
-    }
-}
-
-void DirectHttpReply::fail(NetworkError code, const QString &message)
-{
-    if (m_done)
-        return;
-    m_done = true;
-    if (m_manager)
-        m_manager->m_running.remove(this);
-    closeSocket();
-    setError(code, message);
+    if (error != NoError)
+        setError(error, message);
     setFinished(true);
-    Q_EMIT errorOccurred(code);
+    if (error != NoError)
+        Q_EMIT errorOccurred(error);
     Q_EMIT finished();
-}
-
-void DirectHttpReply::complete()
-{
-    if (m_done)
-        return;
-    m_done = true;
-    if (m_manager)
-        m_manager->m_running.remove(this);
-    // Reusable only when the framing ended the body and nothing else came: an HTTP/1.1 answer
-    // without Connection: close, no byte past it, the connection open and our request all sent.
-    const bool reusable = m_body != Body::UntilClose && m_keepAlive && !m_peerClosed && m_in.isEmpty() &&
-                          m_socket && m_socket->state() == QAbstractSocket::ConnectedState &&
-                          m_socket->bytesToWrite() == 0 && m_manager;
-    m_body = Body::Done;
-    if (reusable) {
-        // Back to the pool before finished(), so a request made from a finished() handler
-        // already finds it.
-        QTcpSocket *socket = m_socket;
-        m_socket = nullptr;
-        socket->disconnect(this);
-        m_manager->releaseIdle(m_key, socket);
-    }
-    // Otherwise the socket goes with this reply; a server that said Connection: close closes
-    // first, so the TIME_WAIT stays on its side.
-    setFinished(true);
-    Q_EMIT finished();
-}
-
-void DirectHttpReply::closeSocket()
-{
-    if (!m_socket)
-        return;
-    QTcpSocket *socket = m_socket;
-    m_socket = nullptr;
-    socket->disconnect(this);
-    socket->abort();
-    socket->deleteLater();
 }

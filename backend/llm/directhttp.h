@@ -1,5 +1,7 @@
 #pragma once
 
+#include "httpexchange.h"
+
 #include <QByteArray>
 #include <QElapsedTimer>
 #include <QHash>
@@ -11,14 +13,14 @@
 #include <QSet>
 #include <QTimer>
 
-class DirectHttpReply;
 class QTcpSocket;
 
 // A QNetworkAccessManager whose plain-http requests skip Qt's HTTP backend: Qt 6.4 runs that backend
 // on one thread per manager and caps it at six connections per host, so thousands of streams meant
 // hundreds of managers and threads, every chunk read on one of them and handed to the main thread
-// by a queued signal. Here each request is one QTcpSocket on the caller's thread, read as it
-// arrives. https (TLS, HTTP/2) and anything that is not a POST or GET go to the stock backend
+// by a queued signal. Here each request is an HttpExchange: one QTcpSocket on the caller's thread,
+// read as it arrives; createRequest() wraps it in a DirectHttpReply, and the upstream streams read
+// it directly. https (TLS, HTTP/2) and anything that is not a POST or GET go to the stock backend
 // unchanged.
 //
 // HTTP/1.1 connections are kept alive: after a response that ended by its framing, the socket waits
@@ -37,12 +39,6 @@ public:
     static bool handles(const QUrl &url);
     // "scheme://host:port": the connections a request to `url` may share (also LlmClient's pool key).
     static QString hostKey(const QUrl &url);
-    // `manager`->post(request, body), but where a DirectNetworkAccessManager answers, without the
-    // QBuffer and the signal connections QNetworkAccessManager::post() adds to every reply (about
-    // 1 KiB for as long as a stream is open).
-    static QNetworkReply *post(QNetworkAccessManager *manager, const QNetworkRequest &request,
-                               const QByteArray &body);
-    using QNetworkAccessManager::post;
 
     // How long an idle connection is kept. Below the 5 s keep-alive timeout of uvicorn (vLLM and
     // most Python servers) and llama.cpp, so that we, not they, close it: a server that closes first
@@ -63,7 +59,7 @@ protected:
                                  QIODevice *outgoingData = nullptr) override;
 
 private:
-    friend class DirectHttpReply;
+    friend class HttpExchange;
     struct Idle
     {
         QString key;
@@ -79,7 +75,7 @@ private:
     void expireIdle();
     void armIdleTimer();
 
-    QSet<DirectHttpReply *> m_running;          // aborted with us: a reply must not finish on a dead manager
+    QSet<HttpExchange *> m_running;             // aborted with us: none may end on a dead manager
     QHash<QString, QList<QTcpSocket *>> m_idle; // per key, most recently used last
     QHash<QTcpSocket *, Idle> m_idleInfo;
     QMap<quint64, QTcpSocket *> m_idleOrder; // oldest first, for the total cap and the timer
@@ -92,21 +88,17 @@ private:
     bool m_closing = false;
 };
 
-// One HTTP/1.1 exchange, as a QNetworkReply: status, reason and headers are set before
-// metaDataChanged; the body (de-chunked) is readable as it arrives; finished comes once, after the
-// body, an error or abort(). request() is empty: what it held was written to the connection, and
-// kept, its parsed headers alone would take 2 KiB for the life of a stream. No redirects, proxies,
-// compression or cookies: the callers (LLM streaming APIs) need none of them. A kept-alive connection the
-// server closed before answering (its idle timeout raced our request) is retried once on a fresh one,
-// invisibly to the caller.
-class DirectHttpReply : public QNetworkReply
+// One HttpExchange as a QNetworkReply, for code that wants one (model lists, MCP over HTTP): status,
+// reason and headers are set before metaDataChanged; the body is readable as it arrives; finished
+// comes once, after the body, an error or abort(). request() is empty: what it held was written to
+// the connection.
+class DirectHttpReply : public QNetworkReply, private HttpExchange::Receiver
 {
     Q_OBJECT
 public:
     // `manager` (may be null) lends and takes back kept-alive connections; it is also the parent.
-    DirectHttpReply(QNetworkAccessManager::Operation op, const QNetworkRequest &request, QByteArray body,
-                    DirectNetworkAccessManager *manager = nullptr);
-    ~DirectHttpReply() override;
+    DirectHttpReply(QNetworkAccessManager::Operation op, const QNetworkRequest &request,
+                    const QByteArray &body, DirectNetworkAccessManager *manager = nullptr);
 
     void abort() override;
     qint64 bytesAvailable() const override;
@@ -115,36 +107,11 @@ protected:
     qint64 readData(char *data, qint64 maxSize) override;
 
 private:
-    friend class DirectNetworkAccessManager;
-    enum class Body { Head, Chunked, Trailers, Length, UntilClose, Done };
+    void exchangeHead(const HttpExchange::Head &head) override;
+    void exchangeBody(QByteArrayView bytes) override;
+    void exchangeEnd(NetworkError error, const QString &message) override;
 
-    void attach(QTcpSocket *socket);
-    void connectFresh();
-    bool retryOnFreshConnection();
-    void onConnected();
-    void onReadyRead();
-    void onDisconnected();
-    void onSocketError();
-    bool parseHead();
-    void decodeBody();
-    void deliver(const char *data, qsizetype size);
-    void fail(NetworkError code, const QString &message);
-    void complete();
-    void closeSocket();
-
-    QPointer<DirectNetworkAccessManager> m_manager;
-    QString m_key;
-    QPointer<QTcpSocket> m_socket;
-    QByteArray m_request; // kept on a reused connection until the first response byte, for a retry
-    QByteArray m_in;      // raw bytes not yet parsed
-    QByteArray m_buffer;  // body bytes not yet read
+    HttpExchange *m_exchange;
+    QByteArray m_buffer; // body bytes not yet read
     qsizetype m_readPos = 0;
-    Body m_body = Body::Head;
-    qint64 m_remaining = 0;      // Length: body bytes to come; Chunked: bytes left in this chunk
-    bool m_chunkDataEnd = false; // Chunked: the CRLF after a chunk's data is next
-    bool m_reused = false;       // the connection came from the idle pool
-    bool m_received = false;     // a response byte arrived on this connection
-    bool m_keepAlive = false;    // HTTP/1.1 without Connection: close
-    bool m_peerClosed = false;
-    bool m_done = false;
 };

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-QList<SseEvent> SseParser::feed(const QByteArray &bytes)
+QList<SseEvent> SseParser::feed(QByteArrayView bytes)
 {
     QList<SseEvent> out;
     if (bytes.isEmpty())

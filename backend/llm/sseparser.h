@@ -20,7 +20,7 @@ struct SseEvent
 class SseParser
 {
 public:
-    QList<SseEvent> feed(const QByteArray &bytes);
+    QList<SseEvent> feed(QByteArrayView bytes);
     // End of stream: takes an unterminated last line and a pending event without its blank line
     // (servers that close early still meant them; the spec would drop them), then resets.
     QList<SseEvent> flush();

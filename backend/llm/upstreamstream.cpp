@@ -9,6 +9,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
+#include <QTimerEvent>
 
 using namespace Qt::StringLiterals;
 
@@ -35,19 +36,12 @@ UpstreamStream::UpstreamStream(const ProviderConfig &provider, const ChatRequest
     : LlmStream(parent), m_requestModel(request.model.isEmpty() ? provider.model : request.model),
       m_framing(framing), m_apiKey(provider.apiKey), m_connectTimeoutMs(provider.connectTimeoutMs),
       m_stallTimeoutMs(provider.stallTimeoutMs), m_promptEstimate(estimatePromptTokens(request.messages))
-{
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &UpstreamStream::onTimer);
-}
+{}
 
 UpstreamStream::~UpstreamStream()
 {
     // Deleting a running stream must stop the upstream (and its billing) too.
-    if (m_reply) {
-        m_reply->disconnect(this);
-        if (m_reply->isRunning())
-            m_reply->abort();
-    }
+    releaseReply();
 }
 
 QString UpstreamStream::basePath(const QUrl &baseUrl)
@@ -106,13 +100,19 @@ QNetworkReply *UpstreamStream::start(QNetworkAccessManager *manager)
         request.setRawHeader(header.first, header.second);
     qCDebug(lcLlm) << "POST" << m_url.toDisplayString() << "model" << m_requestModel;
 
-    m_reply = DirectNetworkAccessManager::post(manager, request, m_requestBody);
-    m_reply->setParent(this);
-    connect(m_reply, &QNetworkReply::metaDataChanged, this, &UpstreamStream::onMetaDataChanged);
-    connect(m_reply, &QNetworkReply::readyRead, this, &UpstreamStream::onReadyRead);
-    connect(m_reply, &QNetworkReply::finished, this, &UpstreamStream::onReplyFinished);
     if (m_connectTimeoutMs > 0)
-        m_timer.start(m_connectTimeoutMs);
+        armTimer(m_connectTimeoutMs);
+    auto *direct = qobject_cast<DirectNetworkAccessManager *>(manager);
+    if (direct && DirectNetworkAccessManager::handles(m_url)) {
+        m_exchange = new HttpExchange(QNetworkAccessManager::PostOperation, request, m_requestBody, direct,
+                                      this, this);
+        return nullptr;
+    }
+    m_reply = manager->post(request, m_requestBody);
+    m_reply->setParent(this);
+    connect(m_reply, &QNetworkReply::metaDataChanged, this, &UpstreamStream::onReplyMetaData);
+    connect(m_reply, &QNetworkReply::readyRead, this, &UpstreamStream::onReplyReadyRead);
+    connect(m_reply, &QNetworkReply::finished, this, &UpstreamStream::onReplyFinished);
     return m_reply;
 }
 
@@ -125,44 +125,61 @@ void UpstreamStream::abort()
     fail(LlmError::Aborted, u"aborted"_s, u"The request was cancelled."_s);
 }
 
-void UpstreamStream::onMetaDataChanged()
+void UpstreamStream::onReplyMetaData()
 {
-    m_httpStatus = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (m_httpStatus == 0)
-        return;
-    const QByteArray type = m_reply->header(QNetworkRequest::ContentTypeHeader).toByteArray().toLower();
+    const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (status != 0)
+        onHead(status, m_reply->header(QNetworkRequest::ContentTypeHeader).toByteArray(),
+               m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+}
+
+void UpstreamStream::exchangeHead(const HttpExchange::Head &head)
+{
+    onHead(head.status, head.value("content-type"), QString::fromLatin1(head.reason));
+}
+
+void UpstreamStream::onHead(int status, const QByteArray &contentType, const QString &reason)
+{
+    m_httpStatus = status;
+    m_contentType = contentType.toLower();
+    m_reason = isSuccess(status) ? QString() : reason;
     // A server that ignores `stream: true` answers one JSON object; take that too.
-    m_jsonMode = isSuccess(m_httpStatus) && type.contains("json") && !type.contains("ndjson") &&
-                 !type.contains("event-stream");
+    m_jsonMode = isSuccess(status) && m_contentType.contains("json") && !m_contentType.contains("ndjson") &&
+                 !m_contentType.contains("event-stream");
     if (!m_headersSeen) {
         m_headersSeen = true;
         m_lastByte.start();
         if (!isFinished()) {
             if (m_stallTimeoutMs > 0)
-                m_timer.start(m_stallTimeoutMs);
+                armTimer(m_stallTimeoutMs);
             else
                 m_timer.stop();
         }
     }
 }
 
-void UpstreamStream::onReadyRead()
+void UpstreamStream::onReplyReadyRead()
 {
     if (!m_headersSeen)
-        onMetaDataChanged();
-    m_lastByte.start();      // the stall timer checks this instead of being restarted per read
-    const OutputBatch batch; // the events of this read leave together
-    consume(m_reply->readAll());
+        onReplyMetaData();
+    exchangeBody(m_reply->readAll());
 }
 
-void UpstreamStream::consume(const QByteArray &bytes)
+void UpstreamStream::exchangeBody(QByteArrayView bytes)
+{
+    m_lastByte.start();      // the stall timer checks this instead of being restarted per read
+    const OutputBatch batch; // the events of this read leave together
+    consume(bytes);
+}
+
+void UpstreamStream::consume(QByteArrayView bytes)
 {
     if (bytes.isEmpty() || isFinished())
         return;
     if (!isSuccess(m_httpStatus) || m_jsonMode) {
         const qsizetype max = m_jsonMode ? MaxJsonBody : MaxErrorBody;
         if (m_body.size() < max)
-            m_body.append(bytes.left(max - m_body.size()));
+            m_body.append(bytes.first(qMin(bytes.size(), max - m_body.size())));
         return;
     }
     if (m_framing == Framing::Sse) {
@@ -180,7 +197,7 @@ void UpstreamStream::consume(const QByteArray &bytes)
         const qsizetype eol = bytes.indexOf('\n', from);
         if (eol < 0)
             break;
-        QByteArrayView line(bytes.constData() + from, eol - from);
+        QByteArrayView line(bytes.data() + from, eol - from);
         if (!m_line.isEmpty()) {
             m_line.append(line);
             line = m_line;
@@ -197,7 +214,7 @@ void UpstreamStream::consume(const QByteArray &bytes)
             fail(LlmError::Protocol, u"upstream_protocol"_s, u"The upstream sent a line over 16 MiB."_s);
             return;
         }
-        m_line.append(bytes.constData() + from, bytes.size() - from);
+        m_line.append(bytes.data() + from, bytes.size() - from);
     }
 }
 
@@ -217,19 +234,30 @@ void UpstreamStream::onReplyFinished()
         releaseReply();
         return;
     }
-    m_timer.stop();
-    onMetaDataChanged(); // the final status, after any redirect
+    onReplyMetaData(); // the final status, after any redirect
     const OutputBatch batch;
     consume(m_reply->readAll());
-    if (isFinished())
-        return;
-    const QNetworkReply::NetworkError error = m_reply->error();
-    const QString errorText = m_reply->errorString();
+    if (!isFinished())
+        onEnd(m_reply->error(), m_reply->errorString());
+}
 
+void UpstreamStream::exchangeEnd(QNetworkReply::NetworkError error, const QString &message)
+{
+    if (isFinished()) {
+        releaseReply();
+        return;
+    }
+    const OutputBatch batch;
+    onEnd(error, message);
+}
+
+void UpstreamStream::onEnd(QNetworkReply::NetworkError error, const QString &errorText)
+{
+    m_timer.stop();
     if (m_httpStatus != 0 && !isSuccess(m_httpStatus)) {
         QString message = redacted(errorMessage(m_body)); // some echo the key they got
         if (message.isEmpty())
-            message = m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString();
+            message = m_reason;
         if (message.isEmpty())
             message = u"HTTP %1"_s.arg(m_httpStatus);
         qCWarning(lcLlm) << "upstream answered HTTP" << m_httpStatus << message;
@@ -278,11 +306,19 @@ void UpstreamStream::endOfBody(bool error)
         fail(LlmError::Network, u"upstream_disconnected"_s,
              u"The upstream connection closed before the reply was complete."_s);
     } else {
-        const QString type = m_reply->header(QNetworkRequest::ContentTypeHeader).toString();
+        const QString type = QString::fromLatin1(m_contentType);
         qCWarning(lcLlm) << "upstream sent no completion events, content type" << type;
         fail(LlmError::Protocol, u"upstream_protocol"_s,
              u"The upstream did not answer with a chat completion stream (content type \"%1\")."_s.arg(type));
     }
+}
+
+void UpstreamStream::timerEvent(QTimerEvent *event)
+{
+    if (event->timerId() != m_timer.timerId())
+        return LlmStream::timerEvent(event);
+    m_timer.stop();
+    onTimer();
 }
 
 void UpstreamStream::onTimer()
@@ -298,7 +334,7 @@ void UpstreamStream::onTimer()
     }
     const qint64 idle = m_lastByte.elapsed();
     if (idle < m_stallTimeoutMs) {
-        m_timer.start(int(m_stallTimeoutMs - idle));
+        armTimer(int(m_stallTimeoutMs - idle));
         return;
     }
     if (!m_finishReason.isEmpty()) { // only usage or the end marker missing: the reply is complete
@@ -340,8 +376,8 @@ void UpstreamStream::finish()
     completeCompletion(completion);
     // Keep a reply that is still open (answer complete at its end marker) until it ends by itself,
     // so a keep-alive connection stays reusable; the stall timer reaps one that never ends.
-    if (m_reply && m_reply->isRunning() && m_stallTimeoutMs > 0) {
-        m_timer.start(m_stallTimeoutMs);
+    if (requestRunning() && m_stallTimeoutMs > 0) {
+        armTimer(m_stallTimeoutMs);
     } else {
         m_timer.stop();
         releaseReply();
@@ -369,8 +405,17 @@ void UpstreamStream::failLater(LlmError::Kind kind, const QString &code, const Q
         this, [this, kind, code, message] { fail(kind, code, message); }, Qt::QueuedConnection);
 }
 
+bool UpstreamStream::requestRunning() const
+{
+    return (m_reply && m_reply->isRunning()) || (m_exchange && m_exchange->isRunning());
+}
+
 void UpstreamStream::releaseReply()
 {
+    if (HttpExchange *exchange = std::exchange(m_exchange, nullptr)) {
+        exchange->cancel(); // closes a running exchange's connection, so the upstream stops generating
+        exchange->deleteLater();
+    }
     if (!m_reply)
         return;
     QNetworkReply *reply = m_reply;

@@ -1,11 +1,12 @@
 #pragma once
 
+#include "httpexchange.h"
 #include "llmstream.h"
 #include "sseparser.h"
 
+#include <QBasicTimer>
 #include <QElapsedTimer>
 #include <QPointer>
-#include <QTimer>
 
 class QNetworkAccessManager;
 class QNetworkReply;
@@ -15,14 +16,16 @@ class QNetworkReply;
 // failures into LlmErrors that name the upstream's own message, and finishes with usage counted
 // or estimated. The subclasses (OpenAiStream, AnthropicStream, OllamaStream) build their request
 // and read their events; everything a real server can do wrong on the way is handled here once.
-class UpstreamStream : public LlmStream
+class UpstreamStream : public LlmStream, private HttpExchange::Receiver
 {
     Q_OBJECT
 public:
     ~UpstreamStream() override;
 
-    // Sends the request through `manager`. The reply belongs to this stream; null when the
-    // request could not be made (the failure is then emitted from the event loop).
+    // Sends the request through `manager`: read directly as an HttpExchange where `manager` is a
+    // DirectNetworkAccessManager that handles the URL, else as a QNetworkReply. Returns that reply
+    // (it belongs to this stream), for the caller's per-manager accounting; null for an exchange,
+    // and when the request could not be made (the failure is then emitted from the event loop).
     QNetworkReply *start(QNetworkAccessManager *manager);
     void abort() override;
     const QUrl &url() const { return m_url; }
@@ -67,22 +70,36 @@ protected:
     bool m_sawChunk = false; // a well-formed event arrived (so a cut is a cut, not a wrong protocol)
 
 private:
-    void onMetaDataChanged();
-    void onReadyRead();
+    // A QNetworkReply's signals (https, proxies) ...
+    void onReplyMetaData();
+    void onReplyReadyRead();
     void onReplyFinished();
+    // ... and an HttpExchange's calls (plain http) come to the same three.
+    void exchangeHead(const HttpExchange::Head &head) override;
+    void exchangeBody(QByteArrayView bytes) override;
+    void exchangeEnd(QNetworkReply::NetworkError error, const QString &message) override;
+    void onHead(int status, const QByteArray &contentType, const QString &reason);
+    void onEnd(QNetworkReply::NetworkError error, const QString &errorText);
+
+    void timerEvent(QTimerEvent *event) override;
     void onTimer();
-    void consume(const QByteArray &bytes);
+    void armTimer(int ms) { m_timer.start(ms, this); }
+    bool requestRunning() const;
+    void consume(QByteArrayView bytes);
     void endOfBody(bool error);
     void failLater(LlmError::Kind kind, const QString &code, const QString &message);
     void releaseReply();
 
     Framing m_framing;
     QPointer<QNetworkReply> m_reply;
+    HttpExchange *m_exchange = nullptr; // a child
     SseParser m_parser;
-    QByteArray m_line; // Lines: the unfinished last line
-    QTimer m_timer;
+    QByteArray m_line;   // Lines: the unfinished last line
+    QBasicTimer m_timer; // single shot; no QObject of its own, as there is one per stream
     QElapsedTimer m_lastByte;
-    QByteArray m_body; // error bodies and non-streamed JSON answers
+    QByteArray m_body;        // error bodies and non-streamed JSON answers
+    QByteArray m_contentType; // lower case
+    QString m_reason;         // an error status's reason phrase
     QUrl m_url;
     QByteArray m_requestBody;
     QList<QPair<QByteArray, QByteArray>> m_headers;

@@ -1,5 +1,6 @@
 #include "fakeupstream.h"
 #include "llm/demostream.h"
+#include "llm/httpexchange.h"
 #include "llm/llmclient.h"
 #include "llm/llmstream.h"
 #include "llm/openaistream.h"
@@ -9,6 +10,7 @@
 #include <QEventLoop>
 #include <QJsonArray>
 #include <QLoggingCategory>
+#include <QNetworkReply>
 #include <QPointer>
 #include <QSignalSpy>
 #include <QTcpServer>
@@ -79,6 +81,8 @@ private Q_SLOTS:
     void surrogateHalvesWaitForTheirPair();
     void fiftyConcurrentStreams_data();
     void fiftyConcurrentStreams();
+    void sameOutcomeOverBothPaths_data();
+    void sameOutcomeOverBothPaths();
 
 private:
     ProviderConfig provider() const;
@@ -849,6 +853,58 @@ void LlmClientTest::fiftyConcurrentStreams()
         QVERIFY2(client.managerCount() >= (count + 5) / 6,
                  qPrintable(QString::number(client.managerCount())));
     QVERIFY2(elapsed < 4000, qPrintable(u"%1 ms"_s.arg(elapsed)));
+}
+
+void LlmClientTest::sameOutcomeOverBothPaths_data()
+{
+    QTest::addColumn<bool>("direct");
+    QTest::addColumn<QString>("model");
+    QTest::addColumn<QString>("text"); // what streamed
+    QTest::addColumn<QString>("code"); // the error's; empty: a completion
+    for (const bool direct : {true, false}) {
+        const char *path = direct ? "exchange" : "network reply";
+        QTest::addRow("%s: whole", path)
+            << direct << u"fake:tokens=5"_s << u"Hello from the fake upstream"_s << QString();
+        QTest::addRow("%s: split", path)
+            << direct << u"fake:tokens=5,split=7"_s << u"Hello from the fake upstream"_s << QString();
+        QTest::addRow("%s: one JSON answer", path)
+            << direct << u"fake:json=1,tokens=4"_s << u"Hello from the fake"_s << QString();
+        QTest::addRow("%s: HTTP 429", path)
+            << direct << u"fake:status=429"_s << QString() << u"upstream_http_429"_s;
+        QTest::addRow("%s: cut", path)
+            << direct << u"fake:tokens=5,cut=2,delay=5"_s << u"Hello from"_s << u"upstream_disconnected"_s;
+        QTest::addRow("%s: cut, close-delimited", path)
+            << direct << u"fake:tokens=5,cut=2,delay=5,chunked=0"_s << u"Hello from"_s
+            << u"upstream_disconnected"_s;
+    }
+}
+
+void LlmClientTest::sameOutcomeOverBothPaths()
+{
+    // Plain http is read as an HttpExchange, without a QNetworkReply; https (and proxies) through a
+    // QNetworkReply, here the stock manager's against the same fake. Both end the same way.
+    QFETCH(bool, direct);
+    QFETCH(QString, model);
+    QFETCH(QString, text);
+    QFETCH(QString, code);
+    LlmClient client;
+    client.setDirectHttp(direct);
+    Outcome out;
+    LlmStream *stream = client.startChat(provider(), request(model));
+    out.watch(stream);
+    QCOMPARE(stream->findChildren<QNetworkReply *>().size(), direct ? 0 : 1);
+    QCOMPARE(stream->findChildren<HttpExchange *>().size(), direct ? 1 : 0);
+    QVERIFY(out.wait());
+    QCOMPARE(out.terminals, 1);
+    QCOMPARE(stream->text(), text);
+    if (code.isEmpty()) {
+        QVERIFY2(out.completion, qPrintable(out.error ? out.error->message : QString()));
+    } else {
+        QVERIFY(out.error);
+        QCOMPARE(out.error->code, code);
+        if (code == "upstream_http_429"_L1)
+            QVERIFY2(out.error->message.startsWith("Rate limit reached"_L1), qPrintable(out.error->message));
+    }
 }
 
 QTEST_GUILESS_MAIN(LlmClientTest)
