@@ -1,7 +1,5 @@
 #include "directhttp.h"
 
-#include "core/logging.h"
-
 #include <QNetworkProxy>
 #include <QNetworkProxyFactory>
 #include <QTcpSocket>
@@ -25,7 +23,8 @@ DirectNetworkAccessManager::~DirectNetworkAccessManager()
     // itself, so one of ours finishing after us would crash.
     const QSet<HttpExchange *> running = m_running;
     for (HttpExchange *exchange : running) {
-        if (!exchange->parent() || exchange->parent()->parent() != this)
+        const auto *reply = qobject_cast<DirectHttpReply *>(exchange->parent());
+        if (!reply || reply->parent() != this)
             exchange->abort();
     }
     // Finished or not, our replies' exchanges die in ~QNetworkAccessManager, when this is only a

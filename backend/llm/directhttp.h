@@ -9,7 +9,6 @@
 #include <QMap>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
-#include <QPointer>
 #include <QSet>
 #include <QTimer>
 

@@ -53,7 +53,6 @@ public:
                  DirectNetworkAccessManager *manager, Receiver *receiver, QObject *parent);
     ~HttpExchange() override;
 
-    const QUrl &url() const { return m_url; }
     bool isRunning() const { return !m_done; }
     // Closes the connection (the server sees it and stops) and ends with OperationCanceledError.
     void abort();

@@ -84,7 +84,7 @@ QString UpstreamStream::errorMessage(const QByteArray &body)
 
 QNetworkReply *UpstreamStream::start(QNetworkAccessManager *manager)
 {
-    Q_ASSERT(!m_reply && !isFinished());
+    Q_ASSERT(!m_reply && !m_exchange && !isFinished());
     if (!m_url.isValid() || m_url.host().isEmpty() ||
         (m_url.scheme() != "http"_L1 && m_url.scheme() != "https"_L1)) {
         failLater(LlmError::Network, u"upstream_invalid_url"_s,
@@ -128,8 +128,10 @@ void UpstreamStream::abort()
 void UpstreamStream::onReplyMetaData()
 {
     const int status = m_reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    if (status != 0)
-        onHead(status, m_reply->header(QNetworkRequest::ContentTypeHeader).toByteArray(),
+    if (status == 0)
+        m_httpStatus = 0;
+    else
+        onHead(status, m_reply->rawHeader("Content-Type"),
                m_reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
 }
 
@@ -141,11 +143,12 @@ void UpstreamStream::exchangeHead(const HttpExchange::Head &head)
 void UpstreamStream::onHead(int status, const QByteArray &contentType, const QString &reason)
 {
     m_httpStatus = status;
-    m_contentType = contentType.toLower();
+    m_contentType = contentType;
     m_reason = isSuccess(status) ? QString() : reason;
     // A server that ignores `stream: true` answers one JSON object; take that too.
-    m_jsonMode = isSuccess(status) && m_contentType.contains("json") && !m_contentType.contains("ndjson") &&
-                 !m_contentType.contains("event-stream");
+    const QByteArray type = contentType.toLower();
+    m_jsonMode = isSuccess(status) && type.contains("json") && !type.contains("ndjson") &&
+                 !type.contains("event-stream");
     if (!m_headersSeen) {
         m_headersSeen = true;
         m_lastByte.start();

@@ -9,7 +9,6 @@
 #include <QPointer>
 
 class QNetworkAccessManager;
-class QNetworkReply;
 
 // One streamed completion over HTTP, whatever the provider's protocol: sends the request, reads
 // the body as it arrives, times out on silence (never on total duration), turns HTTP and network
@@ -97,9 +96,9 @@ private:
     QByteArray m_line;   // Lines: the unfinished last line
     QBasicTimer m_timer; // single shot; no QObject of its own, as there is one per stream
     QElapsedTimer m_lastByte;
-    QByteArray m_body;        // error bodies and non-streamed JSON answers
-    QByteArray m_contentType; // lower case
-    QString m_reason;         // an error status's reason phrase
+    QByteArray m_body; // error bodies and non-streamed JSON answers
+    QByteArray m_contentType;
+    QString m_reason; // an error status's reason phrase
     QUrl m_url;
     QByteArray m_requestBody;
     QList<QPair<QByteArray, QByteArray>> m_headers;

@@ -12,6 +12,7 @@
 #include <QTimer>
 
 #include <functional>
+#include <memory>
 
 using namespace Qt::StringLiterals;
 
@@ -55,6 +56,7 @@ private Q_SLOTS:
     void bodyBeforeAFramingError();
     void cancelTellsNothingAndCloses();
     void abortTellsTheEnd();
+    void managerGoingAwayEndsItsExchanges();
 
 private:
     // A server that answers the first request with `pieces`, each written `gapMs` after the one
@@ -193,6 +195,23 @@ void HttpExchangeTest::abortTellsTheEnd()
     QCOMPARE(r.ends, 1);
     QTRY_VERIFY(m_clientClosed);
     delete exchange;
+}
+
+void HttpExchangeTest::managerGoingAwayEndsItsExchanges()
+{
+    // The upstream streams own their exchanges: one may outlive the manager, which ends it.
+    Recorder r;
+    auto manager = std::make_unique<DirectNetworkAccessManager>();
+    const QUrl url = server({"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"});
+    auto *exchange = new HttpExchange(QNetworkAccessManager::PostOperation, QNetworkRequest(url), "{}",
+                                      manager.get(), &r, this);
+    QTRY_COMPARE(r.bodies.size(), 1);
+    manager.reset();
+    QCOMPARE(r.ends, 1);
+    QCOMPARE(r.error, QNetworkReply::OperationCanceledError);
+    QVERIFY(!exchange->isRunning());
+    QTRY_VERIFY(m_clientClosed);
+    delete exchange; // after its manager: must not reach for it
 }
 
 QTEST_GUILESS_MAIN(HttpExchangeTest)

@@ -65,6 +65,7 @@ private Q_SLOTS:
     void ollamaStyleStream();
     void inBandError();
     void htmlAnswerIsProtocolError();
+    void httpErrorWithoutBodyNamesItsReason();
     void abortClosesUpstream();
     void abortFromDeltaHandler();
     void deletingStreamClosesUpstream();
@@ -522,6 +523,21 @@ void LlmClientTest::htmlAnswerIsProtocolError()
     QVERIFY(out.error);
     QCOMPARE(out.error->kind, LlmError::Protocol);
     QCOMPARE(out.error->code, u"upstream_protocol"_s);
+    QVERIFY2(out.error->message.contains("\"text/html\""_L1), qPrintable(out.error->message));
+}
+
+void LlmClientTest::httpErrorWithoutBodyNamesItsReason()
+{
+    ProviderConfig p = provider();
+    p.baseUrl =
+        rawServer("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    LlmClient client;
+    Outcome out;
+    out.watch(client.startChat(p, request()));
+    QVERIFY(out.wait());
+    QVERIFY(out.error);
+    QCOMPARE(out.error->code, u"upstream_http_503"_s);
+    QCOMPARE(out.error->message, u"Service Unavailable"_s);
 }
 
 void LlmClientTest::abortClosesUpstream()
