@@ -73,7 +73,8 @@ private:
     void onReplyMetaData();
     void onReplyReadyRead();
     void onReplyFinished();
-    // ... and an HttpExchange's calls (plain http) come to the same three.
+    // ... and an HttpExchange's calls (plain http) come to the same three: onHead(), exchangeBody()
+    // (the body of one read) and onEnd().
     void exchangeHead(const HttpExchange::Head &head) override;
     void exchangeBody(QByteArrayView bytes) override;
     void exchangeEnd(QNetworkReply::NetworkError error, const QString &message) override;
