@@ -226,10 +226,8 @@ void DirectHttpReply::exchangeHead(const HttpExchange::Head &head)
 {
     setAttribute(QNetworkRequest::HttpStatusCodeAttribute, head.status);
     setAttribute(QNetworkRequest::HttpReasonPhraseAttribute, QString::fromLatin1(head.reason));
-    for (const auto &header : head.headers) {
-        const QByteArray previous = rawHeader(header.first);
-        setRawHeader(header.first, previous.isEmpty() ? header.second : previous + ", " + header.second);
-    }
+    for (const auto &header : head.headers)
+        setRawHeader(header.first, head.value(header.first.constData())); // repeated ones joined
     Q_EMIT metaDataChanged();
 }
 
