@@ -3,6 +3,7 @@
 #include "chatturn.h"
 #include "config/providerresolver.h"
 #include "core/logging.h"
+#include "core/uuidutil.h"
 #include "files/filestore.h"
 #include "llm/llmclient.h"
 #include "llm/llmstream.h"
@@ -384,6 +385,12 @@ ChatService::Started ChatService::continueAt(const Principal &principal, Turn &t
     return started;
 }
 
+bool ChatService::remember(const Principal &principal, const QString &key, const QString &replyId)
+{
+    return key.isEmpty() ||
+           m_sessions.rememberIdempotencyKey(principal.tenantId, principal.userId, key, replyId);
+}
+
 bool ChatService::claim(Turn &turn)
 {
     turn.claimed = m_directory->claimSession(turn.session.id, this);
@@ -641,19 +648,14 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
     // its first token while the user's words are committed; the client sees the stream open only
     // after the commit, and a failed commit withdraws the request.
     LlmStream *stream = m_llm.startChat(*provider, request, this);
-    const auto withdraw = [&started, stream] {
-        stream->abort();
-        stream->deleteLater();
-        started.error = ApiError::storage();
-        return started;
-    };
 
-    // The session, the user's message and the empty reply in one commit (one WAL append, not three).
-    Transaction tx(m_db);
-    if (!tx.isActive())
-        return withdraw();
+    // The session, the user's message and the empty reply are stored in the commit that ends this
+    // pass of the loop, with the other starts and ends of the pass (one WAL append for all): their
+    // ids are known now, what storing adds (order, parents, times) is not needed before.
     Session &session = turn.session;
-    if (session.id.isEmpty()) {
+    const bool newSession = session.id.isEmpty();
+    if (newSession) {
+        session.id = Uuid::create();
         session.tenantId = principal.tenantId;
         session.userId = principal.userId;
         session.agentId = agent.id;
@@ -661,44 +663,45 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
             turn.text.trimmed().isEmpty() && !turn.files.isEmpty() ? turn.files.first().name : turn.text);
         session.model = sessionModel;
         session.origin = options.caller ? u"api"_s : u"chat"_s;
-        if (!m_sessions.createSession(session))
-            return withdraw();
-    } else if (options.model && sessionModel != session.model) {
-        if (!m_sessions.setModel(principal.tenantId, principal.userId, session.id, sessionModel))
-            return withdraw();
-        session.model = sessionModel;
     }
-    // The files become the session's (deleted with it) and the message names them.
-    QString attachments;
-    if (!turn.existingUser && !turn.files.isEmpty()) {
-        const auto claimed =
-            m_files->claim(principal.tenantId, principal.userId, session.id, attachmentIds(turn.files));
-        if (!claimed)
-            return withdraw();
-        attachments = attachmentsJson(*claimed);
-    }
-    const auto userMessage =
-        turn.existingUser ? turn.existingUser
-                          : m_sessions.addUserMessage(session.id, turn.text, 0, turn.parentId, attachments);
-    if (!userMessage)
-        return withdraw();
-    const auto reply = m_sessions.beginReply(session.id, model, userMessage->id);
-    if (!reply)
-        return withdraw();
-    if (!options.idempotencyKey.isEmpty() &&
-        !m_sessions.rememberIdempotencyKey(principal.tenantId, principal.userId, options.idempotencyKey,
-                                           reply->id))
-        return withdraw();
+    const bool modelChanged = !newSession && options.model && sessionModel != session.model;
+    session.model = sessionModel;
+    Message userMessage = turn.existingUser ? *turn.existingUser : SessionStore::newUserMessage(turn.text);
+    if (!turn.existingUser)
+        userMessage.id = Uuid::create();
+    Message reply = SessionStore::newReply(model);
+    reply.id = Uuid::create();
+    const auto write = [this, principal, session, newSession, modelChanged, userMessage, reply,
+                        existing = bool(turn.existingUser), parentId = turn.parentId,
+                        fileIds = attachmentIds(turn.files), key = options.idempotencyKey]() mutable {
+        // All or nothing, also when it runs again alone (another write of the group failed): from
+        // the same copies each time.
+        Transaction tx(m_db);
+        Session newRow = session;
+        if (!tx.isActive() ||
+            (newSession ? !m_sessions.createSession(newRow)
+                        : modelChanged && !m_sessions.setModel(principal.tenantId, principal.userId,
+                                                               session.id, session.model)))
+            return false;
+        Message user = userMessage;
+        Message answer = reply;
+        // The files become the session's (deleted with it) and the message names them.
+        if (!existing && !fileIds.isEmpty()) {
+            const auto claimed = m_files->claim(principal.tenantId, principal.userId, session.id, fileIds);
+            if (!claimed)
+                return false;
+            user.attachments = attachmentsJson(*claimed);
+        }
+        const bool appended = existing ? m_sessions.appendMessages(session.id, {&answer}, user.id)
+                                       : m_sessions.appendMessages(session.id, {&user, &answer}, parentId);
+        return appended && remember(principal, key, answer.id) && tx.commit();
+    };
     // Where it runs is known before the reply is: another loop that finds it committed (by its
     // Idempotency-Key) must not take it for a stored reply that is not running anywhere.
-    m_directory->addReply(reply->id, this);
-    if (!tx.commit()) {
-        m_directory->removeReply(reply->id);
-        return withdraw();
-    }
+    m_directory->addReply(reply.id, this);
 
     // Checkpoints come from checkpointAll(), for every turn at once.
-    auto *chatTurn = new ChatTurn(m_sessions, session, *userMessage, *reply, this);
+    auto *chatTurn = new ChatTurn(m_sessions, session, userMessage, reply, this);
     chatTurn->setGroupCommit(m_commits);
     if (!provider->isDemo())
         chatTurn->setProvider(provider->name, provider->baseUrl);
@@ -736,7 +739,7 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
     if (!turn.claimed) // a new session: nobody else knows its id yet
         claim(turn);
     m_turns.insert(session.id, chatTurn);
-    m_replies.insert(reply->id, chatTurn);
+    m_replies.insert(reply.id, chatTurn);
     const ProviderConfig providerConfig = *provider;
     const QString requestModel = request.model;
     const bool imagesSent = imagesNow && visionAssumed;
@@ -757,9 +760,11 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
                         m_catalog.remember(providerConfig, requestModel, false);
                 }
             });
-    qCDebug(lcChat) << "reply" << reply->id << "session" << session.id << "provider" << provider->name
+    qCDebug(lcChat) << "reply" << reply.id << "session" << session.id << "provider" << provider->name
                     << model;
     chatTurn->start(stream);
+    chatTurn->setStorePending();
+    m_commits->add(chatTurn, write, [chatTurn](bool saved) { chatTurn->setStored(saved); });
     started.turn = chatTurn;
     return started;
 }
@@ -831,7 +836,12 @@ void ChatService::onOwner(ChatService *owner, QObject *context,
 ChatService::Reply ChatService::reply(const Principal &principal, const QString &replyId)
 {
     Reply found;
-    if (ChatTurn *turn = m_replies.value(replyId)) {
+    ChatTurn *turn = m_replies.value(replyId);
+    if (turn && !turn->isStored()) {
+        m_commits->flush(); // its start is stored now, or it failed and has ended
+        turn = m_replies.value(replyId);
+    }
+    if (turn) {
         if (turn->session().tenantId == principal.tenantId && turn->session().userId == principal.userId)
             found.running = turn;
         return found;
@@ -846,6 +856,7 @@ ChatService::Reply ChatService::reply(const Principal &principal, const QString 
 
 QString ChatService::replyForIdempotencyKey(const Principal &principal, const QString &key)
 {
+    m_commits->flush(); // a start of this pass may hold the key
     return m_sessions.replyForIdempotencyKey(principal.tenantId, principal.userId, key);
 }
 

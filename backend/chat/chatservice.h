@@ -173,6 +173,8 @@ private:
     // Takes the turn's session for this service in the directory (false: a reply runs in it), and
     // gives it back when the turn does not start.
     bool claim(Turn &turn);
+    // Stores which reply an Idempotency-Key started (nothing to store without a key).
+    bool remember(const Principal &principal, const QString &key, const QString &replyId);
     void unclaim(Turn &turn);
     Started continueAt(const Principal &principal, Turn &turn, const QString &userMessageId,
                        const Options &options);

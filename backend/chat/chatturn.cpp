@@ -46,6 +46,52 @@ void ChatTurn::start(LlmStream *stream)
     watch(stream);
 }
 
+void ChatTurn::setStored(bool stored)
+{
+    if (m_startState != Start::Pending)
+        return;
+    m_startState = stored ? Start::Stored : Start::Failed;
+    if (!stored) {
+        qCCritical(lcChat) << "Could not store the start of reply" << m_reply.id << "of session"
+                           << m_session.id;
+        if (m_stream) {
+            m_stream->disconnect(this);
+            m_stream->abort(); // withdrawn: its connection is closed, never reused
+        }
+        for (Call &call : m_calls) {
+            if (call.job) {
+                call.job->disconnect(this);
+                call.job->cancel();
+                call.job->deleteLater();
+                call.job = nullptr;
+            }
+        }
+    }
+    const auto waiting = std::exchange(m_whenStored, {});
+    for (const auto &[context, then] : waiting) {
+        if (context)
+            then(stored);
+    }
+    // An end already queued is not stored either, and says so itself.
+    if (!stored && !m_ended) {
+        m_ended = true;
+        ChatOutcome outcome;
+        outcome.ok = false;
+        outcome.finishReason = u"Error"_s;
+        outcome.error = ApiError::storage();
+        m_outcome = outcome;
+        Q_EMIT ended(outcome);
+    }
+}
+
+void ChatTurn::whenStored(QObject *context, std::function<void(bool)> then)
+{
+    if (m_startState == Start::Pending)
+        m_whenStored.append({context, std::move(then)});
+    else
+        then(m_startState == Start::Stored);
+}
+
 void ChatTurn::watch(LlmStream *stream)
 {
     m_stream = stream;
@@ -680,7 +726,7 @@ void ChatTurn::end(ChatOutcome outcome, const QString &status, const QString &er
 
 void ChatTurn::checkpoint()
 {
-    if (m_ended || eventCount() == m_savedEvents)
+    if (m_ended || !isStored() || eventCount() == m_savedEvents)
         return;
     const QString parts = m_parts.isEmpty()
                               ? QString()

@@ -72,6 +72,15 @@ public:
     void setGroupCommit(GroupCommit *commits) { m_commits = commits; }
     // Takes ownership of the stream of the first round.
     void start(LlmStream *stream);
+    // The turn's start (its session, user message and empty reply) is to be stored with the pass's
+    // group commit; until setStored() says it is, nothing of the turn may reach a client.
+    void setStorePending() { m_startState = Start::Pending; }
+    // What that commit did. A start not stored ends the turn with a storage error.
+    void setStored(bool stored);
+    bool isStored() const { return m_startState == Start::Stored; }
+    // Runs `then` once the start is stored (true) or could not be (false: the turn has ended), at
+    // once when that is known; not once `context` is gone.
+    void whenStored(QObject *context, std::function<void(bool stored)> then);
 
     // The user pressed Stop: abort upstream and tools, save the partial reply, end with done/"Cancelled".
     void cancel();
@@ -198,5 +207,8 @@ private:
 
     ChatOutcome m_outcome;
     qsizetype m_savedEvents = 0;
+    enum class Start { Stored, Pending, Failed };
+    Start m_startState = Start::Stored;
+    QList<std::pair<QPointer<QObject>, std::function<void(bool)>>> m_whenStored;
     bool m_ended = false;
 };

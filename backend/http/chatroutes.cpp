@@ -203,14 +203,22 @@ void ChatRoutes::proceed(ClientConnection client, const Starter &start, Answer a
     }
     if (started.error.isError())
         return client.sendError(started.error);
-    if (answer == Answer::Stream)
-        return attachNew(started.turn, client.openStream(m_keepAliveMs));
-    answerWhole(started.turn, client);
+    open(started.turn, std::move(client), answer);
 }
 
-void ChatRoutes::attachNew(ChatTurn *turn, SseStream *stream)
+void ChatRoutes::open(ChatTurn *turn, ClientConnection client, Answer answer)
 {
-    ReplyChannel::of(turn, m_resumeGraceMs)->attach(stream, 0);
+    if (!turn->isStored()) {
+        // Its start is committed at the end of this pass; the client sees nothing before that.
+        return turn->whenStored(this, [this, turn, client, answer](bool stored) {
+            stored ? open(turn, client, answer) : client.sendError(ApiError::storage());
+        });
+    }
+    if (answer == Answer::Stream)
+        return ReplyChannel::of(turn, m_resumeGraceMs)->attach(client.openStream(m_keepAliveMs), 0);
+    if (!client.isConnected()) // left while the start was stored
+        return turn->abandon();
+    answerWhole(turn, client);
 }
 
 void ChatRoutes::stream(RequestContext &context, bool fromQuery)

@@ -52,7 +52,8 @@ private:
                 const QString &idempotencyKey = {});
     void proceed(ClientConnection client, const Starter &start, Answer answer,
                  const ChatService::Started &started, bool asked);
-    void attachNew(ChatTurn *turn, SseStream *stream);
+    // Answers with the turn once its start is stored: its stream, or its whole reply.
+    void open(ChatTurn *turn, ClientConnection client, Answer answer);
     void answerWhole(ChatTurn *turn, const ClientConnection &client);
     void attachRoute(RequestContext &context);
     // Replays a reply of the caller's own after `afterSeq` and follows it while it runs, on the

@@ -226,8 +226,21 @@ void OpenAiRoutes::begin(const std::shared_ptr<Call> &call, bool asked)
                 started.askModel->name, started.askModel->model, m_chat.learnError(*started.askModel))};
     if (started.error.isError())
         return fail(call, OpenAiError::from(started.error));
+    answer(call, started.turn);
+}
 
-    ChatTurn *turn = started.turn;
+void OpenAiRoutes::answer(const std::shared_ptr<Call> &call, ChatTurn *turn)
+{
+    if (!turn->isStored()) {
+        // Its start is committed at the end of this pass; the caller sees nothing before that.
+        return turn->whenStored(this, [this, call, turn](bool stored) {
+            stored ? answer(call, turn) : fail(call, OpenAiError::from(ApiError::storage()));
+        });
+    }
+    if (!call->connected()) { // the caller left while it was stored
+        release(call);
+        return turn->abandon();
+    }
     CompletionWriter::Setup setup;
     setup.id = u"chatcmpl-"_s + turn->reply().id;
     setup.model = call->request.model;

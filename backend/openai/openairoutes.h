@@ -49,6 +49,8 @@ private:
     void prepareImages(const std::shared_ptr<Call> &call);
     // Starts the reply (after asking the provider about its model once, where it must be).
     void begin(const std::shared_ptr<Call> &call, bool asked = false);
+    // Answers with the turn once its start is stored.
+    void answer(const std::shared_ptr<Call> &call, ChatTurn *turn);
     void fail(const std::shared_ptr<Call> &call, const OpenAiError &error);
     void release(const std::shared_ptr<Call> &call);
 

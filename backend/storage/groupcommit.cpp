@@ -1,5 +1,6 @@
 #include "groupcommit.h"
 
+#include "core/logging.h"
 #include "database.h"
 
 GroupCommit::GroupCommit(Database &db, QObject *parent) : QObject(parent), m_db(db) {}
@@ -31,6 +32,8 @@ void GroupCommit::flush()
             together = !items.at(i).context || items.at(i).write();
         together = together && tx.commit();
     }
+    if (!together && items.size() > 1)
+        qCWarning(lcStorage) << "A group of" << items.size() << "writes failed; each is written alone";
     for (qsizetype i = 0; i < items.size(); ++i) {
         const Item &item = items.at(i);
         if (!item.context)

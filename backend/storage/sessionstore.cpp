@@ -102,68 +102,78 @@ bool countUsage(Database &db, const QString &tenantId, const QString &agentId, q
     return q.exec();
 }
 
-// Appends a message to its session after `parentId` (nullopt: after the active branch's last
-// message), makes it the active branch's end, bumps the session's count and activity time and
-// counts the message for the agent: one transaction, so statistics match the messages.
-bool appendMessage(Database &db, Message &message, const std::optional<QString> &parentId)
+// Appends messages to their session, the first after `parentId` (nullopt: after the active
+// branch's last message) and each after the one before it; the last becomes the active branch's
+// end. Bumps the session's count and activity time and counts the messages for the agent, in one
+// transaction (statistics match the messages) and one statement each for the session and the
+// statistics however many messages come. Ids left empty are made here.
+bool appendTo(Database &db, const QList<Message *> &messages, const std::optional<QString> &parentId)
 {
+    if (messages.isEmpty())
+        return false;
+    const QString sessionId = messages.constFirst()->sessionId;
     Transaction tx(db);
     if (!tx.isActive())
         return false;
     QString tenantId;
     QString agentId;
     qint64 seq = 0;
+    QString parent;
     {
         Statement q(db, u"SELECT s.tenant_id, s.agent_id,"
                         u" (SELECT COALESCE(MAX(m.seq), 0) FROM messages m WHERE m.session_id = s.id),"
                         u" COALESCE(s.active_leaf_id, '') FROM sessions s WHERE s.id = ?"_s);
-        q.bind(message.sessionId);
+        q.bind(sessionId);
         if (!q.exec() || !q.next())
             return false;
         tenantId = q.value(0).toString();
         agentId = q.value(1).toString();
-        seq = q.value(2).toLongLong() + 1;
-        message.parentId = parentId ? *parentId : q.value(3).toString();
+        seq = q.value(2).toLongLong();
+        parent = parentId ? *parentId : q.value(3).toString();
     }
     const qint64 now = nowMs();
-    message.id = newId();
-    message.createdAt = fromMs(now);
-    message.updatedAt = message.createdAt;
-    {
+    for (Message *message : messages) {
+        message->sessionId = sessionId;
+        message->parentId = parent;
+        if (message->id.isEmpty())
+            message->id = newId();
+        message->createdAt = fromMs(now);
+        message->updatedAt = message->createdAt;
         Statement q(db, u"INSERT INTO messages (seq, "_s + messageColumns + u") VALUES ("_s +
                             messagePlaceholders + u')');
-        q.bind(seq)
-            .bind(message.id)
-            .bind(message.sessionId)
-            .bind(message.role)
-            .bind(message.content)
-            .bind(message.status)
-            .bind(message.finishReason)
-            .bind(message.model)
-            .bind(message.error)
-            .bind(message.promptTokens)
-            .bind(message.completionTokens)
-            .bind(message.tokensEstimated)
+        q.bind(++seq)
+            .bind(message->id)
+            .bind(message->sessionId)
+            .bind(message->role)
+            .bind(message->content)
+            .bind(message->status)
+            .bind(message->finishReason)
+            .bind(message->model)
+            .bind(message->error)
+            .bind(message->promptTokens)
+            .bind(message->completionTokens)
+            .bind(message->tokensEstimated)
             .bind(now)
             .bind(now)
-            .bind(message.parts)
-            .bind(message.steps)
-            .bind(message.parentId)
-            .bind(message.reasoning)
-            .bind(message.attachments)
-            .bind(message.reasoningTokens);
+            .bind(message->parts)
+            .bind(message->steps)
+            .bind(message->parentId)
+            .bind(message->reasoning)
+            .bind(message->attachments)
+            .bind(message->reasoningTokens);
         if (!q.exec())
             return false;
+        parent = message->id;
     }
     {
         Statement q(
-            db, u"UPDATE sessions SET message_count = message_count + 1, updated_at = ?, active_leaf_id = ?"
+            db, u"UPDATE sessions SET message_count = message_count + ?, updated_at = ?, active_leaf_id = ?"
                 u" WHERE id = ?"_s);
-        q.bind(now).bind(message.id).bind(message.sessionId);
+        q.bind(qint64(messages.size())).bind(now).bind(parent).bind(sessionId);
         if (!q.exec())
             return false;
     }
-    return countUsage(db, tenantId, agentId, 0, 1, 0, 0) && tx.commit();
+    return countUsage(db, tenantId, agentId, 0, messages.size(), 0, 0) && tx.commit();
 }
 
 } // namespace
@@ -555,13 +565,9 @@ std::optional<Session> SessionStore::importSession(const Session &source, const 
     return session(row.tenantId, row.userId, row.id);
 }
 
-std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, const QString &content,
-                                                    int estimatedTokens,
-                                                    const std::optional<QString> &parentId,
-                                                    const QString &attachments)
+Message SessionStore::newUserMessage(const QString &content, int estimatedTokens, const QString &attachments)
 {
     Message message;
-    message.sessionId = sessionId;
     message.role = u"user"_s;
     message.content = content;
     message.attachments = attachments;
@@ -570,7 +576,33 @@ std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, co
     // text, so statistics take tokens from replies alone and never count it twice.
     message.promptTokens = qMax(0, estimatedTokens);
     message.tokensEstimated = estimatedTokens > 0;
-    if (!appendMessage(m_db, message, parentId))
+    return message;
+}
+
+Message SessionStore::newReply(const QString &model)
+{
+    Message message;
+    message.role = u"assistant"_s;
+    message.status = streaming;
+    message.model = model;
+    return message;
+}
+
+bool SessionStore::appendMessages(const QString &sessionId, const QList<Message *> &messages,
+                                  const std::optional<QString> &parentId)
+{
+    for (Message *message : messages)
+        message->sessionId = sessionId;
+    return appendTo(m_db, messages, parentId);
+}
+
+std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, const QString &content,
+                                                    int estimatedTokens,
+                                                    const std::optional<QString> &parentId,
+                                                    const QString &attachments)
+{
+    Message message = newUserMessage(content, estimatedTokens, attachments);
+    if (!appendMessages(sessionId, {&message}, parentId))
         return std::nullopt;
     return message;
 }
@@ -578,12 +610,8 @@ std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, co
 std::optional<Message> SessionStore::beginReply(const QString &sessionId, const QString &model,
                                                 const std::optional<QString> &parentId)
 {
-    Message message;
-    message.sessionId = sessionId;
-    message.role = u"assistant"_s;
-    message.status = streaming;
-    message.model = model;
-    if (!appendMessage(m_db, message, parentId))
+    Message message = newReply(model);
+    if (!appendMessages(sessionId, {&message}, parentId))
         return std::nullopt;
     return message;
 }

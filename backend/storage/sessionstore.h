@@ -31,6 +31,16 @@ public:
     QList<Message> messages(const QString &sessionId);
     std::optional<Message> message(const QString &sessionId, const QString &id);
 
+    // A user's message and an assistant's reply (status "streaming", empty), not stored yet.
+    static Message newUserMessage(const QString &content, int estimatedTokens = 0,
+                                  const QString &attachments = {});
+    static Message newReply(const QString &model);
+    // Stores `messages` in `sessionId`, the first after `parentId` (nullopt: at the end of the
+    // active branch) and each after the one before it; the last becomes the active branch's end.
+    // Fills in what storing gives them (a fresh id where theirs is empty, parents, times) and counts
+    // them in the agent's statistics: one transaction, one update of the session and statistics.
+    bool appendMessages(const QString &sessionId, const QList<Message *> &messages,
+                        const std::optional<QString> &parentId = std::nullopt);
     // Stores a complete user message after `parentId` ("": a first message; nullopt: at the end of
     // the active branch) and makes it the active branch's end; counts it in the agent's statistics.
     // `attachments` is Message::attachments.

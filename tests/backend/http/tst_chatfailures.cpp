@@ -4,14 +4,19 @@
 #include "chat/chatservice.h"
 #include "storage/sessionstore.h"
 
+#include <QDeadlineTimer>
 #include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QRegularExpression>
 #include <QSet>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QTcpSocket>
 #include <QTest>
+
+#include <memory>
 
 using namespace Qt::StringLiterals;
 
@@ -28,6 +33,8 @@ private Q_SLOTS:
     void cancelStopsReply();
     void cancelScopes();
     void failedCommitWithdrawsTheRequest();
+    void startsOfOnePassFailAlone();
+    void sameKeyInOnePassIsOneReply();
     void hundredConcurrentStreams();
     void restartMarksInterruptedReplies();
 
@@ -36,7 +43,68 @@ private:
     {
         return f.client().get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray();
     }
+    // From now on the database refuses a message whose text is "refuse me".
+    static bool refuseMessages(ApiFixture &f);
+    // Chat requests on fresh connections, all written before the server's loop runs again, so that it
+    // reads them in one pass; what each connection received once `done(bytes)` says it is complete.
+    static QList<QByteArray> inOnePass(ApiFixture &f, const QString &agentId, const QList<QByteArray> &bodies,
+                                       const QByteArray &extraHeaders,
+                                       const std::function<bool(const QByteArray &)> &done);
 };
+
+bool ChatFailuresTest::refuseMessages(ApiFixture &f)
+{
+    bool ok = false;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"saboteur"_s);
+        db.setDatabaseName(QDir(f.dir.path()).filePath(u"agentdesk.db"_s));
+        QSqlQuery q(db);
+        ok = db.open() &&
+             q.exec(u"CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.content = 'refuse me' "
+                    u"BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"_s);
+        if (!ok)
+            qWarning() << q.lastError().text();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(u"saboteur"_s);
+    return ok;
+}
+
+QList<QByteArray> ChatFailuresTest::inOnePass(ApiFixture &f, const QString &agentId,
+                                              const QList<QByteArray> &bodies, const QByteArray &extraHeaders,
+                                              const std::function<bool(const QByteArray &)> &done)
+{
+    std::vector<std::unique_ptr<QTcpSocket>> sockets;
+    // Connected by the kernel and written before the server accepts: it reads them all in one pass.
+    for (const QByteArray &body : bodies) {
+        auto socket = std::make_unique<QTcpSocket>();
+        socket->connectToHost(QHostAddress::LocalHost, f.server->port());
+        if (!socket->waitForConnected(5000))
+            return {};
+        socket->write("POST /api/agents/" + agentId.toLatin1() + "/chat/stream HTTP/1.1\r\nHost: test\r\n" +
+                      "Authorization: Bearer " + f.token.toLatin1() +
+                      "\r\nContent-Type: application/json\r\n" + extraHeaders +
+                      "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        if (!socket->waitForBytesWritten(5000))
+            return {};
+        sockets.push_back(std::move(socket));
+    }
+    QList<QByteArray> received(bodies.size());
+    const auto complete = [&] {
+        for (qsizetype i = 0; i < received.size(); ++i) {
+            received[i] += sockets[i]->readAll();
+            if (!done(received.at(i)))
+                return false;
+        }
+        return true;
+    };
+    for (QDeadlineTimer deadline(15000); !complete();) {
+        if (deadline.hasExpired())
+            return {};
+        QTest::qWait(10);
+    }
+    return received;
+}
 
 void ChatFailuresTest::upstreamFailureKeepsPartialReply_data()
 {
@@ -178,17 +246,7 @@ void ChatFailuresTest::failedCommitWithdrawsTheRequest()
     }
     QTRY_COMPARE(f.fake.openConnections(), loops);
     const int requestsBefore = f.fake.requestsReceived();
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"saboteur"_s);
-        db.setDatabaseName(QDir(f.dir.path()).filePath(u"agentdesk.db"_s));
-        QVERIFY(db.open());
-        QSqlQuery q(db);
-        QVERIFY2(q.exec(u"CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.content = 'refuse me' "
-                        u"BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"_s),
-                 qPrintable(q.lastError().text()));
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(u"saboteur"_s);
+    QVERIFY(refuseMessages(f));
 
     const HttpResult refused = client.request("POST", path, ApiFixture::chatBody(u"refuse me"_s));
     QCOMPARE(refused.status, 500);
@@ -202,6 +260,63 @@ void ChatFailuresTest::failedCommitWithdrawsTheRequest()
     // The server goes on normally.
     QCOMPARE(client.stream("POST", path, ApiFixture::chatBody(u"after"_s)).events.last().json[u"type"_s],
              u"done"_s);
+}
+
+void ChatFailuresTest::startsOfOnePassFailAlone()
+{
+    // The starts of the replies a loop reads in one pass are stored in one commit. One that cannot be
+    // stored fails alone: the others stream, it gets a plain 500, and nothing of it is left.
+    ApiFixture f;
+    QVERIFY(f.start([](Server::Options &options) { options.threads = 1; }));
+    const QString agentId = f.createAgent(u"fake:tokens=3"_s);
+    QVERIFY(refuseMessages(f));
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"A group of 3 writes failed"_s));
+    const QList<QByteArray> received =
+        inOnePass(f, agentId,
+                  {ApiFixture::chatBody(u"first"_s), ApiFixture::chatBody(u"refuse me"_s),
+                   ApiFixture::chatBody(u"third"_s)},
+                  {}, [](const QByteArray &bytes) {
+                      return bytes.contains("\"type\":\"done\"") || bytes.contains("storage_error");
+                  });
+    QCOMPARE(received.size(), 3);
+    for (const int good : {0, 2}) {
+        QVERIFY2(received.at(good).startsWith("HTTP/1.1 200 "), received.at(good).constData());
+        QVERIFY(received.at(good).contains("\"finish_reason\":\"Stop\""));
+    }
+    QVERIFY2(received.at(1).startsWith("HTTP/1.1 500 "), received.at(1).constData());
+    QVERIFY(!received.at(1).contains("text/event-stream"));
+
+    const QJsonArray sessions = f.client().get(u"/api/sessions"_s).json()[u"sessions"_s].toArray();
+    QCOMPARE(sessions.size(), 2);
+    for (const QJsonValue &session : sessions) {
+        const QJsonArray rows = messages(f, session[u"id"_s].toString());
+        QCOMPARE(rows.size(), 2);
+        QCOMPARE(rows.at(1)[u"status"_s].toString(), u"complete"_s);
+    }
+    QTRY_COMPARE(f.server->chat().directory().running(), 0);
+}
+
+void ChatFailuresTest::sameKeyInOnePassIsOneReply()
+{
+    // A retry with the same Idempotency-Key that comes in the same pass as the first request, before
+    // its start is committed, still follows that reply instead of starting another.
+    ApiFixture f;
+    QVERIFY(f.start([](Server::Options &options) { options.threads = 1; }));
+    const QString agentId = f.createAgent(u"fake:tokens=5,delay=20"_s);
+    const int before = f.fake.requestsReceived();
+    const QByteArray body = ApiFixture::chatBody(u"only once"_s);
+    const QList<QByteArray> received =
+        inOnePass(f, agentId, {body, body}, "Idempotency-Key: same-pass-1\r\n",
+                  [](const QByteArray &bytes) { return bytes.contains("\"type\":\"done\""); });
+    QCOMPARE(received.size(), 2);
+    const auto replyIdIn = [](const QByteArray &bytes) {
+        const qsizetype at = bytes.indexOf("\"reply_id\":\"");
+        return at < 0 ? QByteArray() : bytes.mid(at + 12, 36);
+    };
+    QVERIFY(!replyIdIn(received.at(0)).isEmpty());
+    QCOMPARE(replyIdIn(received.at(1)), replyIdIn(received.at(0)));
+    QCOMPARE(f.fake.requestsReceived(), before + 1);
+    QCOMPARE(f.client().get(u"/api/sessions"_s).json()[u"sessions"_s].toArray().size(), 1);
 }
 
 void ChatFailuresTest::cancelStopsReply()
