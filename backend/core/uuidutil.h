@@ -3,7 +3,7 @@
 #include <QString>
 
 namespace Uuid {
-// A fresh random UUID without braces, lower-case.
+// A fresh UUID (version 7: time-ordered, 74 random bits) without braces, lower-case.
 QString create();
 // True for exactly the canonical 8-4-4-4-12 hex form (either case), nothing else.
 bool isValid(const QString &text);

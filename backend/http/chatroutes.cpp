@@ -3,6 +3,7 @@
 #include "chat/chatservice.h"
 #include "chat/chatturn.h"
 #include "chat/replyevents.h"
+#include "core/outputbatch.h"
 #include "core/uuidutil.h"
 #include "cors.h"
 #include "replychannel.h"
@@ -214,8 +215,10 @@ void ChatRoutes::open(ChatTurn *turn, ClientConnection client, Answer answer)
             stored ? open(turn, client, answer) : client.sendError(ApiError::storage());
         });
     }
-    if (answer == Answer::Stream)
+    if (answer == Answer::Stream) {
+        const OutputBatch batch; // the head and the opening event in one send
         return ReplyChannel::of(turn, m_resumeGraceMs)->attach(client.openStream(m_keepAliveMs), 0);
+    }
     if (!client.isConnected()) // left while the start was stored
         return turn->abandon();
     answerWhole(turn, client);
@@ -321,6 +324,7 @@ ApiError ChatRoutes::plainAnswer(const ChatService::Reply &reply, const QString 
 
 void ChatRoutes::follow(ClientConnection client, const ChatService::Reply &reply, int afterSeq)
 {
+    const OutputBatch batch; // the head and the replay in one send
     SseStream *sse = client.openStream(m_keepAliveMs);
     if (reply.running) {
         // A turn of the whole-reply route has no channel yet; that route keeps it alive.

@@ -2,6 +2,7 @@
 
 #include "chat/chatturn.h"
 #include "core/logging.h"
+#include "core/outputbatch.h"
 #include "ssestream.h"
 
 #include <QTimerEvent>
@@ -73,6 +74,7 @@ void ReplyChannel::onOther(int seq, const QByteArray &json)
 
 void ReplyChannel::onEnded(const ChatOutcome &outcome)
 {
+    const OutputBatch batch; // the terminal event and the body's end in one send
     m_grace.stop();
     if (!m_followers.isEmpty())
         broadcast(m_turn->events().terminal(m_turn->eventCount() + 1, outcome));
