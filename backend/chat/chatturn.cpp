@@ -67,12 +67,8 @@ void ChatTurn::setStored(bool stored)
             }
         }
     }
-    const auto waiting = std::exchange(m_whenStored, {});
-    for (const auto &[context, then] : waiting) {
-        if (context)
-            then(stored);
-    }
-    // An end already queued is not stored either, and says so itself.
+    // Ended first (its session and reply are released) and then answered, so that a retry finds the
+    // session free. An end already queued is not stored either, and says so itself.
     if (!stored && !m_ended) {
         m_ended = true;
         ChatOutcome outcome;
@@ -81,6 +77,11 @@ void ChatTurn::setStored(bool stored)
         outcome.error = ApiError::storage();
         m_outcome = outcome;
         Q_EMIT ended(outcome);
+    }
+    const auto waiting = std::exchange(m_whenStored, {});
+    for (const auto &[context, then] : waiting) {
+        if (context)
+            then(stored);
     }
 }
 

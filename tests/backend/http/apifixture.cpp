@@ -1,7 +1,11 @@
 #include "apifixture.h"
 
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTest>
 
@@ -101,4 +105,27 @@ QByteArray ApiFixture::chatBody(const QString &message, const QString &sessionId
     if (!sessionId.isEmpty())
         body.insert(QStringLiteral("session_id"), sessionId);
     return QJsonDocument(body).toJson(QJsonDocument::Compact);
+}
+
+bool ApiFixture::refuseMessages(const QString &content)
+{
+    bool ok = false;
+    {
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("saboteur"));
+        db.setDatabaseName(QDir(dir.path()).filePath(QStringLiteral("agentdesk.db")));
+        QSqlQuery q(db);
+        QString quoted = content;
+        quoted.replace(u'\'', QStringLiteral("''"));
+        ok =
+            db.open() && q.exec(QStringLiteral("CREATE TRIGGER \"refuse %1\" BEFORE INSERT ON messages WHEN "
+                                               "NEW.content = '%2' BEGIN SELECT RAISE(ABORT, 'refused by the "
+                                               "test'); END")
+                                    .arg(qHash(content))
+                                    .arg(quoted));
+        if (!ok)
+            qWarning() << "cannot add the trigger:" << q.lastError().text();
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("saboteur"));
+    return ok;
 }

@@ -31,6 +31,9 @@ public:
     static QString everythingScript();
 
     static QByteArray chatBody(const QString &message, const QString &sessionId = {});
+    // From now on the SQLite database refuses to store a message whose text is `content` (a trigger
+    // added beside the server's connection): for the paths where a write fails.
+    bool refuseMessages(const QString &content);
 
     QTemporaryDir dir;
     FakeUpstream fake;

@@ -5,13 +5,10 @@
 #include "storage/sessionstore.h"
 
 #include <QDeadlineTimer>
-#include <QDir>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
 #include <QSet>
-#include <QSqlDatabase>
-#include <QSqlError>
 #include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTest>
@@ -43,32 +40,12 @@ private:
     {
         return f.client().get(u"/api/sessions/%1/messages"_s.arg(sessionId)).json()[u"messages"_s].toArray();
     }
-    // From now on the database refuses a message whose text is "refuse me".
-    static bool refuseMessages(ApiFixture &f);
     // Chat requests on fresh connections, all written before the server's loop runs again, so that it
     // reads them in one pass; what each connection received once `done(bytes)` says it is complete.
     static QList<QByteArray> inOnePass(ApiFixture &f, const QString &agentId, const QList<QByteArray> &bodies,
                                        const QByteArray &extraHeaders,
                                        const std::function<bool(const QByteArray &)> &done);
 };
-
-bool ChatFailuresTest::refuseMessages(ApiFixture &f)
-{
-    bool ok = false;
-    {
-        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"saboteur"_s);
-        db.setDatabaseName(QDir(f.dir.path()).filePath(u"agentdesk.db"_s));
-        QSqlQuery q(db);
-        ok = db.open() &&
-             q.exec(u"CREATE TRIGGER refuse BEFORE INSERT ON messages WHEN NEW.content = 'refuse me' "
-                    u"BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"_s);
-        if (!ok)
-            qWarning() << q.lastError().text();
-        db.close();
-    }
-    QSqlDatabase::removeDatabase(u"saboteur"_s);
-    return ok;
-}
 
 QList<QByteArray> ChatFailuresTest::inOnePass(ApiFixture &f, const QString &agentId,
                                               const QList<QByteArray> &bodies, const QByteArray &extraHeaders,
@@ -246,14 +223,14 @@ void ChatFailuresTest::failedCommitWithdrawsTheRequest()
     }
     QTRY_COMPARE(f.fake.openConnections(), loops);
     const int requestsBefore = f.fake.requestsReceived();
-    QVERIFY(refuseMessages(f));
+    QVERIFY(f.refuseMessages(u"refuse me"_s));
 
     const HttpResult refused = client.request("POST", path, ApiFixture::chatBody(u"refuse me"_s));
     QCOMPARE(refused.status, 500);
     QCOMPARE(refused.errorCode(), QByteArray("storage_error"));
     QTRY_COMPARE(f.fake.requestsReceived(), requestsBefore + 1); // it did go out...
     QTRY_COMPARE(f.fake.openConnections(), loops - 1);           // ...and its connection was closed
-    QCOMPARE(f.server->chat().directory().running(), 0);
+    QTRY_COMPARE(f.server->chat().directory().running(), 0);
     const QJsonArray sessions = client.get(u"/api/sessions"_s).json()[u"sessions"_s].toArray();
     QCOMPARE(sessions.size(), loops); // only the warm-ups
 
@@ -269,7 +246,7 @@ void ChatFailuresTest::startsOfOnePassFailAlone()
     ApiFixture f;
     QVERIFY(f.start([](Server::Options &options) { options.threads = 1; }));
     const QString agentId = f.createAgent(u"fake:tokens=3"_s);
-    QVERIFY(refuseMessages(f));
+    QVERIFY(f.refuseMessages(u"refuse me"_s));
     QTest::ignoreMessage(QtWarningMsg, QRegularExpression(u"A group of 3 writes failed"_s));
     const QList<QByteArray> received =
         inOnePass(f, agentId,

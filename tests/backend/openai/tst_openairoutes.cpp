@@ -289,6 +289,17 @@ void OpenAiRoutesTest::errorsInOpenAisShape()
     QVERIFY(expectError(other.request("POST", u"/v1/chat/completions"_s, completion(agent, u"x"_s)), 404,
                         u"model_not_found"_s, u"invalid_request_error"_s));
     QCOMPARE(other.get(u"/v1/models"_s).json().value("data"_L1).toArray().size(), 0);
+
+    // A call whose start cannot be stored: OpenAI's shape, nothing of it left, the server goes on.
+    const int sessionsBefore = f.client().get(u"/api/sessions"_s).json()[u"sessions"_s].toArray().size();
+    QVERIFY(f.refuseMessages(u"refuse me"_s));
+    for (const bool stream : {false, true}) {
+        QVERIFY(expectError(f.client().request("POST", u"/v1/chat/completions"_s,
+                                               completion(agent, u"refuse me"_s, {{u"stream"_s, stream}})),
+                            500, u"storage_error"_s, u"server_error"_s));
+    }
+    QCOMPARE(f.client().get(u"/api/sessions"_s).json()[u"sessions"_s].toArray().size(), sessionsBefore);
+    QCOMPARE(f.client().request("POST", u"/v1/chat/completions"_s, completion(agent, u"fine"_s)).status, 200);
 }
 
 QTEST_GUILESS_MAIN(OpenAiRoutesTest)
