@@ -54,17 +54,11 @@ void ChatTurn::setStored(bool stored)
     if (!stored) {
         qCCritical(lcChat) << "Could not store the start of reply" << m_reply.id << "of session"
                            << m_session.id;
+        // Withdrawn: its connection is closed, never reused. No tool can have started: calls come
+        // with the model's answer, read in a later pass than the one that ends with this commit.
         if (m_stream) {
             m_stream->disconnect(this);
-            m_stream->abort(); // withdrawn: its connection is closed, never reused
-        }
-        for (Call &call : m_calls) {
-            if (call.job) {
-                call.job->disconnect(this);
-                call.job->cancel();
-                call.job->deleteLater();
-                call.job = nullptr;
-            }
+            m_stream->abort();
         }
     }
     // Ended first (its session and reply are released) and then answered, so that a retry finds the
