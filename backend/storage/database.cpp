@@ -249,6 +249,13 @@ const QList<QStringList> &migrations()
         {
             u"ALTER TABLE sessions ADD COLUMN origin TEXT NOT NULL DEFAULT 'chat'"_s,
         },
+        // 8: only imported sessions have an import key: the index holds them alone (the same
+        // uniqueness, NULLs being distinct), and a new chat writes one index page fewer.
+        {
+            u"DROP INDEX idx_sessions_import"_s,
+            u"CREATE UNIQUE INDEX idx_sessions_import ON sessions (tenant_id, user_id, import_key)"
+            u" WHERE import_key IS NOT NULL"_s,
+        },
     };
     return steps;
 }

@@ -91,6 +91,46 @@ private Q_SLOTS:
         QCOMPARE(tenant->id, tenantId);
     }
 
+    void importKeysStayUniqueInAPartialIndex()
+    {
+        const auto session = [](const QString &id, const QString &importKey) {
+            return u"INSERT INTO sessions (id, tenant_id, user_id, agent_id, created_at, updated_at, "
+                   u"import_key)"
+                   u" VALUES ('%1', 't1', 'u1', 'a1', 1, 1, %2)"_s.arg(
+                       id, importKey.isEmpty() ? u"NULL"_s : u"'%1'"_s.arg(importKey));
+        };
+        {
+            Database v7;
+            QVERIFY2(v7.open(m_backend.options(7)), qPrintable(v7.lastError()));
+            QVERIFY(TestBackend::exec(
+                v7, u"INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'acme', 1)"_s));
+            QVERIFY(TestBackend::exec(
+                v7,
+                u"INSERT INTO users (id, tenant_id, name, created_at) VALUES ('u1', 't1', 'alice', 1)"_s));
+            QVERIFY(TestBackend::exec(v7, u"INSERT INTO agents (id, tenant_id, name, created_at, updated_at)"
+                                          u" VALUES ('a1', 't1', 'Helper', 1, 1)"_s));
+            QVERIFY(TestBackend::exec(v7, session(u"s1"_s, u"chatgpt:1"_s)));
+            QVERIFY(TestBackend::exec(v7, session(u"s2"_s, {})));
+        }
+        Database db;
+        QVERIFY2(db.open(m_backend.options()), qPrintable(db.lastError()));
+        QCOMPARE(db.schemaVersion(), Database::latestSchemaVersion());
+        // The same key twice for one user is refused as before; sessions without a key are not in it.
+        QVERIFY(!TestBackend::exec(db, session(u"s3"_s, u"chatgpt:1"_s)));
+        QVERIFY(TestBackend::exec(db, session(u"s4"_s, u"chatgpt:2"_s)));
+        QVERIFY(TestBackend::exec(db, session(u"s5"_s, {})));
+        const QString definition =
+            TestBackend::scalar(
+                db, db.isSqlite() ? u"SELECT sql FROM sqlite_master WHERE name = 'idx_sessions_import'"_s
+                                  : u"SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_sessions_import'"
+                                    u" AND schemaname = current_schema()"_s)
+                .toString();
+        QVERIFY2(definition.contains(u"import_key IS NOT NULL"_s), qPrintable(definition));
+        SessionStore sessions(db);
+        QVERIFY(sessions.wasImported(u"t1"_s, u"u1"_s, u"chatgpt:1"_s));
+        QVERIFY(!sessions.wasImported(u"t1"_s, u"u1"_s, u"chatgpt:3"_s));
+    }
+
     void upgradeFromV1KeepsRows()
     {
         {
