@@ -661,7 +661,6 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         session.agentId = agent.id;
         session.title = titleFor(
             turn.text.trimmed().isEmpty() && !turn.files.isEmpty() ? turn.files.first().name : turn.text);
-        session.model = sessionModel;
         session.origin = options.caller ? u"api"_s : u"chat"_s;
     }
     const bool modelChanged = !newSession && options.model && sessionModel != session.model;
@@ -673,7 +672,7 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
     reply.id = Uuid::create();
     const auto write = [this, principal, session, newSession, modelChanged, userMessage, reply,
                         existing = bool(turn.existingUser), parentId = turn.parentId,
-                        fileIds = attachmentIds(turn.files), key = options.idempotencyKey]() mutable {
+                        fileIds = attachmentIds(turn.files), key = options.idempotencyKey] {
         // All or nothing, also when it runs again alone (another write of the group failed): from
         // the same copies each time.
         Transaction tx(m_db);

@@ -102,80 +102,6 @@ bool countUsage(Database &db, const QString &tenantId, const QString &agentId, q
     return q.exec();
 }
 
-// Appends messages to their session, the first after `parentId` (nullopt: after the active
-// branch's last message) and each after the one before it; the last becomes the active branch's
-// end. Bumps the session's count and activity time and counts the messages for the agent, in one
-// transaction (statistics match the messages) and one statement each for the session and the
-// statistics however many messages come. Ids left empty are made here.
-bool appendTo(Database &db, const QList<Message *> &messages, const std::optional<QString> &parentId)
-{
-    if (messages.isEmpty())
-        return false;
-    const QString sessionId = messages.constFirst()->sessionId;
-    Transaction tx(db);
-    if (!tx.isActive())
-        return false;
-    QString tenantId;
-    QString agentId;
-    qint64 seq = 0;
-    QString parent;
-    {
-        Statement q(db, u"SELECT s.tenant_id, s.agent_id,"
-                        u" (SELECT COALESCE(MAX(m.seq), 0) FROM messages m WHERE m.session_id = s.id),"
-                        u" COALESCE(s.active_leaf_id, '') FROM sessions s WHERE s.id = ?"_s);
-        q.bind(sessionId);
-        if (!q.exec() || !q.next())
-            return false;
-        tenantId = q.value(0).toString();
-        agentId = q.value(1).toString();
-        seq = q.value(2).toLongLong();
-        parent = parentId ? *parentId : q.value(3).toString();
-    }
-    const qint64 now = nowMs();
-    for (Message *message : messages) {
-        message->sessionId = sessionId;
-        message->parentId = parent;
-        if (message->id.isEmpty())
-            message->id = newId();
-        message->createdAt = fromMs(now);
-        message->updatedAt = message->createdAt;
-        Statement q(db, u"INSERT INTO messages (seq, "_s + messageColumns + u") VALUES ("_s +
-                            messagePlaceholders + u')');
-        q.bind(++seq)
-            .bind(message->id)
-            .bind(message->sessionId)
-            .bind(message->role)
-            .bind(message->content)
-            .bind(message->status)
-            .bind(message->finishReason)
-            .bind(message->model)
-            .bind(message->error)
-            .bind(message->promptTokens)
-            .bind(message->completionTokens)
-            .bind(message->tokensEstimated)
-            .bind(now)
-            .bind(now)
-            .bind(message->parts)
-            .bind(message->steps)
-            .bind(message->parentId)
-            .bind(message->reasoning)
-            .bind(message->attachments)
-            .bind(message->reasoningTokens);
-        if (!q.exec())
-            return false;
-        parent = message->id;
-    }
-    {
-        Statement q(
-            db, u"UPDATE sessions SET message_count = message_count + ?, updated_at = ?, active_leaf_id = ?"
-                u" WHERE id = ?"_s);
-        q.bind(qint64(messages.size())).bind(now).bind(parent).bind(sessionId);
-        if (!q.exec())
-            return false;
-    }
-    return countUsage(db, tenantId, agentId, 0, messages.size(), 0, 0) && tx.commit();
-}
-
 } // namespace
 
 bool SessionStore::createSession(Session &session)
@@ -591,9 +517,72 @@ Message SessionStore::newReply(const QString &model)
 bool SessionStore::appendMessages(const QString &sessionId, const QList<Message *> &messages,
                                   const std::optional<QString> &parentId)
 {
-    for (Message *message : messages)
+    // One statement each for the session and the statistics however many messages come, in one
+    // transaction: statistics match the messages.
+    if (messages.isEmpty())
+        return false;
+    Transaction tx(m_db);
+    if (!tx.isActive())
+        return false;
+    QString tenantId;
+    QString agentId;
+    qint64 seq = 0;
+    QString parent;
+    {
+        Statement q(m_db, u"SELECT s.tenant_id, s.agent_id,"
+                          u" (SELECT COALESCE(MAX(m.seq), 0) FROM messages m WHERE m.session_id = s.id),"
+                          u" COALESCE(s.active_leaf_id, '') FROM sessions s WHERE s.id = ?"_s);
+        q.bind(sessionId);
+        if (!q.exec() || !q.next())
+            return false;
+        tenantId = q.value(0).toString();
+        agentId = q.value(1).toString();
+        seq = q.value(2).toLongLong();
+        parent = parentId ? *parentId : q.value(3).toString();
+    }
+    const qint64 now = nowMs();
+    for (Message *message : messages) {
         message->sessionId = sessionId;
-    return appendTo(m_db, messages, parentId);
+        message->parentId = parent;
+        if (message->id.isEmpty())
+            message->id = newId();
+        message->createdAt = fromMs(now);
+        message->updatedAt = message->createdAt;
+        Statement q(m_db, u"INSERT INTO messages (seq, "_s + messageColumns + u") VALUES ("_s +
+                              messagePlaceholders + u')');
+        q.bind(++seq)
+            .bind(message->id)
+            .bind(message->sessionId)
+            .bind(message->role)
+            .bind(message->content)
+            .bind(message->status)
+            .bind(message->finishReason)
+            .bind(message->model)
+            .bind(message->error)
+            .bind(message->promptTokens)
+            .bind(message->completionTokens)
+            .bind(message->tokensEstimated)
+            .bind(now)
+            .bind(now)
+            .bind(message->parts)
+            .bind(message->steps)
+            .bind(message->parentId)
+            .bind(message->reasoning)
+            .bind(message->attachments)
+            .bind(message->reasoningTokens);
+        if (!q.exec())
+            return false;
+        parent = message->id;
+    }
+    {
+        Statement q(
+            m_db, u"UPDATE sessions SET message_count = message_count + ?, updated_at = ?, active_leaf_id = ?"
+                  u" WHERE id = ?"_s);
+        q.bind(qint64(messages.size())).bind(now).bind(parent).bind(sessionId);
+        if (!q.exec())
+            return false;
+    }
+    return countUsage(m_db, tenantId, agentId, 0, messages.size(), 0, 0) && tx.commit();
 }
 
 std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, const QString &content,
