@@ -6,6 +6,14 @@
 #include <QNetworkRequest>
 #include <QTcpSocket>
 
+#include <chrono>
+
+#ifdef Q_OS_LINUX
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#endif
+
 using namespace Qt::StringLiterals;
 
 namespace {
@@ -20,6 +28,33 @@ bool hasToken(const QByteArray &value, const char *token)
             return true;
     }
     return false;
+}
+
+// Linux acknowledges a small segment at once when it is read, unless the connection is in
+// delayed-ACK ("pingpong") mode. A token stream is nothing but small segments, so without this each
+// token costs a pure ACK through the whole TCP/IP stack: 13 % of the relay's CPU at 500 paced
+// streams. Delayed ACKs are what RFC 1122 asks of a receiver, and a second small segment is still
+// acknowledged at once. The mode ends when the delayed-ACK timer fires, so it is set before each read.
+void delayAcks(qintptr descriptor)
+{
+#if defined(Q_OS_LINUX) && defined(TCP_QUICKACK)
+    const int off = 0;
+    ::setsockopt(int(descriptor), IPPROTO_TCP, TCP_QUICKACK, &off, sizeof off);
+#else
+    Q_UNUSED(descriptor);
+#endif
+}
+
+// A sender with Nagle's algorithm on holds its next small segment until the last one is
+// acknowledged: with delayed ACKs its tokens would come in batches when the timer fires (40 ms).
+// Several body pieces in one read after that long a pause are its mark.
+constexpr qint64 NagleHoldMs = 30;
+
+qint64 monotonicMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 } // namespace
 
@@ -156,6 +191,11 @@ void HttpExchange::onReadyRead()
         return;
     char chunk[16384];
     bool closed = false;
+    const qint64 now = monotonicMs();
+    const bool afterPause = m_lastReadMs > 0 && now - m_lastReadMs >= NagleHoldMs;
+    m_lastReadMs = now;
+    if (m_delayAcks)
+        delayAcks(m_socket->socketDescriptor());
     for (;;) {
         const qint64 n = m_socket->read(chunk, sizeof chunk);
         if (n > 0)
@@ -170,8 +210,12 @@ void HttpExchange::onReadyRead()
         m_request = QByteArray();
     }
     m_peerClosed |= closed; // set before decodeBody(): a closed connection is never pooled
-    if (!m_in.isEmpty() && (m_body != Body::Head || parseHead()))
-        decodeBody();
+    if (!m_in.isEmpty() && (m_body != Body::Head || parseHead())) {
+        // The timer that let a Nagle sender's batch go also ended the delayed-ACK mode: from now on
+        // every segment is acknowledged as it is read.
+        if (decodeBody() && afterPause)
+            m_delayAcks = false;
+    }
     if (closed && !m_done) {
         if (m_socket && m_socket->error() != QAbstractSocket::RemoteHostClosedError)
             onSocketError();
@@ -245,7 +289,7 @@ bool HttpExchange::parseHead()
     }
 }
 
-void HttpExchange::decodeBody()
+bool HttpExchange::decodeBody()
 {
     // One read's body goes to the receiver in one call: as a view of m_in when it is one piece (a
     // paced stream's chunk), gathered when it held several.
@@ -338,10 +382,10 @@ void HttpExchange::decodeBody()
         m_receiver->exchangeBody(gathered ? QByteArrayView(m_gather) : body);
     m_gather.truncate(0); // keeps the capacity
     if (m_done)
-        return;
+        return gathered;
     if (!bad.isEmpty()) {
         fail(QNetworkReply::ProtocolFailure, bad);
-        return;
+        return gathered;
     }
     if (pos >= m_in.size())
         m_in.truncate(0);
@@ -349,6 +393,7 @@ void HttpExchange::decodeBody()
         m_in.remove(0, pos);
     if (ended)
         complete();
+    return gathered;
 }
 
 void HttpExchange::onDisconnected()

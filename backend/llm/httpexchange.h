@@ -54,6 +54,8 @@ public:
     ~HttpExchange() override;
 
     bool isRunning() const { return !m_done; }
+    // False once the peer looked like a Nagle sender (see onReadyRead()).
+    bool delaysAcks() const { return m_delayAcks; }
     // Closes the connection (the server sees it and stops) and ends with OperationCanceledError.
     void abort();
     // Closes the connection and tells the receiver nothing more.
@@ -71,7 +73,8 @@ private:
     void onDisconnected();
     void onSocketError();
     bool parseHead();
-    void decodeBody();
+    // True when the read held several body pieces (chunks).
+    bool decodeBody();
     void fail(QNetworkReply::NetworkError code, const QString &message);
     void complete();
     void closeSocket();
@@ -92,4 +95,6 @@ private:
     bool m_keepAlive = false;    // HTTP/1.1 without Connection: close
     bool m_peerClosed = false;
     bool m_done = false;
+    bool m_delayAcks = true; // until the peer looks like a Nagle sender
+    qint64 m_lastReadMs = 0;
 };

@@ -57,6 +57,8 @@ private Q_SLOTS:
     void cancelTellsNothingAndCloses();
     void abortTellsTheEnd();
     void managerGoingAwayEndsItsExchanges();
+    void nagleSenderGetsEveryAck_data();
+    void nagleSenderGetsEveryAck();
 
 private:
     // A server that answers the first request with `pieces`, each written `gapMs` after the one
@@ -212,6 +214,53 @@ void HttpExchangeTest::managerGoingAwayEndsItsExchanges()
     QVERIFY(!exchange->isRunning());
     QTRY_VERIFY(m_clientClosed);
     delete exchange; // after its manager: must not reach for it
+}
+
+void HttpExchangeTest::nagleSenderGetsEveryAck_data()
+{
+    QTest::addColumn<bool>("noDelay");
+    QTest::newRow("Nagle on (Qt's default)") << false;
+    QTest::newRow("TCP_NODELAY") << true;
+}
+
+void HttpExchangeTest::nagleSenderGetsEveryAck()
+{
+    // Two tokens written back to back while the one before is not yet acknowledged: a Nagle
+    // sender holds them until the delayed ACK goes (40 ms) and they come in one read after that
+    // pause. From then on every segment is acknowledged as it is read. A sender without Nagle's
+    // algorithm sends them at once; the exchange keeps delaying its ACKs.
+    QFETCH(bool, noDelay);
+    auto *server = new QTcpServer(this);
+    QVERIFY(server->listen(QHostAddress::LocalHost));
+    connect(server, &QTcpServer::newConnection, this, [=, this] {
+        QTcpSocket *socket = server->nextPendingConnection();
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, noDelay ? 1 : 0);
+        connect(socket, &QTcpSocket::readyRead, socket, [=] {
+            if (socket->property("answered").toBool() || !socket->readAll().contains("\r\n\r\n"))
+                return;
+            socket->setProperty("answered", true);
+            const auto send = [socket](const QByteArray &bytes) {
+                socket->write(bytes);
+                socket->flush();
+            };
+            send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n");
+            QTimer::singleShot(80, socket, [=] { send("1\r\nb\r\n"); });
+            QTimer::singleShot(90, socket, [=] {
+                send("1\r\nc\r\n");
+                send("1\r\nd\r\n");
+            });
+            QTimer::singleShot(250, socket, [=] { send("0\r\n\r\n"); });
+        });
+    });
+    Recorder r;
+    HttpExchange *exchange =
+        post(QUrl(u"http://127.0.0.1:%1/v1/chat/completions"_s.arg(server->serverPort())), &r);
+    QVERIFY(exchange->delaysAcks());
+    QTRY_COMPARE(r.ends, 1);
+    QCOMPARE(r.bodies.join(), QByteArray("abcd"));
+    QCOMPARE(exchange->delaysAcks(), noDelay);
+    delete exchange;
+    m_manager.clearIdleConnections();
 }
 
 QTEST_GUILESS_MAIN(HttpExchangeTest)
