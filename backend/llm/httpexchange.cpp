@@ -34,7 +34,7 @@ bool hasToken(const QByteArray &value, const char *token)
 // delayed-ACK ("pingpong") mode. A token stream is nothing but small segments, so without this each
 // token costs a pure ACK through the whole TCP/IP stack: 13 % of the relay's CPU at 500 paced
 // streams. Delayed ACKs are what RFC 1122 asks of a receiver, and a second small segment is still
-// acknowledged at once. The mode ends when the delayed-ACK timer fires, so it is set before each read.
+// acknowledged at once. The mode ends when the delayed-ACK timer (40 ms) fires.
 void delayAcks(qintptr descriptor)
 {
 #if defined(Q_OS_LINUX) && defined(TCP_QUICKACK)
@@ -192,9 +192,11 @@ void HttpExchange::onReadyRead()
     char chunk[16384];
     bool closed = false;
     const qint64 now = monotonicMs();
-    const bool afterPause = m_lastReadMs > 0 && now - m_lastReadMs >= NagleHoldMs;
+    const bool firstRead = m_lastReadMs == 0;
+    const bool afterPause = !firstRead && now - m_lastReadMs >= NagleHoldMs;
     m_lastReadMs = now;
-    if (m_delayAcks)
+    // Only a pause as long as the delayed-ACK timer can have ended the mode.
+    if (m_delayAcks && (firstRead || afterPause))
         delayAcks(m_socket->socketDescriptor());
     for (;;) {
         const qint64 n = m_socket->read(chunk, sizeof chunk);
