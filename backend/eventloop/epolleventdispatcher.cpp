@@ -115,26 +115,69 @@ void EpollEventDispatcher::collect(Activation &pending, const Watched &watched, 
     constexpr quint32 trouble = EPOLLHUP | EPOLLERR;
     constexpr quint32 wants[3] = {EPOLLIN | trouble, EPOLLOUT | trouble, EPOLLPRI | trouble};
     for (int type = 0; type < 3; ++type) {
-        if (watched.notifiers[type] && (events & wants[type]))
-            pending.push_back(watched.notifiers[type]);
+        if (!watched.notifiers[type] || !(events & wants[type]))
+            continue;
+        if (type == QSocketNotifier::Read && watched.reader)
+            pending.push_back({nullptr, watched.reader});
+        else
+            pending.push_back({watched.notifiers[type], nullptr});
     }
 }
 
 int EpollEventDispatcher::activateNotifiers(Activation &pending)
 {
-    // A notifier that an earlier one's handler unregisters (or deletes) is nulled out here.
+    // A notifier that an earlier one's handler unregisters (or deletes), or a reader unset, is
+    // nulled out here.
     m_activations.push_back(&pending);
     int activated = 0;
-    for (QSocketNotifier *&notifier : pending) {
-        if (!notifier)
+    for (Ready &ready : pending) {
+        if (Reader *reader = std::exchange(ready.reader, nullptr)) {
+            reader->socketReadable();
+            ++activated;
             continue;
-        QSocketNotifier *current = std::exchange(notifier, nullptr);
+        }
+        if (!ready.notifier)
+            continue;
+        QSocketNotifier *current = std::exchange(ready.notifier, nullptr);
         QEvent event(QEvent::SockAct);
         QCoreApplication::sendEvent(current, &event);
         ++activated;
     }
     m_activations.pop_back();
     return activated;
+}
+
+EpollEventDispatcher *EpollEventDispatcher::current()
+{
+    return qobject_cast<EpollEventDispatcher *>(QAbstractEventDispatcher::instance());
+}
+
+bool EpollEventDispatcher::setReader(int fd, Reader *reader)
+{
+    const auto it = m_fds.find(fd);
+    if (it == m_fds.end() || !it->second.notifiers[QSocketNotifier::Read])
+        return false;
+    if (Reader *old = std::exchange(it->second.reader, reader); old && old != reader)
+        dropPending(old);
+    return true;
+}
+
+void EpollEventDispatcher::unsetReader(int fd, Reader *reader)
+{
+    const auto it = m_fds.find(fd);
+    if (it != m_fds.end() && it->second.reader == reader)
+        it->second.reader = nullptr;
+    dropPending(reader);
+}
+
+void EpollEventDispatcher::dropPending(Reader *reader)
+{
+    for (Activation *pending : m_activations) {
+        for (Ready &ready : *pending) {
+            if (ready.reader == reader)
+                ready.reader = nullptr;
+        }
+    }
 }
 
 void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier *notifier)
@@ -155,12 +198,17 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
     if (it != m_fds.end() && it->second.notifiers[notifier->type()] == notifier) {
         Watched &watched = it->second;
         watched.notifiers[notifier->type()] = nullptr;
+        if (notifier->type() == QSocketNotifier::Read && watched.reader)
+            dropPending(std::exchange(watched.reader, nullptr));
         if (!watched.notifiers[0] && !watched.notifiers[1] && !watched.notifiers[2])
             watched.emptied = true;
         markDirty(fd, watched);
     }
     for (Activation *pending : m_activations) {
-        std::replace(pending->begin(), pending->end(), notifier, static_cast<QSocketNotifier *>(nullptr));
+        for (Ready &ready : *pending) {
+            if (ready.notifier == notifier)
+                ready.notifier = nullptr;
+        }
     }
 }
 

@@ -30,6 +30,21 @@ public:
     // False where epoll or eventfd could not be created (the dispatcher then must not be used).
     bool isValid() const { return m_epoll >= 0 && m_wake >= 0 && m_wakeOnly >= 0; }
 
+    // Reads a socket itself: told by a direct call when the socket is readable, in place of the
+    // read notifier's event (for a stream's upstream: no QSocketNotifier, QAbstractSocket or
+    // readyRead between the kernel and the reader).
+    class Reader
+    {
+    public:
+        virtual void socketReadable() = 0;
+
+    protected:
+        ~Reader() = default;
+    };
+
+    // The dispatcher of the calling thread, when it is one of these.
+    static EpollEventDispatcher *current();
+
     bool processEvents(QEventLoop::ProcessEventsFlags flags) override;
     void registerSocketNotifier(QSocketNotifier *notifier) override;
     void unregisterSocketNotifier(QSocketNotifier *notifier) override;
@@ -42,6 +57,13 @@ public:
     // duplicated (handed to another thread) and closed here: the set holds the open connection,
     // not the number, and would keep waking this loop for it while the copy is open.
     void forgetSocket(int fd);
+    // While `reader` is set for socket `fd`, that socket's read notifier stays registered (it keeps
+    // the socket in the kernel's set) but is not activated: `reader` is called instead. False
+    // when the socket has no read notifier here. Unset on its own when the read notifier goes (the
+    // socket closed, or switched off): Qt's notifier takes over again.
+    bool setReader(int fd, Reader *reader);
+    // Only while `reader` is still the one set: the number may be another socket's by now.
+    void unsetReader(int fd, Reader *reader);
 
     void wakeUp() override;
     void interrupt() override;
@@ -50,6 +72,7 @@ private:
     struct Watched
     {
         QSocketNotifier *notifiers[3] = {nullptr, nullptr, nullptr}; // by QSocketNotifier::Type
+        Reader *reader = nullptr;                                    // in place of notifiers[Read]
         quint32 inKernel = 0;                                        // the events epoll watches
         bool dirty = false;
         bool emptied = false;     // all its notifiers went: the socket may have been closed since
@@ -64,12 +87,18 @@ private:
         quint64 serial;  // tells a timer from a later one with the same id
         bool inEvent = false;
     };
-    using Activation = std::vector<QSocketNotifier *>;
+    struct Ready
+    {
+        QSocketNotifier *notifier; // or
+        Reader *reader;
+    };
+    using Activation = std::vector<Ready>;
 
     static qint64 nowMs();
     void markDirty(int fd, Watched &watched);
     void setAlwaysReady(int fd, Watched &watched, bool on);
     static void collect(Activation &pending, const Watched &watched, quint32 events);
+    void dropPending(Reader *reader);
     void applyInterest();
     int activateTimers();
     int activateNotifiers(Activation &pending);

@@ -8,6 +8,10 @@
 
 #include <chrono>
 
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
 #ifdef Q_OS_LINUX
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -116,6 +120,8 @@ HttpExchange::HttpExchange(QNetworkAccessManager::Operation op, const QNetworkRe
         // Written here, not on the next event-loop turn: the upstream starts on it at once.
         if (socket->write(m_request) < 0)
             retryOnFreshConnection();
+        else
+            readDirectly(true);
         return;
     }
     connectFresh();
@@ -183,14 +189,43 @@ void HttpExchange::onConnected()
 {
     m_socket->write(m_request);
     m_request = QByteArray(); // a fresh connection is never retried
+    readDirectly(true);
 }
 
 void HttpExchange::onReadyRead()
 {
-    if (m_done || !m_socket)
+    if (!m_done && m_socket)
+        readSocket(-1);
+}
+
+void HttpExchange::socketReadable()
+{
+    if (!m_done && m_socket)
+        readSocket(m_directFd);
+}
+
+void HttpExchange::readDirectly(bool on)
+{
+    if (!on) {
+        if (m_direct)
+            m_direct->unsetReader(m_directFd, this);
+        m_direct = nullptr;
+        m_directFd = -1;
         return;
+    }
+    EpollEventDispatcher *dispatcher = EpollEventDispatcher::current();
+    const int fd = m_socket ? int(m_socket->socketDescriptor()) : -1;
+    if (!m_direct && dispatcher && fd >= 0 && dispatcher->setReader(fd, this)) {
+        m_direct = dispatcher;
+        m_directFd = fd;
+    }
+}
+
+void HttpExchange::readSocket(int directFd)
+{
     char chunk[16384];
     bool closed = false;
+    int error = 0; // of a direct read that failed other than by the peer's close
     const qint64 now = monotonicMs();
     const bool firstRead = m_lastReadMs == 0;
     const bool afterPause = !firstRead && now - m_lastReadMs >= NagleHoldMs;
@@ -199,11 +234,25 @@ void HttpExchange::onReadyRead()
     if (m_delayAcks && (firstRead || afterPause))
         delayAcks(m_socket->socketDescriptor());
     for (;;) {
-        const qint64 n = m_socket->read(chunk, sizeof chunk);
+        qint64 n;
+        if (directFd >= 0) {
+            n = ::read(directFd, chunk, sizeof chunk);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                break;
+            closed = n <= 0;
+            if (n < 0 && errno != ECONNRESET)
+                error = errno;
+        } else {
+            n = m_socket->read(chunk, sizeof chunk);
+            // An unbuffered socket reports the peer's close as a failed read, without disconnected().
+            closed = n < 0;
+            if (closed && m_socket->error() != QAbstractSocket::RemoteHostClosedError)
+                error = -1;
+        }
         if (n > 0)
             m_in.append(chunk, qsizetype(n));
-        // An unbuffered socket reports the peer's close as a failed read, without disconnected().
-        closed = n < 0;
         if (n < qint64(sizeof chunk))
             break;
     }
@@ -218,12 +267,14 @@ void HttpExchange::onReadyRead()
         if (decodeBody() && afterPause)
             m_delayAcks = false;
     }
-    if (closed && !m_done) {
-        if (m_socket && m_socket->error() != QAbstractSocket::RemoteHostClosedError)
-            onSocketError();
-        else
-            onDisconnected();
-    }
+    if (!closed || m_done)
+        return;
+    if (error > 0 && !retryOnFreshConnection())
+        fail(QNetworkReply::UnknownNetworkError, QString::fromLocal8Bit(strerror(error)));
+    else if (error < 0)
+        onSocketError();
+    else
+        onDisconnected();
 }
 
 bool HttpExchange::parseHead()
@@ -469,6 +520,7 @@ void HttpExchange::complete()
         // Back to the pool before the receiver hears of the end, so a request it makes then
         // already finds it.
         QTcpSocket *socket = m_socket;
+        readDirectly(false); // Qt's notifier watches it in the pool
         m_socket = nullptr;
         socket->disconnect(this);
         m_manager->releaseIdle(m_key, socket);
@@ -483,6 +535,7 @@ void HttpExchange::closeSocket()
 {
     if (!m_socket)
         return;
+    readDirectly(false);
     QTcpSocket *socket = m_socket;
     m_socket = nullptr;
     socket->disconnect(this);

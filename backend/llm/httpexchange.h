@@ -9,6 +9,8 @@
 #include <QPointer>
 #include <QUrl>
 
+#include "eventloop/epolleventdispatcher.h"
+
 class DirectNetworkAccessManager;
 class QTcpSocket;
 
@@ -19,8 +21,9 @@ class QTcpSocket;
 // every stream. DirectHttpReply wraps it for code that wants a QNetworkReply. No redirects,
 // proxies, compression or cookies: the callers (LLM streaming APIs, MCP) need none of them. A
 // kept-alive connection the server closed before answering (its idle timeout raced our request) is
-// retried once on a fresh one, invisibly to the receiver.
-class HttpExchange : public QObject
+// retried once on a fresh one, invisibly to the receiver. Under an EpollEventDispatcher, once the
+// request is out, the exchange reads its socket itself, called by the dispatcher.
+class HttpExchange : public QObject, private EpollEventDispatcher::Reader
 {
     Q_OBJECT
 public:
@@ -56,6 +59,8 @@ public:
     bool isRunning() const { return !m_done; }
     // False once the peer looked like a Nagle sender (see onReadyRead()).
     bool delaysAcks() const { return m_delayAcks; }
+    // Whether the dispatcher calls it to read (under an EpollEventDispatcher, once the request is out).
+    bool readsDirectly() const { return m_direct; }
     // Closes the connection (the server sees it and stops) and ends with OperationCanceledError.
     void abort();
     // Closes the connection and tells the receiver nothing more.
@@ -70,6 +75,9 @@ private:
     bool retryOnFreshConnection();
     void onConnected();
     void onReadyRead();
+    void socketReadable() override;
+    void readSocket(int directFd);
+    void readDirectly(bool on);
     void onDisconnected();
     void onSocketError();
     bool parseHead();
@@ -84,6 +92,8 @@ private:
     QUrl m_url;
     QString m_key;
     QPointer<QTcpSocket> m_socket;
+    QPointer<EpollEventDispatcher> m_direct; // set while it calls socketReadable()
+    int m_directFd = -1;
     QByteArray m_request; // kept on a reused connection until the first response byte, for a retry
     QByteArray m_in;      // raw bytes not yet parsed
     QByteArray m_gather;  // the body pieces of one read, when it held several chunks

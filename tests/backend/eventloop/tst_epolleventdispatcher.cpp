@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <memory>
 
+#include <fcntl.h>
+#include <functional>
 #include <unistd.h>
 
 class EpollEventDispatcherTest : public QObject
@@ -38,7 +40,27 @@ private Q_SLOTS:
     void aSocketNumberReusedWithinAPassIsWatched();
     void aRegularFileIsAlwaysReady();
     void aForgottenSocketHandedOnDoesNotWakeItsNumbersNextOwner();
+    void aReaderIsCalledInPlaceOfTheReadNotifier();
 };
+
+namespace {
+// Reads its pipe itself when called, and may unset another reader first.
+struct PipeReader : EpollEventDispatcher::Reader
+{
+    int fd = -1;
+    int calls = 0;
+    std::function<void()> onCall;
+    void socketReadable() override
+    {
+        ++calls;
+        if (onCall)
+            onCall();
+        char buffer[16];
+        while (::read(fd, buffer, sizeof buffer) > 0) {
+        }
+    }
+};
+} // namespace
 
 void EpollEventDispatcherTest::isTheMainThreadsDispatcher()
 {
@@ -329,6 +351,76 @@ void EpollEventDispatcherTest::aForgottenSocketHandedOnDoesNotWakeItsNumbersNext
     QTRY_VERIFY(fired > 0);
     fresh.setEnabled(false);
     for (int fd : {copy, handed[1], next[0], next[1]})
+        ::close(fd);
+}
+
+void EpollEventDispatcherTest::aReaderIsCalledInPlaceOfTheReadNotifier()
+{
+    auto *dispatcher = EpollEventDispatcher::current();
+    QVERIFY(dispatcher);
+    int pipeA[2], pipeB[2];
+    QVERIFY(::pipe2(pipeA, O_NONBLOCK) == 0);
+    QVERIFY(::pipe2(pipeB, O_NONBLOCK) == 0);
+    PipeReader readerA, readerB, stranger;
+    readerA.fd = pipeA[0];
+    readerB.fd = pipeB[0];
+    QVERIFY(!dispatcher->setReader(pipeA[0], &readerA)); // no read notifier on it yet
+    auto *a = new QSocketNotifier(pipeA[0], QSocketNotifier::Read);
+    auto *b = new QSocketNotifier(pipeB[0], QSocketNotifier::Read);
+    int aNotified = 0, bNotified = 0;
+    connect(a, &QSocketNotifier::activated, this, [&] {
+        ++aNotified;
+        char buffer[16];
+        while (::read(pipeA[0], buffer, sizeof buffer) > 0) {
+        }
+    });
+    connect(b, &QSocketNotifier::activated, this, [&] {
+        ++bNotified;
+        char buffer[16];
+        while (::read(pipeB[0], buffer, sizeof buffer) > 0) {
+        }
+    });
+    QVERIFY(dispatcher->setReader(pipeA[0], &readerA));
+    QVERIFY(dispatcher->setReader(pipeB[0], &readerB));
+
+    QVERIFY(::write(pipeA[1], "x", 1) == 1);
+    QTRY_COMPARE(readerA.calls, 1);
+    QTest::qWait(30);
+    QCOMPARE(readerA.calls, 1); // it read what there was
+    QCOMPARE(aNotified, 0);
+
+    // Unset by another reader: only the one set is unset.
+    dispatcher->unsetReader(pipeA[0], &stranger);
+    QVERIFY(::write(pipeA[1], "y", 1) == 1);
+    QTRY_COMPARE(readerA.calls, 2);
+    QCOMPARE(aNotified, 0);
+
+    // Both ready in one pass: whichever runs first unsets the other, which is then not called;
+    // its notifier takes over from the next pass.
+    readerA.onCall = [&] {
+        dispatcher->unsetReader(pipeB[0], &readerB);
+    };
+    readerB.onCall = [&] {
+        dispatcher->unsetReader(pipeA[0], &readerA);
+    };
+    QVERIFY(::write(pipeA[1], "z", 1) == 1);
+    QVERIFY(::write(pipeB[1], "z", 1) == 1);
+    QTRY_VERIFY(aNotified + bNotified > 0);
+    QCOMPARE(readerA.calls + readerB.calls, 3);
+    readerA.onCall = readerB.onCall = nullptr;
+
+    // A read notifier switched off takes its reader with it: switched on again, it is notified.
+    dispatcher->setReader(pipeA[0], &readerA);
+    a->setEnabled(false);
+    a->setEnabled(true);
+    const int before = aNotified;
+    QVERIFY(::write(pipeA[1], "w", 1) == 1);
+    QTRY_COMPARE(aNotified, before + 1);
+    QCOMPARE(readerA.calls + readerB.calls, 3);
+
+    delete a;
+    delete b;
+    for (int fd : {pipeA[0], pipeA[1], pipeB[0], pipeB[1]})
         ::close(fd);
 }
 

@@ -1,6 +1,7 @@
 // DirectNetworkAccessManager / DirectHttpReply: plain-http requests on the caller's thread, read
 // as they arrive, with the framings and answers real servers give; anything else goes to Qt.
 // Kept-alive connections are reused, and only when that is safe.
+#include "dispatchermain.h"
 #include "fakeupstream.h"
 #include "llm/directhttp.h"
 
@@ -655,5 +656,5 @@ void DirectHttpTest::replyOutlivingItsManager()
     delete reply;
 }
 
-QTEST_GUILESS_MAIN(DirectHttpTest)
+AGENTDESK_TEST_MAIN_EITHER_LOOP(DirectHttpTest)
 #include "tst_directhttp.moc"

@@ -1,6 +1,7 @@
 // HttpExchange: one HTTP/1.1 exchange told to its receiver by direct calls: the head once, each
 // read's body in one call, the end once (or nothing after cancel()), a framing error after the body
 // before it.
+#include "dispatchermain.h"
 #include "llm/directhttp.h"
 #include "llm/httpexchange.h"
 
@@ -256,12 +257,15 @@ void HttpExchangeTest::nagleSenderGetsEveryAck()
     HttpExchange *exchange =
         post(QUrl(u"http://127.0.0.1:%1/v1/chat/completions"_s.arg(server->serverPort())), &r);
     QVERIFY(exchange->delaysAcks());
+    QTRY_COMPARE(r.bodies.size(), 1);
+    QCOMPARE(exchange->readsDirectly(), EpollEventDispatcher::current() != nullptr);
     QTRY_COMPARE(r.ends, 1);
+    QVERIFY(!exchange->readsDirectly()); // ended: its socket is Qt's again, in the pool
     QCOMPARE(r.bodies.join(), QByteArray("abcd"));
     QCOMPARE(exchange->delaysAcks(), noDelay);
     delete exchange;
     m_manager.clearIdleConnections();
 }
 
-QTEST_GUILESS_MAIN(HttpExchangeTest)
+AGENTDESK_TEST_MAIN_EITHER_LOOP(HttpExchangeTest)
 #include "tst_httpexchange.moc"

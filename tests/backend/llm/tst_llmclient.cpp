@@ -1,3 +1,4 @@
+#include "dispatchermain.h"
 #include "fakeupstream.h"
 #include "llm/demostream.h"
 #include "llm/httpexchange.h"
@@ -923,5 +924,5 @@ void LlmClientTest::sameOutcomeOverBothPaths()
     }
 }
 
-QTEST_GUILESS_MAIN(LlmClientTest)
+AGENTDESK_TEST_MAIN_EITHER_LOOP(LlmClientTest)
 #include "tst_llmclient.moc"

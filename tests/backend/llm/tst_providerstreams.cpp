@@ -2,6 +2,7 @@
 // reasoning, tool calls, usage, every fault (HTTP errors in the provider's shape, errors inside
 // the stream, cuts, stalls, one byte per read), the request each encoder writes, and the model
 // lists and vision knowledge of ModelCatalog.
+#include "dispatchermain.h"
 #include "fakeupstream.h"
 #include "llm/anthropicstream.h"
 #include "llm/llmclient.h"
@@ -705,5 +706,5 @@ void ProviderStreamsTest::ollamaIsAskedAboutVision()
              qPrintable(catalog.learnError(p, u"missing"_s)));
 }
 
-QTEST_GUILESS_MAIN(ProviderStreamsTest)
+AGENTDESK_TEST_MAIN_EITHER_LOOP(ProviderStreamsTest)
 #include "tst_providerstreams.moc"
