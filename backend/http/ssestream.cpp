@@ -30,6 +30,13 @@ void SseStream::open(int keepAliveMs, const QByteArray &extraHeaders)
     }
     connect(m_socket, &QTcpSocket::disconnected, this, &SseStream::onDisconnected);
     connect(m_socket, &QObject::destroyed, this, &SseStream::onDisconnected);
+    // Kept here, so that an event touches none of the socket's objects (cold, one stream in many):
+    // Qt tells every change of state, and closes the descriptor only on the way out of Connected.
+    m_connected = m_socket->state() == QAbstractSocket::ConnectedState;
+    m_fd = int(m_socket->socketDescriptor());
+    connect(m_socket, &QAbstractSocket::stateChanged, this, [this](QAbstractSocket::SocketState state) {
+        m_connected = state == QAbstractSocket::ConnectedState;
+    });
     // Every token is its own small write: without this, Nagle holds one back until the client
     // acknowledged the previous one.
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
@@ -61,7 +68,7 @@ SseStream::~SseStream() = default;
 
 bool SseStream::isOpen() const
 {
-    return !m_finished && m_socket && m_socket->state() == QAbstractSocket::ConnectedState;
+    return !m_finished && m_connected;
 }
 
 void SseStream::send(const QByteArray &event)
@@ -106,7 +113,7 @@ void SseStream::flushBatch()
     // Taken out first: sending may end the stream, and what that writes queues anew.
     QByteArray bytes;
     bytes.swap(m_pending);
-    if (m_socket && m_socket->state() == QAbstractSocket::ConnectedState)
+    if (m_connected)
         sendNow({bytes});
     // The buffer is kept for the next batch unless a burst made it large.
     if (m_pending.isEmpty() && bytes.capacity() <= 16 * 1024) {
@@ -123,7 +130,9 @@ void SseStream::sendNow(std::initializer_list<QByteArrayView> parts)
     // per chunk at a thousand streams. What the kernel does not take now (a full send buffer) goes
     // through Qt as before.
     qsizetype sent = 0;
-    if (m_socket->bytesToWrite() == 0) {
+    if (m_queuedInQt)
+        m_queuedInQt = m_socket->bytesToWrite() > 0;
+    if (!m_queuedInQt) {
         iovec iov[3];
         size_t count = 0;
         qsizetype total = 0;
@@ -135,7 +144,7 @@ void SseStream::sendNow(std::initializer_list<QByteArrayView> parts)
         msghdr message{};
         message.msg_iov = iov;
         message.msg_iovlen = count;
-        const ssize_t n = ::sendmsg(int(m_socket->socketDescriptor()), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+        const ssize_t n = ::sendmsg(m_fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n == total)
             return;
         sent = n > 0 ? n : 0; // an error other than EAGAIN shows again, and is handled, in Qt's write
@@ -146,6 +155,7 @@ void SseStream::sendNow(std::initializer_list<QByteArrayView> parts)
         if (skip < part.size())
             m_socket->write(part.data() + skip, part.size() - skip);
     }
+    m_queuedInQt = true;
     m_socket->flush();
 }
 
@@ -174,6 +184,7 @@ void SseStream::finish()
 
 void SseStream::onDisconnected()
 {
+    m_connected = false; // also when the socket is destroyed without a word
     if (m_finished)
         return;
     m_finished = true;

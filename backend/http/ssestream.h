@@ -64,4 +64,7 @@ private:
     QBasicTimer m_keepAlive; // no QObject of its own: one of these per stream
     bool m_chunked;
     bool m_finished = false;
+    bool m_connected = false;  // the socket's state is ConnectedState
+    bool m_queuedInQt = false; // bytes may wait in the socket's own buffer
+    int m_fd = -1;
 };
