@@ -676,14 +676,20 @@ ChatService::Started ChatService::launch(const Principal &principal, const Agent
         // All or nothing, also when it runs again alone (another write of the group failed): from
         // the same copies each time.
         Transaction tx(m_db);
-        Session newRow = session;
-        if (!tx.isActive() ||
-            (newSession ? !m_sessions.createSession(newRow)
-                        : modelChanged && !m_sessions.setModel(principal.tenantId, principal.userId,
-                                                               session.id, session.model)))
+        if (!tx.isActive())
             return false;
         Message user = userMessage;
         Message answer = reply;
+        Session newRow = session;
+        // A new chat without files: the session and its two messages in one go (the start of most
+        // replies, between the request and the first token). Files need the session stored first.
+        if (newSession && fileIds.isEmpty())
+            return m_sessions.createSession(newRow, {&user, &answer}) &&
+                   remember(principal, key, answer.id) && tx.commit();
+        if (newSession ? !m_sessions.createSession(newRow)
+                       : modelChanged && !m_sessions.setModel(principal.tenantId, principal.userId,
+                                                              session.id, session.model))
+            return false;
         // The files become the session's (deleted with it) and the message names them.
         if (!existing && !fileIds.isEmpty()) {
             const auto claimed = m_files->claim(principal.tenantId, principal.userId, session.id, fileIds);

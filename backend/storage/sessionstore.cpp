@@ -104,7 +104,7 @@ bool countUsage(Database &db, const QString &tenantId, const QString &agentId, q
 
 } // namespace
 
-bool SessionStore::createSession(Session &session)
+bool SessionStore::createSession(Session &session, const QList<Message *> &messages)
 {
     if (session.tenantId.isEmpty() || session.userId.isEmpty() || session.agentId.isEmpty())
         return false;
@@ -112,9 +112,14 @@ bool SessionStore::createSession(Session &session)
     const qint64 now = nowMs();
     if (row.id.isEmpty())
         row.id = newId();
-    row.messageCount = 0;
+    row.messageCount = int(messages.size());
     row.createdAt = fromMs(toMs(row.createdAt, now));
     row.updatedAt = fromMs(toMs(row.updatedAt, row.createdAt.toMSecsSinceEpoch()));
+    // Its leaf is the last message's: ids first, so the session row is written once.
+    for (Message *message : messages) {
+        if (message->id.isEmpty())
+            message->id = newId();
+    }
 
     Transaction tx(m_db);
     if (!tx.isActive())
@@ -128,17 +133,18 @@ bool SessionStore::createSession(Session &session)
             .bind(row.userId)
             .bind(row.agentId)
             .bind(row.title)
-            .bind(0)
+            .bind(row.messageCount)
             .bind(row.createdAt.toMSecsSinceEpoch())
             .bind(row.updatedAt.toMSecsSinceEpoch())
-            .bind(QString())
+            .bind(messages.isEmpty() ? QString() : messages.constLast()->id)
             .bind(row.pinned)
             .bind(row.model)
             .bind(row.origin);
         if (!q.exec())
             return false;
     }
-    if (!countUsage(m_db, row.tenantId, row.agentId, 1, 0, 0, 0) || !tx.commit())
+    if (!insertMessages(row.id, messages, 0, QString(), now) ||
+        !countUsage(m_db, row.tenantId, row.agentId, 1, messages.size(), 0, 0) || !tx.commit())
         return false;
     session = row;
     return true;
@@ -541,9 +547,28 @@ bool SessionStore::appendMessages(const QString &sessionId, const QList<Message 
         parent = parentId ? *parentId : q.value(3).toString();
     }
     const qint64 now = nowMs();
+    const std::optional<QString> leaf = insertMessages(sessionId, messages, seq, parent, now);
+    if (!leaf)
+        return false;
+    {
+        Statement q(
+            m_db, u"UPDATE sessions SET message_count = message_count + ?, updated_at = ?, active_leaf_id = ?"
+                  u" WHERE id = ?"_s);
+        q.bind(qint64(messages.size())).bind(now).bind(*leaf).bind(sessionId);
+        if (!q.exec())
+            return false;
+    }
+    return countUsage(m_db, tenantId, agentId, 0, messages.size(), 0, 0) && tx.commit();
+}
+
+std::optional<QString> SessionStore::insertMessages(const QString &sessionId,
+                                                    const QList<Message *> &messages, qint64 seq,
+                                                    const QString &parent, qint64 now)
+{
+    QString previous = parent;
     for (Message *message : messages) {
         message->sessionId = sessionId;
-        message->parentId = parent;
+        message->parentId = previous;
         if (message->id.isEmpty())
             message->id = newId();
         message->createdAt = fromMs(now);
@@ -571,18 +596,10 @@ bool SessionStore::appendMessages(const QString &sessionId, const QList<Message 
             .bind(message->attachments)
             .bind(message->reasoningTokens);
         if (!q.exec())
-            return false;
-        parent = message->id;
+            return std::nullopt;
+        previous = message->id;
     }
-    {
-        Statement q(
-            m_db, u"UPDATE sessions SET message_count = message_count + ?, updated_at = ?, active_leaf_id = ?"
-                  u" WHERE id = ?"_s);
-        q.bind(qint64(messages.size())).bind(now).bind(parent).bind(sessionId);
-        if (!q.exec())
-            return false;
-    }
-    return countUsage(m_db, tenantId, agentId, 0, messages.size(), 0, 0) && tx.commit();
+    return previous;
 }
 
 std::optional<Message> SessionStore::addUserMessage(const QString &sessionId, const QString &content,

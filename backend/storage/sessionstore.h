@@ -17,7 +17,10 @@ public:
     explicit SessionStore(Database &db) : m_db(db) {}
 
     // --- sessions (scoped to tenant and user)
-    bool createSession(Session &session); // fills id/timestamps; counts a session for its agent
+    // Fills id/timestamps; counts a session for its agent. With `messages` (a new chat's user
+    // message and reply), the session starts with them, each after the one before it, as
+    // appendMessages() stores them: the session row written once, the statistics counted once.
+    bool createSession(Session &session, const QList<Message *> &messages = {});
     std::optional<Session> session(const QString &tenantId, const QString &userId, const QString &id);
     // Newest first; agentId empty = all agents; titleFilter matches case-insensitively; origin
     // empty = sessions of any origin (Session::origin).
@@ -110,6 +113,10 @@ public:
     int markInterruptedReplies();
 
 private:
+    // Inserts `messages` from seq + 1 on, each the child of the one before (the first of `parent`).
+    // Returns the last one's id, or nothing when an insert failed.
+    std::optional<QString> insertMessages(const QString &sessionId, const QList<Message *> &messages,
+                                          qint64 seq, const QString &parent, qint64 now);
     // Copies for session `to` of those files a message's attachments JSON names that its owner
     // owns; the JSON naming the copies.
     std::optional<QString> copyFiles(const Session &to, const QString &attachments);

@@ -83,6 +83,50 @@ private Q_SLOTS:
         QCOMPARE(StatsStore(*m_db).agentStats(m_acme, m_coder).sessions, 0);
     }
 
+    void createSessionWithItsFirstMessages()
+    {
+        // A new chat's start: the session, its user message and the empty reply in one go, as
+        // appendMessages() would have stored them after an empty session.
+        SessionStore store(*m_db);
+        Session session = makeSession(m_acme, m_alice, m_helper, u"Chat"_s);
+        Message user = SessionStore::newUserMessage(u"你好"_s, 2);
+        Message reply = SessionStore::newReply(u"m"_s);
+        reply.id = u"reply-id"_s; // kept: the stream names it before it is stored
+        QVERIFY(store.createSession(session, {&user, &reply}));
+        QCOMPARE(session.messageCount, 2);
+        const auto stored = store.session(m_acme, m_alice, session.id);
+        QVERIFY(stored);
+        QCOMPARE(stored->messageCount, 2);
+        QCOMPARE(stored->activeLeafId, u"reply-id"_s);
+        const QList<Message> messages = store.messages(session.id);
+        QCOMPARE(messages.size(), 2);
+        QCOMPARE(messages.at(0).id, user.id);
+        QCOMPARE(messages.at(0).content, u"你好"_s);
+        QCOMPARE(messages.at(0).parentId, QString());
+        QCOMPARE(messages.at(1).id, u"reply-id"_s);
+        QCOMPARE(messages.at(1).parentId, user.id);
+        QCOMPARE(messages.at(1).status, u"streaming"_s);
+        QCOMPARE(count(u"SELECT seq FROM messages WHERE id = ?"_s, {u"reply-id"_s}), 2);
+        const AgentStats stats = StatsStore(*m_db).agentStats(m_acme, m_helper);
+        QCOMPARE(stats.sessions, 1);
+        QCOMPARE(stats.messages, 2);
+
+        // The next message goes after them, on the same branch.
+        Message next = SessionStore::newUserMessage(u"again"_s);
+        QVERIFY(store.appendMessages(session.id, {&next}));
+        QCOMPARE(next.parentId, u"reply-id"_s);
+        QCOMPARE(count(u"SELECT seq FROM messages WHERE id = ?"_s, {next.id}), 3);
+
+        // All or nothing: a message that cannot be stored leaves no session either.
+        Session broken = makeSession(m_acme, m_alice, m_helper, u"Broken"_s);
+        Message first = SessionStore::newUserMessage(u"q"_s);
+        Message clash = SessionStore::newReply(u"m"_s);
+        clash.id = u"reply-id"_s; // taken
+        QVERIFY(!store.createSession(broken, {&first, &clash}));
+        QCOMPARE(count(u"SELECT COUNT(*) FROM sessions"_s), 1);
+        QCOMPARE(StatsStore(*m_db).agentStats(m_acme, m_helper).sessions, 1);
+    }
+
     void sessionsAreScopedToTenantAndUser()
     {
         SessionStore store(*m_db);
