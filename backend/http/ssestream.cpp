@@ -34,6 +34,7 @@ void SseStream::open(int keepAliveMs, const QByteArray &extraHeaders)
     // Qt tells every change of state, and closes the descriptor only on the way out of Connected.
     m_connected = m_socket->state() == QAbstractSocket::ConnectedState;
     m_fd = int(m_socket->socketDescriptor());
+    m_queuedInQt = m_socket->bytesToWrite() > 0; // the end of an earlier answer goes first
     connect(m_socket, &QAbstractSocket::stateChanged, this, [this](QAbstractSocket::SocketState state) {
         m_connected = state == QAbstractSocket::ConnectedState;
     });

@@ -64,7 +64,10 @@ private:
     QBasicTimer m_keepAlive; // no QObject of its own: one of these per stream
     bool m_chunked;
     bool m_finished = false;
-    bool m_connected = false;  // the socket's state is ConnectedState
+    // The socket's state is ConnectedState. Relies on our stateChanged connection: nothing may
+    // disconnect() all of the socket's signals while a stream writes to it (QHttpServer stops
+    // reading it before, see ConnectionGuard), or m_fd could be written after Qt closed it.
+    bool m_connected = false;
     bool m_queuedInQt = false; // bytes may wait in the socket's own buffer
     int m_fd = -1;
 };

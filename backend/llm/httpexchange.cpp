@@ -51,8 +51,10 @@ void delayAcks(qintptr descriptor)
 
 // A sender with Nagle's algorithm on holds its next small segment until the last one is
 // acknowledged: with delayed ACKs its tokens would come in batches when the timer fires (40 ms).
-// Several body pieces in one read after that long a pause are its mark.
+// Several body pieces in one read after that long a pause are its mark; twice, as a sender without
+// Nagle's algorithm may write two events at once after it thought (the role and the first token).
 constexpr qint64 NagleHoldMs = 30;
+constexpr int NagleSigns = 2;
 
 qint64 monotonicMs()
 {
@@ -167,6 +169,7 @@ bool HttpExchange::retryOnFreshConnection()
     closeSocket();
     m_in.clear();
     m_peerClosed = false;
+    m_lastReadMs = 0;
     connectFresh();
     return true;
 }
@@ -202,6 +205,8 @@ void HttpExchange::socketReadable()
 {
     if (!m_done && m_socket)
         readSocket(m_directFd);
+    else
+        readDirectly(false);
 }
 
 void HttpExchange::readDirectly(bool on)
@@ -262,19 +267,21 @@ void HttpExchange::readSocket(int directFd)
     }
     m_peerClosed |= closed; // set before decodeBody(): a closed connection is never pooled
     if (!m_in.isEmpty() && (m_body != Body::Head || parseHead())) {
-        // The timer that let a Nagle sender's batch go also ended the delayed-ACK mode: from now on
-        // every segment is acknowledged as it is read.
-        if (decodeBody() && afterPause)
+        // The timer that let a Nagle sender's batch go also ended the delayed-ACK mode; on its
+        // second sign it is not set again, and every segment is acknowledged as it is read.
+        if (decodeBody() && afterPause && ++m_nagleSigns == NagleSigns)
             m_delayAcks = false;
     }
     if (!closed || m_done)
         return;
-    if (error > 0 && !retryOnFreshConnection())
-        fail(QNetworkReply::UnknownNetworkError, QString::fromLocal8Bit(strerror(error)));
-    else if (error < 0)
+    if (error > 0) {
+        if (!retryOnFreshConnection())
+            fail(QNetworkReply::UnknownNetworkError, QString::fromLocal8Bit(strerror(error)));
+    } else if (error < 0) {
         onSocketError();
-    else
+    } else {
         onDisconnected();
+    }
 }
 
 bool HttpExchange::parseHead()
@@ -516,11 +523,13 @@ void HttpExchange::complete()
                           m_socket && m_socket->state() == QAbstractSocket::ConnectedState &&
                           m_socket->bytesToWrite() == 0 && m_manager;
     m_body = Body::Done;
+    // Qt's notifier watches it again, in the pool or until it goes with this exchange: a reader
+    // that no longer reads would have the level-triggered loop report the socket on every pass.
+    readDirectly(false);
     if (reusable) {
         // Back to the pool before the receiver hears of the end, so a request it makes then
         // already finds it.
         QTcpSocket *socket = m_socket;
-        readDirectly(false); // Qt's notifier watches it in the pool
         m_socket = nullptr;
         socket->disconnect(this);
         m_manager->releaseIdle(m_key, socket);

@@ -106,5 +106,6 @@ private:
     bool m_peerClosed = false;
     bool m_done = false;
     bool m_delayAcks = true; // until the peer looks like a Nagle sender
+    int m_nagleSigns = 0;
     qint64 m_lastReadMs = 0;
 };

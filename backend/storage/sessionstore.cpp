@@ -113,12 +113,14 @@ bool SessionStore::createSession(Session &session, const QList<Message *> &messa
     if (row.id.isEmpty())
         row.id = newId();
     row.messageCount = int(messages.size());
+    row.activeLeafId.clear();
     row.createdAt = fromMs(toMs(row.createdAt, now));
     row.updatedAt = fromMs(toMs(row.updatedAt, row.createdAt.toMSecsSinceEpoch()));
     // Its leaf is the last message's: ids first, so the session row is written once.
     for (Message *message : messages) {
         if (message->id.isEmpty())
             message->id = newId();
+        row.activeLeafId = message->id;
     }
 
     Transaction tx(m_db);
@@ -136,7 +138,7 @@ bool SessionStore::createSession(Session &session, const QList<Message *> &messa
             .bind(row.messageCount)
             .bind(row.createdAt.toMSecsSinceEpoch())
             .bind(row.updatedAt.toMSecsSinceEpoch())
-            .bind(messages.isEmpty() ? QString() : messages.constLast()->id)
+            .bind(row.activeLeafId)
             .bind(row.pinned)
             .bind(row.model)
             .bind(row.origin);

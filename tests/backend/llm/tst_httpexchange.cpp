@@ -60,6 +60,7 @@ private Q_SLOTS:
     void managerGoingAwayEndsItsExchanges();
     void nagleSenderGetsEveryAck_data();
     void nagleSenderGetsEveryAck();
+    void anEndedExchangeReadsNoMore();
 
 private:
     // A server that answers the first request with `pieces`, each written `gapMs` after the one
@@ -226,10 +227,10 @@ void HttpExchangeTest::nagleSenderGetsEveryAck_data()
 
 void HttpExchangeTest::nagleSenderGetsEveryAck()
 {
-    // Two tokens written back to back while the one before is not yet acknowledged: a Nagle
+    // Twice two tokens written back to back while the one before is not yet acknowledged: a Nagle
     // sender holds them until the delayed ACK goes (40 ms) and they come in one read after that
-    // pause. From then on every segment is acknowledged as it is read. A sender without Nagle's
-    // algorithm sends them at once; the exchange keeps delaying its ACKs.
+    // pause. On the second time, every segment is acknowledged as it is read from then on. A
+    // sender without Nagle's algorithm sends them at once; the exchange keeps delaying its ACKs.
     QFETCH(bool, noDelay);
     auto *server = new QTcpServer(this);
     QVERIFY(server->listen(QHostAddress::LocalHost));
@@ -245,12 +246,14 @@ void HttpExchangeTest::nagleSenderGetsEveryAck()
                 socket->flush();
             };
             send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n");
-            QTimer::singleShot(80, socket, [=] { send("1\r\nb\r\n"); });
-            QTimer::singleShot(90, socket, [=] {
-                send("1\r\nc\r\n");
-                send("1\r\nd\r\n");
-            });
-            QTimer::singleShot(250, socket, [=] { send("0\r\n\r\n"); });
+            for (const int at : {100, 250}) {
+                QTimer::singleShot(at, socket, [=] { send("1\r\nb\r\n"); });
+                QTimer::singleShot(at + 10, socket, [=] {
+                    send("1\r\nc\r\n");
+                    send("1\r\nd\r\n");
+                });
+            }
+            QTimer::singleShot(400, socket, [=] { send("0\r\n\r\n"); });
         });
     });
     Recorder r;
@@ -261,10 +264,28 @@ void HttpExchangeTest::nagleSenderGetsEveryAck()
     QCOMPARE(exchange->readsDirectly(), EpollEventDispatcher::current() != nullptr);
     QTRY_COMPARE(r.ends, 1);
     QVERIFY(!exchange->readsDirectly()); // ended: its socket is Qt's again, in the pool
-    QCOMPARE(r.bodies.join(), QByteArray("abcd"));
+    QCOMPARE(r.bodies.join(), QByteArray("abcdbcd"));
     QCOMPARE(exchange->delaysAcks(), noDelay);
     delete exchange;
     m_manager.clearIdleConnections();
+}
+
+void HttpExchangeTest::anEndedExchangeReadsNoMore()
+{
+    // An answer that closes its connection: the socket stays with the exchange after the end,
+    // read by Qt's notifier again, not by an exchange that no longer reads (the loop would report
+    // the closing socket on every pass).
+    Recorder r;
+    HttpExchange *exchange =
+        post(server({"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 3\r\n\r\n", "abc"}, 50), &r);
+    QTRY_COMPARE(r.ends, 1);
+    QCOMPARE(r.error, QNetworkReply::NoError);
+    QCOMPARE(r.bodies.join(), QByteArray("abc"));
+    QVERIFY(!exchange->readsDirectly());
+    QCOMPARE(m_manager.idleConnectionCount(), 0);
+    QTest::qWait(50);
+    delete exchange;
+    QTRY_VERIFY(m_clientClosed);
 }
 
 AGENTDESK_TEST_MAIN_EITHER_LOOP(HttpExchangeTest)

@@ -94,6 +94,7 @@ private Q_SLOTS:
         reply.id = u"reply-id"_s; // kept: the stream names it before it is stored
         QVERIFY(store.createSession(session, {&user, &reply}));
         QCOMPARE(session.messageCount, 2);
+        QCOMPARE(session.activeLeafId, u"reply-id"_s);
         const auto stored = store.session(m_acme, m_alice, session.id);
         QVERIFY(stored);
         QCOMPARE(stored->messageCount, 2);
