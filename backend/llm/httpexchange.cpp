@@ -6,10 +6,10 @@
 #include <QNetworkRequest>
 #include <QTcpSocket>
 
-#include <chrono>
-
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+
 #include <unistd.h>
 
 #ifdef Q_OS_LINUX
